@@ -102,6 +102,14 @@ Status FaultInjectionFileSystem::SyncDirectory(const std::string& path) {
   return Status::Ok();
 }
 
+Status FaultInjectionFileSystem::SyncFileSystem(const std::string&) {
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(CountOperation());
+  for (auto& [name, inode] : names_) inode->synced = inode->data;
+  durable_names_ = names_;
+  return Status::Ok();
+}
+
 StatusOr<std::vector<std::string>> FaultInjectionFileSystem::ListDirectory(const std::string& path) {
   std::lock_guard lock(mu_);
   RETURN_IF_ERROR(CountOperation());

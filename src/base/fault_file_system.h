@@ -25,6 +25,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status RemoveFile(const std::string& path) override;
   Status CreateDirectories(const std::string& path) override;
   Status SyncDirectory(const std::string& path) override;
+  Status SyncFileSystem(const std::string& path) override;
   StatusOr<std::vector<std::string>> ListDirectory(const std::string& path) override;
 
   // Forgets all that is not durable, and clears any FailAfter.

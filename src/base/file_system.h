@@ -39,6 +39,9 @@ class FileSystem {
   virtual Status CreateDirectories(const std::string& path) = 0;
   // fsync(2) of a directory: names created or renamed in it become durable.
   virtual Status SyncDirectory(const std::string& path) = 0;
+  // syncfs(2) of the file system holding `path`: every file's contents and every name on it become
+  // durable. One call instead of an fsync per file, for writers that publish many files at once.
+  virtual Status SyncFileSystem(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory; NotFound if it does not exist.
   virtual StatusOr<std::vector<std::string>> ListDirectory(const std::string& path) = 0;
 

@@ -122,6 +122,16 @@ class PosixFileSystem final : public FileSystem {
     return Status::Ok();
   }
 
+  Status SyncFileSystem(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError("open", path, errno);
+    int rc = ::syncfs(fd);
+    int error = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoError("syncfs", path, error);
+    return Status::Ok();
+  }
+
   StatusOr<std::vector<std::string>> ListDirectory(const std::string& path) override {
     DIR* dir = ::opendir(path.c_str());
     if (dir == nullptr) return ErrnoError("opendir", path, errno);

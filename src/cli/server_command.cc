@@ -1,0 +1,118 @@
+#include <iostream>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "cli/commands.h"
+#include "ledger/entry.h"
+#include "server/http_server.h"
+#include "server/log_service.h"
+#include "store/data_folder.h"
+
+namespace quartet::cli {
+namespace {
+
+StatusOr<server::HttpServerOptions> ParseListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgumentError("--listen must be HOST:PORT");
+  server::HttpServerOptions options;
+  options.host = listen.substr(0, colon);
+  if (options.host.size() >= 2 && options.host.front() == '[' && options.host.back() == ']') {
+    options.host = options.host.substr(1, options.host.size() - 2);
+  }
+  auto port = ParseDecimal(listen.substr(colon + 1));
+  if (!port.ok() || *port > 65535) return InvalidArgumentError("bad port in --listen");
+  options.port = static_cast<uint16_t>(*port);
+  return options;
+}
+
+std::string HostForUrl(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// Serves until SIGTERM or SIGINT. `on_ready` prints what the user needs once the address is known.
+int Serve(store::DataFolder& folder, const std::string& listen,
+          const std::function<void(const std::string& base_url)>& on_ready) {
+  auto options = ParseListen(listen);
+  if (!options.ok()) return Fail(options.status().message());
+  server::LogService logs(folder, {});
+  if (Status started = logs.StartPublishing(); !started.ok()) {
+    return Fail("cannot publish the logs of " + folder.path() + ": " + started.message());
+  }
+  auto http = server::HttpServer::Start(*options, [&](const server::HttpRequest& request) {
+    if (request.target.starts_with("/logs/")) return logs.Handle(request);
+    if (request.target == "/healthz") return server::HttpResponse::Text(200, "ok");
+    return server::HttpResponse::Text(404, "not found");
+  });
+  if (!http.ok()) return Fail(http.status().message());
+  const std::string base_url = "http://" + HostForUrl(options->host) + ":" + std::to_string((*http)->port());
+  // The first line says where: scripts and tests read it.
+  std::cout << "quartet server listening on " << base_url << std::endl;
+  if (on_ready) on_ready(base_url);
+  (*http)->Run(/*stop_on_signals=*/true);
+  logs.StopPublishing();
+  spdlog::info("stopped");
+  return 0;
+}
+
+struct DemoClient {
+  const char* tenant;
+  const char* name;
+};
+
+constexpr DemoClient kDemoClients[] = {
+    {"harbor-dental", "Harbor Dental Practice"},
+    {"kestrel-law", "Kestrel & Moss Solicitors"},
+};
+
+// A few weeks of history for a client, as canonical events.
+std::vector<std::string> DemoHistory(const DemoClient& client, int64_t now) {
+  static const char* const kTechnicians[] = {"ana.ruiz", "ben.okafor", "chloe.martin"};
+  static const char* const kResources[] = {"fileserver-01", "mail", "accounts-db", "backup-nas"};
+  std::vector<std::string> events;
+  const int64_t start = now - 21 * 86400;
+  for (int i = 0; i < 60; ++i) {
+    const int64_t at = start + i * 8 * 3600 + (i * 977) % 3600;
+    std::string json = "{\"kind\":\"access.requested\",\"client\":\"" + std::string(client.tenant) +
+                       "\",\"technician\":\"" + kTechnicians[i % 3] + "\",\"resource\":\"" +
+                       kResources[i % 4] + "\",\"reason\":\"scheduled maintenance\",\"ticket\":\"T-" +
+                       std::to_string(4100 + i) + "\",\"at\":" + std::to_string(at) + "}";
+    events.push_back(*ledger::CanonicalEntry(json));
+  }
+  return events;
+}
+
+}  // namespace
+
+int Server(const std::string& data, const std::string& listen) {
+  auto folder = store::DataFolder::Open(data);
+  if (!folder.ok()) return Fail(folder.status().message());
+  return Serve(**folder, listen, nullptr);
+}
+
+int Demo(const std::string& data, const std::string& listen) {
+  auto folder = store::DataFolder::Open(data);
+  if (!folder.ok()) return Fail(folder.status().message());
+  for (const DemoClient& client : kDemoClients) {
+    if ((*folder)->logs().GetLog(client.tenant).ok()) continue;
+    auto key = (*folder)->InitLog(client.tenant, store::DefaultOrigin(client.tenant), Random::System());
+    if (!key.ok()) return Fail(key.status().message());
+    auto appended = (*folder)->logs().Append(client.tenant, DemoHistory(client, Clock::System().NowUnixSeconds()));
+    if (!appended.ok()) return Fail(appended.status().message());
+  }
+  return Serve(**folder, listen, [&](const std::string& base_url) {
+    std::cout << "demo clients:\n";
+    for (const DemoClient& client : kDemoClients) {
+      auto config = (*folder)->logs().GetLog(client.tenant);
+      std::cout << "  " << client.name << "\n    log:  " << base_url << "/logs/" << client.tenant
+                << "\n    key:  " << (config.ok() ? config->verifier_key : "?")
+                << "\n    check it: quartet verify --url " << base_url << "/logs/" << client.tenant
+                << " --key '" << (config.ok() ? config->verifier_key : "?") << "'\n";
+    }
+    std::cout << std::flush;
+  });
+}
+
+}  // namespace quartet::cli

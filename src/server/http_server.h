@@ -1,0 +1,34 @@
+// An HTTP/1.1 server (Boost.Beast, C++20 coroutines): keep-alive, bounded request sizes, a fixed
+// pool of threads, and a clean stop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "server/http.h"
+
+namespace quartet::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 picks a free port
+  int threads = 2;
+  size_t max_body_bytes = 1 << 20;
+};
+
+class HttpServer {
+ public:
+  // Binds and listens at once, so that port() is known before Run().
+  static StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler handler);
+  virtual ~HttpServer() = default;
+
+  virtual uint16_t port() const = 0;
+  // Serves until Stop() or, if `stop_on_signals`, SIGTERM/SIGINT. Blocks.
+  virtual void Run(bool stop_on_signals) = 0;
+  // Thread-safe; Run() returns once open requests are answered.
+  virtual void Stop() = 0;
+};
+
+}  // namespace quartet::server

@@ -1,0 +1,291 @@
+#include "server/log_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace quartet::server {
+namespace {
+
+using ledger::TileId;
+
+const char kTileCacheControl[] = "public, max-age=31536000, immutable";
+const char kCheckpointCacheControl[] = "public, max-age=2";
+
+HttpResponse Binary(std::shared_ptr<const std::string> body) {
+  HttpResponse response;
+  response.content_type = "application/octet-stream";
+  response.cache_control = kTileCacheControl;
+  response.body = std::move(body);
+  return response;
+}
+
+std::string CacheKey(const std::string& tenant, const TileId& id) { return tenant + "/" + id.Path(); }
+
+Hash TileRoot(const std::vector<Hash>& hashes) {
+  ledger::MerkleHasher hasher;
+  std::vector<Hash> layer = hashes;
+  while (layer.size() > 1) {
+    for (size_t i = 0; i < layer.size() / 2; ++i) layer[i] = hasher.Children(layer[2 * i], layer[2 * i + 1]);
+    layer.resize(layer.size() / 2);
+  }
+  return layer[0];
+}
+
+}  // namespace
+
+LogService::LogService(store::DataFolder& folder, Options options)
+    : folder_(folder), options_(options) {}
+
+LogService::~LogService() { StopPublishing(); }
+
+Status LogService::StartPublishing() {
+  ASSIGN_OR_RETURN(lock_, folder_.LockIntegration(store::FileLock::Wait::kNo));
+  RETURN_IF_ERROR(PublishOnce());
+  publisher_ = std::thread([this] { PublishLoop(); });
+  return Status::Ok();
+}
+
+void LogService::StopPublishing() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (publisher_.joinable()) publisher_.join();
+}
+
+void LogService::PublishLoop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stop_) {
+    stop_cv_.wait_for(lock, options_.publish_interval, [this]() REQUIRES(stop_mu_) { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    Status status = PublishOnce();
+    if (!status.ok()) spdlog::error("publishing: {}", status.ToString());
+    lock.lock();
+  }
+}
+
+Status LogService::PublishOnce() {
+  ASSIGN_OR_RETURN(auto logs, folder_.logs().ListLogs());
+  Status first_error;
+  for (const ledger::LogConfig& config : logs) {
+    auto& integrator = integrators_[config.tenant];
+    Status status;
+    if (integrator == nullptr) {
+      auto signer = folder_.LogSigner(config.tenant);
+      status = signer.status();
+      if (status.ok()) {
+        integrator = std::make_unique<ledger::Integrator>(folder_.logs(), folder_.fs(), config.tenant,
+                                                          folder_.LogDirectory(config.tenant),
+                                                          std::move(*signer));
+        status = integrator->Open();
+      }
+    }
+    if (status.ok()) status = integrator->IntegrateOnce().status();
+    if (status.ok()) status = Refresh(config.tenant);
+    if (!status.ok()) {
+      integrator.reset();  // opened afresh, with recovery, next time
+      status = status.WithContext("log '" + config.tenant + "'");
+      if (first_error.ok()) first_error = status;
+    }
+  }
+  return first_error;
+}
+
+Status LogService::Refresh(const std::string& tenant) {
+  ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(tenant));
+  if (!latest.has_value()) return NotFoundError("log '" + tenant + "' has no checkpoint yet");
+  {
+    std::lock_guard lock(mu_);
+    auto it = views_.find(tenant);
+    if (it != views_.end() && it->second.size == latest->size) return Status::Ok();
+  }
+  View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note)};
+  RETURN_IF_ERROR(VerifyRightEdge(tenant, view));
+  std::lock_guard lock(mu_);
+  auto& current = views_[tenant];
+  if (current.note == nullptr || current.size < view.size) current = std::move(view);
+  return Status::Ok();
+}
+
+StatusOr<LogService::View> LogService::CurrentView(const std::string& tenant) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = views_.find(tenant); it != views_.end()) return it->second;
+  }
+  if (!ledger::IsValidTenant(tenant)) return NotFoundError("no such log");
+  RETURN_IF_ERROR(folder_.logs().GetLog(tenant).status());
+  RETURN_IF_ERROR(Refresh(tenant));
+  std::lock_guard lock(mu_);
+  return views_.at(tenant);
+}
+
+Status LogService::VerifyRightEdge(const std::string& tenant, const View& view) {
+  ledger::TileNodeReader reader(view.size, [&](const TileId& id) -> StatusOr<std::string> {
+    ASSIGN_OR_RETURN(Blob blob, ReadTileFile(tenant, id));
+    return std::string(*blob);
+  });
+  ASSIGN_OR_RETURN(Hash root, ledger::ComputeRoot(reader, view.size));
+  if (root != view.root) {
+    spdlog::error("log '{}': the tiles on disk do not match checkpoint {}", tenant, view.size);
+    return DataLossError("stored tiles of log '" + tenant + "' do not match its checkpoint");
+  }
+  // Every hash of every partial tile went into that root, so they are verified.
+  for (int level = 0; level < 8; ++level) {
+    const uint64_t index = (view.size >> (8 * level)) / ledger::kTileWidth;
+    const uint32_t width = ledger::TileWidthInTree(level, index, view.size);
+    if (width == 0 || width == ledger::kTileWidth) continue;
+    ASSIGN_OR_RETURN(const std::vector<Hash>* hashes, reader.Tile(level, index));
+    CachePut(CacheKey(tenant, {level, index, width}),
+             std::make_shared<const std::string>(ledger::EncodeHashTile(*hashes)));
+  }
+  return Status::Ok();
+}
+
+StatusOr<LogService::Blob> LogService::ReadTileFile(const std::string& tenant, const TileId& id) {
+  auto data = folder_.fs().ReadFile(folder_.LogDirectory(tenant) + "/" + id.Path());
+  if (!data.ok()) {
+    if (data.status().code() == StatusCode::kNotFound) {
+      spdlog::error("log '{}': {} is missing from disk", tenant, id.Path());
+      return DataLossError("a published tile is missing from disk");
+    }
+    return data.status();
+  }
+  return std::make_shared<const std::string>(std::move(*data));
+}
+
+StatusOr<LogService::Blob> LogService::VerifiedTile(const std::string& tenant, const View& view,
+                                                     int level, uint64_t index) {
+  const uint32_t width = ledger::TileWidthInTree(level, index, view.size);
+  if (width == 0) return OutOfRangeError("tile beyond the tree");
+  const TileId id{level, index, width};
+  const std::string key = CacheKey(tenant, id);
+  if (Blob cached = CacheGet(key)) return cached;
+  if (width < ledger::kTileWidth) {
+    // A partial tile of the current tree: verified with the whole right edge.
+    RETURN_IF_ERROR(VerifyRightEdge(tenant, view));
+    if (Blob cached = CacheGet(key)) return cached;
+    return InternalError("right edge verified but tile not cached");
+  }
+  ASSIGN_OR_RETURN(Blob data, ReadTileFile(tenant, id));
+  auto hashes = ledger::DecodeHashTile(*data, width);
+  ASSIGN_OR_RETURN(Blob parent, VerifiedTile(tenant, view, level + 1, index / ledger::kTileWidth));
+  const size_t offset = (index % ledger::kTileWidth) * sizeof(Hash);
+  if (!hashes.ok() || parent->size() < offset + sizeof(Hash) ||
+      std::memcmp(parent->data() + offset, TileRoot(*hashes).data(), sizeof(Hash)) != 0) {
+    spdlog::error("log '{}': {} on disk is corrupt", tenant, id.Path());
+    return DataLossError("a stored tile is corrupt");
+  }
+  CachePut(key, data);
+  return data;
+}
+
+StatusOr<LogService::Blob> LogService::VerifiedBundle(const std::string& tenant, const View& view,
+                                                       uint64_t index) {
+  const uint32_t width = ledger::TileWidthInTree(0, index, view.size);
+  if (width == 0) return OutOfRangeError("entry bundle beyond the tree");
+  const TileId id{ledger::kEntriesLevel, index, width};
+  const std::string key = CacheKey(tenant, id);
+  if (Blob cached = CacheGet(key)) return cached;
+  ASSIGN_OR_RETURN(Blob tile, VerifiedTile(tenant, view, 0, index));
+  ASSIGN_OR_RETURN(Blob data, ReadTileFile(tenant, id));
+  auto entries = ledger::DecodeEntryBundle(*data, width);
+  bool valid = entries.ok();
+  ledger::MerkleHasher hasher;
+  for (size_t i = 0; valid && i < entries->size(); ++i) {
+    valid = std::memcmp(hasher.Leaf(AsBytes((*entries)[i])).data(), tile->data() + i * sizeof(Hash),
+                        sizeof(Hash)) == 0;
+  }
+  if (!valid) {
+    spdlog::error("log '{}': {} on disk is corrupt", tenant, id.Path());
+    return DataLossError("a stored entry bundle is corrupt");
+  }
+  CachePut(key, data);
+  return data;
+}
+
+StatusOr<LogService::Blob> LogService::ServeTile(const std::string& tenant, const View& view,
+                                                 const TileId& id) {
+  const int level = id.is_entries() ? 0 : id.level;
+  const uint32_t current = ledger::TileWidthInTree(level, id.index, view.size);
+  if (current == 0 || id.width > current) return OutOfRangeError("tile beyond the tree");
+  const std::string key = CacheKey(tenant, id);
+  if (Blob cached = CacheGet(key)) return cached;
+  ASSIGN_OR_RETURN(Blob tile, id.is_entries() ? VerifiedBundle(tenant, view, id.index)
+                                              : VerifiedTile(tenant, view, level, id.index));
+  if (id.width == current) return tile;
+  // A narrower partial tile, as published with an earlier checkpoint, is a prefix of the current
+  // one: cut it from verified data rather than trust an older file.
+  size_t length = size_t{id.width} * sizeof(Hash);
+  if (id.is_entries()) {
+    length = 0;
+    for (uint32_t i = 0; i < id.width; ++i) {
+      length += 2 + ((static_cast<uint8_t>((*tile)[length]) << 8) | static_cast<uint8_t>((*tile)[length + 1]));
+    }
+  }
+  Blob prefix = std::make_shared<const std::string>(tile->substr(0, length));
+  CachePut(key, prefix);
+  return prefix;
+}
+
+HttpResponse LogService::Handle(const HttpRequest& request) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse response = HttpResponse::Text(405, "method not allowed");
+    response.headers["Allow"] = "GET, HEAD";
+    return response;
+  }
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  if (!path.starts_with("/logs/")) return HttpResponse::Text(404, "not found");
+  path.remove_prefix(6);
+  const size_t slash = path.find('/');
+  if (slash == std::string_view::npos) return HttpResponse::Text(404, "not found");
+  const std::string tenant(path.substr(0, slash));
+  const std::string_view rest = path.substr(slash + 1);
+
+  auto view = CurrentView(tenant);
+  if (!view.ok()) {
+    if (view.status().code() == StatusCode::kNotFound) return HttpResponse::Text(404, "no such log");
+    return HttpResponse::FromStatus(view.status());
+  }
+  if (rest == "checkpoint") {
+    HttpResponse response;
+    response.cache_control = kCheckpointCacheControl;
+    response.body = view->note;
+    return response;
+  }
+  auto id = ledger::ParseTilePath(rest);
+  if (!id.ok()) return HttpResponse::Text(400, id.status().message());
+  auto tile = ServeTile(tenant, *view, *id);
+  if (!tile.ok()) {
+    if (tile.status().code() == StatusCode::kOutOfRange) return HttpResponse::Text(404, "tile beyond the tree");
+    return HttpResponse::FromStatus(tile.status());
+  }
+  return Binary(*tile);
+}
+
+LogService::Blob LogService::CacheGet(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return nullptr;
+  lru_.splice(lru_.end(), lru_, it->second);
+  return it->second->second;
+}
+
+void LogService::CachePut(const std::string& key, Blob blob) {
+  std::lock_guard lock(mu_);
+  if (auto it = cache_.find(key); it != cache_.end()) return;
+  cache_bytes_ += blob->size() + key.size();
+  lru_.emplace_back(key, std::move(blob));
+  cache_[key] = std::prev(lru_.end());
+  while (cache_bytes_ > options_.tile_cache_bytes && lru_.size() > 1) {
+    auto& [old_key, old_blob] = lru_.front();
+    cache_bytes_ -= old_blob->size() + old_key.size();
+    cache_.erase(old_key);
+    lru_.pop_front();
+  }
+}
+
+}  // namespace quartet::server

@@ -1,0 +1,84 @@
+#include "store/data_folder.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace quartet::store {
+
+StatusOr<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path, Wait wait) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("open " + path + ": " + std::strerror(errno));
+  int flags = LOCK_EX | (wait == Wait::kNo ? LOCK_NB : 0);
+  while (::flock(fd, flags) != 0) {
+    if (errno == EINTR) continue;
+    int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) return UnavailableError(path + " is held by another process");
+    return InternalError("flock " + path + ": " + std::strerror(error));
+  }
+  return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
+FileLock::~FileLock() { ::close(fd_); }
+
+StatusOr<std::unique_ptr<DataFolder>> DataFolder::Open(const std::string& path) {
+  RETURN_IF_ERROR(FileSystem::Posix().CreateDirectories(path + "/keys"));
+  RETURN_IF_ERROR(FileSystem::Posix().CreateDirectories(path + "/logs"));
+  ::chmod((path + "/keys").c_str(), 0700);
+  ASSIGN_OR_RETURN(auto logs, SqliteLogStore::Open(path + "/quartet.db"));
+  return std::unique_ptr<DataFolder>(new DataFolder(path, std::move(logs)));
+}
+
+StatusOr<std::string> DataFolder::InitLog(const std::string& tenant, const std::string& origin,
+                                          Random& random) {
+  if (!ledger::IsValidTenant(tenant)) {
+    return InvalidArgumentError("tenant must match [a-z0-9][a-z0-9-]{0,62}");
+  }
+  if (logs_->GetLog(tenant).ok()) {
+    return AlreadyExistsError("tenant '" + tenant + "' already has a log");
+  }
+  ASSIGN_OR_RETURN(auto signer,
+                   ledger::NoteSigner::Generate(origin, ledger::SignatureType::kEd25519, random));
+  // The key is written (0600, durably) before the log exists, so a log never lacks its key.
+  const std::string key_path = KeyPath(tenant);
+  const std::string temporary = key_path + ".tmp";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("open " + temporary + ": " + std::strerror(errno));
+  const std::string secret = signer.SignerKeyString() + "\n";
+  const bool written = ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return InternalError("write " + temporary + ": " + std::strerror(errno));
+  RETURN_IF_ERROR(fs().Rename(temporary, key_path));
+  RETURN_IF_ERROR(fs().SyncDirectory(path_ + "/keys"));
+  RETURN_IF_ERROR(logs_->CreateLog({tenant, origin, signer.VerifierKeyString()}));
+  return signer.VerifierKeyString();
+}
+
+StatusOr<ledger::NoteSigner> DataFolder::LogSigner(const std::string& tenant) {
+  RETURN_IF_ERROR(logs_->GetLog(tenant).status());
+  auto contents = fs().ReadFile(KeyPath(tenant));
+  if (!contents.ok()) return contents.status().WithContext("signing key of log '" + tenant + "'");
+  std::string_view key = *contents;
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.remove_suffix(1);
+  auto signer = ledger::NoteSigner::Parse(key);
+  if (!signer.ok()) return DataLossError("the signing key file of log '" + tenant + "' is corrupt");
+  return signer;
+}
+
+StatusOr<std::unique_ptr<FileLock>> DataFolder::LockIntegration(FileLock::Wait wait) {
+  return FileLock::Acquire(path_ + "/integrate.lock", wait);
+}
+
+std::string DefaultOrigin(const std::string& tenant) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "localhost");
+  return std::string(host) + "/logs/" + tenant;
+}
+
+}  // namespace quartet::store

@@ -15,6 +15,7 @@ std::string HexEncode(ByteView data) {
 
 StatusOr<Bytes> HexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) return InvalidArgumentError("hex string has an odd length");
+  if (hex.empty()) return Bytes();
   Bytes out(hex.size() / 2);
   size_t written = 0;
   const char* end = nullptr;
@@ -36,6 +37,11 @@ std::string Base64Encode(ByteView data) {
 
 StatusOr<Bytes> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) return InvalidArgumentError("malformed base64: length not a multiple of 4");
+  if (text.empty()) return Bytes();
+  // libsodium 1.0.18 decodes any byte from 0x80 up as '/': refuse them before it sees them.
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return InvalidArgumentError("malformed base64");
+  }
   Bytes out(text.size() / 4 * 3);
   size_t written = 0;
   const char* end = nullptr;

@@ -1,6 +1,7 @@
 #include <iostream>
 #include <string>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "base/clock.h"
@@ -37,6 +38,8 @@ int Serve(store::DataFolder& folder, const std::string& listen,
           const std::function<void(const std::string& base_url)>& on_ready) {
   auto options = ParseListen(listen);
   if (!options.ok()) return Fail(options.status().message());
+  // Standard output is for what the user asked for (the address); the server's log goes to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("quartet"));
   server::LogService logs(folder, {});
   if (Status started = logs.StartPublishing(); !started.ok()) {
     return Fail("cannot publish the logs of " + folder.path() + ": " + started.message());

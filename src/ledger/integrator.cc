@@ -167,7 +167,7 @@ StatusOr<uint64_t> Integrator::IntegrateOnce(uint64_t max_entries) {
   if (durable < start) {
     return DataLossError("log '" + tenant_ + "' holds fewer entries than it published");
   }
-  const uint64_t end = std::min(durable, start + max_entries);
+  const uint64_t end = start + std::min(durable - start, max_entries);
   ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> latest, store_.LatestCheckpoint(tenant_));
   if (end == start && latest.has_value()) return start;
 

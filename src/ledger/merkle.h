@@ -43,9 +43,9 @@ class NodeReader {
 
 // The Merkle tree hash of the first `size` leaves.
 StatusOr<Hash> ComputeRoot(NodeReader& reader, uint64_t size);
-// The Merkle tree hash of leaves [begin, end), begin < end, for any range that is a subtree of the
-// RFC 6962 decomposition of some tree (that is: begin is a multiple of the largest power of two
-// not exceeding end - begin).
+// The Merkle tree hash of leaves [begin, end), begin < end, as RFC 6962 defines MTH over that range.
+// Precondition: begin is a multiple of the largest power of two not exceeding end - begin, so that
+// the hash is built from aligned perfect nodes (true of every subtree of an RFC 6962 tree).
 StatusOr<Hash> ComputeSubtreeRoot(NodeReader& reader, uint64_t begin, uint64_t end);
 
 // RFC 6962 section 2.1.1 audit path for leaf `index` in the tree of `size` leaves, leaf-side first.

@@ -1,0 +1,40 @@
+// A LogStore held in memory, for tests: it keeps the LogStore contract except durability across
+// processes. Thread-safe.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "base/thread_annotations.h"
+#include "ledger/log_store.h"
+
+namespace quartet::ledger {
+
+class MemoryLogStore final : public LogStore {
+ public:
+  Status CreateLog(const LogConfig& config) override;
+  StatusOr<LogConfig> GetLog(std::string_view tenant) override;
+  StatusOr<std::vector<LogConfig>> ListLogs() override;
+  StatusOr<uint64_t> Append(std::string_view tenant, std::span<const std::string> entries) override;
+  StatusOr<uint64_t> EntryCount(std::string_view tenant) override;
+  Status ReadEntries(std::string_view tenant, uint64_t begin, uint64_t end,
+                     std::vector<std::string>& out) override;
+  StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint(std::string_view tenant) override;
+  Status AddCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) override;
+
+  // Every checkpoint recorded so far, oldest first.
+  std::vector<StoredCheckpoint> Checkpoints(std::string_view tenant);
+
+ private:
+  struct Log {
+    LogConfig config;
+    std::vector<std::string> entries;
+    std::vector<StoredCheckpoint> checkpoints;
+  };
+  StatusOr<Log*> Find(std::string_view tenant) REQUIRES(mu_);
+
+  std::mutex mu_;
+  std::map<std::string, Log, std::less<>> logs_ GUARDED_BY(mu_);
+};
+
+}  // namespace quartet::ledger

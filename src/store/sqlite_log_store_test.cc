@@ -1,0 +1,129 @@
+#include "store/sqlite_log_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/data_folder.h"
+
+namespace quartet::store {
+namespace {
+
+class SqliteLogStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = std::filesystem::temp_directory_path() /
+                 ("quartet-store-test-" + std::to_string(::getpid()) + "-" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(directory_);
+    std::filesystem::create_directories(directory_);
+    auto store = SqliteLogStore::Open(directory_ / "quartet.db");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    ASSERT_TRUE(store_->CreateLog({"acme", "example.test/logs/acme", "vkey"}).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+
+  std::filesystem::path directory_;
+  std::unique_ptr<SqliteLogStore> store_;
+};
+
+TEST_F(SqliteLogStoreTest, AssignsDenseIndexesAndReadsBack) {
+  std::vector<std::string> first = {"a", "b", "c"};
+  std::vector<std::string> second = {"d"};
+  EXPECT_EQ(*store_->Append("acme", first), 0u);
+  EXPECT_EQ(*store_->Append("acme", second), 3u);
+  EXPECT_EQ(*store_->EntryCount("acme"), 4u);
+  std::vector<std::string> out;
+  ASSERT_TRUE(store_->ReadEntries("acme", 1, 4, out).ok());
+  EXPECT_EQ(out, (std::vector<std::string>{"b", "c", "d"}));
+  EXPECT_EQ(store_->ReadEntries("acme", 2, 5, out).code(), StatusCode::kOutOfRange);
+}
+
+TEST_F(SqliteLogStoreTest, TenantsAreSeparateAndValidated) {
+  ASSERT_TRUE(store_->CreateLog({"beta", "example.test/logs/beta", "vkey2"}).ok());
+  std::vector<std::string> one = {"x"};
+  EXPECT_EQ(*store_->Append("beta", one), 0u);
+  EXPECT_EQ(*store_->EntryCount("acme"), 0u);
+  EXPECT_EQ(store_->Append("nobody", one).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->CreateLog({"acme", "o", "k"}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateLog({"Bad_Tenant", "o", "k"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListLogs()->size(), 2u);
+}
+
+TEST_F(SqliteLogStoreTest, CheckpointsOnlyGrowAndCoverDurableEntries) {
+  std::vector<std::string> entries = {"a", "b"};
+  ASSERT_TRUE(store_->Append("acme", entries).ok());
+  ledger::StoredCheckpoint checkpoint{1, {}, "note1"};
+  ASSERT_TRUE(store_->AddCheckpoint("acme", checkpoint).ok());
+  EXPECT_EQ(store_->AddCheckpoint("acme", checkpoint).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->AddCheckpoint("acme", {3, {}, "too far"}).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store_->AddCheckpoint("acme", {2, {}, "note2"}).ok());
+  auto latest = store_->LatestCheckpoint("acme");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->note, "note2");
+}
+
+TEST_F(SqliteLogStoreTest, HistoryCannotBeRewrittenEvenWithSql) {
+  std::vector<std::string> entries = {"a"};
+  ASSERT_TRUE(store_->Append("acme", entries).ok());
+  auto db = Database::Open(directory_ / "quartet.db");
+  ASSERT_TRUE(db.ok());
+  EXPECT_FALSE((*db)->Execute("UPDATE entries SET data = x'00'").ok());
+  EXPECT_FALSE((*db)->Execute("DELETE FROM entries").ok());
+  std::vector<std::string> out;
+  ASSERT_TRUE(store_->ReadEntries("acme", 0, 1, out).ok());
+  EXPECT_EQ(out[0], "a");
+}
+
+TEST_F(SqliteLogStoreTest, AppendInTransactionRollsBackWithTheCallersChange) {
+  auto db = Database::Open(directory_ / "quartet.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Execute("CREATE TABLE grants (id INTEGER PRIMARY KEY)").ok());
+  std::vector<std::string> entries = {"grant created"};
+  {
+    auto transaction = Transaction::Begin(**db, TransactionMode::kImmediate);
+    ASSERT_TRUE(transaction.ok());
+    ASSERT_TRUE((*db)->Execute("INSERT INTO grants VALUES (1)").ok());
+    ASSERT_TRUE(SqliteLogStore::AppendInTransaction(**transaction, "acme", entries).ok());
+    // No commit: both the state change and its entry disappear together.
+  }
+  EXPECT_EQ(*store_->EntryCount("acme"), 0u);
+  {
+    auto transaction = Transaction::Begin(**db, TransactionMode::kImmediate);
+    ASSERT_TRUE((*db)->Execute("INSERT INTO grants VALUES (1)").ok());
+    ASSERT_TRUE(SqliteLogStore::AppendInTransaction(**transaction, "acme", entries).ok());
+    ASSERT_TRUE((*transaction)->Commit().ok());
+  }
+  EXPECT_EQ(*store_->EntryCount("acme"), 1u);
+}
+
+TEST(DataFolderTest, InitLogKeepsTheKeyPrivateAndRefusesDuplicates) {
+  const auto directory = std::filesystem::temp_directory_path() / ("quartet-folder-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  {
+    auto folder = DataFolder::Open(directory.string());
+    ASSERT_TRUE(folder.ok());
+    auto key = (*folder)->InitLog("acme", "example.test/logs/acme", Random::System());
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    EXPECT_TRUE(key->starts_with("example.test/logs/acme+"));
+    auto signer = (*folder)->LogSigner("acme");
+    ASSERT_TRUE(signer.ok());
+    EXPECT_EQ(signer->VerifierKeyString(), *key);
+    const auto permissions = std::filesystem::status(directory / "keys" / "acme.log.key").permissions();
+    EXPECT_EQ(permissions & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+              std::filesystem::perms::none);
+    EXPECT_EQ((*folder)->InitLog("acme", "x", Random::System()).status().code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ((*folder)->InitLog("../etc", "x", Random::System()).status().code(), StatusCode::kInvalidArgument);
+    auto lock = (*folder)->LockIntegration(FileLock::Wait::kNo);
+    ASSERT_TRUE(lock.ok());
+  }
+  std::filesystem::remove_all(directory);
+}
+
+}  // namespace
+}  // namespace quartet::store

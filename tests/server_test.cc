@@ -1,0 +1,181 @@
+// A real `quartet server` on a loopback port, checked with HTTP and with `quartet verify`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "client/http_client.h"
+#include "tests/test_util.h"
+
+namespace quartet::testing {
+namespace {
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshDirectory(std::string("server-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    data_ = dir_ + "/data";
+    key_ = InitLog(data_, "acme");
+    AppendEvents(data_, "acme", 0, 600);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string InitLog(const std::string& data, const std::string& tenant) {
+    auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data, "--tenant", tenant, "--origin",
+                     "example.test/logs/" + tenant});
+    EXPECT_EQ(init.status, 0) << init.err;
+    return init.out.substr(0, init.out.find('\n'));
+  }
+  RunResult AppendEvents(const std::string& data, const std::string& tenant, int from, int count,
+                         const std::string& flavour = "a") {
+    std::string input;
+    for (int i = from; i < from + count; ++i) input += "{\"n\":" + std::to_string(i) + ",\"f\":\"" + flavour + "\"}\n";
+    WriteTextFile(dir_ + "/in.jsonl", input);
+    auto result = RunProcess({QuartetBinary(), "log", "append", "--data", data, "--tenant", tenant}, dir_ + "/in.jsonl");
+    EXPECT_EQ(result.status, 0) << result.err;
+    return result;
+  }
+  RunResult Verify(const std::string& url, const std::string& state = "") {
+    std::vector<std::string> argv = {QuartetBinary(), "verify", "--url", url, "--key", key_};
+    if (!state.empty()) {
+      argv.push_back("--state");
+      argv.push_back(state);
+    }
+    return RunProcess(argv);
+  }
+
+  std::string dir_, data_, key_;
+};
+
+TEST_F(ServerTest, ServesCheckpointAndTilesWithTheSpecsHeaders) {
+  RunningServer server(data_);
+  client::HttpClient http(server.host(), server.port());
+  auto checkpoint = http.Get("/logs/acme/checkpoint");
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_EQ(checkpoint->status, 200);
+  EXPECT_EQ(checkpoint->content_type, "text/plain; charset=utf-8");
+  EXPECT_TRUE(checkpoint->body.starts_with("example.test/logs/acme\n600\n")) << checkpoint->body;
+
+  auto tile = http.Get("/logs/acme/tile/0/001");
+  ASSERT_TRUE(tile.ok());
+  EXPECT_EQ(tile->status, 200);
+  EXPECT_EQ(tile->content_type, "application/octet-stream");
+  EXPECT_EQ(tile->body.size(), 8192u);
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/002.p/88")->body.size(), 88u * 32);
+  EXPECT_EQ(http.Get("/logs/acme/tile/1/000.p/2")->body.size(), 64u);
+  EXPECT_EQ(http.Get("/logs/acme/tile/entries/002.p/88")->status, 200);
+  // A partial tile of an earlier, smaller tree is a prefix of today's.
+  auto old_partial = http.Get("/logs/acme/tile/0/001.p/3");
+  EXPECT_EQ(old_partial->status, 200);
+  EXPECT_EQ(old_partial->body, tile->body.substr(0, 96));
+
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/002")->status, 404);        // not full yet
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/002.p/89")->status, 404);   // wider than the tree
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/003.p/1")->status, 404);
+  EXPECT_EQ(http.Get("/logs/acme/tile/2/000.p/1")->status, 404);
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/0001")->status, 400);
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/001.p/0")->status, 400);
+  EXPECT_EQ(http.Get("/logs/acme/tile/64/000")->status, 400);
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/x001/000")->status, 404);
+  EXPECT_EQ(http.Get("/logs/nobody/checkpoint")->status, 404);
+  EXPECT_EQ(http.Get("/logs/../keys/acme.log.key")->status, 404);
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST_F(ServerTest, AppendedEntriesArePublishedWithinASecond) {
+  RunningServer server(data_);
+  client::HttpClient http(server.host(), server.port());
+  AppendEvents(data_, "acme", 600, 5);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  bool published = false;
+  while (!published && std::chrono::steady_clock::now() < deadline) {
+    published = http.Get("/logs/acme/checkpoint")->body.find("\n605\n") != std::string::npos;
+    if (!published) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(published);
+  EXPECT_EQ(Verify(server.url() + "/logs/acme").status, 0);
+}
+
+TEST_F(ServerTest, VerifyChecksTheLogAndRemembersWhatItSaw) {
+  RunningServer server(data_);
+  const std::string state = dir_ + "/state";
+  auto first = Verify(server.url() + "/logs/acme", state);
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_EQ(first.out, "ok: example.test/logs/acme has 600 entries, all verified\n");
+  EXPECT_NE(ReadTextFile(state).find("\n600\n"), std::string::npos);
+
+  auto wrong_key = RunProcess({QuartetBinary(), "verify", "--url", server.url() + "/logs/acme", "--key",
+                        "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"});
+  EXPECT_EQ(wrong_key.status, 1);
+  EXPECT_NE(wrong_key.err.find("verification failed"), std::string::npos) << wrong_key.err;
+}
+
+TEST_F(ServerTest, VerifyRefusesRollbackAndRewrittenHistory) {
+  // Snapshot the data folder at 600 entries: the snapshot shares the key but will diverge.
+  const std::string fork = dir_ + "/fork";
+  std::filesystem::copy(data_, fork, std::filesystem::copy_options::recursive);
+  AppendEvents(data_, "acme", 600, 100);
+  const std::string state = dir_ + "/state";
+  {
+    RunningServer honest(data_);
+    ASSERT_EQ(Verify(honest.url() + "/logs/acme", state).status, 0);
+  }
+  {
+    RunningServer rolled_back(fork);
+    auto result = Verify(rolled_back.url() + "/logs/acme", state);
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("rollback"), std::string::npos) << result.err;
+  }
+  AppendEvents(fork, "acme", 600, 150, "rewritten");
+  {
+    RunningServer rewritten(fork);
+    auto result = Verify(rewritten.url() + "/logs/acme", state);
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("history rewritten"), std::string::npos) << result.err;
+    // Without the remembered state, the forked log is self-consistent: only memory catches it.
+    EXPECT_EQ(Verify(rewritten.url() + "/logs/acme").status, 0);
+  }
+  EXPECT_NE(ReadTextFile(state).find("\n700\n"), std::string::npos) << "state must not move to a bad log";
+}
+
+TEST_F(ServerTest, CorruptTilesAreReportedNotServed) {
+  const std::string tile = data_ + "/logs/acme/tile/0/001";
+  std::string bytes = ReadTextFile(tile);
+  bytes[100] ^= 0x40;
+  WriteTextFile(tile, bytes);
+  std::string bundle = ReadTextFile(data_ + "/logs/acme/tile/entries/000");
+  bundle[10] = bundle[10] == '1' ? '2' : '1';
+  WriteTextFile(data_ + "/logs/acme/tile/entries/000", bundle);
+
+  RunningServer server(data_);
+  client::HttpClient http(server.host(), server.port());
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/001")->status, 500);
+  EXPECT_EQ(http.Get("/logs/acme/tile/entries/001")->status, 500);
+  EXPECT_EQ(http.Get("/logs/acme/tile/entries/000")->status, 500);
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/000")->status, 200);
+  auto result = Verify(server.url() + "/logs/acme");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.err.find("HTTP 500"), std::string::npos) << result.err;
+  server.Stop();
+  EXPECT_NE(server.process().Stderr().find("on disk is corrupt"), std::string::npos);
+}
+
+TEST_F(ServerTest, OneServerPublishesAFolderAtATime) {
+  RunningServer server(data_);
+  auto second = RunProcess({QuartetBinary(), "server", "--data", data_, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(second.status, 1);
+  EXPECT_NE(second.err.find("another process"), std::string::npos) << second.err;
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  RunningServer server(data_);
+  client::HttpClient http(server.host(), server.port());
+  for (int i = 0; i < 200; ++i) {
+    auto response = http.Get("/logs/acme/tile/entries/00" + std::to_string(i % 2));
+    ASSERT_TRUE(response.ok());
+    ASSERT_EQ(response->status, 200);
+  }
+}
+
+}  // namespace
+}  // namespace quartet::testing

@@ -1,0 +1,31 @@
+// Helpers shared by the integration tests: files, the running server, JSON lines.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "tests/subprocess.h"
+
+namespace quartet::testing {
+
+void WriteTextFile(const std::string& path, const std::string& contents);
+std::string ReadTextFile(const std::string& path);
+
+// `quartet server` on 127.0.0.1:0, stopped with SIGTERM when destroyed.
+class RunningServer {
+ public:
+  explicit RunningServer(const std::string& data);
+  ~RunningServer();
+  const std::string& url() const { return url_; }
+  std::string host() const { return "127.0.0.1"; }
+  std::string port() const { return url_.substr(url_.rfind(':') + 1); }
+  // SIGTERM and wait: the exit status.
+  int Stop();
+  Subprocess& process() { return process_; }
+
+ private:
+  Subprocess process_;
+  std::string url_;
+};
+
+}  // namespace quartet::testing

@@ -3,7 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
+#include "base/mutex.h"
 
 #include "base/thread_annotations.h"
 
@@ -31,16 +31,16 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(std::chrono::system_clock::time_point start) : now_(start) {}
   std::chrono::system_clock::time_point Now() const override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return now_;
   }
   void Advance(std::chrono::system_clock::duration by) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     now_ += by;
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::chrono::system_clock::time_point now_ GUARDED_BY(mu_);
 };
 

@@ -8,13 +8,13 @@ class FaultWritableFile final : public WritableFile {
       : fs_(fs), inode_(std::move(inode)) {}
 
   Status Append(std::string_view data) override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     RETURN_IF_ERROR(fs_->CountOperation());
     inode_->data.append(data);
     return Status::Ok();
   }
   Status Sync() override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     RETURN_IF_ERROR(fs_->CountOperation());
     inode_->synced = inode_->data;
     return Status::Ok();
@@ -35,7 +35,7 @@ Status FaultInjectionFileSystem::CountOperation() {
 
 StatusOr<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFile(
     const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   if (!directories_.contains(ParentDirectory(path))) {
     return NotFoundError("no directory for " + path);
@@ -46,7 +46,7 @@ StatusOr<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFil
 }
 
 StatusOr<std::string> FaultInjectionFileSystem::ReadFile(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   auto it = names_.find(path);
   if (it == names_.end()) return NotFoundError("no such file " + path);
@@ -54,12 +54,12 @@ StatusOr<std::string> FaultInjectionFileSystem::ReadFile(const std::string& path
 }
 
 bool FaultInjectionFileSystem::FileExists(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return names_.contains(path) || directories_.contains(path);
 }
 
 Status FaultInjectionFileSystem::Rename(const std::string& from, const std::string& to) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   auto it = names_.find(from);
   if (it == names_.end()) return NotFoundError("no such file " + from);
@@ -69,14 +69,14 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
 }
 
 Status FaultInjectionFileSystem::RemoveFile(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   if (names_.erase(path) == 0) return NotFoundError("no such file " + path);
   return Status::Ok();
 }
 
 Status FaultInjectionFileSystem::CreateDirectories(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   // Directories are modelled as durable at once, as CreateDirectories syncs each new parent.
   for (std::string p = path; !p.empty() && p != "." && p != "/"; p = ParentDirectory(p)) {
@@ -87,7 +87,7 @@ Status FaultInjectionFileSystem::CreateDirectories(const std::string& path) {
 }
 
 Status FaultInjectionFileSystem::SyncDirectory(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   for (auto it = durable_names_.begin(); it != durable_names_.end();) {
     if (ParentDirectory(it->first) == path && !names_.contains(it->first)) {
@@ -103,7 +103,7 @@ Status FaultInjectionFileSystem::SyncDirectory(const std::string& path) {
 }
 
 Status FaultInjectionFileSystem::SyncFileSystem(const std::string&) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   for (auto& [name, inode] : names_) inode->synced = inode->data;
   durable_names_ = names_;
@@ -111,7 +111,7 @@ Status FaultInjectionFileSystem::SyncFileSystem(const std::string&) {
 }
 
 StatusOr<std::vector<std::string>> FaultInjectionFileSystem::ListDirectory(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   if (!directories_.contains(path)) return NotFoundError("no such directory " + path);
   std::vector<std::string> out;
@@ -129,7 +129,7 @@ StatusOr<std::vector<std::string>> FaultInjectionFileSystem::ListDirectory(const
 }
 
 void FaultInjectionFileSystem::SimulateCrash() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   names_.clear();
   for (auto& [name, inode] : durable_names_) {
     inode->data = inode->synced;
@@ -139,12 +139,12 @@ void FaultInjectionFileSystem::SimulateCrash() {
 }
 
 void FaultInjectionFileSystem::FailAfter(int64_t operations) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   fail_after_ = operations;
 }
 
 int64_t FaultInjectionFileSystem::operation_count() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return operations_;
 }
 

@@ -6,7 +6,7 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
+#include "base/mutex.h"
 #include <set>
 
 #include "base/file_system.h"
@@ -44,7 +44,7 @@ class FaultInjectionFileSystem final : public FileSystem {
 
   Status CountOperation() REQUIRES(mu_);
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Inode>> names_ GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Inode>> durable_names_ GUARDED_BY(mu_);
   std::set<std::string> directories_ GUARDED_BY(mu_);

@@ -9,7 +9,7 @@ StatusOr<MemoryLogStore::Log*> MemoryLogStore::Find(std::string_view tenant) {
 }
 
 Status MemoryLogStore::CreateLog(const LogConfig& config) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!IsValidTenant(config.tenant)) return InvalidArgumentError("bad tenant");
   if (!logs_.emplace(config.tenant, Log{config, {}, {}}).second) {
     return AlreadyExistsError("tenant '" + config.tenant + "' already has a log");
@@ -18,20 +18,20 @@ Status MemoryLogStore::CreateLog(const LogConfig& config) {
 }
 
 StatusOr<LogConfig> MemoryLogStore::GetLog(std::string_view tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   return log->config;
 }
 
 StatusOr<std::vector<LogConfig>> MemoryLogStore::ListLogs() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<LogConfig> out;
   for (const auto& [tenant, log] : logs_) out.push_back(log.config);
   return out;
 }
 
 StatusOr<uint64_t> MemoryLogStore::Append(std::string_view tenant, std::span<const std::string> entries) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   const uint64_t first = log->entries.size();
   log->entries.insert(log->entries.end(), entries.begin(), entries.end());
@@ -39,14 +39,14 @@ StatusOr<uint64_t> MemoryLogStore::Append(std::string_view tenant, std::span<con
 }
 
 StatusOr<uint64_t> MemoryLogStore::EntryCount(std::string_view tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   return log->entries.size();
 }
 
 Status MemoryLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint64_t end,
                                    std::vector<std::string>& out) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   if (begin > end || end > log->entries.size()) return OutOfRangeError("beyond the end of the log");
   out.insert(out.end(), log->entries.begin() + static_cast<ptrdiff_t>(begin),
@@ -55,14 +55,14 @@ Status MemoryLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint
 }
 
 StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::LatestCheckpoint(std::string_view tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   if (log->checkpoints.empty()) return std::optional<StoredCheckpoint>();
   return std::optional<StoredCheckpoint>(log->checkpoints.back());
 }
 
 Status MemoryLogStore::AddCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   if (!log->checkpoints.empty() && checkpoint.size <= log->checkpoints.back().size) {
     return FailedPreconditionError("checkpoint does not extend the latest");
@@ -75,7 +75,7 @@ Status MemoryLogStore::AddCheckpoint(std::string_view tenant, const StoredCheckp
 }
 
 std::vector<StoredCheckpoint> MemoryLogStore::Checkpoints(std::string_view tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto log = Find(tenant);
   return log.ok() ? (*log)->checkpoints : std::vector<StoredCheckpoint>();
 }

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <map>
-#include <mutex>
+#include "base/mutex.h"
 
 #include "base/thread_annotations.h"
 #include "ledger/log_store.h"
@@ -33,7 +33,7 @@ class MemoryLogStore final : public LogStore {
   };
   StatusOr<Log*> Find(std::string_view tenant) REQUIRES(mu_);
 
-  std::mutex mu_;
+  Mutex mu_;
   std::map<std::string, Log, std::less<>> logs_ GUARDED_BY(mu_);
 };
 

@@ -48,7 +48,7 @@ Status LogService::StartPublishing() {
 
 void LogService::StopPublishing() {
   {
-    std::lock_guard lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stop_ = true;
   }
   stop_cv_.notify_all();
@@ -56,14 +56,14 @@ void LogService::StopPublishing() {
 }
 
 void LogService::PublishLoop() {
-  std::unique_lock lock(stop_mu_);
-  while (!stop_) {
-    stop_cv_.wait_for(lock, options_.publish_interval, [this]() REQUIRES(stop_mu_) { return stop_; });
-    if (stop_) break;
-    lock.unlock();
+  for (;;) {
+    {
+      MutexLock lock(stop_mu_);
+      stop_cv_.wait_for(stop_mu_, options_.publish_interval, [this]() REQUIRES(stop_mu_) { return stop_; });
+      if (stop_) return;
+    }
     Status status = PublishOnce();
     if (!status.ok()) spdlog::error("publishing: {}", status.ToString());
-    lock.lock();
   }
 }
 
@@ -98,13 +98,13 @@ Status LogService::Refresh(const std::string& tenant) {
   ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(tenant));
   if (!latest.has_value()) return NotFoundError("log '" + tenant + "' has no checkpoint yet");
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = views_.find(tenant);
     if (it != views_.end() && it->second.size == latest->size) return Status::Ok();
   }
   View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note)};
   RETURN_IF_ERROR(VerifyRightEdge(tenant, view));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& current = views_[tenant];
   if (current.note == nullptr || current.size < view.size) current = std::move(view);
   return Status::Ok();
@@ -112,13 +112,13 @@ Status LogService::Refresh(const std::string& tenant) {
 
 StatusOr<LogService::View> LogService::CurrentView(const std::string& tenant) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = views_.find(tenant); it != views_.end()) return it->second;
   }
   if (!ledger::IsValidTenant(tenant)) return NotFoundError("no such log");
   RETURN_IF_ERROR(folder_.logs().GetLog(tenant).status());
   RETURN_IF_ERROR(Refresh(tenant));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return views_.at(tenant);
 }
 
@@ -267,7 +267,7 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
 }
 
 LogService::Blob LogService::CacheGet(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = cache_.find(key);
   if (it == cache_.end()) return nullptr;
   lru_.splice(lru_.end(), lru_, it->second);
@@ -275,7 +275,7 @@ LogService::Blob LogService::CacheGet(const std::string& key) {
 }
 
 void LogService::CachePut(const std::string& key, Blob blob) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = cache_.find(key); it != cache_.end()) return;
   cache_bytes_ += blob->size() + key.size();
   lru_.emplace_back(key, std::move(blob));

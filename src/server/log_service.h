@@ -18,7 +18,7 @@
 #include <list>
 #include <map>
 #include <memory>
-#include <mutex>
+#include "base/mutex.h"
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -75,7 +75,7 @@ class LogService {
   store::DataFolder& folder_;
   const Options options_;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::map<std::string, View> views_ GUARDED_BY(mu_);
   // Verified tiles, least recently used first.
   std::list<std::pair<std::string, Blob>> lru_ GUARDED_BY(mu_);
@@ -87,8 +87,8 @@ class LogService {
   std::unique_ptr<store::FileLock> lock_;
   std::map<std::string, std::unique_ptr<ledger::Integrator>> integrators_;
   std::thread publisher_;
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
+  Mutex stop_mu_;
+  std::condition_variable_any stop_cv_;
   bool stop_ GUARDED_BY(stop_mu_) = false;
 };
 

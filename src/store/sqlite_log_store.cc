@@ -67,7 +67,7 @@ Status SqliteLogStore::CreateLog(const ledger::LogConfig& config) {
   if (!ledger::IsValidTenant(config.tenant)) {
     return InvalidArgumentError("tenant must match [a-z0-9][a-z0-9-]{0,62}");
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Statement * insert,
                    db_->Prepare("INSERT INTO logs (tenant, origin, verifier_key) VALUES (?, ?, ?) "
                                 "ON CONFLICT (tenant) DO NOTHING"));
@@ -80,7 +80,7 @@ Status SqliteLogStore::CreateLog(const ledger::LogConfig& config) {
 }
 
 StatusOr<ledger::LogConfig> SqliteLogStore::GetLog(std::string_view tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Statement * select,
                    db_->Prepare("SELECT tenant, origin, verifier_key FROM logs WHERE tenant = ?"));
   select->Bind(1, tenant);
@@ -93,7 +93,7 @@ StatusOr<ledger::LogConfig> SqliteLogStore::GetLog(std::string_view tenant) {
 }
 
 StatusOr<std::vector<ledger::LogConfig>> SqliteLogStore::ListLogs() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Statement * select,
                    db_->Prepare("SELECT tenant, origin, verifier_key FROM logs ORDER BY tenant"));
   std::vector<ledger::LogConfig> logs;
@@ -131,7 +131,7 @@ StatusOr<uint64_t> SqliteLogStore::AppendInTransaction(Transaction& transaction,
 
 StatusOr<uint64_t> SqliteLogStore::Append(std::string_view tenant,
                                           std::span<const std::string> entries) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_, TransactionMode::kImmediate));
   ASSIGN_OR_RETURN(uint64_t first, AppendInTransaction(*transaction, tenant, entries));
   RETURN_IF_ERROR(transaction->Commit());
@@ -139,7 +139,7 @@ StatusOr<uint64_t> SqliteLogStore::Append(std::string_view tenant,
 }
 
 StatusOr<uint64_t> SqliteLogStore::EntryCount(std::string_view tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Statement * select, db_->Prepare("SELECT size FROM logs WHERE tenant = ?"));
   select->Bind(1, tenant);
   ASSIGN_OR_RETURN(bool row, select->Step());
@@ -151,7 +151,7 @@ StatusOr<uint64_t> SqliteLogStore::EntryCount(std::string_view tenant) {
 
 Status SqliteLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint64_t end,
                                    std::vector<std::string>& out) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   ASSIGN_OR_RETURN(Statement * select,
                    db_->Prepare("SELECT idx, data FROM entries WHERE log_id = ? AND idx >= ? AND "
@@ -176,7 +176,7 @@ Status SqliteLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint
 
 StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCheckpoint(
     std::string_view tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   ASSIGN_OR_RETURN(Statement * select,
                    db_->Prepare("SELECT size, root, note FROM checkpoints WHERE log_id = ? "
@@ -199,7 +199,7 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCheckpoi
 
 Status SqliteLogStore::AddCheckpoint(std::string_view tenant,
                                      const ledger::StoredCheckpoint& checkpoint) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_, TransactionMode::kImmediate));
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   ASSIGN_OR_RETURN(Statement * latest,

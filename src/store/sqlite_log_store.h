@@ -6,7 +6,7 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
+#include "base/mutex.h"
 #include <string>
 
 #include "base/thread_annotations.h"
@@ -39,7 +39,7 @@ class SqliteLogStore final : public ledger::LogStore {
   explicit SqliteLogStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   StatusOr<int64_t> LogId(std::string_view tenant) REQUIRES(mu_);
 
-  std::mutex mu_;
+  Mutex mu_;
   std::unique_ptr<Database> db_ GUARDED_BY(mu_);
 };
 

@@ -2,25 +2,15 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "base/file_system.h"
 #include "cli/commands.h"
 #include "client/http_client.h"
+#include "client/tile_prefetcher.h"
 #include "ledger/log_verifier.h"
 
 namespace quartet::cli {
-namespace {
-
-StatusOr<std::string> FetchBody(client::HttpClient& http, const std::string& target) {
-  ASSIGN_OR_RETURN(client::HttpResult result, http.Get(target));
-  if (result.status == 404) return NotFoundError("GET " + target + ": 404 not found");
-  if (result.status != 200) {
-    return UnavailableError("GET " + target + ": HTTP " + std::to_string(result.status));
-  }
-  return std::move(result.body);
-}
-
-}  // namespace
 
 int Verify(const std::string& url, const std::string& key, const std::optional<std::string>& state) {
   auto parsed_key = ledger::NoteVerifier::Parse(key);
@@ -43,11 +33,26 @@ int Verify(const std::string& url, const std::string& key, const std::optional<s
     };
   }
 
+  // The checkpoint comes first; once its size is known, tiles are fetched ahead of the hashing.
   client::HttpClient http(parsed_url->host, parsed_url->port);
-  const std::string prefix = parsed_url->path;
+  std::unique_ptr<client::TilePrefetcher> prefetcher;
   auto verified = ledger::VerifyLog(
-      [&] { return FetchBody(http, prefix + "/checkpoint"); },
-      [&](const ledger::TileId& id) { return FetchBody(http, prefix + "/" + id.Path()); }, options);
+      [&]() -> StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::string note, client::FetchBody(http, parsed_url->path + "/checkpoint"));
+        // Unverified here; VerifyLog checks it before using any tile.
+        const size_t first = note.find('\n');
+        const size_t second = note.find('\n', first + 1);
+        auto size = first == std::string::npos || second == std::string::npos
+                        ? StatusOr<uint64_t>(InvalidArgumentError("bad checkpoint"))
+                        : ParseDecimal(std::string_view(note).substr(first + 1, second - first - 1));
+        if (size.ok()) prefetcher = std::make_unique<client::TilePrefetcher>(*parsed_url, *size);
+        return note;
+      },
+      [&](const ledger::TileId& id) -> StatusOr<std::string> {
+        if (prefetcher != nullptr) return prefetcher->Fetch(id);
+        return client::FetchBody(http, parsed_url->path + "/" + id.Path());
+      },
+      options);
   if (!verified.ok()) return Fail("verification failed: " + verified.status().message());
   if (state.has_value()) {
     if (Status saved = WriteFileAtomically(fs, *state, verified->note); !saved.ok()) {

@@ -14,8 +14,12 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   }
   std::unique_ptr<Database> database(new Database(db));
   sqlite3_busy_timeout(db, 30000);
+  // page_size applies to a new database only (before WAL is turned on). Bigger pages and a WAL that
+  // is folded back into the database every 64 MiB instead of every 4 MiB keep large appends at the
+  // disk's speed; durability is unchanged (synchronous=FULL syncs the WAL at every commit).
   RETURN_IF_ERROR(database->Execute(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+      "PRAGMA wal_autocheckpoint=4096; PRAGMA foreign_keys=ON;"));
   return database;
 }
 
@@ -75,7 +79,7 @@ Statement& Statement::Bind(int index, std::string_view text) {
 }
 
 Statement& Statement::BindBlob(int index, ByteView blob) {
-  sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
   return *this;
 }
 

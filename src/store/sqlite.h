@@ -27,6 +27,7 @@ class Statement {
 
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, std::string_view text);  // as TEXT
+  // Not copied: `blob` must stay valid until the statement is stepped to completion or reset.
   Statement& BindBlob(int index, ByteView blob);
   // Steps once: true if a row is ready, false when done.
   StatusOr<bool> Step();

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ledger/tiles.h"
+
 namespace quartet::store {
 namespace {
 
@@ -13,12 +15,16 @@ CREATE TABLE IF NOT EXISTS logs (
   verifier_key TEXT NOT NULL,
   size INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS entries (
+-- Each append is one row: its entries [first_idx, first_idx + count) encoded as in a tlog-tiles
+-- entry bundle (each entry prefixed by its length as a big-endian uint16). One row per batch
+-- instead of one per entry is what lets appends run at the disk's speed.
+CREATE TABLE IF NOT EXISTS entry_runs (
   log_id INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY (log_id, idx)
-) WITHOUT ROWID;
+  first_idx INTEGER NOT NULL,
+  count INTEGER NOT NULL CHECK (count > 0),
+  data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entry_runs_by_index ON entry_runs (log_id, first_idx);
 CREATE TABLE IF NOT EXISTS checkpoints (
   log_id INTEGER NOT NULL,
   size INTEGER NOT NULL,
@@ -27,9 +33,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   PRIMARY KEY (log_id, size)
 ) WITHOUT ROWID;
 -- Entries and checkpoints are history: nothing may rewrite or remove them.
-CREATE TRIGGER IF NOT EXISTS entries_immutable BEFORE UPDATE ON entries
+CREATE TRIGGER IF NOT EXISTS entries_immutable BEFORE UPDATE ON entry_runs
   BEGIN SELECT RAISE(ABORT, 'log entries are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS entries_permanent BEFORE DELETE ON entries
+CREATE TRIGGER IF NOT EXISTS entries_permanent BEFORE DELETE ON entry_runs
   BEGIN SELECT RAISE(ABORT, 'log entries are permanent'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoints_immutable BEFORE UPDATE ON checkpoints
   BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
@@ -110,6 +116,10 @@ StatusOr<std::vector<ledger::LogConfig>> SqliteLogStore::ListLogs() {
 StatusOr<uint64_t> SqliteLogStore::AppendInTransaction(Transaction& transaction,
                                                        std::string_view tenant,
                                                        std::span<const std::string> entries) {
+  if (entries.empty()) return InvalidArgumentError("nothing to append");
+  for (const std::string& entry : entries) {
+    if (entry.size() > ledger::kMaxEntrySize) return InvalidArgumentError("log entry over 65,535 bytes");
+  }
   Database& db = transaction.db();
   ASSIGN_OR_RETURN(Statement * bump,
                    db.Prepare("UPDATE logs SET size = size + ? WHERE tenant = ? RETURNING id, size"));
@@ -120,11 +130,22 @@ StatusOr<uint64_t> SqliteLogStore::AppendInTransaction(Transaction& transaction,
   const uint64_t first = static_cast<uint64_t>(bump->ColumnInt(1)) - entries.size();
   RETURN_IF_ERROR(bump->Run());
   ASSIGN_OR_RETURN(Statement * insert,
-                   db.Prepare("INSERT INTO entries (log_id, idx, data) VALUES (?, ?, ?)"));
-  uint64_t index = first;
-  for (const std::string& entry : entries) {
-    insert->Bind(1, log_id).Bind(2, static_cast<int64_t>(index++)).BindBlob(3, AsBytes(entry));
+                   db.Prepare("INSERT INTO entry_runs (log_id, first_idx, count, data) VALUES (?, ?, ?, ?)"));
+  // Rows of at most about kRunBytes, so that a large import does not make one huge row.
+  constexpr size_t kRunBytes = 4 << 20;
+  std::string run;
+  uint64_t run_first = first;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    ledger::AppendToEntryBundle(run, entries[i]);
+    if (run.size() < kRunBytes && i + 1 < entries.size()) continue;
+    const uint64_t run_end = first + i + 1;
+    insert->Bind(1, log_id)
+        .Bind(2, static_cast<int64_t>(run_first))
+        .Bind(3, static_cast<int64_t>(run_end - run_first))
+        .BindBlob(4, AsBytes(run));
     RETURN_IF_ERROR(insert->Run());
+    run.clear();
+    run_first = run_end;
   }
   return first;
 }
@@ -151,26 +172,33 @@ StatusOr<uint64_t> SqliteLogStore::EntryCount(std::string_view tenant) {
 
 Status SqliteLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint64_t end,
                                    std::vector<std::string>& out) {
+  if (begin >= end) return Status::Ok();
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
+  // The runs overlapping [begin, end): from the last run starting at or before `begin`.
   ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare("SELECT idx, data FROM entries WHERE log_id = ? AND idx >= ? AND "
-                                "idx < ? ORDER BY idx"));
+                   db_->Prepare("SELECT first_idx, count, data FROM entry_runs WHERE log_id = ?1 AND "
+                                "first_idx >= coalesce((SELECT max(first_idx) FROM entry_runs WHERE "
+                                "log_id = ?1 AND first_idx <= ?2), 0) AND first_idx < ?3 "
+                                "ORDER BY first_idx"));
   select->Bind(1, log_id).Bind(2, static_cast<int64_t>(begin)).Bind(3, static_cast<int64_t>(end));
-  uint64_t expected = begin;
+  uint64_t next = begin;
+  Status status;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
-    if (static_cast<uint64_t>(select->ColumnInt(0)) != expected) {
-      select->Reset();
-      return DataLossError("log '" + std::string(tenant) + "' is missing entry " +
-                           std::to_string(expected));
+    const uint64_t first = static_cast<uint64_t>(select->ColumnInt(0));
+    const uint32_t count = static_cast<uint32_t>(select->ColumnInt(1));
+    auto entries = ledger::DecodeEntryBundle(AsChars(select->ColumnBlob(2)), count);
+    if (!entries.ok() || first > next) {
+      status = DataLossError("log '" + std::string(tenant) + "' has damaged entries near " + std::to_string(next));
+      break;
     }
-    out.emplace_back(AsChars(select->ColumnBlob(1)));
-    ++expected;
+    for (uint64_t i = next - first; i < count && next < end; ++i, ++next) out.emplace_back((*entries)[i]);
   }
   select->Reset();
-  if (expected != end) return OutOfRangeError("entries requested beyond the end of the log");
+  RETURN_IF_ERROR(status);
+  if (next != end) return OutOfRangeError("entries requested beyond the end of the log");
   return Status::Ok();
 }
 

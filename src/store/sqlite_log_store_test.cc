@@ -44,6 +44,27 @@ TEST_F(SqliteLogStoreTest, AssignsDenseIndexesAndReadsBack) {
   EXPECT_EQ(store_->ReadEntries("acme", 2, 5, out).code(), StatusCode::kOutOfRange);
 }
 
+TEST_F(SqliteLogStoreTest, ReadsAcrossAndInsideAppendRuns) {
+  std::vector<std::string> all;
+  for (int run = 0; run < 20; ++run) {
+    std::vector<std::string> entries;
+    for (int i = 0; i <= run; ++i) entries.push_back(std::to_string(all.size() + entries.size()));
+    ASSERT_TRUE(store_->Append("acme", entries).ok());
+    all.insert(all.end(), entries.begin(), entries.end());
+  }
+  for (uint64_t begin = 0; begin < all.size(); begin += 7) {
+    for (uint64_t end = begin; end <= all.size(); end += 5) {
+      std::vector<std::string> out;
+      ASSERT_TRUE(store_->ReadEntries("acme", begin, end, out).ok()) << begin << "-" << end;
+      ASSERT_EQ(out, std::vector<std::string>(all.begin() + begin, all.begin() + end));
+    }
+  }
+  std::vector<std::string> none;
+  EXPECT_FALSE(store_->Append("acme", none).ok());
+  std::vector<std::string> too_big = {std::string(65536, 'x')};
+  EXPECT_EQ(store_->Append("acme", too_big).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(SqliteLogStoreTest, TenantsAreSeparateAndValidated) {
   ASSERT_TRUE(store_->CreateLog({"beta", "example.test/logs/beta", "vkey2"}).ok());
   std::vector<std::string> one = {"x"};
@@ -73,8 +94,8 @@ TEST_F(SqliteLogStoreTest, HistoryCannotBeRewrittenEvenWithSql) {
   ASSERT_TRUE(store_->Append("acme", entries).ok());
   auto db = Database::Open(directory_ / "quartet.db");
   ASSERT_TRUE(db.ok());
-  EXPECT_FALSE((*db)->Execute("UPDATE entries SET data = x'00'").ok());
-  EXPECT_FALSE((*db)->Execute("DELETE FROM entries").ok());
+  EXPECT_FALSE((*db)->Execute("UPDATE entry_runs SET data = x'00'").ok());
+  EXPECT_FALSE((*db)->Execute("DELETE FROM entry_runs").ok());
   std::vector<std::string> out;
   ASSERT_TRUE(store_->ReadEntries("acme", 0, 1, out).ok());
   EXPECT_EQ(out[0], "a");

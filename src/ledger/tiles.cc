@@ -164,32 +164,34 @@ void AppendToEntryBundle(std::string& bundle, std::string_view entry) {
 
 StatusOr<const std::vector<Hash>*> TileNodeReader::Tile(int tile_level, uint64_t tile_index) {
   const Key key{tile_level, tile_index};
-  if (auto it = tiles_.find(key); it != tiles_.end()) return &it->second;
+  if (auto it = tiles_.find(key); it != tiles_.end()) return &it->second[0];
   const uint32_t width = TileWidthInTree(tile_level, tile_index, size_);
   if (width == 0) return OutOfRangeError("tile beyond the tree");
   const TileId id{tile_level, tile_index, width};
   ASSIGN_OR_RETURN(std::string data, fetch_(id));
   ASSIGN_OR_RETURN(auto hashes, DecodeHashTile(data, width));
-  return &tiles_.emplace(key, std::move(hashes)).first->second;
+  std::vector<std::vector<Hash>> layers;
+  layers.push_back(std::move(hashes));
+  for (int height = 1; height < kTileHeight && layers.back().size() >= 2; ++height) {
+    const std::vector<Hash>& below = layers.back();
+    std::vector<Hash> layer(below.size() / 2);
+    for (size_t i = 0; i < layer.size(); ++i) layer[i] = hasher_.Children(below[2 * i], below[2 * i + 1]);
+    layers.push_back(std::move(layer));
+  }
+  return &tiles_.emplace(key, std::move(layers)).first->second[0];
 }
 
 StatusOr<Hash> TileNodeReader::ReadNode(int level, uint64_t index) {
   const int tile_level = level / kTileHeight;
-  const int height_in_tile = level % kTileHeight;
-  const uint64_t first = index << height_in_tile;  // first node at level kTileHeight * tile_level
-  const uint64_t count = uint64_t{1} << height_in_tile;
-  ASSIGN_OR_RETURN(const std::vector<Hash>* tile, Tile(tile_level, first / kTileWidth));
-  const uint64_t offset = first % kTileWidth;
-  if (offset + count > tile->size()) return OutOfRangeError("node beyond the tree");
-  std::vector<Hash> layer(tile->begin() + static_cast<ptrdiff_t>(offset),
-                          tile->begin() + static_cast<ptrdiff_t>(offset + count));
-  while (layer.size() > 1) {
-    for (size_t i = 0; i < layer.size() / 2; ++i) {
-      layer[i] = hasher_.Children(layer[2 * i], layer[2 * i + 1]);
-    }
-    layer.resize(layer.size() / 2);
+  const int height = level % kTileHeight;
+  const uint64_t tile_index = (index << height) / kTileWidth;
+  RETURN_IF_ERROR(Tile(tile_level, tile_index).status());
+  const auto& layers = tiles_.at({tile_level, tile_index});
+  const uint64_t offset = index % (kTileWidth >> height);
+  if (static_cast<size_t>(height) >= layers.size() || offset >= layers[height].size()) {
+    return OutOfRangeError("node beyond the tree");
   }
-  return layer[0];
+  return layers[height][offset];
 }
 
 }  // namespace quartet::ledger

@@ -68,8 +68,8 @@ void AppendToEntryBundle(std::string& bundle, std::string_view entry);
 using TileFetcher = std::function<StatusOr<std::string>(const TileId&)>;
 
 // Answers node hashes of a tree of a fixed size from its hash tiles, fetching each tile at most once
-// and keeping what it fetched. Nodes between tile levels are computed from the level below.
-// Not thread-safe.
+// and keeping it with the seven levels of nodes between it and the tile level above, computed once
+// (255 hashes for a full tile), so that later reads are lookups. Not thread-safe.
 class TileNodeReader final : public NodeReader {
  public:
   TileNodeReader(uint64_t tree_size, TileFetcher fetch) : size_(tree_size), fetch_(std::move(fetch)) {}
@@ -87,7 +87,8 @@ class TileNodeReader final : public NodeReader {
   uint64_t size_;
   TileFetcher fetch_;
   MerkleHasher hasher_;
-  std::map<Key, std::vector<Hash>> tiles_;
+  // Per tile: layer 0 is the tile's hashes, layer h the nodes h levels above them.
+  std::map<Key, std::vector<std::vector<Hash>>> tiles_;
 };
 
 }  // namespace quartet::ledger

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "client/http_client.h"
+#include "server/gzip.h"
 #include "tests/test_util.h"
 
 namespace quartet::testing {
@@ -165,6 +166,24 @@ TEST_F(ServerTest, OneServerPublishesAFolderAtATime) {
   auto second = RunProcess({QuartetBinary(), "server", "--data", data_, "--listen", "127.0.0.1:0"});
   EXPECT_EQ(second.status, 1);
   EXPECT_NE(second.err.find("another process"), std::string::npos) << second.err;
+}
+
+TEST_F(ServerTest, EntryBundlesAreGzippedForClientsThatAskForIt) {
+  RunningServer server(data_);
+  client::HttpClient http(server.host(), server.port());
+  auto plain = http.Get("/logs/acme/tile/entries/001");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->content_encoding, "");
+  auto gzipped = http.Get("/logs/acme/tile/entries/001", {{"Accept-Encoding", "gzip, identity"}});
+  ASSERT_TRUE(gzipped.ok());
+  EXPECT_EQ(gzipped->status, 200);
+  EXPECT_EQ(gzipped->content_encoding, "gzip");
+  EXPECT_LT(gzipped->body.size(), plain->body.size());
+  auto inflated = server::Gunzip(gzipped->body, 1 << 20);
+  ASSERT_TRUE(inflated.ok());
+  EXPECT_EQ(*inflated, plain->body);
+  EXPECT_EQ(http.Get("/logs/acme/tile/entries/001", {{"Accept-Encoding", "gzip;q=0"}})->content_encoding, "");
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/001", {{"Accept-Encoding", "gzip"}})->content_encoding, "");
 }
 
 TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {

@@ -48,7 +48,8 @@ HttpClient::HttpClient(std::string host, std::string port)
 
 HttpClient::~HttpClient() = default;
 
-StatusOr<HttpResult> HttpClient::Get(const std::string& target) {
+StatusOr<HttpResult> HttpClient::Get(const std::string& target,
+                                     const std::map<std::string, std::string>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
     Connection& c = *connection_;
@@ -67,6 +68,7 @@ StatusOr<HttpResult> HttpClient::Get(const std::string& target) {
     request.set(http::field::host, host_);
     request.set(http::field::user_agent, "quartet");
     request.keep_alive(true);
+    for (const auto& [name, value] : headers) request.set(name, value);
     c.stream.expires_after(std::chrono::seconds(30));
     http::write(c.stream, request, ec);
     http::response_parser<http::string_body> parser;
@@ -83,6 +85,7 @@ StatusOr<HttpResult> HttpClient::Get(const std::string& target) {
     HttpResult result;
     result.status = static_cast<int>(response.result_int());
     result.content_type = std::string(response[http::field::content_type]);
+    result.content_encoding = std::string(response[http::field::content_encoding]);
     result.body = std::move(response.body());
     if (!response.keep_alive()) {
       c.stream.close();

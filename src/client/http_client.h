@@ -2,6 +2,7 @@
 // Plain http:// only. Not thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,7 @@ struct Url {
 struct HttpResult {
   int status = 0;
   std::string content_type;
+  std::string content_encoding;
   std::string body;
 };
 
@@ -30,7 +32,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // GETs `target`; Unavailable when the server cannot be reached or the exchange fails.
-  StatusOr<HttpResult> Get(const std::string& target);
+  StatusOr<HttpResult> Get(const std::string& target,
+                           const std::map<std::string, std::string>& headers = {});
 
  private:
   struct Connection;

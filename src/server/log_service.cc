@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "server/gzip.h"
+
 namespace quartet::server {
 namespace {
 
@@ -18,6 +20,11 @@ HttpResponse Binary(std::shared_ptr<const std::string> body) {
   response.cache_control = kTileCacheControl;
   response.body = std::move(body);
   return response;
+}
+
+std::string_view Header(const HttpRequest& request, const std::string& name) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? std::string_view() : std::string_view(it->second);
 }
 
 std::string CacheKey(const std::string& tenant, const TileId& id) { return tenant + "/" + id.Path(); }
@@ -263,7 +270,20 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
     if (tile.status().code() == StatusCode::kOutOfRange) return HttpResponse::Text(404, "tile beyond the tree");
     return HttpResponse::FromStatus(tile.status());
   }
-  return Binary(*tile);
+  if (!id->is_entries() || !AcceptsGzip(Header(request, "accept-encoding"))) return Binary(*tile);
+  // Entry bundles are compressed for clients that accept it, as tlog-tiles recommends.
+  const std::string gzip_key = CacheKey(tenant, *id) + ".gz";
+  Blob compressed = CacheGet(gzip_key);
+  if (compressed == nullptr) {
+    auto gzipped = Gzip(**tile);
+    if (!gzipped.ok()) return Binary(*tile);
+    compressed = std::make_shared<const std::string>(std::move(*gzipped));
+    CachePut(gzip_key, compressed);
+  }
+  HttpResponse response = Binary(compressed);
+  response.headers["Content-Encoding"] = "gzip";
+  response.headers["Vary"] = "Accept-Encoding";
+  return response;
 }
 
 LogService::Blob LogService::CacheGet(const std::string& key) {

@@ -50,7 +50,41 @@ Status LogService::StartPublishing() {
   ASSIGN_OR_RETURN(lock_, folder_.LockIntegration(store::FileLock::Wait::kNo));
   RETURN_IF_ERROR(PublishOnce());
   publisher_ = std::thread([this] { PublishLoop(); });
+  scrubber_ = std::thread([this] { Scrub(); });
   return Status::Ok();
+}
+
+bool LogService::Stopping() {
+  MutexLock lock(stop_mu_);
+  return stop_;
+}
+
+void LogService::Scrub() {
+  std::vector<std::string> tenants;
+  {
+    MutexLock lock(mu_);
+    for (const auto& [tenant, view] : views_) tenants.push_back(tenant);
+  }
+  for (const std::string& tenant : tenants) {
+    auto view = CurrentView(tenant);
+    if (!view.ok()) continue;
+    uint64_t checked = 0, damaged = 0;
+    for (uint64_t bundle = 0; bundle * ledger::kTileWidth < view->size && !Stopping(); ++bundle) {
+      {
+        MutexLock lock(mu_);
+        // Leave room in the cache for what clients ask for.
+        if (cache_bytes_ > options_.tile_cache_bytes / 4 * 3) break;
+      }
+      const TileId id{ledger::kEntriesLevel, bundle, ledger::TileWidthInTree(0, bundle, view->size)};
+      // Checking a bundle checks its level-0 tile and every tile above it.
+      if (ServeTile(tenant, *view, id).ok()) ++checked; else ++damaged;
+    }
+    if (damaged > 0) {
+      spdlog::error("log '{}': scrub found {} damaged entry bundles or tiles", tenant, damaged);
+    } else {
+      spdlog::info("log '{}': scrub checked {} entry bundles and their tiles", tenant, checked);
+    }
+  }
 }
 
 void LogService::StopPublishing() {
@@ -60,6 +94,7 @@ void LogService::StopPublishing() {
   }
   stop_cv_.notify_all();
   if (publisher_.joinable()) publisher_.join();
+  if (scrubber_.joinable()) scrubber_.join();
 }
 
 void LogService::PublishLoop() {

@@ -9,7 +9,9 @@
 // error in the server's log), never served as valid.
 //
 // With StartPublishing, a background thread integrates new durable entries of every log (including
-// entries appended by other processes) and publishes checkpoints, about ten times a second.
+// entries appended by other processes) and publishes checkpoints, about ten times a second, and
+// another reads and checks every published tile once (a scrub): damage is reported at start-up
+// rather than when a client first asks, and verified tiles are cached while the cache has room.
 //
 // Thread safety: Handle may be called from many threads at once.
 #pragma once
@@ -70,6 +72,8 @@ class LogService {
   Blob CacheGet(const std::string& key);
   void CachePut(const std::string& key, Blob blob);
   void PublishLoop();
+  void Scrub();
+  bool Stopping();
 
   // Set at construction.
   store::DataFolder& folder_;
@@ -87,6 +91,7 @@ class LogService {
   std::unique_ptr<store::FileLock> lock_;
   std::map<std::string, std::unique_ptr<ledger::Integrator>> integrators_;
   std::thread publisher_;
+  std::thread scrubber_;
   Mutex stop_mu_;
   std::condition_variable_any stop_cv_;
   bool stop_ GUARDED_BY(stop_mu_) = false;

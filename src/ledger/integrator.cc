@@ -1,6 +1,7 @@
 #include "ledger/integrator.h"
 
 #include <set>
+#include <thread>
 
 namespace quartet::ledger {
 namespace {
@@ -150,10 +151,24 @@ Status Integrator::WriteFiles(const std::vector<PendingFile>& pending) {
   for (const PendingFile& file : pending) {
     const std::string parent = ParentDirectory(file.path);
     if (directories.insert(parent).second) RETURN_IF_ERROR(fs_.CreateDirectories(parent));
-    ASSIGN_OR_RETURN(auto out, fs_.NewWritableFile(file.path + ".tmp"));
-    RETURN_IF_ERROR(out->Append(file.contents));
-    RETURN_IF_ERROR(out->Close());
   }
+  // Creating files is mostly kernel time (inode allocation): two threads halve it on two cores.
+  auto write_range = [&](size_t begin, size_t end) -> Status {
+    for (size_t i = begin; i < end; ++i) {
+      ASSIGN_OR_RETURN(auto out, fs_.NewWritableFile(pending[i].path + ".tmp"));
+      RETURN_IF_ERROR(out->Append(pending[i].contents));
+      RETURN_IF_ERROR(out->Close());
+    }
+    return Status::Ok();
+  };
+  const size_t half = pending.size() > 64 ? pending.size() / 2 : pending.size();
+  Status second_half;
+  std::thread helper;
+  if (half < pending.size()) helper = std::thread([&] { second_half = write_range(half, pending.size()); });
+  Status first_half = write_range(0, half);
+  if (helper.joinable()) helper.join();
+  RETURN_IF_ERROR(first_half);
+  RETURN_IF_ERROR(second_half);
   RETURN_IF_ERROR(fs_.SyncFileSystem(directory_));
   for (const PendingFile& file : pending) {
     RETURN_IF_ERROR(fs_.Rename(file.path + ".tmp", file.path));

@@ -15,16 +15,12 @@ class LogCommandsTest : public ::testing::Test {
   void SetUp() override {
     dir_ = FreshDirectory(std::string("cli-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     data_ = dir_ + "/data";
-    auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data_, "--tenant", "acme", "--origin",
-                     "example.test/logs/acme"});
-    ASSERT_EQ(init.status, 0) << init.err;
-    key_ = init.out.substr(0, init.out.find('\n'));
+    key_ = InitLog(data_, "acme");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   RunResult Append(const std::string& input, const std::string& tenant = "acme") {
-    WriteTextFile(dir_ + "/input.jsonl", input);
-    return RunProcess({QuartetBinary(), "log", "append", "--data", data_, "--tenant", tenant}, dir_ + "/input.jsonl");
+    return AppendLines(data_, tenant, input, dir_ + "/input.jsonl");
   }
   uint64_t Size() {
     auto folder = store::DataFolder::Open(data_);

@@ -43,10 +43,7 @@ class CrashTest : public ::testing::Test {
   void SetUp() override {
     dir_ = FreshDirectory(std::string("crash-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     data_ = dir_ + "/data";
-    auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data_, "--tenant", "acme", "--origin",
-                     "example.test/logs/acme"});
-    ASSERT_EQ(init.status, 0) << init.err;
-    key_ = init.out.substr(0, init.out.find('\n'));
+    key_ = InitLog(data_, "acme");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

@@ -21,18 +21,11 @@ class ServerTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string InitLog(const std::string& data, const std::string& tenant) {
-    auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data, "--tenant", tenant, "--origin",
-                     "example.test/logs/" + tenant});
-    EXPECT_EQ(init.status, 0) << init.err;
-    return init.out.substr(0, init.out.find('\n'));
-  }
   RunResult AppendEvents(const std::string& data, const std::string& tenant, int from, int count,
                          const std::string& flavour = "a") {
     std::string input;
     for (int i = from; i < from + count; ++i) input += "{\"n\":" + std::to_string(i) + ",\"f\":\"" + flavour + "\"}\n";
-    WriteTextFile(dir_ + "/in.jsonl", input);
-    auto result = RunProcess({QuartetBinary(), "log", "append", "--data", data, "--tenant", tenant}, dir_ + "/in.jsonl");
+    auto result = AppendLines(data, tenant, input, dir_ + "/in.jsonl");
     EXPECT_EQ(result.status, 0) << result.err;
     return result;
   }

@@ -18,6 +18,19 @@ std::string ReadTextFile(const std::string& path) {
   return buffer.str();
 }
 
+std::string InitLog(const std::string& data, const std::string& tenant) {
+  auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data, "--tenant", tenant, "--origin",
+                          "example.test/logs/" + tenant});
+  if (init.status != 0) throw std::runtime_error("log init failed: " + init.err);
+  return init.out.substr(0, init.out.find('\n'));
+}
+
+RunResult AppendLines(const std::string& data, const std::string& tenant, const std::string& input,
+                      const std::string& scratch) {
+  WriteTextFile(scratch, input);
+  return RunProcess({QuartetBinary(), "log", "append", "--data", data, "--tenant", tenant}, scratch);
+}
+
 RunningServer::RunningServer(const std::string& data)
     : process_(Subprocess::Start({QuartetBinary(), "server", "--data", data, "--listen", "127.0.0.1:0"})) {
   auto line = process_.ReadLine(std::chrono::seconds(20));

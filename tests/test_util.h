@@ -11,6 +11,12 @@ namespace quartet::testing {
 void WriteTextFile(const std::string& path, const std::string& contents);
 std::string ReadTextFile(const std::string& path);
 
+// `quartet log init` of `tenant` (origin example.test/logs/<tenant>) in `data`: the verifier key.
+std::string InitLog(const std::string& data, const std::string& tenant);
+// `quartet log append` of `input` (JSON lines), written first to `scratch`.
+RunResult AppendLines(const std::string& data, const std::string& tenant, const std::string& input,
+                      const std::string& scratch);
+
 // `quartet server` on 127.0.0.1:0, stopped with SIGTERM when destroyed.
 class RunningServer {
  public:

@@ -95,10 +95,14 @@ Status Integrator::RebuildFromEntries(uint64_t size) {
   partial_tiles_.clear();
   partial_bundle_.clear();
   partial_bundle_count_ = 0;
+  return WriteTilesUpTo(size);
+}
+
+Status Integrator::WriteTilesUpTo(uint64_t end) {
   std::vector<std::string> entries;
-  for (uint64_t begin = 0; begin < size; begin += kReadChunk) {
+  for (uint64_t begin = range_.size(); begin < end; begin += kReadChunk) {
     entries.clear();
-    RETURN_IF_ERROR(store_.ReadEntries(tenant_, begin, std::min(size, begin + kReadChunk), entries));
+    RETURN_IF_ERROR(store_.ReadEntries(tenant_, begin, std::min(end, begin + kReadChunk), entries));
     std::vector<PendingFile> pending;
     for (const std::string& entry : entries) AddEntry(entry, pending);
     RETURN_IF_ERROR(WriteFiles(pending));
@@ -186,17 +190,7 @@ StatusOr<uint64_t> Integrator::IntegrateOnce(uint64_t max_entries) {
   ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> latest, store_.LatestCheckpoint(tenant_));
   if (end == start && latest.has_value()) return start;
 
-  std::vector<std::string> entries;
-  for (uint64_t begin = start; begin < end; begin += kReadChunk) {
-    entries.clear();
-    RETURN_IF_ERROR(store_.ReadEntries(tenant_, begin, std::min(end, begin + kReadChunk), entries));
-    std::vector<PendingFile> pending;
-    for (const std::string& entry : entries) AddEntry(entry, pending);
-    RETURN_IF_ERROR(WriteFiles(pending));
-  }
-  std::vector<PendingFile> pending;
-  AddPartialTiles(pending);
-  RETURN_IF_ERROR(WriteFiles(pending));
+  RETURN_IF_ERROR(WriteTilesUpTo(end));
 
   StoredCheckpoint checkpoint;
   checkpoint.size = end;

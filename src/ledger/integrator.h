@@ -57,6 +57,8 @@ class Integrator {
 
   Status LoadFromTiles(const StoredCheckpoint& checkpoint);
   Status RebuildFromEntries(uint64_t size);
+  // Extends the tree with the entries up to `end` and writes every tile and bundle that changed.
+  Status WriteTilesUpTo(uint64_t end);
   void AddEntry(const std::string& entry, std::vector<PendingFile>& pending);
   void AddPartialTiles(std::vector<PendingFile>& pending) const;
   Status WriteFiles(const std::vector<PendingFile>& pending);

@@ -1,0 +1,343 @@
+#include "access/policy.h"
+
+#include <array>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace quartet::access {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::array<std::string_view, 8> kLabelNames = {"email",    "financial", "hr",          "personal",
+                                                         "health",   "legal",     "credentials", "backups"};
+constexpr std::array<std::string_view, 7> kKindNames = {"ssh-host",       "mailbox",     "file-share",
+                                                        "finance-system", "network-device", "saas-console",
+                                                        "backup"};
+constexpr std::array<std::string_view, 7> kActionNames = {"login",        "reveal-credential", "open-mailbox",
+                                                          "read-files",   "change-files",      "administer",
+                                                          "restore-backup"};
+constexpr std::array<std::string_view, 3> kRoleNames = {"technician", "senior-technician", "provider-admin"};
+constexpr std::array<std::string_view, 3> kEffectNames = {"approve", "ask-owners", "deny"};
+constexpr std::array<std::string_view, 3> kTicketNames = {"any", "present", "absent"};
+constexpr std::array<std::string_view, 3> kHoursNames = {"any", "inside-business-hours", "outside-business-hours"};
+constexpr std::array<std::string_view, 7> kDayNames = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                       "Friday", "Saturday", "Sunday"};
+
+template <size_t N>
+Json MaskToJson(uint32_t mask, const std::array<std::string_view, N>& names) {
+  Json out = Json::array();
+  for (size_t i = 0; i < N; ++i) {
+    if ((mask >> i) & 1) out.push_back(std::string(names[i]));
+  }
+  return out;
+}
+
+template <size_t N>
+StatusOr<uint32_t> MaskFromJson(const Json& value, const std::array<std::string_view, N>& names,
+                                std::string_view what) {
+  if (!value.is_array()) return InvalidArgumentError(std::string(what) + " must be a list");
+  uint32_t mask = 0;
+  for (const Json& item : value) {
+    if (!item.is_string()) return InvalidArgumentError(std::string(what) + " must be a list of names");
+    const auto& name = item.get_ref<const std::string&>();
+    size_t i = 0;
+    while (i < N && names[i] != name) ++i;
+    if (i == N) return InvalidArgumentError("unknown " + std::string(what) + " '" + name + "'");
+    mask |= 1u << i;
+  }
+  return mask;
+}
+
+template <size_t N>
+StatusOr<size_t> EnumFromJson(const Json& value, const std::array<std::string_view, N>& names,
+                              std::string_view what) {
+  if (!value.is_string()) return InvalidArgumentError(std::string(what) + " must be a name");
+  const auto& name = value.get_ref<const std::string&>();
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return i;
+  }
+  return InvalidArgumentError("unknown " + std::string(what) + " '" + name + "'");
+}
+
+StatusOr<int64_t> IntegerFromJson(const Json& value, std::string_view what, int64_t low, int64_t high) {
+  if (!value.is_number_integer()) return InvalidArgumentError(std::string(what) + " must be an integer");
+  const int64_t number = value.get<int64_t>();
+  if (number < low || number > high) return InvalidArgumentError(std::string(what) + " out of range");
+  return number;
+}
+
+std::string FormatDuration(int64_t seconds) {
+  if (seconds % 3600 == 0) return std::to_string(seconds / 3600) + (seconds == 3600 ? " hour" : " hours");
+  return std::to_string(seconds / 60) + " minutes";
+}
+
+std::string FormatMinute(int minute) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "%02d:%02d", minute / 60, minute % 60);
+  return buffer;
+}
+
+template <size_t N>
+std::string JoinNames(uint32_t mask, const std::array<std::string_view, N>& names, std::string_view last) {
+  std::vector<std::string_view> picked;
+  for (size_t i = 0; i < N; ++i) {
+    if ((mask >> i) & 1) picked.push_back(names[i]);
+  }
+  std::string out;
+  for (size_t i = 0; i < picked.size(); ++i) {
+    if (i > 0) out += i + 1 == picked.size() ? std::string(" ") + std::string(last) + " " : ", ";
+    out += picked[i];
+  }
+  return out;
+}
+
+bool Matches(const Rule& rule, const AccessContext& request, const BusinessHours& hours) {
+  if (rule.labels_any != 0 && (rule.labels_any & request.labels) == 0) return false;
+  if (rule.kinds != 0 && (rule.kinds & Bit(request.kind)) == 0) return false;
+  if (rule.actions != 0 && (rule.actions & Bit(request.action)) == 0) return false;
+  if (rule.roles != 0 && (rule.roles & Bit(request.role)) == 0) return false;
+  if (rule.ticket == TicketCondition::kPresent && !request.has_ticket) return false;
+  if (rule.ticket == TicketCondition::kAbsent && request.has_ticket) return false;
+  if (rule.max_duration_seconds > 0 && request.duration_seconds > rule.max_duration_seconds) return false;
+  if (rule.hours != HoursCondition::kAny) {
+    const bool inside = hours.Contains(request.weekday, request.minute_of_day);
+    if (inside != (rule.hours == HoursCondition::kInsideBusinessHours)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool BusinessHours::Contains(int weekday, int minute_of_day) const {
+  if (weekday < 0 || weekday > 6 || ((days >> weekday) & 1) == 0) return false;
+  return minute_of_day >= start_minute && minute_of_day < end_minute;
+}
+
+Verdict Decide(const Policy& policy, const AccessContext& request) {
+  if (request.duration_seconds <= 0) return {Effect::kDeny, 0, -1, "a grant needs a duration"};
+  if (request.duration_seconds > policy.max_duration_seconds) {
+    return {Effect::kDeny, 0, -1, "longer than the policy allows"};
+  }
+  for (size_t i = 0; i < policy.rules.size(); ++i) {
+    const Rule& rule = policy.rules[i];
+    if (Matches(rule, request, policy.business_hours)) {
+      return {rule.effect, rule.effect == Effect::kAskOwners ? rule.approvals : 0, static_cast<int>(i), rule.name};
+    }
+  }
+  return {policy.fallback, policy.fallback == Effect::kAskOwners ? policy.fallback_approvals : 0, -1,
+          "no rule matched"};
+}
+
+Policy Policy::SafeDefault(std::string zone) {
+  Policy policy;
+  policy.time_zone = std::move(zone);
+  Rule sensitive;
+  sensitive.name = "Email, financial, HR and personal data need an owner";
+  sensitive.labels_any = kSensitiveByDefault;
+  sensitive.effect = Effect::kAskOwners;
+  policy.rules.push_back(sensitive);
+  Rule credentials;
+  credentials.name = "Revealing a stored credential needs an owner";
+  credentials.actions = Bit(Action::kRevealCredential);
+  credentials.effect = Effect::kAskOwners;
+  policy.rules.push_back(credentials);
+  Rule routine;
+  routine.name = "Routine work with a ticket in business hours";
+  routine.ticket = TicketCondition::kPresent;
+  routine.hours = HoursCondition::kInsideBusinessHours;
+  routine.max_duration_seconds = 2 * 3600;
+  routine.effect = Effect::kApprove;
+  policy.rules.push_back(routine);
+  policy.fallback = Effect::kAskOwners;
+  policy.fallback_approvals = 1;
+  return policy;
+}
+
+Status Policy::Validate() const {
+  std::set<std::string> names;
+  for (const Rule& rule : rules) {
+    if (rule.name.empty() || rule.name.size() > 200) return InvalidArgumentError("every rule needs a short name");
+    if (!names.insert(rule.name).second) return InvalidArgumentError("two rules are named '" + rule.name + "'");
+    if (rule.effect == Effect::kAskOwners && (rule.approvals < 1 || rule.approvals > 16)) {
+      return InvalidArgumentError("rule '" + rule.name + "' must ask for 1 to 16 approvals");
+    }
+    if (rule.max_duration_seconds < 0) return InvalidArgumentError("rule '" + rule.name + "' has a negative duration");
+  }
+  if (fallback == Effect::kAskOwners && (fallback_approvals < 1 || fallback_approvals > 16)) {
+    return InvalidArgumentError("the fallback must ask for 1 to 16 approvals");
+  }
+  if (max_duration_seconds <= 0 || max_duration_seconds > 7 * 86400) {
+    return InvalidArgumentError("the longest grant must be between 1 second and 7 days");
+  }
+  if (business_hours.start_minute >= business_hours.end_minute || business_hours.end_minute > 24 * 60 ||
+      business_hours.days > 0x7f) {
+    return InvalidArgumentError("business hours must be a window within one day");
+  }
+  if (time_zone.empty()) return InvalidArgumentError("the policy needs the client's time zone");
+  return Status::Ok();
+}
+
+std::vector<std::string> Policy::Describe() const {
+  auto effect_words = [](Effect effect, int approvals) -> std::string {
+    switch (effect) {
+      case Effect::kApprove: return "approved at once";
+      case Effect::kDeny: return "refused";
+      case Effect::kAskOwners:
+        return approvals == 1 ? "sent to an owner for approval"
+                              : "sent to the owners: " + std::to_string(approvals) + " must approve";
+    }
+    return "";
+  };
+  std::vector<std::string> lines;
+  lines.push_back("No access is standing: every grant ends by itself, after at most " +
+                  FormatDuration(max_duration_seconds) + ".");
+  for (const Rule& rule : rules) {
+    std::string line = "Requests";
+    if (rule.actions != 0) line += " to " + JoinNames(rule.actions, kActionNames, "or");
+    if (rule.kinds != 0) line += " on a " + JoinNames(rule.kinds, kKindNames, "or");
+    if (rule.labels_any != 0) line += " touching " + JoinNames(rule.labels_any, kLabelNames, "or") + " data";
+    if (rule.roles != 0) line += " by a " + JoinNames(rule.roles, kRoleNames, "or");
+    if (rule.ticket == TicketCondition::kPresent) line += " with a ticket";
+    if (rule.ticket == TicketCondition::kAbsent) line += " without a ticket";
+    if (rule.hours == HoursCondition::kInsideBusinessHours) line += " during business hours";
+    if (rule.hours == HoursCondition::kOutsideBusinessHours) line += " outside business hours";
+    if (rule.max_duration_seconds > 0) line += " for up to " + FormatDuration(rule.max_duration_seconds);
+    line += " are " + effect_words(rule.effect, rule.approvals) + " (" + rule.name + ").";
+    lines.push_back(std::move(line));
+  }
+  lines.push_back("Anything else is " + effect_words(fallback, fallback_approvals) + ".");
+  std::string days;
+  for (int d = 0; d < 7; ++d) {
+    if ((business_hours.days >> d) & 1) days += std::string(days.empty() ? "" : ", ") + std::string(kDayNames[d]);
+  }
+  lines.push_back("Business hours: " + days + ", " + FormatMinute(business_hours.start_minute) + " to " +
+                  FormatMinute(business_hours.end_minute) + " (" + time_zone + ").");
+  return lines;
+}
+
+std::string ToJson(const Policy& policy) {
+  Json rules = Json::array();
+  for (const Rule& rule : policy.rules) {
+    rules.push_back({{"name", rule.name},
+                     {"labels_any", MaskToJson(rule.labels_any, kLabelNames)},
+                     {"kinds", MaskToJson(rule.kinds, kKindNames)},
+                     {"actions", MaskToJson(rule.actions, kActionNames)},
+                     {"roles", MaskToJson(rule.roles, kRoleNames)},
+                     {"ticket", std::string(kTicketNames[static_cast<size_t>(rule.ticket)])},
+                     {"hours", std::string(kHoursNames[static_cast<size_t>(rule.hours)])},
+                     {"max_duration_seconds", rule.max_duration_seconds},
+                     {"effect", std::string(kEffectNames[static_cast<size_t>(rule.effect)])},
+                     {"approvals", rule.approvals}});
+  }
+  Json out = {{"rules", rules},
+              {"fallback", std::string(kEffectNames[static_cast<size_t>(policy.fallback)])},
+              {"fallback_approvals", policy.fallback_approvals},
+              {"max_duration_seconds", policy.max_duration_seconds},
+              {"business_hours",
+               {{"days", MaskToJson(policy.business_hours.days, kDayNames)},
+                {"start_minute", policy.business_hours.start_minute},
+                {"end_minute", policy.business_hours.end_minute}}},
+              {"time_zone", policy.time_zone}};
+  return out.dump();
+}
+
+namespace {
+
+StatusOr<Rule> RuleFromJson(const Json& value) {
+  if (!value.is_object()) return InvalidArgumentError("a rule must be an object");
+  Rule rule;
+  for (const auto& [key, field] : value.items()) {
+    if (key == "name") {
+      if (!field.is_string()) return InvalidArgumentError("a rule's name must be text");
+      rule.name = field.get<std::string>();
+    } else if (key == "labels_any") {
+      ASSIGN_OR_RETURN(rule.labels_any, MaskFromJson(field, kLabelNames, "label"));
+    } else if (key == "kinds") {
+      ASSIGN_OR_RETURN(rule.kinds, MaskFromJson(field, kKindNames, "resource kind"));
+    } else if (key == "actions") {
+      ASSIGN_OR_RETURN(rule.actions, MaskFromJson(field, kActionNames, "action"));
+    } else if (key == "roles") {
+      ASSIGN_OR_RETURN(rule.roles, MaskFromJson(field, kRoleNames, "role"));
+    } else if (key == "ticket") {
+      ASSIGN_OR_RETURN(size_t ticket, EnumFromJson(field, kTicketNames, "ticket condition"));
+      rule.ticket = static_cast<TicketCondition>(ticket);
+    } else if (key == "hours") {
+      ASSIGN_OR_RETURN(size_t hours, EnumFromJson(field, kHoursNames, "hours condition"));
+      rule.hours = static_cast<HoursCondition>(hours);
+    } else if (key == "max_duration_seconds") {
+      ASSIGN_OR_RETURN(rule.max_duration_seconds, IntegerFromJson(field, key, 0, 7 * 86400));
+    } else if (key == "effect") {
+      ASSIGN_OR_RETURN(size_t effect, EnumFromJson(field, kEffectNames, "effect"));
+      rule.effect = static_cast<Effect>(effect);
+    } else if (key == "approvals") {
+      ASSIGN_OR_RETURN(int64_t approvals, IntegerFromJson(field, key, 1, 16));
+      rule.approvals = static_cast<int>(approvals);
+    } else {
+      return InvalidArgumentError("unknown rule field '" + key + "'");
+    }
+  }
+  return rule;
+}
+
+}  // namespace
+
+StatusOr<Policy> PolicyFromJson(std::string_view text) {
+  const Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return InvalidArgumentError("policy: malformed JSON");
+  if (!value.is_object()) return InvalidArgumentError("policy: must be an object");
+  Policy policy;
+  policy.rules.clear();
+  for (const auto& [key, field] : value.items()) {
+    if (key == "rules") {
+      if (!field.is_array() || field.size() > 100) return InvalidArgumentError("policy: rules must be a list of at most 100");
+      for (const Json& item : field) {
+        ASSIGN_OR_RETURN(Rule rule, RuleFromJson(item));
+        policy.rules.push_back(std::move(rule));
+      }
+    } else if (key == "fallback") {
+      ASSIGN_OR_RETURN(size_t effect, EnumFromJson(field, kEffectNames, "effect"));
+      policy.fallback = static_cast<Effect>(effect);
+    } else if (key == "fallback_approvals") {
+      ASSIGN_OR_RETURN(int64_t approvals, IntegerFromJson(field, key, 1, 16));
+      policy.fallback_approvals = static_cast<int>(approvals);
+    } else if (key == "max_duration_seconds") {
+      ASSIGN_OR_RETURN(policy.max_duration_seconds, IntegerFromJson(field, key, 1, 7 * 86400));
+    } else if (key == "business_hours") {
+      if (!field.is_object()) return InvalidArgumentError("policy: business_hours must be an object");
+      for (const auto& [hours_key, hours_field] : field.items()) {
+        if (hours_key == "days") {
+          ASSIGN_OR_RETURN(uint32_t days, MaskFromJson(hours_field, kDayNames, "day"));
+          policy.business_hours.days = static_cast<uint8_t>(days);
+        } else if (hours_key == "start_minute" || hours_key == "end_minute") {
+          ASSIGN_OR_RETURN(int64_t minute, IntegerFromJson(hours_field, hours_key, 0, 24 * 60));
+          (hours_key == "start_minute" ? policy.business_hours.start_minute : policy.business_hours.end_minute) =
+              static_cast<uint16_t>(minute);
+        } else {
+          return InvalidArgumentError("policy: unknown business_hours field '" + hours_key + "'");
+        }
+      }
+    } else if (key == "time_zone") {
+      if (!field.is_string()) return InvalidArgumentError("policy: time_zone must be text");
+      policy.time_zone = field.get<std::string>();
+    } else {
+      return InvalidArgumentError("policy: unknown field '" + key + "'");
+    }
+  }
+  RETURN_IF_ERROR(policy.Validate());
+  return policy;
+}
+
+std::string_view LabelName(Label label) {
+  const uint32_t bit = static_cast<uint32_t>(label);
+  for (size_t i = 0; i < kLabelNames.size(); ++i) {
+    if (bit == (1u << i)) return kLabelNames[i];
+  }
+  return "unknown";
+}
+std::string_view KindName(ResourceKind kind) { return kKindNames[static_cast<size_t>(kind)]; }
+std::string_view ActionName(Action action) { return kActionNames[static_cast<size_t>(action)]; }
+std::string_view RoleName(StaffRole role) { return kRoleNames[static_cast<size_t>(role)]; }
+
+}  // namespace quartet::access

@@ -1,0 +1,239 @@
+#include "access/grant.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace quartet::access {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t kMaxName = 128;
+constexpr size_t kMaxReason = 1000;
+constexpr size_t kMaxTicket = 100;
+constexpr int64_t kMaxScheduleAhead = 7 * 86400;
+
+bool IsPrintable(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+// POSIX-style account names: they become SSH certificate principals.
+bool IsValidLogin(std::string_view login) {
+  if (login.empty() || login.size() > 64) return false;
+  if (!(std::islower(static_cast<unsigned char>(login[0])) || login[0] == '_')) return false;
+  return std::all_of(login.begin(), login.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+           c == '_' || c == '-' || c == '.';
+  });
+}
+
+Status ValidateName(std::string_view value, std::string_view what) {
+  if (value.empty() || value.size() > kMaxName || !IsPrintable(value)) {
+    return InvalidArgumentError(std::string(what) + " must be 1 to 128 printable characters");
+  }
+  return Status::Ok();
+}
+
+Status Validate(const GrantRequest& request, const Policy& policy) {
+  RETURN_IF_ERROR(ValidateName(request.id, "the grant id"));
+  RETURN_IF_ERROR(ValidateName(request.client, "the client"));
+  RETURN_IF_ERROR(ValidateName(request.technician, "the technician"));
+  RETURN_IF_ERROR(ValidateName(request.resource, "the resource"));
+  if (request.reason.empty() || request.reason.size() > kMaxReason || !IsPrintable(request.reason)) {
+    return InvalidArgumentError("a reason is required (at most 1,000 characters)");
+  }
+  if (request.ticket.size() > kMaxTicket || !IsPrintable(request.ticket)) {
+    return InvalidArgumentError("the ticket reference must be at most 100 printable characters");
+  }
+  if (request.action == Action::kLogin && !IsValidLogin(request.login)) {
+    return InvalidArgumentError("logging in needs an account name such as 'admin' or 'svc_backup'");
+  }
+  if (!request.login.empty() && !IsValidLogin(request.login)) return InvalidArgumentError("malformed account name");
+  if (request.duration_seconds <= 0) return InvalidArgumentError("a grant needs a duration");
+  if (request.breakglass && request.duration_seconds > policy.max_duration_seconds) {
+    return InvalidArgumentError("break-glass access is limited to the policy's longest grant");
+  }
+  if (request.not_before != 0 &&
+      (request.not_before < request.requested_at || request.not_before > request.requested_at + kMaxScheduleAhead)) {
+    return InvalidArgumentError("a scheduled start must be within the next 7 days");
+  }
+  return Status::Ok();
+}
+
+Status ValidateComment(const std::string& comment) {
+  if (comment.size() > kMaxReason || !IsPrintable(comment)) {
+    return InvalidArgumentError("a comment must be at most 1,000 printable characters");
+  }
+  return Status::Ok();
+}
+
+std::string_view EffectWord(Effect effect) {
+  switch (effect) {
+    case Effect::kApprove: return "approve";
+    case Effect::kAskOwners: return "ask-owners";
+    case Effect::kDeny: return "deny";
+  }
+  return "deny";
+}
+
+std::string MakeEvent(const GrantRequest& request, std::string_view kind, int64_t at, Json fields) {
+  fields["kind"] = std::string(kind);
+  fields["at"] = at;
+  fields["client"] = request.client;
+  fields["grant"] = request.id;
+  return fields.dump();
+}
+
+}  // namespace
+
+std::string CanonicalRequest(const GrantRequest& request) {
+  Json out = {{"id", request.id},
+              {"client", request.client},
+              {"technician", request.technician},
+              {"role", std::string(RoleName(request.role))},
+              {"resource", request.resource},
+              {"kind", std::string(KindName(request.kind))},
+              {"labels", request.labels},
+              {"action", std::string(ActionName(request.action))},
+              {"login", request.login},
+              {"reason", request.reason},
+              {"ticket", request.ticket},
+              {"duration_seconds", request.duration_seconds},
+              {"requested_at", request.requested_at},
+              {"not_before", request.not_before},
+              {"breakglass", request.breakglass}};
+  return out.dump();
+}
+
+std::string_view GrantStateName(GrantState state) {
+  switch (state) {
+    case GrantState::kPending: return "pending";
+    case GrantState::kApproved: return "approved";
+    case GrantState::kDenied: return "denied";
+    case GrantState::kEnded: return "ended";
+    case GrantState::kRevoked: return "revoked";
+    case GrantState::kExpired: return "expired";
+  }
+  return "unknown";
+}
+
+StatusOr<Grant> Grant::Open(GrantRequest request, const Policy& policy, LocalTime local_time,
+                            std::vector<std::string>& events) {
+  RETURN_IF_ERROR(Validate(request, policy));
+  Grant grant(std::move(request));
+  const GrantRequest& r = grant.request_;
+  events.push_back(MakeEvent(r, "grant.requested", r.requested_at, {{"request", CanonicalRequest(r)}}));
+  if (r.breakglass) {
+    grant.awaits_review_ = true;
+    events.push_back(MakeEvent(r, "grant.decided", r.requested_at,
+                               {{"decision", "breakglass"}, {"rule", ""}, {"approvals_required", 0}}));
+    grant.Activate(r.requested_at, events);
+    return grant;
+  }
+  AccessContext context{r.kind, r.labels, r.action, r.role, !r.ticket.empty(), r.duration_seconds,
+                        local_time.weekday, local_time.minute_of_day};
+  const Verdict verdict = Decide(policy, context);
+  events.push_back(MakeEvent(r, "grant.decided", r.requested_at,
+                             {{"decision", std::string(EffectWord(verdict.effect))},
+                              {"rule", std::string(verdict.reason)},
+                              {"approvals_required", verdict.approvals_required}}));
+  switch (verdict.effect) {
+    case Effect::kApprove: grant.Activate(r.requested_at, events); break;
+    case Effect::kAskOwners: grant.approvals_required_ = verdict.approvals_required; break;
+    case Effect::kDeny: grant.state_ = GrantState::kDenied; break;
+  }
+  return grant;
+}
+
+void Grant::Activate(int64_t now, std::vector<std::string>& events) {
+  state_ = GrantState::kApproved;
+  window_start_ = std::max(now, request_.not_before);
+  window_end_ = window_start_ + request_.duration_seconds;
+  events.push_back(MakeEvent(request_, "grant.activated", now,
+                             {{"window_start", window_start_}, {"window_end", window_end_},
+                              {"breakglass", request_.breakglass}}));
+}
+
+Status Grant::CheckOpenForVotes(const std::string& owner, int64_t now, std::vector<std::string>& events) {
+  ExpireIfStale(now, events);
+  if (state_ != GrantState::kPending) {
+    return FailedPreconditionError("the request is " + std::string(GrantStateName(state_)) + ", not pending");
+  }
+  for (const OwnerVote& vote : approvals_) {
+    if (vote.owner == owner) return FailedPreconditionError("this owner has already approved the request");
+  }
+  return Status::Ok();
+}
+
+Status Grant::Approve(const std::string& owner, const OwnerKey& key, ByteView signature, const std::string& comment,
+                      int64_t now, std::vector<std::string>& events) {
+  RETURN_IF_ERROR(ValidateComment(comment));
+  RETURN_IF_ERROR(CheckOpenForVotes(owner, now, events));
+  RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kApprove, CanonicalRequest(request_), signature));
+  approvals_.push_back({owner, key.Id(), Bytes(signature.begin(), signature.end()), now});
+  events.push_back(MakeEvent(request_, "grant.approved", now,
+                             {{"owner", owner}, {"key_id", key.Id()}, {"signature", Base64Encode(signature)},
+                              {"comment", comment}}));
+  if (static_cast<int>(approvals_.size()) >= approvals_required_) Activate(now, events);
+  return Status::Ok();
+}
+
+Status Grant::Deny(const std::string& owner, const OwnerKey& key, ByteView signature, const std::string& comment,
+                   int64_t now, std::vector<std::string>& events) {
+  RETURN_IF_ERROR(ValidateComment(comment));
+  RETURN_IF_ERROR(CheckOpenForVotes(owner, now, events));
+  RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kDeny, CanonicalRequest(request_), signature));
+  state_ = GrantState::kDenied;
+  events.push_back(MakeEvent(request_, "grant.denied", now,
+                             {{"owner", owner}, {"key_id", key.Id()}, {"signature", Base64Encode(signature)},
+                              {"comment", comment}}));
+  return Status::Ok();
+}
+
+Status Grant::End(const std::string& by, int64_t now, std::vector<std::string>& events) {
+  if (by != request_.technician) return PermissionDeniedError("only the technician who asked can end a grant");
+  if (state_ != GrantState::kApproved || now >= window_end_) {
+    return FailedPreconditionError("the grant is not open");
+  }
+  state_ = GrantState::kEnded;
+  window_end_ = std::max(window_start_, now);
+  events.push_back(MakeEvent(request_, "grant.ended", now, {{"by", by}}));
+  return Status::Ok();
+}
+
+Status Grant::Revoke(const std::string& by, const std::string& reason, int64_t now, std::vector<std::string>& events) {
+  RETURN_IF_ERROR(ValidateComment(reason));
+  ExpireIfStale(now, events);
+  const bool open = state_ == GrantState::kPending || (state_ == GrantState::kApproved && now < window_end_);
+  if (!open) return FailedPreconditionError("the grant is not open");
+  if (state_ == GrantState::kApproved) window_end_ = std::max(window_start_, now);
+  state_ = GrantState::kRevoked;
+  events.push_back(MakeEvent(request_, "grant.revoked", now, {{"by", by}, {"reason", reason}}));
+  return Status::Ok();
+}
+
+void Grant::ExpireIfStale(int64_t now, std::vector<std::string>& events) {
+  if (state_ != GrantState::kPending || now < request_.requested_at + kRequestLifetimeSeconds) return;
+  state_ = GrantState::kExpired;
+  events.push_back(MakeEvent(request_, "grant.expired", request_.requested_at + kRequestLifetimeSeconds, Json::object()));
+}
+
+Status Grant::Review(const std::string& owner, BreakglassReview verdict, const std::string& comment, int64_t now,
+                     std::vector<std::string>& events) {
+  RETURN_IF_ERROR(ValidateComment(comment));
+  if (!awaits_review_) return FailedPreconditionError("this grant does not await a break-glass review");
+  awaits_review_ = false;
+  events.push_back(MakeEvent(request_, "breakglass.reviewed", now,
+                             {{"owner", owner},
+                              {"verdict", verdict == BreakglassReview::kAcknowledged ? "acknowledged" : "disputed"},
+                              {"comment", comment}}));
+  return Status::Ok();
+}
+
+bool Grant::IsLive(int64_t now) const {
+  return state_ == GrantState::kApproved && now >= window_start_ && now < window_end_;
+}
+
+}  // namespace quartet::access

@@ -1,0 +1,138 @@
+#include "identity/password.h"
+
+#include <sodium.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+
+namespace quartet::identity {
+namespace {
+
+constexpr std::string_view kArgon2idPrefix = "$argon2id$";
+
+struct Argon2Limits {
+  unsigned long long operations;
+  size_t memory_bytes;
+};
+
+Argon2Limits LimitsFor(PasswordCost cost) {
+  switch (cost) {
+    case PasswordCost::kModerate:
+      return {crypto_pwhash_argon2id_OPSLIMIT_MODERATE, crypto_pwhash_argon2id_MEMLIMIT_MODERATE};
+    case PasswordCost::kInteractive:
+      break;
+  }
+  return {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE, crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE};
+}
+
+// sodium_init picks the fastest argon2 implementation for this CPU; it is idempotent.
+void EnsureSodium() {
+  static const bool ready = sodium_init() >= 0;
+  if (!ready) std::abort();  // libsodium cannot start: a broken installation.
+}
+
+// Copies `stored_hash` into the NUL-terminated form libsodium reads, or nullopt if it cannot be a
+// PHC string libsodium wrote (too long, or holding a NUL).
+std::optional<std::string> TerminatedHash(std::string_view stored_hash) {
+  if (stored_hash.empty() || stored_hash.size() >= crypto_pwhash_STRBYTES) return std::nullopt;
+  if (stored_hash.find('\0') != std::string_view::npos) return std::nullopt;
+  return std::string(stored_hash);
+}
+
+struct CodePoint {
+  char32_t value;
+  size_t length;  // bytes
+};
+
+// What a UTF-8 lead byte announces: the sequence's length (0 if the byte cannot lead one), its
+// payload bits, and the smallest code point that length may encode (anything less is overlong).
+struct LeadByte {
+  size_t length;
+  char32_t bits;
+  char32_t minimum;
+};
+
+LeadByte ReadLeadByte(uint8_t lead) {
+  if (lead < 0x80) return {1, lead, 0};
+  if ((lead & 0xE0) == 0xC0) return {2, lead & 0x1Fu, 0x80};
+  if ((lead & 0xF0) == 0xE0) return {3, lead & 0x0Fu, 0x800};
+  if ((lead & 0xF8) == 0xF0) return {4, lead & 0x07u, 0x10000};
+  return {0, 0, 0};
+}
+
+// Decodes the code point at the start of non-empty `text`, or nullopt if the bytes there are not
+// well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::optional<CodePoint> DecodeCodePoint(std::string_view text) {
+  const LeadByte lead = ReadLeadByte(static_cast<uint8_t>(text[0]));
+  if (lead.length == 0 || text.size() < lead.length) return std::nullopt;
+  char32_t value = lead.bits;
+  for (size_t i = 1; i < lead.length; ++i) {
+    const auto continuation = static_cast<uint8_t>(text[i]);
+    if ((continuation & 0xC0) != 0x80) return std::nullopt;
+    value = (value << 6) | (continuation & 0x3Fu);
+  }
+  if (value < lead.minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
+    return std::nullopt;
+  }
+  return CodePoint{value, lead.length};
+}
+
+}  // namespace
+
+StatusOr<std::string> HashPassword(std::string_view password, PasswordCost cost) {
+  if (password.size() > kMaxPasswordBytes) {
+    return InvalidArgumentError("password is longer than 1024 bytes");
+  }
+  EnsureSodium();
+  const Argon2Limits limits = LimitsFor(cost);
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), limits.operations,
+                            limits.memory_bytes, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return UnavailableError("argon2id password hashing failed: out of memory");
+  }
+  return std::string(out);
+}
+
+bool VerifyPassword(std::string_view stored_hash, std::string_view password) {
+  const std::optional<std::string> terminated = TerminatedHash(stored_hash);
+  if (!terminated) return false;
+  EnsureSodium();
+  return crypto_pwhash_str_verify(terminated->c_str(), password.data(), password.size()) == 0;
+}
+
+bool PasswordNeedsRehash(std::string_view stored_hash, PasswordCost cost) {
+  if (!stored_hash.starts_with(kArgon2idPrefix)) return true;
+  const std::optional<std::string> terminated = TerminatedHash(stored_hash);
+  if (!terminated) return true;
+  const Argon2Limits limits = LimitsFor(cost);
+  // 0: argon2id at exactly these limits; 1: other limits; -1: not an argon2id string.
+  return crypto_pwhash_argon2id_str_needs_rehash(terminated->c_str(), limits.operations,
+                                                 limits.memory_bytes) != 0;
+}
+
+Status CheckPasswordPolicy(std::string_view password) {
+  if (password.size() > kMaxPasswordBytes) {
+    return InvalidArgumentError("password must be at most 1024 bytes");
+  }
+  size_t characters = 0;
+  bool one_repeated_character = true;
+  char32_t first = 0;
+  for (size_t position = 0; position < password.size();) {
+    const std::optional<CodePoint> code_point = DecodeCodePoint(password.substr(position));
+    if (!code_point) return InvalidArgumentError("password is not valid UTF-8");
+    if (characters == 0) first = code_point->value;
+    one_repeated_character = one_repeated_character && code_point->value == first;
+    ++characters;
+    position += code_point->length;
+  }
+  if (characters < kMinPasswordCharacters) {
+    return InvalidArgumentError("password must be at least 12 characters");
+  }
+  if (one_repeated_character) {
+    return InvalidArgumentError("password must not be a single character repeated");
+  }
+  return Status::Ok();
+}
+
+}  // namespace quartet::identity

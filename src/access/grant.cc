@@ -107,6 +107,58 @@ std::string CanonicalRequest(const GrantRequest& request) {
   return out.dump();
 }
 
+StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
+  const Json value = Json::parse(canonical, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded() || !value.is_object()) return InvalidArgumentError("malformed grant request");
+  auto text = [&](const char* key) -> StatusOr<std::string> {
+    auto it = value.find(key);
+    if (it == value.end() || !it->is_string()) return InvalidArgumentError(std::string("grant request lacks ") + key);
+    return it->get<std::string>();
+  };
+  auto integer = [&](const char* key) -> StatusOr<int64_t> {
+    auto it = value.find(key);
+    if (it == value.end() || !it->is_number_integer()) {
+      return InvalidArgumentError(std::string("grant request lacks ") + key);
+    }
+    return it->get<int64_t>();
+  };
+  GrantRequest request;
+  ASSIGN_OR_RETURN(request.id, text("id"));
+  ASSIGN_OR_RETURN(request.client, text("client"));
+  ASSIGN_OR_RETURN(request.technician, text("technician"));
+  ASSIGN_OR_RETURN(request.resource, text("resource"));
+  ASSIGN_OR_RETURN(request.login, text("login"));
+  ASSIGN_OR_RETURN(request.reason, text("reason"));
+  ASSIGN_OR_RETURN(request.ticket, text("ticket"));
+  ASSIGN_OR_RETURN(request.duration_seconds, integer("duration_seconds"));
+  ASSIGN_OR_RETURN(request.requested_at, integer("requested_at"));
+  ASSIGN_OR_RETURN(request.not_before, integer("not_before"));
+  ASSIGN_OR_RETURN(int64_t labels, integer("labels"));
+  request.labels = static_cast<LabelSet>(labels);
+  ASSIGN_OR_RETURN(std::string role, text("role"));
+  ASSIGN_OR_RETURN(request.role, StaffRoleFromName(role));
+  ASSIGN_OR_RETURN(std::string kind, text("kind"));
+  ASSIGN_OR_RETURN(request.kind, ResourceKindFromName(kind));
+  ASSIGN_OR_RETURN(std::string action, text("action"));
+  ASSIGN_OR_RETURN(request.action, ActionFromName(action));
+  auto breakglass = value.find("breakglass");
+  if (breakglass == value.end() || !breakglass->is_boolean()) return InvalidArgumentError("grant request lacks breakglass");
+  request.breakglass = breakglass->get<bool>();
+  if (CanonicalRequest(request) != canonical) return InvalidArgumentError("grant request is not canonical");
+  return request;
+}
+
+Grant Grant::Restore(GrantRequest request, GrantProgress progress) {
+  Grant grant(std::move(request));
+  grant.state_ = progress.state;
+  grant.approvals_required_ = progress.approvals_required;
+  grant.approvals_ = std::move(progress.approvals);
+  grant.window_start_ = progress.window_start;
+  grant.window_end_ = progress.window_end;
+  grant.awaits_review_ = progress.awaits_review;
+  return grant;
+}
+
 std::string_view GrantStateName(GrantState state) {
   switch (state) {
     case GrantState::kPending: return "pending";

@@ -49,6 +49,9 @@ struct GrantRequest {
 
 // The request as owners sign it: canonical JSON of every term of the request.
 std::string CanonicalRequest(const GrantRequest& request);
+// Parses a canonical request back (from the store or from a log entry). InvalidArgument if it is
+// malformed or not canonical.
+StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical);
 
 enum class GrantState : uint8_t { kPending, kApproved, kDenied, kEnded, kRevoked, kExpired };
 std::string_view GrantStateName(GrantState state);
@@ -62,8 +65,24 @@ struct OwnerVote {
   int64_t at = 0;
 };
 
+// Everything that changes about a grant after it is opened, for storing and restoring it.
+struct GrantProgress {
+  GrantState state = GrantState::kPending;
+  int approvals_required = 0;
+  std::vector<OwnerVote> approvals;
+  int64_t window_start = 0;
+  int64_t window_end = 0;
+  bool awaits_review = false;
+};
+
 class Grant {
  public:
+  // A grant as stored: its request and its progress.
+  static Grant Restore(GrantRequest request, GrantProgress progress);
+  GrantProgress progress() const {
+    return {state_, approvals_required_, approvals_, window_start_, window_end_, awaits_review_};
+  }
+
   // Validates the request and applies the policy (break-glass skips it, up to the policy's longest
   // grant). InvalidArgument for a malformed request. Appends the events to `events`.
   static StatusOr<Grant> Open(GrantRequest request, const Policy& policy, LocalTime local_time,

@@ -231,6 +231,27 @@ TEST_F(GrantTest, PolicyDenialIsLoggedAndFinal) {
   EXPECT_EQ(Parse(events_.back())["decision"], "deny");
 }
 
+TEST_F(GrantTest, CanonicalRequestsParseBackAndGrantsRestore) {
+  GrantRequest request = RoutineRequest();
+  request.labels = 9;
+  request.not_before = kNow + 60;
+  const std::string canonical = CanonicalRequest(request);
+  auto parsed = ParseCanonicalRequest(canonical);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(CanonicalRequest(*parsed), canonical);
+  EXPECT_FALSE(ParseCanonicalRequest("{\"id\":\"g\"}").ok());
+  EXPECT_FALSE(ParseCanonicalRequest(canonical + " ").ok());
+  std::string other_action = canonical;
+  other_action.replace(other_action.find("\"action\":\"login\""), 16, "\"action\":\"fly\"");
+  EXPECT_FALSE(ParseCanonicalRequest(other_action).ok());
+
+  Grant pending = OpenPending(request);
+  const Bytes approval = Sign(owner_, OwnerDecision::kApprove, pending);
+  Grant restored = Grant::Restore(*parsed, pending.progress());
+  ASSERT_TRUE(restored.Approve("olivia", owner_.key(), approval, "", kNow + 10, events_).ok());
+  EXPECT_TRUE(restored.IsLive(kNow + 60));
+}
+
 TEST(OwnerKeyTest, RefusesSmallOrderAndMalformedKeys) {
   EXPECT_FALSE(OwnerKey::FromPublicKey(Bytes(31, 1)).ok());
   Bytes identity(32, 0);

@@ -336,6 +336,28 @@ std::string_view LabelName(Label label) {
   }
   return "unknown";
 }
+namespace {
+template <typename Enum, size_t N>
+StatusOr<Enum> FromName(std::string_view name, const std::array<std::string_view, N>& names, std::string_view what) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
+  }
+  return InvalidArgumentError("unknown " + std::string(what) + " '" + std::string(name) + "'");
+}
+}  // namespace
+
+StatusOr<ResourceKind> ResourceKindFromName(std::string_view name) {
+  return FromName<ResourceKind>(name, kKindNames, "resource kind");
+}
+StatusOr<Action> ActionFromName(std::string_view name) { return FromName<Action>(name, kActionNames, "action"); }
+StatusOr<StaffRole> StaffRoleFromName(std::string_view name) { return FromName<StaffRole>(name, kRoleNames, "role"); }
+StatusOr<Label> LabelFromName(std::string_view name) {
+  for (size_t i = 0; i < kLabelNames.size(); ++i) {
+    if (kLabelNames[i] == name) return static_cast<Label>(1u << i);
+  }
+  return InvalidArgumentError("unknown label '" + std::string(name) + "'");
+}
+
 std::string_view KindName(ResourceKind kind) { return kKindNames[static_cast<size_t>(kind)]; }
 std::string_view ActionName(Action action) { return kActionNames[static_cast<size_t>(action)]; }
 std::string_view RoleName(StaffRole role) { return kRoleNames[static_cast<size_t>(role)]; }

@@ -138,5 +138,10 @@ std::string_view LabelName(Label label);
 std::string_view KindName(ResourceKind kind);
 std::string_view ActionName(Action action);
 std::string_view RoleName(StaffRole role);
+// InvalidArgument for an unknown name.
+StatusOr<ResourceKind> ResourceKindFromName(std::string_view name);
+StatusOr<Action> ActionFromName(std::string_view name);
+StatusOr<StaffRole> StaffRoleFromName(std::string_view name);
+StatusOr<Label> LabelFromName(std::string_view name);
 
 }  // namespace quartet::access

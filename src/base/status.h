@@ -101,17 +101,19 @@ Status ToStatus(const StatusOr<T>& status_or) {
 #define QUARTET_CONCAT_INNER(a, b) a##b
 #define QUARTET_CONCAT(a, b) QUARTET_CONCAT_INNER(a, b)
 
-// Returns from the enclosing function if `expr` (a Status or StatusOr) is not OK.
-#define RETURN_IF_ERROR(expr)                                                   \
-  do {                                                                          \
-    ::quartet::Status quartet_status_ = ::quartet::internal::ToStatus((expr)); \
-    if (!quartet_status_.ok()) return quartet_status_;                          \
+// Returns from the enclosing function if `expr` (a Status or StatusOr) is not OK. Nests (a lambda
+// inside the expression may use it too): each use names its local uniquely.
+#define RETURN_IF_ERROR(expr) QUARTET_RETURN_IF_ERROR_IMPL(QUARTET_CONCAT(quartet_status_, __COUNTER__), expr)
+#define QUARTET_RETURN_IF_ERROR_IMPL(status, expr)                    \
+  do {                                                                \
+    ::quartet::Status status = ::quartet::internal::ToStatus((expr)); \
+    if (!status.ok()) return status;                                  \
   } while (false)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates the StatusOr `expr`; returns its Status if not OK,
 // otherwise moves its value into `lhs` (which may be a declaration such as `auto x`).
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  QUARTET_ASSIGN_OR_RETURN_IMPL(QUARTET_CONCAT(quartet_status_or_, __LINE__), lhs, expr)
+  QUARTET_ASSIGN_OR_RETURN_IMPL(QUARTET_CONCAT(quartet_status_or_, __COUNTER__), lhs, expr)
 #define QUARTET_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                  \
   if (!tmp.ok()) return tmp.status();                 \

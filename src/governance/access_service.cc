@@ -1,0 +1,601 @@
+#include "governance/access_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <map>
+
+#include "access/local_time.h"
+#include "store/sqlite_log_store.h"
+
+namespace quartet::governance {
+namespace {
+
+using Json = nlohmann::json;
+using access::Grant;
+using access::GrantState;
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS clients (
+  tenant TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  policy TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  client TEXT REFERENCES clients (tenant),
+  active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS resources (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  labels INTEGER NOT NULL,
+  PRIMARY KEY (client, name)
+);
+CREATE TABLE IF NOT EXISTS relationships (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  technician TEXT NOT NULL REFERENCES users (name),
+  PRIMARY KEY (client, technician)
+);
+CREATE TABLE IF NOT EXISTS owner_keys (
+  client TEXT NOT NULL,
+  owner TEXT NOT NULL REFERENCES users (name),
+  key_id TEXT NOT NULL,
+  public_key BLOB NOT NULL,
+  PRIMARY KEY (client, owner, key_id)
+);
+CREATE TABLE IF NOT EXISTS grants (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  id TEXT NOT NULL,
+  technician TEXT NOT NULL,
+  state TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  request TEXT NOT NULL,
+  progress TEXT NOT NULL,
+  PRIMARY KEY (client, id)
+);
+CREATE INDEX IF NOT EXISTS grants_by_time ON grants (client, requested_at DESC);
+CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, client);
+CREATE INDEX IF NOT EXISTS grants_by_technician ON grants (technician, state);
+)sql";
+
+constexpr std::array<std::string_view, 6> kRoleNames = {"provider-admin", "senior-technician", "technician",
+                                                        "owner",          "client-staff",      "auditor"};
+
+std::string Event(std::string_view kind, const std::string& client, int64_t at, Json fields) {
+  fields["kind"] = std::string(kind);
+  fields["client"] = client;
+  fields["at"] = at;
+  return fields.dump();
+}
+
+Status Forbidden(std::string_view what) { return PermissionDeniedError(std::string(what)); }
+
+std::string ProgressJson(const access::GrantProgress& progress) {
+  Json approvals = Json::array();
+  for (const access::OwnerVote& vote : progress.approvals) {
+    approvals.push_back({{"owner", vote.owner}, {"key_id", vote.key_id}, {"signature", Base64Encode(vote.signature)},
+                         {"at", vote.at}});
+  }
+  return Json{{"state", std::string(access::GrantStateName(progress.state))},
+              {"approvals_required", progress.approvals_required},
+              {"approvals", approvals},
+              {"window_start", progress.window_start},
+              {"window_end", progress.window_end},
+              {"awaits_review", progress.awaits_review}}
+      .dump();
+}
+
+StatusOr<access::GrantProgress> ParseProgress(std::string_view text) {
+  const Json value = Json::parse(text, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) return DataLossError("stored grant progress is malformed");
+  try {
+    access::GrantProgress progress;
+    const std::string state = value.at("state").get<std::string>();
+    bool known = false;
+    for (GrantState candidate : {GrantState::kPending, GrantState::kApproved, GrantState::kDenied, GrantState::kEnded,
+                                 GrantState::kRevoked, GrantState::kExpired}) {
+      if (access::GrantStateName(candidate) == state) {
+        progress.state = candidate;
+        known = true;
+      }
+    }
+    if (!known) return DataLossError("stored grant has an unknown state");
+    progress.approvals_required = value.at("approvals_required").get<int>();
+    progress.window_start = value.at("window_start").get<int64_t>();
+    progress.window_end = value.at("window_end").get<int64_t>();
+    progress.awaits_review = value.at("awaits_review").get<bool>();
+    for (const Json& vote : value.at("approvals")) {
+      auto signature = Base64Decode(vote.at("signature").get<std::string>());
+      if (!signature.ok()) return DataLossError("stored approval signature is malformed");
+      progress.approvals.push_back({vote.at("owner").get<std::string>(), vote.at("key_id").get<std::string>(),
+                                    std::move(*signature), vote.at("at").get<int64_t>()});
+    }
+    return progress;
+  } catch (const Json::exception&) {
+    return DataLossError("stored grant progress is malformed");
+  }
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) { return kRoleNames[static_cast<size_t>(role)]; }
+
+StatusOr<Role> RoleFromName(std::string_view name) {
+  for (size_t i = 0; i < kRoleNames.size(); ++i) {
+    if (kRoleNames[i] == name) return static_cast<Role>(i);
+  }
+  return InvalidArgumentError("unknown role '" + std::string(name) + "'");
+}
+
+bool IsProviderRole(Role role) {
+  return role == Role::kProviderAdmin || role == Role::kSeniorTechnician || role == Role::kTechnician;
+}
+
+StatusOr<std::unique_ptr<AccessService>> AccessService::Open(store::DataFolder& folder, Clock& clock, Random& random) {
+  ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
+  {
+    ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db, store::TransactionMode::kImmediate));
+    RETURN_IF_ERROR(db->Execute(kSchema));
+    RETURN_IF_ERROR(transaction->Commit());
+  }
+  return std::unique_ptr<AccessService>(new AccessService(folder, std::move(db), clock, random));
+}
+
+Status AccessService::Transact(const std::string& client,
+                               const std::function<Status(std::vector<std::string>& events)>& change) {
+  ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
+  std::vector<std::string> events;
+  RETURN_IF_ERROR(change(events));
+  if (!events.empty()) {
+    RETURN_IF_ERROR(store::SqliteLogStore::AppendInTransaction(*transaction, client, events).status());
+  }
+  return transaction->Commit();
+}
+
+StatusOr<Actor> AccessService::FindActor(const std::string& user) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT role, coalesce(client, '') FROM users WHERE name = ? AND active = 1"));
+  select->Bind(1, user);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  if (!row) return NotFoundError("no such user");
+  auto role = RoleFromName(select->ColumnText(0));
+  Actor actor{user, role.ok() ? *role : Role::kAuditor, std::string(select->ColumnText(1))};
+  select->Reset();
+  RETURN_IF_ERROR(role.status());
+  return actor;
+}
+
+Status AccessService::CreateProviderAdmin(const std::string& user) {
+  if (user.empty() || user.size() > 64) return InvalidArgumentError("a user needs a name of 1 to 64 characters");
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO users (name, role) VALUES (?, 'provider-admin')"));
+  insert->Bind(1, user);
+  Status status = insert->Run();
+  if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("user '" + user + "' exists");
+  return status;
+}
+
+Status AccessService::RequireClient(const std::string& client) {
+  ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare("SELECT 1 FROM clients WHERE tenant = ?"));
+  select->Bind(1, client);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  select->Reset();
+  if (!row) return NotFoundError("no such client");
+  return Status::Ok();
+}
+
+Status AccessService::CreateClient(const Actor& actor, const std::string& tenant, const std::string& name,
+                                   const std::string& time_zone) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin creates clients");
+  if (name.empty() || name.size() > 200) return InvalidArgumentError("a client needs a name");
+  RETURN_IF_ERROR(access::ToLocalTime(0, time_zone).status());
+  const access::Policy policy = access::Policy::SafeDefault(time_zone);
+  // The log first (it holds the entries of everything below), then the client and its first events.
+  RETURN_IF_ERROR(folder_.InitLog(tenant, store::DefaultOrigin(tenant), random_).status());
+  MutexLock lock(mu_);
+  const int64_t now = clock_.NowUnixSeconds();
+  return Transact(tenant, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * insert,
+                     db_->Prepare("INSERT INTO clients (tenant, name, time_zone, policy) VALUES (?, ?, ?, ?)"));
+    insert->Bind(1, tenant).Bind(2, name).Bind(3, time_zone).Bind(4, access::ToJson(policy));
+    RETURN_IF_ERROR(insert->Run());
+    events.push_back(Event("client.created", tenant, now, {{"name", name}, {"time_zone", time_zone}, {"by", actor.user}}));
+    events.push_back(Event("policy.changed", tenant, now, {{"policy", access::ToJson(policy)}, {"by", actor.user}}));
+    return Status::Ok();
+  });
+}
+
+Status AccessService::AddUser(const Actor& actor, const std::string& user, Role role, const std::string& client) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin adds people");
+  if (user.empty() || user.size() > 64) return InvalidArgumentError("a user needs a name of 1 to 64 characters");
+  const bool client_side = !IsProviderRole(role);
+  if (client_side == client.empty()) {
+    return InvalidArgumentError(client_side ? "owners, client staff and auditors belong to a client"
+                                            : "provider staff belong to no client");
+  }
+  MutexLock lock(mu_);
+  if (!client_side) {
+    ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO users (name, role) VALUES (?, ?)"));
+    insert->Bind(1, user).Bind(2, RoleName(role));
+    Status status = insert->Run();
+    if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("user '" + user + "' exists");
+    return status;
+  }
+  RETURN_IF_ERROR(RequireClient(client));
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO users (name, role, client) VALUES (?, ?, ?)"));
+    insert->Bind(1, user).Bind(2, RoleName(role)).Bind(3, client);
+    Status status = insert->Run();
+    if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("user '" + user + "' exists");
+    RETURN_IF_ERROR(status);
+    events.push_back(Event("person.added", client, clock_.NowUnixSeconds(),
+                           {{"user", user}, {"role", std::string(RoleName(role))}, {"by", actor.user}}));
+    return Status::Ok();
+  });
+}
+
+Status AccessService::AddResource(const Actor& actor, const std::string& client, const std::string& resource,
+                                  access::ResourceKind kind, access::LabelSet labels) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin adds resources");
+  if (resource.empty() || resource.size() > 128) return InvalidArgumentError("a resource needs a name");
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(RequireClient(client));
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * insert,
+                     db_->Prepare("INSERT INTO resources (client, name, kind, labels) VALUES (?, ?, ?, ?)"));
+    insert->Bind(1, client).Bind(2, resource).Bind(3, access::KindName(kind)).Bind(4, static_cast<int64_t>(labels));
+    Status status = insert->Run();
+    if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("resource exists");
+    RETURN_IF_ERROR(status);
+    events.push_back(Event("resource.added", client, clock_.NowUnixSeconds(),
+                           {{"resource", resource}, {"kind", std::string(access::KindName(kind))},
+                            {"labels", labels}, {"by", actor.user}}));
+    return Status::Ok();
+  });
+}
+
+Status AccessService::Relate(const Actor& actor, const std::string& client, const std::string& technician) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin relates technicians to clients");
+  auto target = FindActor(technician);
+  if (!target.ok() || !IsProviderRole(target->role)) return InvalidArgumentError("not a provider technician");
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(RequireClient(client));
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * insert,
+                     db_->Prepare("INSERT OR IGNORE INTO relationships (client, technician) VALUES (?, ?)"));
+    insert->Bind(1, client).Bind(2, technician);
+    RETURN_IF_ERROR(insert->Run());
+    if (sqlite3_changes(db_->handle()) == 0) return Status::Ok();
+    events.push_back(Event("relationship.added", client, clock_.NowUnixSeconds(),
+                           {{"technician", technician}, {"by", actor.user}}));
+    return Status::Ok();
+  });
+}
+
+StatusOr<bool> AccessService::IsRelated(const std::string& client, const std::string& technician) {
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT 1 FROM relationships r JOIN users u ON u.name = r.technician "
+                                "WHERE r.client = ? AND r.technician = ? AND u.active = 1"));
+  select->Bind(1, client).Bind(2, technician);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  select->Reset();
+  return row;
+}
+
+StatusOr<std::string> AccessService::RegisterOwnerKey(const Actor& actor, ByteView public_key) {
+  if (actor.role != Role::kOwner) return Forbidden("only an owner registers an owner key");
+  ASSIGN_OR_RETURN(access::OwnerKey key, access::OwnerKey::FromPublicKey(public_key));
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(Transact(actor.client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * insert,
+                     db_->Prepare("INSERT OR IGNORE INTO owner_keys (client, owner, key_id, public_key) VALUES (?, ?, ?, ?)"));
+    insert->Bind(1, actor.client).Bind(2, actor.user).Bind(3, key.Id()).BindBlob(4, key.public_key);
+    RETURN_IF_ERROR(insert->Run());
+    if (sqlite3_changes(db_->handle()) == 0) return Status::Ok();
+    events.push_back(Event("owner.key_registered", actor.client, clock_.NowUnixSeconds(),
+                           {{"owner", actor.user}, {"key_id", key.Id()}, {"public_key", Base64Encode(key.public_key)}}));
+    return Status::Ok();
+  }));
+  return key.Id();
+}
+
+StatusOr<access::Policy> AccessService::LoadPolicy(const std::string& client) {
+  ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare("SELECT policy FROM clients WHERE tenant = ?"));
+  select->Bind(1, client);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  if (!row) return NotFoundError("no such client");
+  auto policy = access::PolicyFromJson(select->ColumnText(0));
+  select->Reset();
+  if (!policy.ok()) return DataLossError("stored policy of '" + client + "' is malformed");
+  return policy;
+}
+
+StatusOr<access::Policy> AccessService::GetPolicy(const Actor& actor, const std::string& client) {
+  MutexLock lock(mu_);
+  if (!IsProviderRole(actor.role) && actor.client != client) return NotFoundError("no such client");
+  if (IsProviderRole(actor.role) && actor.role != Role::kProviderAdmin) {
+    ASSIGN_OR_RETURN(bool related, IsRelated(client, actor.user));
+    if (!related) return NotFoundError("no such client");
+  }
+  return LoadPolicy(client);
+}
+
+Status AccessService::ChangePolicy(const Actor& actor, const std::string& client, const access::Policy& policy) {
+  if (actor.role != Role::kOwner || actor.client != client) return Forbidden("only the client's owner changes its policy");
+  RETURN_IF_ERROR(policy.Validate());
+  RETURN_IF_ERROR(access::ToLocalTime(0, policy.time_zone).status());
+  MutexLock lock(mu_);
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * update, db_->Prepare("UPDATE clients SET policy = ?, time_zone = ? WHERE tenant = ?"));
+    const std::string json = access::ToJson(policy);
+    update->Bind(1, json).Bind(2, policy.time_zone).Bind(3, client);
+    RETURN_IF_ERROR(update->Run());
+    events.push_back(Event("policy.changed", client, clock_.NowUnixSeconds(), {{"policy", json}, {"by", actor.user}}));
+    return Status::Ok();
+  });
+}
+
+StatusOr<Grant> AccessService::LoadGrant(const std::string& client, const std::string& grant) {
+  ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare("SELECT request, progress FROM grants WHERE client = ? AND id = ?"));
+  select->Bind(1, client).Bind(2, grant);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  if (!row) return NotFoundError("no such grant");
+  auto request = access::ParseCanonicalRequest(select->ColumnText(0));
+  auto progress = ParseProgress(select->ColumnText(1));
+  select->Reset();
+  if (!request.ok()) return DataLossError("stored grant request is malformed");
+  RETURN_IF_ERROR(progress.status());
+  return Grant::Restore(std::move(*request), std::move(*progress));
+}
+
+Status AccessService::SaveGrant(const Grant& grant) {
+  ASSIGN_OR_RETURN(store::Statement * upsert,
+                   db_->Prepare("INSERT INTO grants (client, id, technician, state, requested_at, request, progress) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client, id) DO UPDATE SET "
+                                "state = excluded.state, progress = excluded.progress"));
+  const access::GrantRequest& request = grant.request();
+  upsert->Bind(1, request.client)
+      .Bind(2, request.id)
+      .Bind(3, request.technician)
+      .Bind(4, access::GrantStateName(grant.state()))
+      .Bind(5, request.requested_at)
+      .Bind(6, access::CanonicalRequest(request))
+      .Bind(7, ProgressJson(grant.progress()));
+  return upsert->Run();
+}
+
+StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const AccessRequest& in) {
+  if (!IsProviderRole(actor.role)) return Forbidden("only provider staff request access");
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(bool related, IsRelated(in.client, actor.user));
+  // Without a relationship the client does not exist, as far as this technician can tell.
+  if (!related) return NotFoundError("no such client");
+  ASSIGN_OR_RETURN(store::Statement * resource,
+                   db_->Prepare("SELECT kind, labels FROM resources WHERE client = ? AND name = ?"));
+  resource->Bind(1, in.client).Bind(2, in.resource);
+  ASSIGN_OR_RETURN(bool found, resource->Step());
+  if (!found) return NotFoundError("no such resource");
+  auto kind = access::ResourceKindFromName(resource->ColumnText(0));
+  const auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
+  resource->Reset();
+  RETURN_IF_ERROR(kind.status());
+  ASSIGN_OR_RETURN(access::Policy policy, LoadPolicy(in.client));
+
+  access::GrantRequest request;
+  Bytes id(12);
+  random_.Fill(id);
+  request.id = "g-" + HexEncode(id);
+  request.client = in.client;
+  request.technician = actor.user;
+  request.role = actor.role == Role::kProviderAdmin      ? access::StaffRole::kProviderAdmin
+                 : actor.role == Role::kSeniorTechnician ? access::StaffRole::kSeniorTechnician
+                                                         : access::StaffRole::kTechnician;
+  request.resource = in.resource;
+  request.kind = *kind;
+  request.labels = labels;
+  request.action = in.action;
+  request.login = in.login;
+  request.reason = in.reason;
+  request.ticket = in.ticket;
+  request.duration_seconds = in.duration_seconds;
+  request.requested_at = clock_.NowUnixSeconds();
+  request.not_before = in.not_before;
+  request.breakglass = in.breakglass;
+  ASSIGN_OR_RETURN(access::LocalTime local, access::ToLocalTime(request.requested_at, policy.time_zone));
+
+  std::optional<Grant> opened;
+  RETURN_IF_ERROR(Transact(in.client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(Grant grant, Grant::Open(request, policy, local, events));
+    RETURN_IF_ERROR(SaveGrant(grant));
+    opened = std::move(grant);
+    return Status::Ok();
+  }));
+  return GrantView{opened->request(), opened->progress()};
+}
+
+Status AccessService::Decide(const Actor& actor, const std::string& client, const std::string& grant_id,
+                             access::OwnerDecision decision, const std::string& key_id, ByteView signature,
+                             const std::string& comment) {
+  // Approvals come from the client's own owners only: never from the provider's side.
+  if (actor.role != Role::kOwner) return Forbidden("only the client's owners approve or deny");
+  if (actor.client != client) return NotFoundError("no such grant");
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT public_key FROM owner_keys WHERE client = ? AND owner = ? AND key_id = ?"));
+  select->Bind(1, client).Bind(2, actor.user).Bind(3, key_id);
+  ASSIGN_OR_RETURN(bool found, select->Step());
+  if (!found) return UnauthenticatedError("that key is not registered to this owner");
+  auto key = access::OwnerKey::FromPublicKey(select->ColumnBlob(0));
+  select->Reset();
+  RETURN_IF_ERROR(key.status());
+  const int64_t now = clock_.NowUnixSeconds();
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
+    RETURN_IF_ERROR(decision == access::OwnerDecision::kApprove
+                        ? grant.Approve(actor.user, *key, signature, comment, now, events)
+                        : grant.Deny(actor.user, *key, signature, comment, now, events));
+    return SaveGrant(grant);
+  });
+}
+
+Status AccessService::Review(const Actor& actor, const std::string& client, const std::string& grant_id,
+                             access::BreakglassReview verdict, const std::string& comment) {
+  if (actor.role != Role::kOwner) return Forbidden("only the client's owners review break-glass access");
+  if (actor.client != client) return NotFoundError("no such grant");
+  MutexLock lock(mu_);
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
+    RETURN_IF_ERROR(grant.Review(actor.user, verdict, comment, clock_.NowUnixSeconds(), events));
+    return SaveGrant(grant);
+  });
+}
+
+Status AccessService::End(const Actor& actor, const std::string& client, const std::string& grant_id) {
+  if (!IsProviderRole(actor.role)) return Forbidden("only the technician ends a grant");
+  MutexLock lock(mu_);
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
+    if (grant.request().technician != actor.user) return NotFoundError("no such grant");
+    RETURN_IF_ERROR(grant.End(actor.user, clock_.NowUnixSeconds(), events));
+    return SaveGrant(grant);
+  });
+}
+
+Status AccessService::Revoke(const Actor& actor, const std::string& client, const std::string& grant_id,
+                             const std::string& reason) {
+  const bool owner = actor.role == Role::kOwner && actor.client == client;
+  if (!owner && actor.role != Role::kProviderAdmin) {
+    return actor.role == Role::kOwner ? NotFoundError("no such grant")
+                                      : Forbidden("only an owner or a provider admin revokes a grant");
+  }
+  MutexLock lock(mu_);
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
+    RETURN_IF_ERROR(grant.Revoke(actor.user, reason, clock_.NowUnixSeconds(), events));
+    return SaveGrant(grant);
+  });
+}
+
+StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor, const std::string& client) {
+  MutexLock lock(mu_);
+  std::string technician_only;
+  if (IsProviderRole(actor.role)) {
+    if (actor.role != Role::kProviderAdmin) {
+      ASSIGN_OR_RETURN(bool related, IsRelated(client, actor.user));
+      if (!related) return NotFoundError("no such client");
+      technician_only = actor.user;
+    }
+  } else if (actor.client != client) {
+    return NotFoundError("no such client");
+  }
+  RETURN_IF_ERROR(RequireClient(client));
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT request, progress FROM grants WHERE client = ?1 AND (?2 = '' OR technician = ?2) "
+                                "ORDER BY requested_at DESC, id LIMIT 1000"));
+  select->Bind(1, client).Bind(2, technician_only);
+  std::vector<GrantView> out;
+  Status status;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    auto request = access::ParseCanonicalRequest(select->ColumnText(0));
+    auto progress = ParseProgress(select->ColumnText(1));
+    if (!request.ok() || !progress.ok()) {
+      status = DataLossError("a stored grant is malformed");
+      break;
+    }
+    out.push_back({std::move(*request), std::move(*progress)});
+  }
+  select->Reset();
+  RETURN_IF_ERROR(status);
+  return out;
+}
+
+StatusOr<GrantView> AccessService::GetGrant(const Actor& actor, const std::string& client, const std::string& grant_id) {
+  ASSIGN_OR_RETURN(std::vector<GrantView> visible, ListGrants(actor, client));
+  for (GrantView& view : visible) {
+    if (view.request.id == grant_id) return std::move(view);
+  }
+  return NotFoundError("no such grant");
+}
+
+StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& user) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin offboards staff");
+  ASSIGN_OR_RETURN(Actor target, FindActor(user));
+  if (!IsProviderRole(target.role)) return InvalidArgumentError("offboarding is for provider staff");
+  MutexLock lock(mu_);
+  const int64_t now = clock_.NowUnixSeconds();
+  // Every open grant, client by client, each client's revocations in its own log.
+  std::vector<std::pair<std::string, std::string>> open;
+  {
+    ASSIGN_OR_RETURN(store::Statement * select,
+                     db_->Prepare("SELECT client, id FROM grants WHERE technician = ? AND state IN ('pending', 'approved')"));
+    select->Bind(1, user);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      open.emplace_back(std::string(select->ColumnText(0)), std::string(select->ColumnText(1)));
+    }
+    select->Reset();
+  }
+  ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
+  std::map<std::string, std::vector<std::string>> events_by_client;
+  int revoked = 0;
+  for (const auto& [client, id] : open) {
+    ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, id));
+    std::vector<std::string>& events = events_by_client[client];
+    if (grant.Revoke(actor.user, "technician offboarded", now, events).ok()) ++revoked;
+    RETURN_IF_ERROR(SaveGrant(grant));
+  }
+  ASSIGN_OR_RETURN(store::Statement * related, db_->Prepare("SELECT client FROM relationships WHERE technician = ?"));
+  related->Bind(1, user);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, related->Step());
+    if (!row) break;
+    events_by_client[std::string(related->ColumnText(0))];
+  }
+  related->Reset();
+  ASSIGN_OR_RETURN(store::Statement * deactivate, db_->Prepare("UPDATE users SET active = 0 WHERE name = ?"));
+  deactivate->Bind(1, user);
+  RETURN_IF_ERROR(deactivate->Run());
+  for (auto& [client, events] : events_by_client) {
+    events.push_back(Event("staff.offboarded", client, now, {{"user", user}, {"by", actor.user}}));
+    RETURN_IF_ERROR(store::SqliteLogStore::AppendInTransaction(*transaction, client, events).status());
+  }
+  RETURN_IF_ERROR(transaction->Commit());
+  return revoked;
+}
+
+StatusOr<int> AccessService::ExpireStale() {
+  MutexLock lock(mu_);
+  const int64_t now = clock_.NowUnixSeconds();
+  std::vector<std::pair<std::string, std::string>> stale;
+  {
+    ASSIGN_OR_RETURN(store::Statement * select,
+                     db_->Prepare("SELECT client, id FROM grants WHERE state = 'pending' AND requested_at <= ?"));
+    select->Bind(1, now - access::kRequestLifetimeSeconds);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      stale.emplace_back(std::string(select->ColumnText(0)), std::string(select->ColumnText(1)));
+    }
+    select->Reset();
+  }
+  for (const auto& entry : stale) {
+    const std::string& client = entry.first;
+    const std::string& id = entry.second;
+    RETURN_IF_ERROR(Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+      ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, id));
+      grant.ExpireIfStale(now, events);
+      return SaveGrant(grant);
+    }));
+  }
+  return static_cast<int>(stale.size());
+}
+
+}  // namespace quartet::governance

@@ -1,0 +1,127 @@
+// The provider–client access model, persisted: clients with their policies and people, resources,
+// relationships between technicians and clients, owner keys, and grants. Every change commits in
+// one SQLite transaction together with its events in the client's log (docs/events.md), so there is
+// no grant, approval or policy change without its entry.
+//
+// Callers authenticate people first; the service checks what each may do:
+//   provider admin      clients, people, resources, relationships, offboarding; revoke any grant
+//   technician (any provider role) with a relationship to the client: request, end own grants, see own
+//   owner               approve/deny (signed with a registered key), revoke, review break-glass,
+//                       change the policy, register keys — for their own client only
+//   client staff, auditor   read their own client's grants
+// Nobody on the provider's side can approve; a technician never approves.
+//
+// Thread safety: one connection guarded by a mutex; share one service per process.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/grant.h"
+#include "access/policy.h"
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/random.h"
+#include "store/data_folder.h"
+#include "store/sqlite.h"
+
+namespace quartet::governance {
+
+enum class Role : uint8_t { kProviderAdmin, kSeniorTechnician, kTechnician, kOwner, kClientStaff, kAuditor };
+std::string_view RoleName(Role role);
+StatusOr<Role> RoleFromName(std::string_view name);
+bool IsProviderRole(Role role);
+
+struct Actor {
+  std::string user;
+  Role role = Role::kTechnician;
+  std::string client;  // for client-side roles: their client
+};
+
+struct AccessRequest {
+  std::string client;
+  std::string resource;
+  access::Action action = access::Action::kLogin;
+  std::string login;
+  std::string reason;
+  std::string ticket;
+  int64_t duration_seconds = 0;
+  int64_t not_before = 0;
+  bool breakglass = false;
+};
+
+struct GrantView {
+  access::GrantRequest request;
+  access::GrantProgress progress;
+};
+
+class AccessService {
+ public:
+  // `folder` must outlive the service.
+  static StatusOr<std::unique_ptr<AccessService>> Open(store::DataFolder& folder, Clock& clock, Random& random);
+
+  // Local administration only (`quartet admin`, run by whoever holds the data folder): the first
+  // provider admin, who then adds everyone else.
+  Status CreateProviderAdmin(const std::string& user);
+
+  // People. NotFound for an unknown or offboarded user.
+  StatusOr<Actor> FindActor(const std::string& user);
+
+  // Provider admin.
+  Status CreateClient(const Actor& actor, const std::string& tenant, const std::string& name,
+                      const std::string& time_zone);
+  Status AddUser(const Actor& actor, const std::string& user, Role role, const std::string& client);
+  Status AddResource(const Actor& actor, const std::string& client, const std::string& resource,
+                     access::ResourceKind kind, access::LabelSet labels);
+  Status Relate(const Actor& actor, const std::string& client, const std::string& technician);
+  // Deactivates a provider user and revokes every open grant they hold, logged in each client's log.
+  // Returns how many grants were revoked.
+  StatusOr<int> Offboard(const Actor& actor, const std::string& user);
+
+  // Owners.
+  StatusOr<std::string> RegisterOwnerKey(const Actor& actor, ByteView public_key);  // returns the key ID
+  Status ChangePolicy(const Actor& actor, const std::string& client, const access::Policy& policy);
+  StatusOr<access::Policy> GetPolicy(const Actor& actor, const std::string& client);
+  Status Decide(const Actor& actor, const std::string& client, const std::string& grant, access::OwnerDecision decision,
+                const std::string& key_id, ByteView signature, const std::string& comment);
+  Status Review(const Actor& actor, const std::string& client, const std::string& grant,
+                access::BreakglassReview verdict, const std::string& comment);
+
+  // Technicians.
+  StatusOr<GrantView> RequestAccess(const Actor& actor, const AccessRequest& request);
+  Status End(const Actor& actor, const std::string& client, const std::string& grant);
+
+  // Owners and provider admins.
+  Status Revoke(const Actor& actor, const std::string& client, const std::string& grant, const std::string& reason);
+
+  // What `actor` may see of a client's grants, newest first.
+  StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client);
+  StatusOr<GrantView> GetGrant(const Actor& actor, const std::string& client, const std::string& grant);
+
+  // Expires unanswered requests past their lifetime, in every client. Returns how many.
+  StatusOr<int> ExpireStale();
+
+ private:
+  AccessService(store::DataFolder& folder, std::unique_ptr<store::Database> db, Clock& clock, Random& random)
+      : folder_(folder), db_(std::move(db)), clock_(clock), random_(random) {}
+
+  // Runs `change` in one immediate transaction; the events it adds go into `client`'s log in it.
+  Status Transact(const std::string& client,
+                  const std::function<Status(std::vector<std::string>& events)>& change) REQUIRES(mu_);
+  StatusOr<access::Grant> LoadGrant(const std::string& client, const std::string& grant) REQUIRES(mu_);
+  Status SaveGrant(const access::Grant& grant) REQUIRES(mu_);
+  StatusOr<access::Policy> LoadPolicy(const std::string& client) REQUIRES(mu_);
+  StatusOr<bool> IsRelated(const std::string& client, const std::string& technician) REQUIRES(mu_);
+  Status RequireClient(const std::string& client) REQUIRES(mu_);
+
+  store::DataFolder& folder_;
+  Mutex mu_;
+  std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
+  Clock& clock_;
+  Random& random_;
+};
+
+}  // namespace quartet::governance

@@ -1,0 +1,231 @@
+#include "governance/access_service.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace quartet::governance {
+namespace {
+
+using access::Action;
+using access::Label;
+using access::OwnerDecision;
+using access::OwnerSigner;
+using access::ResourceKind;
+
+// Wednesday 2026-07-01 10:00 UTC: business hours.
+const auto kStart = std::chrono::system_clock::time_point(std::chrono::seconds(1782900000));
+
+class AccessServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = std::filesystem::temp_directory_path() /
+                 ("quartet-governance-" + std::to_string(::getpid()) + "-" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(directory_);
+    folder_ = std::move(*store::DataFolder::Open(directory_.string()));
+    auto service = AccessService::Open(*folder_, clock_, random_);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = std::move(*service);
+
+    ASSERT_TRUE(service_->CreateProviderAdmin("pat").ok());
+    admin_ = *service_->FindActor("pat");
+    ASSERT_TRUE(service_->CreateClient(admin_, "acme", "Acme Dental", "UTC").ok());
+    ASSERT_TRUE(service_->CreateClient(admin_, "beta", "Beta Law", "Europe/London").ok());
+    ASSERT_TRUE(service_->AddUser(admin_, "ana", Role::kTechnician, "").ok());
+    ASSERT_TRUE(service_->AddUser(admin_, "ben", Role::kTechnician, "").ok());
+    ASSERT_TRUE(service_->AddUser(admin_, "olivia", Role::kOwner, "acme").ok());
+    ASSERT_TRUE(service_->AddUser(admin_, "oscar", Role::kOwner, "beta").ok());
+    ASSERT_TRUE(service_->AddUser(admin_, "audrey", Role::kAuditor, "acme").ok());
+    ASSERT_TRUE(service_->AddResource(admin_, "acme", "fileserver", ResourceKind::kSshHost, 0).ok());
+    ASSERT_TRUE(service_->AddResource(admin_, "acme", "mail", ResourceKind::kMailbox,
+                                      static_cast<access::LabelSet>(Label::kEmail)).ok());
+    ASSERT_TRUE(service_->AddResource(admin_, "beta", "fileserver", ResourceKind::kSshHost, 0).ok());
+    ASSERT_TRUE(service_->Relate(admin_, "acme", "ana").ok());
+    ASSERT_TRUE(service_->Relate(admin_, "acme", "ben").ok());
+    ana_ = *service_->FindActor("ana");
+    ben_ = *service_->FindActor("ben");
+    olivia_ = *service_->FindActor("olivia");
+    oscar_ = *service_->FindActor("oscar");
+    audrey_ = *service_->FindActor("audrey");
+    olivia_key_ = *service_->RegisterOwnerKey(olivia_, olivia_signer_.key().public_key);
+    oscar_key_ = *service_->RegisterOwnerKey(oscar_, oscar_signer_.key().public_key);
+  }
+  void TearDown() override {
+    service_.reset();
+    folder_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+
+  AccessRequest Routine(const std::string& client = "acme", const std::string& resource = "fileserver") {
+    return {client, resource, Action::kLogin, "admin", "Apply updates", "T-1", 1800, 0, false};
+  }
+  std::vector<std::string> Kinds(const std::string& client) {
+    std::vector<std::string> entries, kinds;
+    const uint64_t size = *folder_->logs().EntryCount(client);
+    EXPECT_TRUE(folder_->logs().ReadEntries(client, 0, size, entries).ok());
+    for (const auto& entry : entries) kinds.push_back(nlohmann::json::parse(entry)["kind"].get<std::string>());
+    return kinds;
+  }
+  uint64_t LogSize(const std::string& client) { return *folder_->logs().EntryCount(client); }
+  Bytes Sign(const OwnerSigner& signer, OwnerDecision decision, const GrantView& grant) {
+    return signer.Sign(decision, access::CanonicalRequest(grant.request));
+  }
+
+  std::filesystem::path directory_;
+  FakeClock clock_{kStart};
+  FakeRandom random_{5};
+  std::unique_ptr<store::DataFolder> folder_;
+  std::unique_ptr<AccessService> service_;
+  Actor admin_, ana_, ben_, olivia_, oscar_, audrey_;
+  FakeRandom key_random_{77};
+  OwnerSigner olivia_signer_ = OwnerSigner::Generate(key_random_);
+  OwnerSigner oscar_signer_ = OwnerSigner::Generate(key_random_);
+  std::string olivia_key_, oscar_key_;
+};
+
+TEST_F(AccessServiceTest, EveryChangeIsInTheClientsOwnLog) {
+  EXPECT_EQ(Kinds("acme"), (std::vector<std::string>{"client.created", "policy.changed", "person.added", "person.added",
+                                                     "resource.added", "resource.added", "relationship.added",
+                                                     "relationship.added", "owner.key_registered"}));
+  EXPECT_EQ(Kinds("beta"), (std::vector<std::string>{"client.created", "policy.changed", "person.added", "resource.added",
+                                                     "owner.key_registered"}));
+}
+
+TEST_F(AccessServiceTest, RoutineRequestIsApprovedByPolicyAndLogged) {
+  auto grant = service_->RequestAccess(ana_, Routine());
+  ASSERT_TRUE(grant.ok()) << grant.status().ToString();
+  EXPECT_EQ(grant->progress.state, access::GrantState::kApproved);
+  auto kinds = Kinds("acme");
+  EXPECT_EQ(std::vector<std::string>(kinds.end() - 3, kinds.end()),
+            (std::vector<std::string>{"grant.requested", "grant.decided", "grant.activated"}));
+}
+
+TEST_F(AccessServiceTest, OwnerApprovesWithARegisteredKeyAndNobodyElseCan) {
+  auto grant = service_->RequestAccess(ana_, Routine("acme", "mail"));
+  ASSERT_TRUE(grant.ok());
+  ASSERT_EQ(grant->progress.state, access::GrantState::kPending);
+  const std::string id = grant->request.id;
+  const Bytes approval = Sign(olivia_signer_, OwnerDecision::kApprove, *grant);
+  const uint64_t before = LogSize("acme");
+
+  // Nobody on the provider's side can approve, not even with the owner's signature in hand.
+  EXPECT_EQ(service_->Decide(ana_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->Decide(admin_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
+            StatusCode::kPermissionDenied);
+  // Another client's owner does not even see the grant.
+  EXPECT_EQ(service_->Decide(oscar_, "acme", id, OwnerDecision::kApprove, oscar_key_,
+                             Sign(oscar_signer_, OwnerDecision::kApprove, *grant), "").code(),
+            StatusCode::kNotFound);
+  // The owner with someone else's key, or a forged signature.
+  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, oscar_key_, approval, "").code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, Bytes(64, 1), "").code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(LogSize("acme"), before) << "refused decisions change nothing";
+  EXPECT_EQ(service_->GetGrant(olivia_, "acme", id)->progress.state, access::GrantState::kPending);
+
+  ASSERT_TRUE(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "fine").ok());
+  EXPECT_EQ(service_->GetGrant(olivia_, "acme", id)->progress.state, access::GrantState::kApproved);
+  EXPECT_EQ(LogSize("acme"), before + 2);  // grant.approved, grant.activated
+  // Replaying the same approval changes nothing.
+  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(AccessServiceTest, NoRelationshipNoAccess) {
+  EXPECT_EQ(service_->RequestAccess(ana_, Routine("beta")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->RequestAccess(olivia_, Routine()).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->RequestAccess(ana_, Routine("acme", "no-such-host")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->ListGrants(ana_, "beta").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetPolicy(ana_, "beta").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetPolicy(olivia_, "beta").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(AccessServiceTest, EachSeesOnlyWhatTheirRoleAllows) {
+  auto anas = service_->RequestAccess(ana_, Routine());
+  auto bens = service_->RequestAccess(ben_, Routine());
+  ASSERT_TRUE(anas.ok() && bens.ok());
+  EXPECT_EQ(service_->ListGrants(ana_, "acme")->size(), 1u);
+  EXPECT_EQ(service_->ListGrants(ana_, "acme")->front().request.technician, "ana");
+  EXPECT_EQ(service_->ListGrants(olivia_, "acme")->size(), 2u);
+  EXPECT_EQ(service_->ListGrants(audrey_, "acme")->size(), 2u);
+  EXPECT_EQ(service_->ListGrants(admin_, "acme")->size(), 2u);
+  EXPECT_EQ(service_->ListGrants(oscar_, "acme").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetGrant(ben_, "acme", anas->request.id).status().code(), StatusCode::kNotFound);
+  // Ending is for the technician who asked; revoking for the client's owners and provider admins.
+  EXPECT_EQ(service_->End(ben_, "acme", anas->request.id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->Revoke(ben_, "acme", anas->request.id, "").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->Revoke(oscar_, "acme", anas->request.id, "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->Revoke(audrey_, "acme", anas->request.id, "").code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(service_->End(ana_, "acme", anas->request.id).ok());
+  EXPECT_TRUE(service_->Revoke(olivia_, "acme", bens->request.id, "not needed").ok());
+}
+
+TEST_F(AccessServiceTest, OnlyTheClientsOwnerChangesItsPolicy) {
+  access::Policy policy = access::Policy::SafeDefault("UTC");
+  policy.fallback = access::Effect::kDeny;
+  EXPECT_EQ(service_->ChangePolicy(admin_, "acme", policy).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->ChangePolicy(ana_, "acme", policy).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->ChangePolicy(oscar_, "acme", policy).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(service_->ChangePolicy(olivia_, "acme", policy).ok());
+  EXPECT_EQ(Kinds("acme").back(), "policy.changed");
+  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->fallback, access::Effect::kDeny);
+  policy.time_zone = "Nowhere/Land";
+  EXPECT_EQ(service_->ChangePolicy(olivia_, "acme", policy).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(AccessServiceTest, OffboardingRevokesEverythingAtOnce) {
+  auto open = service_->RequestAccess(ana_, Routine());
+  auto pending = service_->RequestAccess(ana_, Routine("acme", "mail"));
+  ASSERT_TRUE(open.ok() && pending.ok());
+  EXPECT_EQ(service_->Offboard(ana_, "ben").status().code(), StatusCode::kPermissionDenied);
+  auto revoked = service_->Offboard(admin_, "ana");
+  ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
+  EXPECT_EQ(*revoked, 2);
+  EXPECT_EQ(service_->GetGrant(olivia_, "acme", open->request.id)->progress.state, access::GrantState::kRevoked);
+  EXPECT_EQ(Kinds("acme").back(), "staff.offboarded");
+  EXPECT_EQ(service_->FindActor("ana").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->RequestAccess(ana_, Routine()).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(AccessServiceTest, UnansweredRequestsExpire) {
+  auto pending = service_->RequestAccess(ana_, Routine("acme", "mail"));
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(*service_->ExpireStale(), 0);
+  clock_.Advance(std::chrono::hours(13));
+  EXPECT_EQ(*service_->ExpireStale(), 1);
+  EXPECT_EQ(service_->GetGrant(olivia_, "acme", pending->request.id)->progress.state, access::GrantState::kExpired);
+  EXPECT_EQ(Kinds("acme").back(), "grant.expired");
+}
+
+TEST_F(AccessServiceTest, BreakGlassOpensAtOnceForAnOwnersReview) {
+  AccessRequest request = Routine("acme", "mail");
+  request.breakglass = true;
+  auto grant = service_->RequestAccess(ana_, request);
+  ASSERT_TRUE(grant.ok());
+  EXPECT_EQ(grant->progress.state, access::GrantState::kApproved);
+  EXPECT_TRUE(grant->progress.awaits_review);
+  EXPECT_EQ(service_->Review(ben_, "acme", grant->request.id, access::BreakglassReview::kAcknowledged, "").code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(service_->Review(olivia_, "acme", grant->request.id, access::BreakglassReview::kDisputed, "why?").ok());
+  EXPECT_EQ(Kinds("acme").back(), "breakglass.reviewed");
+}
+
+TEST_F(AccessServiceTest, AdministrationIsForProviderAdmins) {
+  EXPECT_EQ(service_->CreateClient(ana_, "gamma", "Gamma", "UTC").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AddUser(olivia_, "eve", Role::kOwner, "acme").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AddResource(ana_, "acme", "x", ResourceKind::kBackup, 0).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->Relate(olivia_, "beta", "ana").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AddUser(admin_, "eve", Role::kOwner, "").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->AddUser(admin_, "ana", Role::kTechnician, "").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->CreateClient(admin_, "gamma", "Gamma", "Not/AZone").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->RegisterOwnerKey(ana_, olivia_signer_.key().public_key).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace quartet::governance

@@ -53,6 +53,15 @@ OwnerSigner OwnerSigner::Generate(Random& random) {
   return signer;
 }
 
+StatusOr<OwnerSigner> OwnerSigner::FromSeed(ByteView seed) {
+  if (seed.size() != crypto_sign_SEEDBYTES) return InvalidArgumentError("an owner key seed is 32 bytes");
+  OwnerSigner signer;
+  signer.public_key_.resize(crypto_sign_PUBLICKEYBYTES);
+  signer.secret_key_.resize(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_seed_keypair(signer.public_key_.data(), signer.secret_key_.data(), seed.data());
+  return signer;
+}
+
 OwnerKey OwnerSigner::key() const { return OwnerKey{public_key_}; }
 
 Bytes OwnerSigner::Sign(OwnerDecision decision, std::string_view canonical_request) const {

@@ -39,6 +39,10 @@ Status VerifyOwnerDecision(const OwnerKey& key, OwnerDecision decision, std::str
 class OwnerSigner {
  public:
   static OwnerSigner Generate(Random& random);
+  // From the 32-byte seed that Seed() returns.
+  static StatusOr<OwnerSigner> FromSeed(ByteView seed);
+  // The secret seed, for keeping the key in a file only its owner can read.
+  Bytes Seed() const { return Bytes(secret_key_.begin(), secret_key_.begin() + 32); }
   OwnerKey key() const;
   Bytes Sign(OwnerDecision decision, std::string_view canonical_request) const;
 

@@ -6,6 +6,10 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
 
 namespace quartet::cli {
 
@@ -16,6 +20,37 @@ int LogProof(const std::string& data, const std::string& tenant, uint64_t index)
 int Server(const std::string& data, const std::string& listen);
 int Demo(const std::string& data, const std::string& listen);
 int Verify(const std::string& url, const std::string& key, const std::optional<std::string>& state);
+
+// Local administration on a data folder (`quartet admin`).
+int AdminAddUser(const std::string& data, const std::string& user, const std::string& role, const std::string& client);
+int AdminAddClient(const std::string& data, const std::string& tenant, const std::string& name,
+                   const std::string& time_zone);
+int AdminAddResource(const std::string& data, const std::string& client, const std::string& name,
+                     const std::string& kind, const std::vector<std::string>& labels);
+int AdminRelate(const std::string& data, const std::string& client, const std::string& technician);
+int AdminOffboard(const std::string& data, const std::string& user);
+int AdminCreateToken(const std::string& data, const std::string& user, int days);
+
+// Talking to a server (`--server` / QUARTET_SERVER, `--token` / QUARTET_TOKEN).
+struct ServerOptions {
+  std::string server;
+  std::string token;
+  bool json = false;
+};
+struct AccessArguments {
+  std::string client, resource, action = "login", login, duration, reason, ticket;
+  bool breakglass = false;
+};
+int RequestAccess(const ServerOptions& options, const AccessArguments& args);
+int ListGrants(const ServerOptions& options, const std::string& client);
+int DecideGrant(const ServerOptions& options, const std::string& client, const std::string& id, bool approve,
+                const std::string& key_file, const std::string& comment);
+int GrantAction(const ServerOptions& options, const std::string& client, const std::string& id,
+                const std::string& verb, const std::string& reason);
+int OwnerKeyCreate(const std::string& out);
+int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file);
+// "30m", "2h", "1h30m" in seconds.
+StatusOr<int64_t> ParseDuration(std::string_view text);
 
 // Prints "quartet: <message>" to stderr and returns 1.
 int Fail(const std::string& message);

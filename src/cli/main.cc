@@ -55,6 +55,101 @@ int main(int argc, char** argv) {
   verify->add_option("--state", state, "file keeping the last verified checkpoint");
   verify->callback([&] { result = Verify(url, key, state); });
 
+  ServerOptions server_options;
+  app.add_option("--server", server_options.server, "the Quartet server's URL")->envname("QUARTET_SERVER");
+  app.add_option("--token", server_options.token, "a bearer token")->envname("QUARTET_TOKEN");
+  app.add_flag("--json", server_options.json, "JSON output for scripts");
+
+  // Local administration.
+  auto* admin = app.add_subcommand("admin", "local administration on the server's data folder");
+  admin->require_subcommand(1);
+  admin->add_option("--data", data, "data folder")->required();
+  std::string user, role, client, name, time_zone = "UTC", kind, technician;
+  std::vector<std::string> labels;
+  int days = 30;
+  auto* admin_user = admin->add_subcommand("user", "people")->require_subcommand(1);
+  auto* user_add = admin_user->add_subcommand("add", "add a person");
+  user_add->add_option("--name", user, "user name")->required();
+  user_add->add_option("--role", role, "provider-admin, senior-technician, technician, owner, client-staff, auditor")
+      ->required();
+  user_add->add_option("--client", client, "the client of an owner, client staff or auditor");
+  user_add->callback([&] { result = AdminAddUser(data, user, role, client); });
+  auto* admin_client = admin->add_subcommand("client", "clients")->require_subcommand(1);
+  auto* client_add = admin_client->add_subcommand("add", "add a client, with its log and the safe default policy");
+  client_add->add_option("--tenant", tenant, "client slug")->required();
+  client_add->add_option("--name", name, "the client's name")->required();
+  client_add->add_option("--time-zone", time_zone, "IANA time zone, e.g. Europe/London");
+  client_add->callback([&] { result = AdminAddClient(data, tenant, name, time_zone); });
+  auto* admin_resource = admin->add_subcommand("resource", "resources")->require_subcommand(1);
+  auto* resource_add = admin_resource->add_subcommand("add", "add a client resource");
+  resource_add->add_option("--client", client, "client slug")->required();
+  resource_add->add_option("--name", name, "resource name")->required();
+  resource_add->add_option("--kind", kind, "ssh-host, mailbox, file-share, finance-system, network-device, saas-console, backup")
+      ->required();
+  resource_add->add_option("--label", labels, "email, financial, hr, personal, health, legal, credentials, backups");
+  resource_add->callback([&] { result = AdminAddResource(data, client, name, kind, labels); });
+  auto* relate = admin->add_subcommand("relate", "let a technician serve a client");
+  relate->add_option("--client", client, "client slug")->required();
+  relate->add_option("--technician", technician, "provider user")->required();
+  relate->callback([&] { result = AdminRelate(data, client, technician); });
+  auto* offboard = admin->add_subcommand("offboard", "end a provider user's grants and sign-ins at once");
+  offboard->add_option("--user", user, "provider user")->required();
+  offboard->callback([&] { result = AdminOffboard(data, user); });
+  auto* admin_token = admin->add_subcommand("token", "bearer tokens")->require_subcommand(1);
+  auto* token_create = admin_token->add_subcommand("create", "print a new bearer token for a user");
+  token_create->add_option("--user", user, "user name")->required();
+  token_create->add_option("--days", days, "lifetime in days")->check(CLI::Range(1, 365));
+  token_create->callback([&] { result = AdminCreateToken(data, user, days); });
+
+  // Access, through a server.
+  AccessArguments access;
+  auto add_request_options = [&](CLI::App* command) {
+    command->add_option("--client", access.client, "client slug")->required();
+    command->add_option("--resource", access.resource, "resource name")->required();
+    command->add_option("--login", access.login, "account to log in as");
+    command->add_option("--action", access.action, "login, reveal-credential, open-mailbox, read-files, ...");
+    command->add_option("--for", access.duration, "how long, e.g. 30m or 2h")->required();
+    command->add_option("--reason", access.reason, "why")->required();
+    command->add_option("--ticket", access.ticket, "ticket reference");
+  };
+  auto* request = app.add_subcommand("request", "ask for just-in-time access");
+  add_request_options(request);
+  request->callback([&] { result = RequestAccess(server_options, access); });
+  auto* breakglass = app.add_subcommand("breakglass", "take access at once; the owners are told and must review it");
+  add_request_options(breakglass);
+  breakglass->callback([&] {
+    access.breakglass = true;
+    result = RequestAccess(server_options, access);
+  });
+  auto* grants = app.add_subcommand("grants", "list a client's grants");
+  grants->add_option("--client", client, "client slug (an owner's own by default)");
+  grants->callback([&] { result = ListGrants(server_options, client); });
+  std::string grant_id, key_file, comment, reason;
+  for (const char* verb : {"approve", "deny"}) {
+    auto* decide = app.add_subcommand(verb, std::string(verb) + " a pending request, signed with your owner key");
+    decide->add_option("id", grant_id, "grant id")->required();
+    decide->add_option("--client", client, "client slug (your own by default)");
+    decide->add_option("--key", key_file, "owner key file")->required()->envname("QUARTET_OWNER_KEY");
+    decide->add_option("--comment", comment, "a note kept in the log");
+    const bool approve = std::string(verb) == "approve";
+    decide->callback([&, approve] { result = DecideGrant(server_options, client, grant_id, approve, key_file, comment); });
+  }
+  for (const char* verb : {"end", "revoke"}) {
+    auto* action = app.add_subcommand(verb, std::string(verb) == "end" ? "end your grant now" : "revoke a grant now");
+    action->add_option("id", grant_id, "grant id")->required();
+    action->add_option("--client", client, "client slug (your own by default)");
+    if (std::string(verb) == "revoke") action->add_option("--reason", reason, "why");
+    const std::string name_copy = verb;
+    action->callback([&, name_copy] { result = GrantAction(server_options, client, grant_id, name_copy, reason); });
+  }
+  auto* owner_key = app.add_subcommand("owner-key", "an owner's signing key")->require_subcommand(1);
+  auto* owner_key_create = owner_key->add_subcommand("create", "make a key, kept in a file only you can read");
+  owner_key_create->add_option("--out", key_file, "file to create")->required();
+  owner_key_create->callback([&] { result = OwnerKeyCreate(key_file); });
+  auto* owner_key_register = owner_key->add_subcommand("register", "register your key with the server (logged)");
+  owner_key_register->add_option("--key", key_file, "owner key file")->required();
+  owner_key_register->callback([&] { result = OwnerKeyRegister(server_options, key_file); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

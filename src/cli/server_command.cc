@@ -1,4 +1,7 @@
+#include <atomic>
+#include <chrono>
 #include <iostream>
+#include <thread>
 #include <string>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -8,6 +11,8 @@
 #include "base/random.h"
 #include "cli/commands.h"
 #include "ledger/entry.h"
+#include "governance/access_service.h"
+#include "server/api_service.h"
 #include "server/http_server.h"
 #include "server/log_service.h"
 #include "store/data_folder.h"
@@ -40,21 +45,43 @@ int Serve(store::DataFolder& folder, const std::string& listen,
   if (!options.ok()) return Fail(options.status().message());
   // Standard output is for what the user asked for (the address); the server's log goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("quartet"));
+  auto governance = governance::AccessService::Open(folder, Clock::System(), Random::System());
+  if (!governance.ok()) return Fail(governance.status().message());
+  server::ApiService api(**governance, Clock::System());
   server::LogService logs(folder, {});
   if (Status started = logs.StartPublishing(); !started.ok()) {
     return Fail("cannot publish the logs of " + folder.path() + ": " + started.message());
   }
+  // Unanswered requests lapse after 12 hours; the sweep records it in each client's log.
+  std::atomic<bool> stopping{false};
+  std::thread sweeper([&] {
+    while (!stopping) {
+      if (auto expired = (*governance)->ExpireStale(); !expired.ok()) {
+        spdlog::error("expiring requests: {}", expired.status().ToString());
+      }
+      for (int i = 0; i < 100 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   auto http = server::HttpServer::Start(*options, [&](const server::HttpRequest& request) {
     if (request.target.starts_with("/logs/")) return logs.Handle(request);
+    if (request.target.starts_with("/api/")) return api.Handle(request);
     if (request.target == "/healthz") return server::HttpResponse::Text(200, "ok");
     return server::HttpResponse::Text(404, "not found");
   });
-  if (!http.ok()) return Fail(http.status().message());
+  auto stop_sweeper = [&] {
+    stopping = true;
+    sweeper.join();
+  };
+  if (!http.ok()) {
+    stop_sweeper();
+    return Fail(http.status().message());
+  }
   const std::string base_url = "http://" + HostForUrl(options->host) + ":" + std::to_string((*http)->port());
   // The first line says where: scripts and tests read it.
   std::cout << "quartet server listening on " << base_url << std::endl;
   if (on_ready) on_ready(base_url);
   (*http)->Run(/*stop_on_signals=*/true);
+  stop_sweeper();
   logs.StopPublishing();
   spdlog::info("stopped");
   return 0;

@@ -48,8 +48,8 @@ HttpClient::HttpClient(std::string host, std::string port)
 
 HttpClient::~HttpClient() = default;
 
-StatusOr<HttpResult> HttpClient::Get(const std::string& target,
-                                     const std::map<std::string, std::string>& headers) {
+StatusOr<HttpResult> HttpClient::Request(const std::string& method, const std::string& target, const std::string& body,
+                                         const std::map<std::string, std::string>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
     Connection& c = *connection_;
@@ -64,7 +64,12 @@ StatusOr<HttpResult> HttpClient::Get(const std::string& target,
       c.buffer.clear();
       c.open = true;
     }
-    http::request<http::empty_body> request(http::verb::get, target, 11);
+    http::request<http::string_body> request(http::string_to_verb(method), target, 11);
+    if (!body.empty()) {
+      request.set(http::field::content_type, "application/json");
+      request.body() = body;
+    }
+    request.prepare_payload();
     request.set(http::field::host, host_);
     request.set(http::field::user_agent, "quartet");
     request.keep_alive(true);
@@ -79,7 +84,7 @@ StatusOr<HttpResult> HttpClient::Get(const std::string& target,
       c.stream.close();
       c.open = false;
       if (attempt == 0) continue;
-      return UnavailableError("GET " + target + ": " + ec.message());
+      return UnavailableError(method + " " + target + ": " + ec.message());
     }
     auto& response = parser.get();
     HttpResult result;

@@ -33,7 +33,12 @@ class HttpClient {
 
   // GETs `target`; Unavailable when the server cannot be reached or the exchange fails.
   StatusOr<HttpResult> Get(const std::string& target,
-                           const std::map<std::string, std::string>& headers = {});
+                           const std::map<std::string, std::string>& headers = {}) {
+    return Request("GET", target, "", headers);
+  }
+  // Any method; a non-empty body is sent as application/json.
+  StatusOr<HttpResult> Request(const std::string& method, const std::string& target, const std::string& body,
+                               const std::map<std::string, std::string>& headers = {});
 
  private:
   struct Connection;

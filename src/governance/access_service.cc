@@ -6,6 +6,7 @@
 #include <map>
 
 #include "access/local_time.h"
+#include "identity/token.h"
 #include "store/sqlite_log_store.h"
 
 namespace quartet::governance {
@@ -56,6 +57,11 @@ CREATE TABLE IF NOT EXISTS grants (
   request TEXT NOT NULL,
   progress TEXT NOT NULL,
   PRIMARY KEY (client, id)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+  digest BLOB PRIMARY KEY,
+  user TEXT NOT NULL REFERENCES users (name),
+  expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS grants_by_time ON grants (client, requested_at DESC);
 CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, client);
@@ -178,6 +184,35 @@ Status AccessService::CreateProviderAdmin(const std::string& user) {
   Status status = insert->Run();
   if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("user '" + user + "' exists");
   return status;
+}
+
+StatusOr<std::string> AccessService::IssueToken(const std::string& user, int64_t lifetime_seconds) {
+  RETURN_IF_ERROR(FindActor(user).status());
+  if (lifetime_seconds <= 0) return InvalidArgumentError("a token needs a lifetime");
+  const identity::IssuedToken token = identity::NewToken(random_, "qt_");
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO tokens (digest, user, expires_at) VALUES (?, ?, ?)"));
+  insert->BindBlob(1, token.digest).Bind(2, user).Bind(3, clock_.NowUnixSeconds() + lifetime_seconds);
+  RETURN_IF_ERROR(insert->Run());
+  return token.token;
+}
+
+StatusOr<Actor> AccessService::Authenticate(std::string_view token) {
+  // Looked up by digest: the lookup compares digests, never the secret itself.
+  const Hash digest = identity::TokenDigest(token);
+  std::string user;
+  {
+    MutexLock lock(mu_);
+    ASSIGN_OR_RETURN(store::Statement * select,
+                     db_->Prepare("SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
+                                  "WHERE t.digest = ? AND t.expires_at > ? AND u.active = 1"));
+    select->BindBlob(1, digest).Bind(2, clock_.NowUnixSeconds());
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (row) user = std::string(select->ColumnText(0));
+    select->Reset();
+  }
+  if (user.empty()) return UnauthenticatedError("unknown or expired token");
+  return FindActor(user);
 }
 
 Status AccessService::RequireClient(const std::string& client) {

@@ -67,6 +67,13 @@ class AccessService {
   // provider admin, who then adds everyone else.
   Status CreateProviderAdmin(const std::string& user);
 
+  // A bearer token for `user` (local administration: `quartet admin token create`), valid for
+  // `lifetime_seconds`. Only its SHA-256 digest is stored.
+  StatusOr<std::string> IssueToken(const std::string& user, int64_t lifetime_seconds);
+  // The actor a bearer token belongs to. Unauthenticated for an unknown, expired or revoked token,
+  // or an offboarded user (offboarding ends every token at once).
+  StatusOr<Actor> Authenticate(std::string_view token);
+
   // People. NotFound for an unknown or offboarded user.
   StatusOr<Actor> FindActor(const std::string& user);
 

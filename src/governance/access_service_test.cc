@@ -215,6 +215,25 @@ TEST_F(AccessServiceTest, BreakGlassOpensAtOnceForAnOwnersReview) {
   EXPECT_EQ(Kinds("acme").back(), "breakglass.reviewed");
 }
 
+TEST_F(AccessServiceTest, TokensAuthenticateUntilExpiryOrOffboarding) {
+  auto token = service_->IssueToken("ana", 3600);
+  ASSERT_TRUE(token.ok());
+  EXPECT_TRUE(token->starts_with("qt_"));
+  auto actor = service_->Authenticate(*token);
+  ASSERT_TRUE(actor.ok());
+  EXPECT_EQ(actor->user, "ana");
+  std::string altered = *token;
+  altered.back() = altered.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(service_->Authenticate(altered).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->Authenticate("").status().code(), StatusCode::kUnauthenticated);
+  clock_.Advance(std::chrono::seconds(3601));
+  EXPECT_EQ(service_->Authenticate(*token).status().code(), StatusCode::kUnauthenticated);
+  auto fresh = service_->IssueToken("ana", 3600);
+  ASSERT_TRUE(service_->Offboard(admin_, "ana").ok());
+  EXPECT_EQ(service_->Authenticate(*fresh).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->IssueToken("nobody", 60).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(AccessServiceTest, AdministrationIsForProviderAdmins) {
   EXPECT_EQ(service_->CreateClient(ana_, "gamma", "Gamma", "UTC").code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(service_->AddUser(olivia_, "eve", Role::kOwner, "acme").code(), StatusCode::kPermissionDenied);

@@ -1,0 +1,214 @@
+// The client side of the access API: `quartet request | grants | approve | deny | end | revoke |
+// breakglass | owner-key`, talking to a server with a bearer token.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "access/approval.h"
+#include "base/file_system.h"
+#include "base/random.h"
+#include "cli/commands.h"
+#include "client/http_client.h"
+
+namespace quartet::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+class ApiClient {
+ public:
+  static StatusOr<ApiClient> Connect(const ServerOptions& options) {
+    if (options.server.empty()) return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
+    if (options.token.empty()) return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
+    ASSIGN_OR_RETURN(client::Url url, client::Url::Parse(options.server));
+    return ApiClient(url, options.token);
+  }
+
+  StatusOr<Json> Call(const std::string& method, const std::string& path, const Json& body = Json()) {
+    const std::string text = body.is_null() ? "" : body.dump();
+    ASSIGN_OR_RETURN(client::HttpResult result,
+                     http_->Request(method, url_.path + "/api/v1" + path, text, {{"Authorization", "Bearer " + token_}}));
+    Json value = Json::parse(result.body, nullptr, false);
+    if (result.status >= 200 && result.status < 300 && !value.is_discarded()) return value;
+    std::string message = "HTTP " + std::to_string(result.status);
+    if (!value.is_discarded() && value.contains("error") && value["error"].is_string()) {
+      message = value["error"].get<std::string>();
+    }
+    const StatusCode code = result.status == 401   ? StatusCode::kUnauthenticated
+                            : result.status == 403 ? StatusCode::kPermissionDenied
+                            : result.status == 404 ? StatusCode::kNotFound
+                                                   : StatusCode::kFailedPrecondition;
+    return Status(code, message);
+  }
+
+ private:
+  ApiClient(client::Url url, std::string token)
+      : url_(std::move(url)), token_(std::move(token)), http_(std::make_shared<client::HttpClient>(url_.host, url_.port)) {}
+  client::Url url_;
+  std::string token_;
+  std::shared_ptr<client::HttpClient> http_;
+};
+
+std::string FormatTime(int64_t unix_seconds) {
+  if (unix_seconds == 0) return "-";
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &tm);
+  return buffer;
+}
+
+void PrintGrantLine(const Json& g) {
+  std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", g["id"].get<std::string>().c_str(),
+              g["state"].get<std::string>().c_str(), g["technician"].get<std::string>().c_str(),
+              g["resource"].get<std::string>().c_str(), g["login"].get<std::string>().c_str(),
+              g["live"].get<bool>() ? ("until " + FormatTime(g["window_end"].get<int64_t>())).c_str()
+                                    : FormatTime(g["window_start"].get<int64_t>()).c_str(),
+              g["reason"].get<std::string>().c_str());
+}
+
+void PrintGrants(const Json& grants, bool json) {
+  if (json) {
+    std::cout << grants.dump() << "\n";
+    return;
+  }
+  std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", "ID", "STATE", "TECHNICIAN", "RESOURCE", "LOGIN", "WINDOW",
+              "REASON");
+  for (const Json& g : grants) PrintGrantLine(g);
+}
+
+int Report(const StatusOr<Json>& result, bool json, const char* verb) {
+  if (!result.ok()) return Fail(result.status().message());
+  if (json) {
+    std::cout << result->dump() << "\n";
+  } else {
+    std::cout << verb << " " << (*result)["id"].get<std::string>() << ": " << (*result)["state"].get<std::string>()
+              << ((*result)["live"].get<bool>() ? ", open until " + FormatTime((*result)["window_end"].get<int64_t>()) + " UTC" : "")
+              << "\n";
+  }
+  return 0;
+}
+
+StatusOr<access::OwnerSigner> LoadOwnerKey(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, FileSystem::Posix().ReadFile(path));
+  constexpr std::string_view kHeader = "quartet-owner-key v1\n";
+  if (!text.starts_with(kHeader)) return InvalidArgumentError(path + " is not a Quartet owner key");
+  std::string_view encoded = std::string_view(text).substr(kHeader.size());
+  while (!encoded.empty() && encoded.back() == '\n') encoded.remove_suffix(1);
+  ASSIGN_OR_RETURN(Bytes seed, Base64Decode(encoded));
+  return access::OwnerSigner::FromSeed(seed);
+}
+
+// The client a command is about: given, or the signed-in owner's own.
+StatusOr<std::string> ResolveClient(ApiClient& api, const std::string& client) {
+  if (!client.empty()) return client;
+  ASSIGN_OR_RETURN(Json me, api.Call("GET", "/me"));
+  std::string own = me["client"].get<std::string>();
+  if (own.empty()) return InvalidArgumentError("say which client with --client");
+  return own;
+}
+
+}  // namespace
+
+StatusOr<int64_t> ParseDuration(std::string_view text) {
+  int64_t total = 0;
+  int64_t number = -1;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      number = (number < 0 ? 0 : number) * 10 + (c - '0');
+      if (number > 1000000) return InvalidArgumentError("duration too long");
+      continue;
+    }
+    const int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400 : 0;
+    if (unit == 0 || number < 0) return InvalidArgumentError("durations look like 30m, 2h or 1h30m");
+    total += number * unit;
+    number = -1;
+  }
+  if (number >= 0 || total <= 0) return InvalidArgumentError("durations look like 30m, 2h or 1h30m");
+  return total;
+}
+
+int RequestAccess(const ServerOptions& options, const AccessArguments& args) {
+  auto api = ApiClient::Connect(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto duration = ParseDuration(args.duration);
+  if (!duration.ok()) return Fail(duration.status().message());
+  Json body = {{"resource", args.resource}, {"action", args.action}, {"login", args.login}, {"reason", args.reason},
+               {"ticket", args.ticket}, {"duration_seconds", *duration}, {"breakglass", args.breakglass}};
+  return Report(api->Call("POST", "/clients/" + args.client + "/grants", body), options.json,
+                args.breakglass ? "break-glass grant" : "grant");
+}
+
+int ListGrants(const ServerOptions& options, const std::string& client) {
+  auto api = ApiClient::Connect(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto resolved = ResolveClient(*api, client);
+  if (!resolved.ok()) return Fail(resolved.status().message());
+  auto grants = api->Call("GET", "/clients/" + *resolved + "/grants");
+  if (!grants.ok()) return Fail(grants.status().message());
+  PrintGrants((*grants)["grants"], options.json);
+  return 0;
+}
+
+int DecideGrant(const ServerOptions& options, const std::string& client, const std::string& id, bool approve,
+                const std::string& key_file, const std::string& comment) {
+  auto signer = LoadOwnerKey(key_file);
+  if (!signer.ok()) return Fail(signer.status().message());
+  auto api = ApiClient::Connect(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto resolved = ResolveClient(*api, client);
+  if (!resolved.ok()) return Fail(resolved.status().message());
+  auto grant = api->Call("GET", "/clients/" + *resolved + "/grants/" + id);
+  if (!grant.ok()) return Fail(grant.status().message());
+  // The owner signs the request exactly as the server recorded it in the log.
+  const std::string request = (*grant)["request"].get<std::string>();
+  const auto decision = approve ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny;
+  Json body = {{"key_id", signer->key().Id()}, {"signature", Base64Encode(signer->Sign(decision, request))},
+               {"comment", comment}};
+  return Report(api->Call("POST", "/clients/" + *resolved + "/grants/" + id + (approve ? "/approve" : "/deny"), body),
+                options.json, approve ? "approved" : "denied");
+}
+
+int GrantAction(const ServerOptions& options, const std::string& client, const std::string& id,
+                const std::string& verb, const std::string& reason) {
+  auto api = ApiClient::Connect(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto resolved = ResolveClient(*api, client);
+  if (!resolved.ok()) return Fail(resolved.status().message());
+  Json body = Json::object();
+  if (verb == "revoke") body["reason"] = reason;
+  return Report(api->Call("POST", "/clients/" + *resolved + "/grants/" + id + "/" + verb, body), options.json,
+                verb == "end" ? "ended" : "revoked");
+}
+
+int OwnerKeyCreate(const std::string& out) {
+  const access::OwnerSigner signer = access::OwnerSigner::Generate(Random::System());
+  const std::string text = "quartet-owner-key v1\n" + Base64Encode(signer.Seed()) + "\n";
+  // Readable by its owner alone, and never replaced silently.
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail("cannot create " + out + " (it must not exist yet)");
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Fail("cannot write " + out);
+  std::cout << "owner key " << signer.key().Id() << " written to " << out << "\n";
+  return 0;
+}
+
+int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file) {
+  auto signer = LoadOwnerKey(key_file);
+  if (!signer.ok()) return Fail(signer.status().message());
+  auto api = ApiClient::Connect(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto result = api->Call("POST", "/owner-keys", {{"public_key", Base64Encode(signer->key().public_key)}});
+  if (!result.ok()) return Fail(result.status().message());
+  std::cout << "registered owner key " << (*result)["key_id"].get<std::string>() << "\n";
+  return 0;
+}
+
+}  // namespace quartet::cli

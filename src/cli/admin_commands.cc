@@ -1,0 +1,89 @@
+// `quartet admin`: local administration, by whoever holds the server's data folder.
+#include <iostream>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "cli/commands.h"
+#include "governance/access_service.h"
+
+namespace quartet::cli {
+namespace {
+
+// Local administration acts as a provider admin named "local-admin" in the logs.
+const governance::Actor kLocalAdmin{"local-admin", governance::Role::kProviderAdmin, ""};
+
+StatusOr<std::unique_ptr<governance::AccessService>> OpenService(store::DataFolder& folder) {
+  return governance::AccessService::Open(folder, Clock::System(), Random::System());
+}
+
+int Run(const std::string& data, const std::function<Status(governance::AccessService&)>& action) {
+  auto folder = store::DataFolder::Open(data);
+  if (!folder.ok()) return Fail(folder.status().message());
+  auto service = OpenService(**folder);
+  if (!service.ok()) return Fail(service.status().message());
+  Status status = action(**service);
+  if (!status.ok()) return Fail(status.message());
+  return 0;
+}
+
+}  // namespace
+
+int AdminAddUser(const std::string& data, const std::string& user, const std::string& role,
+                 const std::string& client) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    ASSIGN_OR_RETURN(governance::Role parsed, governance::RoleFromName(role));
+    RETURN_IF_ERROR(service.AddUser(kLocalAdmin, user, parsed, client));
+    std::cout << "added " << role << " " << user << (client.empty() ? "" : " of " + client) << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminAddClient(const std::string& data, const std::string& tenant, const std::string& name,
+                   const std::string& time_zone) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    RETURN_IF_ERROR(service.CreateClient(kLocalAdmin, tenant, name, time_zone));
+    std::cout << "added client " << tenant << " (" << name << "), log /logs/" << tenant << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminAddResource(const std::string& data, const std::string& client, const std::string& name,
+                     const std::string& kind, const std::vector<std::string>& labels) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    ASSIGN_OR_RETURN(access::ResourceKind parsed_kind, access::ResourceKindFromName(kind));
+    access::LabelSet set = 0;
+    for (const std::string& label : labels) {
+      ASSIGN_OR_RETURN(access::Label parsed, access::LabelFromName(label));
+      set |= static_cast<access::LabelSet>(parsed);
+    }
+    RETURN_IF_ERROR(service.AddResource(kLocalAdmin, client, name, parsed_kind, set));
+    std::cout << "added " << kind << " " << name << " to " << client << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminRelate(const std::string& data, const std::string& client, const std::string& technician) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    RETURN_IF_ERROR(service.Relate(kLocalAdmin, client, technician));
+    std::cout << technician << " now serves " << client << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminOffboard(const std::string& data, const std::string& user) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    ASSIGN_OR_RETURN(int revoked, service.Offboard(kLocalAdmin, user));
+    std::cout << "offboarded " << user << ": " << revoked << " grants revoked, every token ended\n";
+    return Status::Ok();
+  });
+}
+
+int AdminCreateToken(const std::string& data, const std::string& user, int days) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    ASSIGN_OR_RETURN(std::string token, service.IssueToken(user, int64_t{days} * 86400));
+    std::cout << token << "\n";
+    return Status::Ok();
+  });
+}
+
+}  // namespace quartet::cli

@@ -1,0 +1,231 @@
+#include "server/api_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+namespace quartet::server {
+namespace {
+
+using Json = nlohmann::json;
+using governance::Actor;
+
+constexpr size_t kMaxApiBody = 64 * 1024;
+
+HttpResponse JsonResponse(int status, const Json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::make_shared<const std::string>(body.dump() + "\n");
+  return response;
+}
+
+HttpResponse Error(const Status& status) {
+  return JsonResponse(HttpStatusFor(status.code()), {{"error", status.message()}});
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+Json LabelsJson(access::LabelSet labels) {
+  Json out = Json::array();
+  for (uint32_t bit = 1; bit != 0 && bit <= labels; bit <<= 1) {
+    if (labels & bit) out.push_back(std::string(access::LabelName(static_cast<access::Label>(bit))));
+  }
+  return out;
+}
+
+Json GrantJson(const governance::GrantView& grant, int64_t now) {
+  const access::GrantRequest& r = grant.request;
+  const access::GrantProgress& p = grant.progress;
+  Json approvals = Json::array();
+  for (const access::OwnerVote& vote : p.approvals) {
+    approvals.push_back({{"owner", vote.owner}, {"key_id", vote.key_id}, {"at", vote.at}});
+  }
+  const bool live = p.state == access::GrantState::kApproved && now >= p.window_start && now < p.window_end;
+  return {{"id", r.id},
+          {"client", r.client},
+          {"technician", r.technician},
+          {"resource", r.resource},
+          {"kind", std::string(access::KindName(r.kind))},
+          {"labels", LabelsJson(r.labels)},
+          {"action", std::string(access::ActionName(r.action))},
+          {"login", r.login},
+          {"reason", r.reason},
+          {"ticket", r.ticket},
+          {"duration_seconds", r.duration_seconds},
+          {"requested_at", r.requested_at},
+          {"not_before", r.not_before},
+          {"breakglass", r.breakglass},
+          {"state", std::string(access::GrantStateName(p.state))},
+          {"approvals_required", p.approvals_required},
+          {"approvals", approvals},
+          {"window_start", p.window_start},
+          {"window_end", p.window_end},
+          {"awaits_review", p.awaits_review},
+          {"live", live},
+          {"request", access::CanonicalRequest(r)}};
+}
+
+// Reads the fields of an untrusted JSON body without exceptions.
+class Body {
+ public:
+  static StatusOr<Body> Parse(const std::string& text) {
+    if (text.size() > kMaxApiBody) return InvalidArgumentError("request body over 64 KiB");
+    Json value = Json::parse(text.empty() ? std::string("{}") : text, nullptr, false);
+    if (value.is_discarded() || !value.is_object()) return InvalidArgumentError("the body must be a JSON object");
+    return Body(std::move(value));
+  }
+  StatusOr<std::string> Text(const char* key, bool required) const {
+    auto it = value_.find(key);
+    if (it == value_.end()) {
+      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
+      return std::string();
+    }
+    if (!it->is_string()) return InvalidArgumentError(std::string("'") + key + "' must be text");
+    return it->get<std::string>();
+  }
+  StatusOr<int64_t> Integer(const char* key, bool required) const {
+    auto it = value_.find(key);
+    if (it == value_.end()) {
+      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
+      return int64_t{0};
+    }
+    if (!it->is_number_integer()) return InvalidArgumentError(std::string("'") + key + "' must be an integer");
+    return it->get<int64_t>();
+  }
+  StatusOr<bool> Boolean(const char* key) const {
+    auto it = value_.find(key);
+    if (it == value_.end()) return false;
+    if (!it->is_boolean()) return InvalidArgumentError(std::string("'") + key + "' must be true or false");
+    return it->get<bool>();
+  }
+  const Json& json() const { return value_; }
+
+ private:
+  explicit Body(Json value) : value_(std::move(value)) {}
+  Json value_;
+};
+
+StatusOr<Actor> Authenticate(governance::AccessService& service, const HttpRequest& request) {
+  auto it = request.headers.find("authorization");
+  if (it == request.headers.end() || !it->second.starts_with("Bearer ")) {
+    return UnauthenticatedError("an 'Authorization: Bearer <token>' header is required");
+  }
+  return service.Authenticate(std::string_view(it->second).substr(7));
+}
+
+}  // namespace
+
+HttpResponse ApiService::Handle(const HttpRequest& request) {
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  const std::vector<std::string> parts = SplitPath(path);  // "", "api", "v1", ...
+  if (parts.size() < 4 || parts[1] != "api" || parts[2] != "v1") return Error(NotFoundError("no such route"));
+  auto actor = Authenticate(service_, request);
+  if (!actor.ok()) return Error(actor.status());
+  auto body = Body::Parse(request.body);
+  if (!body.ok()) return Error(body.status());
+  const std::string& method = request.method;
+  const int64_t now = clock_.NowUnixSeconds();
+
+  auto route = [&]() -> StatusOr<HttpResponse> {
+    if (parts.size() == 4 && parts[3] == "me" && method == "GET") {
+      return JsonResponse(200, {{"user", actor->user}, {"role", std::string(governance::RoleName(actor->role))},
+                                {"client", actor->client}});
+    }
+    if (parts.size() == 4 && parts[3] == "owner-keys" && method == "POST") {
+      ASSIGN_OR_RETURN(std::string encoded, body->Text("public_key", true));
+      ASSIGN_OR_RETURN(Bytes public_key, Base64Decode(encoded));
+      ASSIGN_OR_RETURN(std::string key_id, service_.RegisterOwnerKey(*actor, public_key));
+      return JsonResponse(201, {{"key_id", key_id}});
+    }
+    if (parts.size() < 6 || parts[3] != "clients") return NotFoundError("no such route");
+    const std::string& client = parts[4];
+    if (parts.size() == 6 && parts[5] == "policy") {
+      if (method == "GET") {
+        ASSIGN_OR_RETURN(access::Policy policy, service_.GetPolicy(*actor, client));
+        return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))}, {"description", policy.Describe()}});
+      }
+      if (method == "PUT") {
+        ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(request.body));
+        RETURN_IF_ERROR(service_.ChangePolicy(*actor, client, policy));
+        return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))}, {"description", policy.Describe()}});
+      }
+      return Status(StatusCode::kInvalidArgument, "method not allowed");
+    }
+    if (parts[5] != "grants") return NotFoundError("no such route");
+    if (parts.size() == 6 && method == "GET") {
+      ASSIGN_OR_RETURN(auto grants, service_.ListGrants(*actor, client));
+      Json out = Json::array();
+      for (const auto& grant : grants) out.push_back(GrantJson(grant, now));
+      return JsonResponse(200, {{"grants", out}});
+    }
+    if (parts.size() == 6 && method == "POST") {
+      governance::AccessRequest in;
+      in.client = client;
+      ASSIGN_OR_RETURN(in.resource, body->Text("resource", true));
+      ASSIGN_OR_RETURN(std::string action, body->Text("action", false));
+      ASSIGN_OR_RETURN(in.action, access::ActionFromName(action.empty() ? "login" : action));
+      ASSIGN_OR_RETURN(in.login, body->Text("login", false));
+      ASSIGN_OR_RETURN(in.reason, body->Text("reason", true));
+      ASSIGN_OR_RETURN(in.ticket, body->Text("ticket", false));
+      ASSIGN_OR_RETURN(in.duration_seconds, body->Integer("duration_seconds", true));
+      ASSIGN_OR_RETURN(in.not_before, body->Integer("not_before", false));
+      ASSIGN_OR_RETURN(in.breakglass, body->Boolean("breakglass"));
+      ASSIGN_OR_RETURN(auto grant, service_.RequestAccess(*actor, in));
+      return JsonResponse(201, GrantJson(grant, now));
+    }
+    if (parts.size() < 7) return NotFoundError("no such route");
+    const std::string& grant = parts[6];
+    if (parts.size() == 7 && method == "GET") {
+      ASSIGN_OR_RETURN(auto view, service_.GetGrant(*actor, client, grant));
+      return JsonResponse(200, GrantJson(view, now));
+    }
+    if (parts.size() != 8 || method != "POST") return NotFoundError("no such route");
+    const std::string& verb = parts[7];
+    if (verb == "approve" || verb == "deny") {
+      ASSIGN_OR_RETURN(std::string key_id, body->Text("key_id", true));
+      ASSIGN_OR_RETURN(std::string encoded, body->Text("signature", true));
+      ASSIGN_OR_RETURN(std::string comment, body->Text("comment", false));
+      auto signature = Base64Decode(encoded);
+      if (!signature.ok()) return InvalidArgumentError("'signature' must be base64");
+      RETURN_IF_ERROR(service_.Decide(*actor, client, grant,
+                                      verb == "approve" ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny,
+                                      key_id, *signature, comment));
+    } else if (verb == "end") {
+      RETURN_IF_ERROR(service_.End(*actor, client, grant));
+    } else if (verb == "revoke") {
+      ASSIGN_OR_RETURN(std::string reason, body->Text("reason", false));
+      RETURN_IF_ERROR(service_.Revoke(*actor, client, grant, reason));
+    } else if (verb == "review") {
+      ASSIGN_OR_RETURN(std::string verdict, body->Text("verdict", true));
+      ASSIGN_OR_RETURN(std::string comment, body->Text("comment", false));
+      if (verdict != "acknowledged" && verdict != "disputed") {
+        return InvalidArgumentError("'verdict' must be 'acknowledged' or 'disputed'");
+      }
+      RETURN_IF_ERROR(service_.Review(*actor, client, grant,
+                                      verdict == "acknowledged" ? access::BreakglassReview::kAcknowledged
+                                                                : access::BreakglassReview::kDisputed,
+                                      comment));
+    } else {
+      return NotFoundError("no such route");
+    }
+    ASSIGN_OR_RETURN(auto view, service_.GetGrant(*actor, client, grant));
+    return JsonResponse(200, GrantJson(view, now));
+  };
+  auto response = route();
+  if (!response.ok()) return Error(response.status());
+  return std::move(*response);
+}
+
+}  // namespace quartet::server

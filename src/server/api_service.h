@@ -1,0 +1,24 @@
+// The JSON REST API under /api/v1 (described in docs/openapi.yaml). Every request carries
+// "Authorization: Bearer <token>"; what each person may do is decided by the governance service,
+// and errors come back as {"error": "<reason>"} with the status their code maps to.
+//
+// Thread-safe: Handle may be called from many threads.
+#pragma once
+
+#include "base/clock.h"
+#include "governance/access_service.h"
+#include "server/http.h"
+
+namespace quartet::server {
+
+class ApiService {
+ public:
+  ApiService(governance::AccessService& service, Clock& clock) : service_(service), clock_(clock) {}
+  HttpResponse Handle(const HttpRequest& request);
+
+ private:
+  governance::AccessService& service_;
+  Clock& clock_;
+};
+
+}  // namespace quartet::server

@@ -1,0 +1,169 @@
+// The access API through a real `quartet server`, set up with `quartet admin` as an operator would:
+// the flow of a request, and tenant isolation as a matrix of every route, every role and
+// own client / other client / no relationship.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+
+#include "access/approval.h"
+#include "base/random.h"
+#include "client/http_client.h"
+#include "tests/test_util.h"
+
+namespace quartet::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(FreshDirectory("api"));
+    data_ = new std::string(*dir_ + "/data");
+    auto admin = [](std::vector<std::string> args) {
+      std::vector<std::string> argv = {QuartetBinary(), "admin", "--data", *data_};
+      argv.insert(argv.end(), args.begin(), args.end());
+      auto result = RunProcess(argv);
+      ASSERT_EQ(result.status, 0) << result.err;
+    };
+    admin({"user", "add", "--name", "pat", "--role", "provider-admin"});
+    for (const char* client : {"acme", "beta"}) {
+      admin({"client", "add", "--tenant", client, "--name", std::string(client) + " Ltd"});
+      admin({"resource", "add", "--client", client, "--name", "fileserver", "--kind", "ssh-host"});
+      admin({"resource", "add", "--client", client, "--name", "mail", "--kind", "mailbox", "--label", "email"});
+    }
+    admin({"user", "add", "--name", "ana", "--role", "technician"});
+    admin({"user", "add", "--name", "ben", "--role", "technician"});
+    admin({"user", "add", "--name", "olivia", "--role", "owner", "--client", "acme"});
+    admin({"user", "add", "--name", "oscar", "--role", "owner", "--client", "beta"});
+    admin({"user", "add", "--name", "audrey", "--role", "auditor", "--client", "acme"});
+    admin({"user", "add", "--name", "sam", "--role", "client-staff", "--client", "acme"});
+    admin({"relate", "--client", "acme", "--technician", "ana"});
+    admin({"relate", "--client", "beta", "--technician", "ben"});
+    tokens_ = new std::map<std::string, std::string>();
+    for (const char* user : {"pat", "ana", "ben", "olivia", "oscar", "audrey", "sam"}) {
+      auto token = RunProcess({QuartetBinary(), "admin", "--data", *data_, "token", "create", "--user", user});
+      ASSERT_EQ(token.status, 0) << token.err;
+      (*tokens_)[user] = token.out.substr(0, token.out.find('\n'));
+    }
+    server_ = new RunningServer(*data_);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    std::filesystem::remove_all(*dir_);
+    delete tokens_;
+    delete data_;
+    delete dir_;
+  }
+
+  struct Reply {
+    int status;
+    Json body;
+  };
+  Reply Call(const std::string& user, const std::string& method, const std::string& path, const Json& body = Json()) {
+    client::HttpClient http(server_->host(), server_->port());
+    std::map<std::string, std::string> headers;
+    if (!user.empty()) headers["Authorization"] = "Bearer " + tokens_->at(user);
+    auto result = http.Request(method, "/api/v1" + path, body.is_null() ? "" : body.dump(), headers);
+    EXPECT_TRUE(result.ok());
+    return {result->status, Json::parse(result->body, nullptr, false)};
+  }
+  std::string Request(const std::string& user, const std::string& client, const std::string& resource) {
+    Reply reply = Call(user, "POST", "/clients/" + client + "/grants",
+                       {{"resource", resource}, {"login", "admin"}, {"reason", "maintenance"}, {"ticket", "T-1"},
+                        {"duration_seconds", 1800}});
+    EXPECT_EQ(reply.status, 201) << reply.body.dump();
+    return reply.body["id"].get<std::string>();
+  }
+
+  static std::string* dir_;
+  static std::string* data_;
+  static std::map<std::string, std::string>* tokens_;
+  static RunningServer* server_;
+};
+std::string* ApiTest::dir_ = nullptr;
+std::string* ApiTest::data_ = nullptr;
+std::map<std::string, std::string>* ApiTest::tokens_ = nullptr;
+RunningServer* ApiTest::server_ = nullptr;
+
+TEST_F(ApiTest, RequestsNeedAValidToken) {
+  EXPECT_EQ(Call("", "GET", "/me").status, 401);
+  client::HttpClient http(server_->host(), server_->port());
+  EXPECT_EQ(http.Request("GET", "/api/v1/me", "", {{"Authorization", "Bearer qt_forged"}})->status, 401);
+  EXPECT_EQ(Call("ana", "GET", "/me").body["role"], "technician");
+  EXPECT_EQ(Call("ana", "POST", "/clients/acme/grants", Json::parse("[1]")).status, 400);
+  client::HttpClient raw(server_->host(), server_->port());
+  EXPECT_EQ(raw.Request("POST", "/api/v1/clients/acme/grants", "{not json", {{"Authorization", "Bearer " + tokens_->at("ana")}})->status, 400);
+  EXPECT_EQ(raw.Request("POST", "/api/v1/clients/acme/grants", std::string(70000, ' '), {{"Authorization", "Bearer " + tokens_->at("ana")}})->status, 400);
+}
+
+TEST_F(ApiTest, OwnerApprovesWithHerOwnKey) {
+  FakeRandom random(12);
+  const access::OwnerSigner olivia = access::OwnerSigner::Generate(random);
+  Reply registered = Call("olivia", "POST", "/owner-keys", {{"public_key", Base64Encode(olivia.key().public_key)}});
+  ASSERT_EQ(registered.status, 201) << registered.body.dump();
+  const std::string id = Request("ana", "acme", "mail");
+  Reply pending = Call("olivia", "GET", "/clients/acme/grants/" + id);
+  ASSERT_EQ(pending.body["state"], "pending");
+  const std::string request = pending.body["request"].get<std::string>();
+  const Json approval = {{"key_id", olivia.key().Id()},
+                         {"signature", Base64Encode(olivia.Sign(access::OwnerDecision::kApprove, request))}};
+  EXPECT_EQ(Call("ana", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 403);
+  EXPECT_EQ(Call("pat", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 403);
+  EXPECT_EQ(Call("oscar", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 404);
+  Reply forged = Call("olivia", "POST", "/clients/acme/grants/" + id + "/approve",
+                      {{"key_id", olivia.key().Id()}, {"signature", Base64Encode(Bytes(64, 7))}});
+  EXPECT_EQ(forged.status, 401);
+  Reply approved = Call("olivia", "POST", "/clients/acme/grants/" + id + "/approve", approval);
+  ASSERT_EQ(approved.status, 200) << approved.body.dump();
+  EXPECT_EQ(approved.body["state"], "approved");
+  EXPECT_EQ(approved.body["live"], true);
+  EXPECT_EQ(Call("olivia", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 409);
+}
+
+// Every route, every role, against acme's grant: own client, other client, no relationship.
+TEST_F(ApiTest, TenantIsolationMatrix) {
+  const std::string grant = Request("ana", "acme", "fileserver");
+  const std::string g = "/clients/acme/grants/" + grant;
+  const Json policy = Json::parse(R"({"rules":[],"fallback":"ask-owners"})");
+  struct Route {
+    std::string method, path;
+    Json body;
+  };
+  const std::vector<Route> routes = {
+      {"GET", "/clients/acme/grants", Json()},
+      {"GET", g, Json()},
+      {"GET", "/clients/acme/policy", Json()},
+      {"POST", "/clients/acme/grants",
+       {{"resource", "fileserver"}, {"login", "admin"}, {"reason", "x"}, {"duration_seconds", 60}}},
+      {"POST", g + "/revoke", {{"reason", "matrix"}}},
+      {"PUT", "/clients/acme/policy", policy},
+  };
+  // Expected status per user and route (same order). pat: provider admin; ana: related technician;
+  // ben: technician of another client; olivia: acme's owner; oscar: another client's owner;
+  // audrey: acme's auditor; sam: acme's staff.
+  const std::map<std::string, std::vector<int>> expected = {
+      {"ben", {404, 404, 404, 404, 403, 403}},
+      {"oscar", {404, 404, 404, 403, 404, 403}},
+      {"audrey", {200, 200, 200, 403, 403, 403}},
+      {"sam", {200, 200, 200, 403, 403, 403}},
+      {"ana", {200, 200, 200, 201, 403, 403}},
+      {"pat", {200, 200, 200, 404, 200, 403}},
+      {"olivia", {200, 200, 200, 403, 409, 200}},
+  };
+  // Ordered so that state-changing calls that succeed come last.
+  for (const char* user : {"ben", "oscar", "audrey", "sam", "ana", "pat", "olivia"}) {
+    for (size_t i = 0; i < routes.size(); ++i) {
+      Reply reply = Call(user, routes[i].method, routes[i].path, routes[i].body);
+      EXPECT_EQ(reply.status, expected.at(user)[i])
+          << user << " " << routes[i].method << " " << routes[i].path << " -> " << reply.body.dump();
+    }
+  }
+  // No one of beta, and no technician without a relationship, learned anything about acme.
+  EXPECT_EQ(Call("ben", "GET", "/clients/acme/grants").body.dump().find(grant), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quartet::testing

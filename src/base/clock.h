@@ -34,6 +34,10 @@ class FakeClock final : public Clock {
     MutexLock lock(mu_);
     return now_;
   }
+  void Set(std::chrono::system_clock::time_point to) {
+    MutexLock lock(mu_);
+    now_ = to;
+  }
   void Advance(std::chrono::system_clock::duration by) {
     MutexLock lock(mu_);
     now_ += by;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -11,7 +12,16 @@
 
 #include "base/status.h"
 
+namespace quartet::store {
+class DataFolder;
+}
+
 namespace quartet::cli {
+
+// Serves `folder` until SIGTERM or SIGINT; `on_ready` prints what the user needs once the address is
+// known (the first line of output is always the address).
+int Serve(store::DataFolder& folder, const std::string& listen,
+          const std::function<void(const std::string& base_url)>& on_ready);
 
 int LogInit(const std::string& data, const std::string& tenant, const std::optional<std::string>& origin);
 int LogAppend(const std::string& data, const std::string& tenant, std::istream& in);

@@ -10,7 +10,6 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "cli/commands.h"
-#include "ledger/entry.h"
 #include "governance/access_service.h"
 #include "server/api_service.h"
 #include "server/http_server.h"
@@ -38,7 +37,8 @@ std::string HostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-// Serves until SIGTERM or SIGINT. `on_ready` prints what the user needs once the address is known.
+}  // namespace
+
 int Serve(store::DataFolder& folder, const std::string& listen,
           const std::function<void(const std::string& base_url)>& on_ready) {
   auto options = ParseListen(listen);
@@ -87,62 +87,10 @@ int Serve(store::DataFolder& folder, const std::string& listen,
   return 0;
 }
 
-struct DemoClient {
-  const char* tenant;
-  const char* name;
-};
-
-constexpr DemoClient kDemoClients[] = {
-    {"harbor-dental", "Harbor Dental Practice"},
-    {"kestrel-law", "Kestrel & Moss Solicitors"},
-};
-
-// A few weeks of history for a client, as canonical events.
-std::vector<std::string> DemoHistory(const DemoClient& client, int64_t now) {
-  static const char* const kTechnicians[] = {"ana.ruiz", "ben.okafor", "chloe.martin"};
-  static const char* const kResources[] = {"fileserver-01", "mail", "accounts-db", "backup-nas"};
-  std::vector<std::string> events;
-  const int64_t start = now - 21 * 86400;
-  for (int i = 0; i < 60; ++i) {
-    const int64_t at = start + i * 8 * 3600 + (i * 977) % 3600;
-    std::string json = "{\"kind\":\"access.requested\",\"client\":\"" + std::string(client.tenant) +
-                       "\",\"technician\":\"" + kTechnicians[i % 3] + "\",\"resource\":\"" +
-                       kResources[i % 4] + "\",\"reason\":\"scheduled maintenance\",\"ticket\":\"T-" +
-                       std::to_string(4100 + i) + "\",\"at\":" + std::to_string(at) + "}";
-    events.push_back(*ledger::CanonicalEntry(json));
-  }
-  return events;
-}
-
-}  // namespace
-
 int Server(const std::string& data, const std::string& listen) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
   return Serve(**folder, listen, nullptr);
-}
-
-int Demo(const std::string& data, const std::string& listen) {
-  auto folder = store::DataFolder::Open(data);
-  if (!folder.ok()) return Fail(folder.status().message());
-  for (const DemoClient& client : kDemoClients) {
-    if ((*folder)->logs().GetLog(client.tenant).ok()) continue;
-    auto key = (*folder)->InitLog(client.tenant, store::DefaultOrigin(client.tenant), Random::System());
-    if (!key.ok()) return Fail(key.status().message());
-    auto appended = (*folder)->logs().Append(client.tenant, DemoHistory(client, Clock::System().NowUnixSeconds()));
-    if (!appended.ok()) return Fail(appended.status().message());
-  }
-  return Serve(**folder, listen, [&](const std::string& base_url) {
-    std::cout << "demo clients:\n";
-    for (const DemoClient& client : kDemoClients) {
-      auto config = (*folder)->logs().GetLog(client.tenant);
-      std::cout << "  " << client.name << "\n    log:  " << base_url << "/logs/" << client.tenant
-                << "\n    key:  " << (config.ok() ? config->verifier_key : "?")
-                << "\n    check it: quartet verify --url " << base_url << "/logs/" << client.tenant
-                << " --key '" << (config.ok() ? config->verifier_key : "?") << "'\n";
-    }
-    std::cout << std::flush;
-  });
 }
 
 }  // namespace quartet::cli

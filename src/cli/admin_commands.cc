@@ -78,6 +78,25 @@ int AdminOffboard(const std::string& data, const std::string& user) {
   });
 }
 
+int AdminSetPassword(const std::string& data, const std::string& user, std::istream& in) {
+  std::string password;
+  if (!std::getline(in, password)) return Fail("give the new password on standard input");
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    RETURN_IF_ERROR(service.SetPassword(user, password));
+    std::cout << "password set for " << user << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminEnrolTotp(const std::string& data, const std::string& user) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    ASSIGN_OR_RETURN(std::string uri, service.EnrolTotp(user));
+    std::cout << uri << "\n";
+    return Status::Ok();
+  });
+}
+
 int AdminCreateToken(const std::string& data, const std::string& user, int days) {
   return Run(data, [&](governance::AccessService& service) -> Status {
     ASSIGN_OR_RETURN(std::string token, service.IssueToken(user, int64_t{days} * 86400));

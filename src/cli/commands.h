@@ -40,6 +40,10 @@ int AdminAddResource(const std::string& data, const std::string& client, const s
 int AdminRelate(const std::string& data, const std::string& client, const std::string& technician);
 int AdminOffboard(const std::string& data, const std::string& user);
 int AdminCreateToken(const std::string& data, const std::string& user, int days);
+// Reads one line from `in`: the new password.
+int AdminSetPassword(const std::string& data, const std::string& user, std::istream& in);
+// Prints the otpauth:// URI of a fresh TOTP secret.
+int AdminEnrolTotp(const std::string& data, const std::string& user);
 
 // Talking to a server (`--server` / QUARTET_SERVER, `--token` / QUARTET_TOKEN).
 struct ServerOptions {

@@ -74,6 +74,12 @@ int main(int argc, char** argv) {
       ->required();
   user_add->add_option("--client", client, "the client of an owner, client staff or auditor");
   user_add->callback([&] { result = AdminAddUser(data, user, role, client); });
+  auto* user_password = admin_user->add_subcommand("password", "set a password, read from standard input");
+  user_password->add_option("--name", user, "user name")->required();
+  user_password->callback([&] { result = AdminSetPassword(data, user, std::cin); });
+  auto* user_totp = admin_user->add_subcommand("totp", "enrol a TOTP second factor; prints its otpauth:// URI");
+  user_totp->add_option("--name", user, "user name")->required();
+  user_totp->callback([&] { result = AdminEnrolTotp(data, user); });
   auto* admin_client = admin->add_subcommand("client", "clients")->require_subcommand(1);
   auto* client_add = admin_client->add_subcommand("add", "add a client, with its log and the safe default policy");
   client_add->add_option("--tenant", tenant, "client slug")->required();

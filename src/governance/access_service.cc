@@ -6,7 +6,9 @@
 #include <map>
 
 #include "access/local_time.h"
+#include "identity/password.h"
 #include "identity/token.h"
+#include "identity/totp.h"
 #include "store/sqlite_log_store.h"
 
 namespace quartet::governance {
@@ -27,7 +29,10 @@ CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY,
   role TEXT NOT NULL,
   client TEXT REFERENCES clients (tenant),
-  active INTEGER NOT NULL DEFAULT 1
+  active INTEGER NOT NULL DEFAULT 1,
+  password_hash TEXT,
+  totp_secret BLOB,
+  totp_last_step INTEGER NOT NULL DEFAULT -1
 );
 CREATE TABLE IF NOT EXISTS resources (
   client TEXT NOT NULL REFERENCES clients (tenant),
@@ -61,7 +66,8 @@ CREATE TABLE IF NOT EXISTS grants (
 CREATE TABLE IF NOT EXISTS tokens (
   digest BLOB PRIMARY KEY,
   user TEXT NOT NULL REFERENCES users (name),
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  csrf_digest BLOB
 );
 CREATE INDEX IF NOT EXISTS grants_by_time ON grants (client, requested_at DESC);
 CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, client);
@@ -213,6 +219,108 @@ StatusOr<Actor> AccessService::Authenticate(std::string_view token) {
   }
   if (user.empty()) return UnauthenticatedError("unknown or expired token");
   return FindActor(user);
+}
+
+Status AccessService::SetPassword(const std::string& user, std::string_view password) {
+  RETURN_IF_ERROR(identity::CheckPasswordPolicy(password));
+  ASSIGN_OR_RETURN(std::string hash, identity::HashPassword(password, identity::PasswordCost::kInteractive));
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * update, db_->Prepare("UPDATE users SET password_hash = ? WHERE name = ? AND active = 1"));
+  update->Bind(1, hash).Bind(2, user);
+  RETURN_IF_ERROR(update->Run());
+  if (sqlite3_changes(db_->handle()) == 0) return NotFoundError("no such user");
+  return Status::Ok();
+}
+
+StatusOr<std::string> AccessService::EnrolTotp(const std::string& user) {
+  const Bytes secret = identity::NewTotpSecret(random_);
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * update,
+                   db_->Prepare("UPDATE users SET totp_secret = ?, totp_last_step = -1 WHERE name = ? AND active = 1"));
+  update->BindBlob(1, secret).Bind(2, user);
+  RETURN_IF_ERROR(update->Run());
+  if (sqlite3_changes(db_->handle()) == 0) return NotFoundError("no such user");
+  return identity::TotpProvisioningUri("Quartet", user, secret);
+}
+
+StatusOr<AccessService::Session> AccessService::SignIn(const std::string& user, std::string_view password,
+                                                       std::string_view code, int64_t lifetime_seconds) {
+  const Status wrong = UnauthenticatedError("wrong user name, password or code");
+  std::string hash;
+  Bytes totp_secret;
+  int64_t last_step = -1;
+  std::string role_name;
+  {
+    MutexLock lock(mu_);
+    ASSIGN_OR_RETURN(store::Statement * select,
+                     db_->Prepare("SELECT coalesce(password_hash, ''), totp_secret, totp_last_step, role FROM users "
+                                  "WHERE name = ? AND active = 1"));
+    select->Bind(1, user);
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (row) {
+      hash = std::string(select->ColumnText(0));
+      ByteView secret = select->ColumnBlob(1);
+      totp_secret.assign(secret.begin(), secret.end());
+      last_step = select->ColumnInt(2);
+      role_name = std::string(select->ColumnText(3));
+    }
+    select->Reset();
+  }
+  // An unknown user costs as much as a known one: always run the password check.
+  static const std::string kDecoy = *identity::HashPassword("decoy password for timing", identity::PasswordCost::kInteractive);
+  const bool password_ok = identity::VerifyPassword(hash.empty() ? kDecoy : hash, password) && !hash.empty();
+  if (!password_ok) return wrong;
+  ASSIGN_OR_RETURN(Role role, RoleFromName(role_name));
+  if (totp_secret.empty()) {
+    if (IsProviderRole(role)) return FailedPreconditionError("provider staff must enrol a second factor (TOTP) first");
+  } else {
+    auto step = identity::VerifyTotp(totp_secret, code, clock_.NowUnixSeconds(), last_step, identity::TotpParameters{});
+    if (!step.ok()) return wrong;
+    MutexLock lock(mu_);
+    // A code is good once: remember the step it was for.
+    ASSIGN_OR_RETURN(store::Statement * update, db_->Prepare("UPDATE users SET totp_last_step = ? WHERE name = ?"));
+    update->Bind(1, *step).Bind(2, user);
+    RETURN_IF_ERROR(update->Run());
+  }
+  ASSIGN_OR_RETURN(std::string token, IssueToken(user, lifetime_seconds));
+  const identity::IssuedToken csrf = identity::NewToken(random_, "csrf_");
+  {
+    MutexLock lock(mu_);
+    ASSIGN_OR_RETURN(store::Statement * update, db_->Prepare("UPDATE tokens SET csrf_digest = ? WHERE digest = ?"));
+    const Hash digest = identity::TokenDigest(token);
+    update->BindBlob(1, csrf.digest).BindBlob(2, digest);
+    RETURN_IF_ERROR(update->Run());
+  }
+  ASSIGN_OR_RETURN(Actor actor, FindActor(user));
+  return Session{token, csrf.token, actor};
+}
+
+bool AccessService::CheckCsrf(std::string_view token, std::string_view csrf) {
+  MutexLock lock(mu_);
+  auto select = db_->Prepare("SELECT csrf_digest FROM tokens WHERE digest = ?");
+  if (!select.ok()) return false;
+  const Hash digest = identity::TokenDigest(token);
+  (*select)->BindBlob(1, digest);
+  auto row = (*select)->Step();
+  bool matches = false;
+  if (row.ok() && *row) {
+    ByteView stored = (*select)->ColumnBlob(0);
+    Hash expected{};
+    if (stored.size() == expected.size()) {
+      std::copy(stored.begin(), stored.end(), expected.begin());
+      matches = identity::TokenMatches(csrf, expected);
+    }
+  }
+  (*select)->Reset();
+  return matches;
+}
+
+Status AccessService::SignOut(std::string_view token) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * remove, db_->Prepare("DELETE FROM tokens WHERE digest = ?"));
+  const Hash digest = identity::TokenDigest(token);
+  remove->BindBlob(1, digest);
+  return remove->Run();
 }
 
 Status AccessService::RequireClient(const std::string& client) {
@@ -598,6 +706,9 @@ StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& use
   ASSIGN_OR_RETURN(store::Statement * deactivate, db_->Prepare("UPDATE users SET active = 0 WHERE name = ?"));
   deactivate->Bind(1, user);
   RETURN_IF_ERROR(deactivate->Run());
+  ASSIGN_OR_RETURN(store::Statement * sign_out, db_->Prepare("DELETE FROM tokens WHERE user = ?"));
+  sign_out->Bind(1, user);
+  RETURN_IF_ERROR(sign_out->Run());
   for (auto& [client, events] : events_by_client) {
     events.push_back(Event("staff.offboarded", client, now, {{"user", user}, {"by", actor.user}}));
     RETURN_IF_ERROR(store::SqliteLogStore::AppendInTransaction(*transaction, client, events).status());

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include "identity/totp.h"
+
 namespace quartet::governance {
 namespace {
 
@@ -232,6 +234,44 @@ TEST_F(AccessServiceTest, TokensAuthenticateUntilExpiryOrOffboarding) {
   ASSERT_TRUE(service_->Offboard(admin_, "ana").ok());
   EXPECT_EQ(service_->Authenticate(*fresh).status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(service_->IssueToken("nobody", 60).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(AccessServiceTest, SignInNeedsPasswordAndForStaffASecondFactor) {
+  EXPECT_EQ(service_->SetPassword("olivia", "short").code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(service_->SetPassword("olivia", "correct horse battery").ok());
+  ASSERT_TRUE(service_->SetPassword("ana", "staple battery horse").ok());
+  EXPECT_EQ(service_->SetPassword("nobody", "correct horse battery").code(), StatusCode::kNotFound);
+
+  auto owner = service_->SignIn("olivia", "correct horse battery", "", 3600);
+  ASSERT_TRUE(owner.ok()) << owner.status().ToString();
+  EXPECT_EQ(owner->actor.user, "olivia");
+  EXPECT_EQ(service_->Authenticate(owner->token)->user, "olivia");
+  EXPECT_TRUE(service_->CheckCsrf(owner->token, owner->csrf));
+  EXPECT_FALSE(service_->CheckCsrf(owner->token, owner->csrf + "x"));
+  EXPECT_FALSE(service_->CheckCsrf(owner->token, ""));
+  ASSERT_TRUE(service_->SignOut(owner->token).ok());
+  EXPECT_EQ(service_->Authenticate(owner->token).status().code(), StatusCode::kUnauthenticated);
+
+  // The same vague answer for a wrong password and for a user who does not exist.
+  EXPECT_EQ(service_->SignIn("olivia", "wrong horse battery", "", 3600).status().message(),
+            service_->SignIn("mallory", "correct horse battery", "", 3600).status().message());
+
+  // Provider staff need TOTP.
+  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "", 3600).status().code(), StatusCode::kFailedPrecondition);
+  auto uri = service_->EnrolTotp("ana");
+  ASSERT_TRUE(uri.ok());
+  const std::string encoded = uri->substr(uri->find("secret=") + 7, 32);
+  auto secret = identity::Base32Decode(encoded);
+  ASSERT_TRUE(secret.ok()) << encoded;
+  const std::string code = identity::TotpCode(*secret, clock_.NowUnixSeconds(), identity::TotpParameters{});
+  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "000000", 3600).status().code(), StatusCode::kUnauthenticated);
+  auto staff = service_->SignIn("ana", "staple battery horse", code, 3600);
+  ASSERT_TRUE(staff.ok()) << staff.status().ToString();
+  // A code works once.
+  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", code, 3600).status().code(), StatusCode::kUnauthenticated);
+  // Offboarding ends the session at once.
+  ASSERT_TRUE(service_->Offboard(admin_, "ana").ok());
+  EXPECT_EQ(service_->Authenticate(staff->token).status().code(), StatusCode::kUnauthenticated);
 }
 
 TEST_F(AccessServiceTest, AdministrationIsForProviderAdmins) {

@@ -116,21 +116,100 @@ class Body {
   Json value_;
 };
 
-StatusOr<Actor> Authenticate(governance::AccessService& service, const HttpRequest& request) {
-  auto it = request.headers.find("authorization");
-  if (it == request.headers.end() || !it->second.starts_with("Bearer ")) {
-    return UnauthenticatedError("an 'Authorization: Bearer <token>' header is required");
+constexpr char kSessionCookie[] = "quartet_session";
+constexpr int64_t kSessionSeconds = 12 * 3600;
+
+std::string_view Header(const HttpRequest& request, const std::string& name) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+std::string_view SessionCookie(const HttpRequest& request) {
+  std::string_view cookies = Header(request, "cookie");
+  const std::string prefix = std::string(kSessionCookie) + "=";
+  while (!cookies.empty()) {
+    const size_t end = cookies.find(';');
+    std::string_view cookie = cookies.substr(0, end);
+    while (cookie.starts_with(' ')) cookie.remove_prefix(1);
+    if (cookie.starts_with(prefix)) return cookie.substr(prefix.size());
+    if (end == std::string_view::npos) break;
+    cookies.remove_prefix(end + 1);
   }
-  return service.Authenticate(std::string_view(it->second).substr(7));
+  return {};
+}
+
+// The token a request carries: a bearer header, or the session cookie. A cookie alone does not
+// authorise a state-changing request: it also needs the session's CSRF token.
+StatusOr<std::string> RequestToken(governance::AccessService& service, const HttpRequest& request) {
+  std::string_view authorization = Header(request, "authorization");
+  if (authorization.starts_with("Bearer ")) return std::string(authorization.substr(7));
+  std::string_view cookie = SessionCookie(request);
+  if (cookie.empty()) {
+    return UnauthenticatedError("sign in, or send an 'Authorization: Bearer <token>' header");
+  }
+  if (request.method != "GET" && request.method != "HEAD" &&
+      !service.CheckCsrf(cookie, Header(request, "x-csrf-token"))) {
+    return PermissionDeniedError("missing or wrong X-CSRF-Token");
+  }
+  return std::string(cookie);
+}
+
+StatusOr<Actor> Authenticate(governance::AccessService& service, const HttpRequest& request) {
+  ASSIGN_OR_RETURN(std::string token, RequestToken(service, request));
+  return service.Authenticate(token);
 }
 
 }  // namespace
+
+HttpResponse ApiService::SignIn(const HttpRequest& request) {
+  auto body = Body::Parse(request.body);
+  if (!body.ok()) return Error(body.status());
+  auto user = body->Text("user", true);
+  auto password = body->Text("password", true);
+  auto code = body->Text("code", false);
+  if (!user.ok() || !password.ok() || !code.ok()) return Error(InvalidArgumentError("'user' and 'password' are required"));
+  const std::string account = "account:" + *user;
+  const std::string address = "address:" + request.remote_address;
+  for (const std::string& key : {account, address}) {
+    if (Status allowed = throttle_.Check(key); !allowed.ok()) {
+      return JsonResponse(429, {{"error", allowed.message()}});
+    }
+  }
+  auto session = service_.SignIn(*user, *password, *code, kSessionSeconds);
+  if (!session.ok()) {
+    throttle_.RecordFailure(account);
+    throttle_.RecordFailure(address);
+    return Error(session.status());
+  }
+  throttle_.RecordSuccess(account);
+  HttpResponse response =
+      JsonResponse(201, {{"token", session->token}, {"csrf", session->csrf}, {"user", session->actor.user},
+                         {"role", std::string(governance::RoleName(session->actor.role))},
+                         {"client", session->actor.client}});
+  response.headers["Set-Cookie"] = std::string(kSessionCookie) + "=" + session->token +
+                                   "; Path=/; Max-Age=" + std::to_string(kSessionSeconds) +
+                                   "; HttpOnly; Secure; SameSite=Strict";
+  return response;
+}
+
+HttpResponse ApiService::SignOut(const HttpRequest& request) {
+  auto token = RequestToken(service_, request);
+  if (!token.ok()) return Error(token.status());
+  if (Status ended = service_.SignOut(*token); !ended.ok()) return Error(ended);
+  HttpResponse response = JsonResponse(200, {{"signed_out", true}});
+  response.headers["Set-Cookie"] = std::string(kSessionCookie) + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict";
+  return response;
+}
 
 HttpResponse ApiService::Handle(const HttpRequest& request) {
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   const std::vector<std::string> parts = SplitPath(path);  // "", "api", "v1", ...
   if (parts.size() < 4 || parts[1] != "api" || parts[2] != "v1") return Error(NotFoundError("no such route"));
+  if (parts.size() == 4 && parts[3] == "sessions") {
+    if (request.method == "POST") return SignIn(request);
+    if (request.method == "DELETE") return SignOut(request);
+  }
   auto actor = Authenticate(service_, request);
   if (!actor.ok()) return Error(actor.status());
   auto body = Body::Parse(request.body);

@@ -97,6 +97,22 @@ int AdminEnrolTotp(const std::string& data, const std::string& user) {
   });
 }
 
+int AdminSetEmail(const std::string& data, const std::string& user, const std::string& email) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    RETURN_IF_ERROR(service.SetEmail(kLocalAdmin, user, email));
+    std::cout << user << " is notified at " << email << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminSetWebhook(const std::string& data, const std::string& client, const std::string& url) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    ASSIGN_OR_RETURN(std::string secret, service.SetWebhook(kLocalAdmin, client, url));
+    std::cout << "webhook set; check X-Quartet-Signature (HMAC-SHA256 of the body) with this secret:\n" << secret << "\n";
+    return Status::Ok();
+  });
+}
+
 int AdminCreateToken(const std::string& data, const std::string& user, int days) {
   return Run(data, [&](governance::AccessService& service) -> Status {
     ASSIGN_OR_RETURN(std::string token, service.IssueToken(user, int64_t{days} * 86400));

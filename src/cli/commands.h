@@ -20,14 +20,19 @@ namespace quartet::cli {
 
 // Serves `folder` until SIGTERM or SIGINT; `on_ready` prints what the user needs once the address is
 // known (the first line of output is always the address).
-int Serve(store::DataFolder& folder, const std::string& listen,
+struct MailOptions;
+int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
           const std::function<void(const std::string& base_url)>& on_ready);
 
 int LogInit(const std::string& data, const std::string& tenant, const std::optional<std::string>& origin);
 int LogAppend(const std::string& data, const std::string& tenant, std::istream& in);
 int LogKey(const std::string& data, const std::string& tenant);
 int LogProof(const std::string& data, const std::string& tenant, uint64_t index);
-int Server(const std::string& data, const std::string& listen);
+struct MailOptions {
+  std::string smtp;  // HOST:PORT of the relay; empty: e-mails wait in the outbox
+  std::string from = "quartet@localhost";
+};
+int Server(const std::string& data, const std::string& listen, const MailOptions& mail);
 int Demo(const std::string& data, const std::string& listen);
 int Verify(const std::string& url, const std::string& key, const std::optional<std::string>& state);
 
@@ -44,6 +49,9 @@ int AdminCreateToken(const std::string& data, const std::string& user, int days)
 int AdminSetPassword(const std::string& data, const std::string& user, std::istream& in);
 // Prints the otpauth:// URI of a fresh TOTP secret.
 int AdminEnrolTotp(const std::string& data, const std::string& user);
+int AdminSetEmail(const std::string& data, const std::string& user, const std::string& email);
+// Prints the webhook's HMAC secret.
+int AdminSetWebhook(const std::string& data, const std::string& client, const std::string& url);
 
 // Talking to a server (`--server` / QUARTET_SERVER, `--token` / QUARTET_TOKEN).
 struct ServerOptions {

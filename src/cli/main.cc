@@ -42,7 +42,10 @@ int main(int argc, char** argv) {
   auto* server = app.add_subcommand("server", "serve the API and publish every log");
   server->add_option("--data", data, "data folder")->required();
   server->add_option("--listen", listen, "HOST:PORT (port 0 picks one)");
-  server->callback([&] { result = Server(data, listen); });
+  MailOptions mail;
+  server->add_option("--smtp", mail.smtp, "HOST:PORT of the SMTP relay for owners' notifications");
+  server->add_option("--smtp-from", mail.from, "sender address of notifications");
+  server->callback([&] { result = Server(data, listen, mail); });
 
   auto* demo = app.add_subcommand("demo", "create demo clients and logs, then serve them");
   demo->add_option("--data", data, "data folder")->required();
@@ -80,7 +83,16 @@ int main(int argc, char** argv) {
   auto* user_totp = admin_user->add_subcommand("totp", "enrol a TOTP second factor; prints its otpauth:// URI");
   user_totp->add_option("--name", user, "user name")->required();
   user_totp->callback([&] { result = AdminEnrolTotp(data, user); });
+  std::string email, url_option;
+  auto* user_email = admin_user->add_subcommand("email", "where a person hears of requests and break-glass");
+  user_email->add_option("--name", user, "user name")->required();
+  user_email->add_option("--email", email, "e-mail address")->required();
+  user_email->callback([&] { result = AdminSetEmail(data, user, email); });
   auto* admin_client = admin->add_subcommand("client", "clients")->require_subcommand(1);
+  auto* client_webhook = admin_client->add_subcommand("webhook", "a client's webhook for requests and break-glass");
+  client_webhook->add_option("--tenant", tenant, "client slug")->required();
+  client_webhook->add_option("--url", url_option, "http(s) URL")->required();
+  client_webhook->callback([&] { result = AdminSetWebhook(data, tenant, url_option); });
   auto* client_add = admin_client->add_subcommand("add", "add a client, with its log and the safe default policy");
   client_add->add_option("--tenant", tenant, "client slug")->required();
   client_add->add_option("--name", name, "the client's name")->required();

@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "base/random.h"
 #include "cli/commands.h"
 #include "governance/access_service.h"
+#include "notify/notifier.h"
 #include "server/api_service.h"
 #include "server/http_server.h"
 #include "server/log_service.h"
@@ -39,7 +41,7 @@ std::string HostForUrl(const std::string& host) {
 
 }  // namespace
 
-int Serve(store::DataFolder& folder, const std::string& listen,
+int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
           const std::function<void(const std::string& base_url)>& on_ready) {
   auto options = ParseListen(listen);
   if (!options.ok()) return Fail(options.status().message());
@@ -48,6 +50,14 @@ int Serve(store::DataFolder& folder, const std::string& listen,
   auto governance = governance::AccessService::Open(folder, Clock::System(), Random::System());
   if (!governance.ok()) return Fail(governance.status().message());
   server::ApiService api(**governance, Clock::System());
+  std::optional<notify::SmtpRelay> relay;
+  if (!mail.smtp.empty()) {
+    auto relay_address = ParseListen(mail.smtp);
+    if (!relay_address.ok()) return Fail("--smtp must be HOST:PORT");
+    relay = notify::SmtpRelay{relay_address->host, relay_address->port, mail.from, 10};
+  }
+  notify::Notifier notifier(**governance, relay, Clock::System());
+  notifier.Start();
   server::LogService logs(folder, {});
   if (Status started = logs.StartPublishing(); !started.ok()) {
     return Fail("cannot publish the logs of " + folder.path() + ": " + started.message());
@@ -87,10 +97,10 @@ int Serve(store::DataFolder& folder, const std::string& listen,
   return 0;
 }
 
-int Server(const std::string& data, const std::string& listen) {
+int Server(const std::string& data, const std::string& listen, const MailOptions& mail) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
-  return Serve(**folder, listen, nullptr);
+  return Serve(**folder, listen, mail, nullptr);
 }
 
 }  // namespace quartet::cli

@@ -23,8 +23,23 @@ CREATE TABLE IF NOT EXISTS clients (
   tenant TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   time_zone TEXT NOT NULL,
-  policy TEXT NOT NULL
+  policy TEXT NOT NULL,
+  webhook_url TEXT,
+  webhook_secret TEXT
 );
+CREATE TABLE IF NOT EXISTS notifications (
+  id INTEGER PRIMARY KEY,
+  client TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  secret TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  delivered_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications (delivered_at, next_attempt_at);
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY,
   role TEXT NOT NULL,
@@ -32,7 +47,8 @@ CREATE TABLE IF NOT EXISTS users (
   active INTEGER NOT NULL DEFAULT 1,
   password_hash TEXT,
   totp_secret BLOB,
-  totp_last_step INTEGER NOT NULL DEFAULT -1
+  totp_last_step INTEGER NOT NULL DEFAULT -1,
+  email TEXT
 );
 CREATE TABLE IF NOT EXISTS resources (
   client TEXT NOT NULL REFERENCES clients (tenant),
@@ -555,6 +571,7 @@ StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const Acces
   RETURN_IF_ERROR(Transact(in.client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(Grant grant, Grant::Open(request, policy, local, events));
     RETURN_IF_ERROR(SaveGrant(grant));
+    RETURN_IF_ERROR(QueueNotifications(grant));
     opened = std::move(grant);
     return Status::Ok();
   }));
@@ -715,6 +732,124 @@ StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& use
   }
   RETURN_IF_ERROR(transaction->Commit());
   return revoked;
+}
+
+Status AccessService::SetEmail(const Actor& actor, const std::string& user, const std::string& email) {
+  if (actor.role != Role::kProviderAdmin && actor.user != user) return Forbidden("people set their own address");
+  if (email.size() > 254 || email.find('@') == std::string::npos || email.find_first_of("\r\n<> ,") != std::string::npos) {
+    return InvalidArgumentError("malformed e-mail address");
+  }
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * update, db_->Prepare("UPDATE users SET email = ? WHERE name = ? AND active = 1"));
+  update->Bind(1, email).Bind(2, user);
+  RETURN_IF_ERROR(update->Run());
+  if (sqlite3_changes(db_->handle()) == 0) return NotFoundError("no such user");
+  return Status::Ok();
+}
+
+StatusOr<std::string> AccessService::SetWebhook(const Actor& actor, const std::string& client, const std::string& url) {
+  const bool owner = actor.role == Role::kOwner && actor.client == client;
+  if (!owner && actor.role != Role::kProviderAdmin) return Forbidden("only the client's owner or a provider admin");
+  if (!url.starts_with("http://") && !url.starts_with("https://")) return InvalidArgumentError("a webhook needs an http(s) URL");
+  Bytes secret_bytes(32);
+  random_.Fill(secret_bytes);
+  const std::string secret = HexEncode(secret_bytes);
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * update,
+                   db_->Prepare("UPDATE clients SET webhook_url = ?, webhook_secret = ? WHERE tenant = ?"));
+  update->Bind(1, url).Bind(2, secret).Bind(3, client);
+  RETURN_IF_ERROR(update->Run());
+  if (sqlite3_changes(db_->handle()) == 0) return NotFoundError("no such client");
+  return secret;
+}
+
+Status AccessService::QueueNotifications(const Grant& grant) {
+  const access::GrantRequest& r = grant.request();
+  const bool waiting = grant.state() == GrantState::kPending;
+  const bool breakglass = r.breakglass;
+  if (!waiting && !breakglass) return Status::Ok();
+  const std::string subject =
+      breakglass ? "[Quartet] Break-glass access: " + r.technician + " on " + r.resource
+                 : "[Quartet] " + r.technician + " asks for access to " + r.resource;
+  std::string body = (breakglass ? r.technician + " opened break-glass access without approval. Please review it.\n\n"
+                                 : r.technician + " asks for access. It waits for your approval.\n\n");
+  body += "Client:    " + r.client + "\nResource:  " + r.resource + "\nAction:    " + std::string(access::ActionName(r.action)) +
+          (r.login.empty() ? "" : " as " + r.login) + "\nReason:    " + r.reason + "\nTicket:    " +
+          (r.ticket.empty() ? "(none)" : r.ticket) + "\nFor:       " + std::to_string(r.duration_seconds / 60) +
+          " minutes\nGrant:     " + r.id + "\n\n" +
+          (breakglass ? "Review: quartet grants, then acknowledge or dispute it in the dashboard.\n"
+                      : "Decide: quartet approve " + r.id + " --key <your key>   or   quartet deny " + r.id + " --key <your key>\n");
+  const Json payload = {{"event", breakglass ? "breakglass.used" : "approval.requested"},
+                        {"client", r.client},
+                        {"grant", r.id},
+                        {"technician", r.technician},
+                        {"resource", r.resource},
+                        {"reason", r.reason},
+                        {"ticket", r.ticket},
+                        {"duration_seconds", r.duration_seconds}};
+  ASSIGN_OR_RETURN(store::Statement * insert,
+                   db_->Prepare("INSERT INTO notifications (client, channel, recipient, subject, body, secret, next_attempt_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(store::Statement * owners,
+                   db_->Prepare("SELECT email FROM users WHERE client = ? AND role = 'owner' AND active = 1 AND email IS NOT NULL"));
+  owners->Bind(1, r.client);
+  std::vector<std::string> addresses;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, owners->Step());
+    if (!row) break;
+    addresses.emplace_back(owners->ColumnText(0));
+  }
+  owners->Reset();
+  const int64_t now = clock_.NowUnixSeconds();
+  for (const std::string& address : addresses) {
+    insert->Bind(1, r.client).Bind(2, "email").Bind(3, address).Bind(4, subject).Bind(5, body).Bind(6, "").Bind(7, now);
+    RETURN_IF_ERROR(insert->Run());
+  }
+  ASSIGN_OR_RETURN(store::Statement * webhook,
+                   db_->Prepare("SELECT webhook_url, webhook_secret FROM clients WHERE tenant = ? AND webhook_url IS NOT NULL"));
+  webhook->Bind(1, r.client);
+  ASSIGN_OR_RETURN(bool has_webhook, webhook->Step());
+  std::string url, secret;
+  if (has_webhook) {
+    url = std::string(webhook->ColumnText(0));
+    secret = std::string(webhook->ColumnText(1));
+  }
+  webhook->Reset();
+  if (has_webhook) {
+    insert->Bind(1, r.client).Bind(2, "webhook").Bind(3, url).Bind(4, subject).Bind(5, payload.dump()).Bind(6, secret).Bind(7, now);
+    RETURN_IF_ERROR(insert->Run());
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<AccessService::Notification>> AccessService::DueNotifications(int limit) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT id, client, channel, recipient, subject, body, secret, attempts FROM notifications "
+                                "WHERE delivered_at IS NULL AND attempts < 20 AND next_attempt_at <= ? ORDER BY id LIMIT ?"));
+  select->Bind(1, clock_.NowUnixSeconds()).Bind(2, static_cast<int64_t>(limit));
+  std::vector<Notification> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    out.push_back({select->ColumnInt(0), std::string(select->ColumnText(1)), std::string(select->ColumnText(2)),
+                   std::string(select->ColumnText(3)), std::string(select->ColumnText(4)),
+                   std::string(select->ColumnText(5)), std::string(select->ColumnText(6)),
+                   static_cast<int>(select->ColumnInt(7))});
+  }
+  select->Reset();
+  return out;
+}
+
+Status AccessService::MarkNotification(int64_t id, bool delivered) {
+  MutexLock lock(mu_);
+  const int64_t now = clock_.NowUnixSeconds();
+  ASSIGN_OR_RETURN(store::Statement * update,
+                   db_->Prepare(delivered ? "UPDATE notifications SET delivered_at = ?1, attempts = attempts + 1 WHERE id = ?2"
+                                          : "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?1 + "
+                                            "min(3600, 5 << min(attempts, 10)) WHERE id = ?2"));
+  update->Bind(1, now).Bind(2, id);
+  return update->Run();
 }
 
 StatusOr<int> AccessService::ExpireStale() {

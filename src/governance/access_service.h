@@ -127,6 +127,26 @@ class AccessService {
   StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client);
   StatusOr<GrantView> GetGrant(const Actor& actor, const std::string& client, const std::string& grant);
 
+  // Notifications. Owners hear of requests waiting for them and of break-glass access by e-mail (to
+  // the addresses set here) and by the client's webhook. They are queued in the same transaction as
+  // the events that cause them (an outbox), so none is lost; a Notifier delivers them.
+  Status SetEmail(const Actor& actor, const std::string& user, const std::string& email);
+  // Sets the client's webhook URL and returns a fresh secret for checking its HMAC signatures.
+  StatusOr<std::string> SetWebhook(const Actor& actor, const std::string& client, const std::string& url);
+  struct Notification {
+    int64_t id = 0;
+    std::string client;
+    std::string channel;    // "email" or "webhook"
+    std::string recipient;  // an address, or the webhook URL
+    std::string subject;
+    std::string body;       // plain text, or the webhook's JSON
+    std::string secret;     // webhook only: the HMAC key
+    int attempts = 0;
+  };
+  StatusOr<std::vector<Notification>> DueNotifications(int limit);
+  // Delivered, or failed and to be retried with backoff (given up after 20 attempts).
+  Status MarkNotification(int64_t id, bool delivered);
+
   // Expires unanswered requests past their lifetime, in every client. Returns how many.
   StatusOr<int> ExpireStale();
 
@@ -142,6 +162,7 @@ class AccessService {
   StatusOr<access::Policy> LoadPolicy(const std::string& client) REQUIRES(mu_);
   StatusOr<bool> IsRelated(const std::string& client, const std::string& technician) REQUIRES(mu_);
   Status RequireClient(const std::string& client) REQUIRES(mu_);
+  Status QueueNotifications(const access::Grant& grant) REQUIRES(mu_);
 
   store::DataFolder& folder_;
   Mutex mu_;

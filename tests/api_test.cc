@@ -198,6 +198,43 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
           << user << " " << routes[i].method << " " << routes[i].path << " -> " << reply.body.dump();
     }
   }
+  // The grant routes that remain, against a fresh pending request and a fresh break-glass grant.
+  const std::string pending = Request("ana", "acme", "mail");
+  Reply opened = Call("ana", "POST", "/clients/acme/grants",
+                      {{"resource", "fileserver"}, {"login", "admin"}, {"reason", "outage"}, {"duration_seconds", 600},
+                       {"breakglass", true}});
+  ASSERT_EQ(opened.status, 201);
+  const std::string breakglass = opened.body["id"].get<std::string>();
+  const Json signature = {{"key_id", "0000000000000000"}, {"signature", Base64Encode(Bytes(64, 1))}};
+  struct Case {
+    std::string method, path;
+    Json body;
+    std::map<std::string, int> expected;
+  };
+  const std::vector<Case> cases = {
+      // Only acme's owner gets past the role and tenant checks; then the unregistered key fails.
+      {"POST", "/clients/acme/grants/" + pending + "/approve", signature,
+       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 401}}},
+      {"POST", "/clients/acme/grants/" + pending + "/deny", signature,
+       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 401}}},
+      {"POST", "/clients/acme/grants/" + breakglass + "/review", {{"verdict", "acknowledged"}},
+       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 200}}},
+      // Ending is the requesting technician's alone (ana's comes last: it succeeds).
+      {"POST", "/clients/acme/grants/" + breakglass + "/end", Json::object(),
+       {{"ben", 404}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 404}, {"olivia", 403}, {"ana", 200}}},
+      {"POST", "/owner-keys", {{"public_key", Base64Encode(Bytes(32, 0))}},
+       {{"ben", 403}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"oscar", 400}, {"olivia", 400}}},
+  };
+  for (const Case& c : cases) {
+    for (const char* user : {"ben", "oscar", "audrey", "sam", "pat", "olivia", "ana"}) {
+      Reply reply = Call(user, c.method, c.path, c.body);
+      EXPECT_EQ(reply.status, c.expected.at(user)) << user << " " << c.method << " " << c.path << " -> " << reply.body.dump();
+    }
+  }
+  for (const char* user : {"ben", "oscar", "audrey", "sam", "pat", "olivia", "ana"}) {
+    EXPECT_EQ(Call(user, "GET", "/me").status, 200) << user;
+  }
+
   // No one of beta, and no technician without a relationship, learned anything about acme.
   EXPECT_EQ(Call("ben", "GET", "/clients/acme/grants").body.dump().find(grant), std::string::npos);
 }

@@ -72,6 +72,9 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
       for (int i = 0; i < 100 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
+  // Handlers block while their change commits with others (group commit), so more threads than
+  // cores let commits batch.
+  options->threads = 16;
   auto http = server::HttpServer::Start(*options, [&](const server::HttpRequest& request) {
     if (request.target.starts_with("/logs/")) return logs.Handle(request);
     if (request.target.starts_with("/api/")) return api.Handle(request);

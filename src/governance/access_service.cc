@@ -170,24 +170,67 @@ StatusOr<std::unique_ptr<AccessService>> AccessService::Open(store::DataFolder& 
     RETURN_IF_ERROR(db->Execute(kSchema));
     RETURN_IF_ERROR(transaction->Commit());
   }
-  return std::unique_ptr<AccessService>(new AccessService(folder, std::move(db), clock, random));
+  ASSIGN_OR_RETURN(auto read_db, store::Database::Open(folder.path() + "/quartet.db"));
+  return std::unique_ptr<AccessService>(new AccessService(folder, std::move(db), std::move(read_db), clock, random));
 }
 
-Status AccessService::Transact(const std::string& client,
-                               const std::function<Status(std::vector<std::string>& events)>& change) {
-  ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
-  std::vector<std::string> events;
-  RETURN_IF_ERROR(change(events));
-  if (!events.empty()) {
-    RETURN_IF_ERROR(store::SqliteLogStore::AppendInTransaction(*transaction, client, events).status());
+Status AccessService::Transact(const std::string& client, const Change& change) {
+  PendingChange self{&client, &change, Status::Ok(), false};
+  std::vector<PendingChange*> batch;
+  {
+    MutexLock lock(commit_mu_);
+    queue_.push_back(&self);
+    // Wait while another caller leads a commit; on waking, either that commit carried this change,
+    // or this caller leads the next one, with everything queued meanwhile.
+    while (!self.done && leading_) committed_.wait(commit_mu_);
+    if (self.done) return self.result;
+    leading_ = true;
+    batch.swap(queue_);
   }
-  return transaction->Commit();
+  CommitBatch(batch);
+  {
+    MutexLock lock(commit_mu_);
+    for (PendingChange* pending : batch) pending->done = true;
+    leading_ = false;
+  }
+  committed_.notify_all();
+  return self.result;
+}
+
+void AccessService::CommitBatch(const std::vector<PendingChange*>& batch) {
+  MutexLock lock(mu_);
+  auto transaction = store::Transaction::Begin(*db_, store::TransactionMode::kImmediate);
+  if (!transaction.ok()) {
+    for (PendingChange* pending : batch) pending->result = transaction.status();
+    return;
+  }
+  std::vector<std::string> events;
+  for (PendingChange* pending : batch) {
+    // Each change in its own savepoint: a refused change is undone alone, the others commit.
+    pending->result = db_->Execute("SAVEPOINT change");
+    if (!pending->result.ok()) continue;
+    events.clear();
+    pending->result = (*pending->change)(events);
+    if (pending->result.ok() && !events.empty()) {
+      pending->result =
+          store::SqliteLogStore::AppendInTransaction(**transaction, *pending->client, events).status();
+    }
+    if (!pending->result.ok()) (void)db_->Execute("ROLLBACK TO change");
+    (void)db_->Execute("RELEASE change");
+  }
+  // One durable commit for the whole batch: nothing is acknowledged before it.
+  const Status committed = (*transaction)->Commit();
+  if (!committed.ok()) {
+    for (PendingChange* pending : batch) {
+      if (pending->result.ok()) pending->result = committed;
+    }
+  }
 }
 
 StatusOr<Actor> AccessService::FindActor(const std::string& user) {
-  MutexLock lock(mu_);
+  MutexLock lock(read_mu_);
   ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT role, coalesce(client, '') FROM users WHERE name = ? AND active = 1"));
+                   read_db_->Prepare("SELECT role, coalesce(client, '') FROM users WHERE name = ? AND active = 1"));
   select->Bind(1, user);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such user");
@@ -224,9 +267,9 @@ StatusOr<Actor> AccessService::Authenticate(std::string_view token) {
   const Hash digest = identity::TokenDigest(token);
   std::string user;
   {
-    MutexLock lock(mu_);
+    MutexLock lock(read_mu_);
     ASSIGN_OR_RETURN(store::Statement * select,
-                     db_->Prepare("SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
+                     read_db_->Prepare("SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
                                   "WHERE t.digest = ? AND t.expires_at > ? AND u.active = 1"));
     select->BindBlob(1, digest).Bind(2, clock_.NowUnixSeconds());
     ASSIGN_OR_RETURN(bool row, select->Step());
@@ -356,7 +399,6 @@ Status AccessService::CreateClient(const Actor& actor, const std::string& tenant
   const access::Policy policy = access::Policy::SafeDefault(time_zone);
   // The log first (it holds the entries of everything below), then the client and its first events.
   RETURN_IF_ERROR(folder_.InitLog(tenant, store::DefaultOrigin(tenant), random_).status());
-  MutexLock lock(mu_);
   const int64_t now = clock_.NowUnixSeconds();
   return Transact(tenant, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(store::Statement * insert,
@@ -377,16 +419,16 @@ Status AccessService::AddUser(const Actor& actor, const std::string& user, Role 
     return InvalidArgumentError(client_side ? "owners, client staff and auditors belong to a client"
                                             : "provider staff belong to no client");
   }
-  MutexLock lock(mu_);
   if (!client_side) {
+    MutexLock lock(mu_);
     ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO users (name, role) VALUES (?, ?)"));
     insert->Bind(1, user).Bind(2, RoleName(role));
     Status status = insert->Run();
     if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("user '" + user + "' exists");
     return status;
   }
-  RETURN_IF_ERROR(RequireClient(client));
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    RETURN_IF_ERROR(RequireClient(client));
     ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO users (name, role, client) VALUES (?, ?, ?)"));
     insert->Bind(1, user).Bind(2, RoleName(role)).Bind(3, client);
     Status status = insert->Run();
@@ -402,9 +444,8 @@ Status AccessService::AddResource(const Actor& actor, const std::string& client,
                                   access::ResourceKind kind, access::LabelSet labels) {
   if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin adds resources");
   if (resource.empty() || resource.size() > 128) return InvalidArgumentError("a resource needs a name");
-  MutexLock lock(mu_);
-  RETURN_IF_ERROR(RequireClient(client));
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    RETURN_IF_ERROR(RequireClient(client));
     ASSIGN_OR_RETURN(store::Statement * insert,
                      db_->Prepare("INSERT INTO resources (client, name, kind, labels) VALUES (?, ?, ?, ?)"));
     insert->Bind(1, client).Bind(2, resource).Bind(3, access::KindName(kind)).Bind(4, static_cast<int64_t>(labels));
@@ -422,9 +463,8 @@ Status AccessService::Relate(const Actor& actor, const std::string& client, cons
   if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin relates technicians to clients");
   auto target = FindActor(technician);
   if (!target.ok() || !IsProviderRole(target->role)) return InvalidArgumentError("not a provider technician");
-  MutexLock lock(mu_);
-  RETURN_IF_ERROR(RequireClient(client));
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    RETURN_IF_ERROR(RequireClient(client));
     ASSIGN_OR_RETURN(store::Statement * insert,
                      db_->Prepare("INSERT OR IGNORE INTO relationships (client, technician) VALUES (?, ?)"));
     insert->Bind(1, client).Bind(2, technician);
@@ -449,7 +489,6 @@ StatusOr<bool> AccessService::IsRelated(const std::string& client, const std::st
 StatusOr<std::string> AccessService::RegisterOwnerKey(const Actor& actor, ByteView public_key) {
   if (actor.role != Role::kOwner) return Forbidden("only an owner registers an owner key");
   ASSIGN_OR_RETURN(access::OwnerKey key, access::OwnerKey::FromPublicKey(public_key));
-  MutexLock lock(mu_);
   RETURN_IF_ERROR(Transact(actor.client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(store::Statement * insert,
                      db_->Prepare("INSERT OR IGNORE INTO owner_keys (client, owner, key_id, public_key) VALUES (?, ?, ?, ?)"));
@@ -488,7 +527,6 @@ Status AccessService::ChangePolicy(const Actor& actor, const std::string& client
   if (actor.role != Role::kOwner || actor.client != client) return Forbidden("only the client's owner changes its policy");
   RETURN_IF_ERROR(policy.Validate());
   RETURN_IF_ERROR(access::ToLocalTime(0, policy.time_zone).status());
-  MutexLock lock(mu_);
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(store::Statement * update, db_->Prepare("UPDATE clients SET policy = ?, time_zone = ? WHERE tenant = ?"));
     const std::string json = access::ToJson(policy);
@@ -530,45 +568,44 @@ Status AccessService::SaveGrant(const Grant& grant) {
 
 StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const AccessRequest& in) {
   if (!IsProviderRole(actor.role)) return Forbidden("only provider staff request access");
-  MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(bool related, IsRelated(in.client, actor.user));
-  // Without a relationship the client does not exist, as far as this technician can tell.
-  if (!related) return NotFoundError("no such client");
-  ASSIGN_OR_RETURN(store::Statement * resource,
-                   db_->Prepare("SELECT kind, labels FROM resources WHERE client = ? AND name = ?"));
-  resource->Bind(1, in.client).Bind(2, in.resource);
-  ASSIGN_OR_RETURN(bool found, resource->Step());
-  if (!found) return NotFoundError("no such resource");
-  auto kind = access::ResourceKindFromName(resource->ColumnText(0));
-  const auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
-  resource->Reset();
-  RETURN_IF_ERROR(kind.status());
-  ASSIGN_OR_RETURN(access::Policy policy, LoadPolicy(in.client));
-
-  access::GrantRequest request;
-  Bytes id(12);
-  random_.Fill(id);
-  request.id = "g-" + HexEncode(id);
-  request.client = in.client;
-  request.technician = actor.user;
-  request.role = actor.role == Role::kProviderAdmin      ? access::StaffRole::kProviderAdmin
-                 : actor.role == Role::kSeniorTechnician ? access::StaffRole::kSeniorTechnician
-                                                         : access::StaffRole::kTechnician;
-  request.resource = in.resource;
-  request.kind = *kind;
-  request.labels = labels;
-  request.action = in.action;
-  request.login = in.login;
-  request.reason = in.reason;
-  request.ticket = in.ticket;
-  request.duration_seconds = in.duration_seconds;
-  request.requested_at = clock_.NowUnixSeconds();
-  request.not_before = in.not_before;
-  request.breakglass = in.breakglass;
-  ASSIGN_OR_RETURN(access::LocalTime local, access::ToLocalTime(request.requested_at, policy.time_zone));
-
   std::optional<Grant> opened;
   RETURN_IF_ERROR(Transact(in.client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(bool related, IsRelated(in.client, actor.user));
+    // Without a relationship the client does not exist, as far as this technician can tell.
+    if (!related) return NotFoundError("no such client");
+    ASSIGN_OR_RETURN(store::Statement * resource,
+                     db_->Prepare("SELECT kind, labels FROM resources WHERE client = ? AND name = ?"));
+    resource->Bind(1, in.client).Bind(2, in.resource);
+    ASSIGN_OR_RETURN(bool found, resource->Step());
+    if (!found) return NotFoundError("no such resource");
+    auto kind = access::ResourceKindFromName(resource->ColumnText(0));
+    const auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
+    resource->Reset();
+    RETURN_IF_ERROR(kind.status());
+    ASSIGN_OR_RETURN(access::Policy policy, LoadPolicy(in.client));
+
+    access::GrantRequest request;
+    Bytes id(12);
+    random_.Fill(id);
+    request.id = "g-" + HexEncode(id);
+    request.client = in.client;
+    request.technician = actor.user;
+    request.role = actor.role == Role::kProviderAdmin      ? access::StaffRole::kProviderAdmin
+                   : actor.role == Role::kSeniorTechnician ? access::StaffRole::kSeniorTechnician
+                                                           : access::StaffRole::kTechnician;
+    request.resource = in.resource;
+    request.kind = *kind;
+    request.labels = labels;
+    request.action = in.action;
+    request.login = in.login;
+    request.reason = in.reason;
+    request.ticket = in.ticket;
+    request.duration_seconds = in.duration_seconds;
+    request.requested_at = clock_.NowUnixSeconds();
+    request.not_before = in.not_before;
+    request.breakglass = in.breakglass;
+    ASSIGN_OR_RETURN(access::LocalTime local, access::ToLocalTime(request.requested_at, policy.time_zone));
+
     ASSIGN_OR_RETURN(Grant grant, Grant::Open(request, policy, local, events));
     RETURN_IF_ERROR(SaveGrant(grant));
     RETURN_IF_ERROR(QueueNotifications(grant));
@@ -584,17 +621,16 @@ Status AccessService::Decide(const Actor& actor, const std::string& client, cons
   // Approvals come from the client's own owners only: never from the provider's side.
   if (actor.role != Role::kOwner) return Forbidden("only the client's owners approve or deny");
   if (actor.client != client) return NotFoundError("no such grant");
-  MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT public_key FROM owner_keys WHERE client = ? AND owner = ? AND key_id = ?"));
-  select->Bind(1, client).Bind(2, actor.user).Bind(3, key_id);
-  ASSIGN_OR_RETURN(bool found, select->Step());
-  if (!found) return UnauthenticatedError("that key is not registered to this owner");
-  auto key = access::OwnerKey::FromPublicKey(select->ColumnBlob(0));
-  select->Reset();
-  RETURN_IF_ERROR(key.status());
   const int64_t now = clock_.NowUnixSeconds();
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * select,
+                     db_->Prepare("SELECT public_key FROM owner_keys WHERE client = ? AND owner = ? AND key_id = ?"));
+    select->Bind(1, client).Bind(2, actor.user).Bind(3, key_id);
+    ASSIGN_OR_RETURN(bool found, select->Step());
+    if (!found) return UnauthenticatedError("that key is not registered to this owner");
+    auto key = access::OwnerKey::FromPublicKey(select->ColumnBlob(0));
+    select->Reset();
+    RETURN_IF_ERROR(key.status());
     ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
     RETURN_IF_ERROR(decision == access::OwnerDecision::kApprove
                         ? grant.Approve(actor.user, *key, signature, comment, now, events)
@@ -607,7 +643,6 @@ Status AccessService::Review(const Actor& actor, const std::string& client, cons
                              access::BreakglassReview verdict, const std::string& comment) {
   if (actor.role != Role::kOwner) return Forbidden("only the client's owners review break-glass access");
   if (actor.client != client) return NotFoundError("no such grant");
-  MutexLock lock(mu_);
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
     RETURN_IF_ERROR(grant.Review(actor.user, verdict, comment, clock_.NowUnixSeconds(), events));
@@ -617,7 +652,6 @@ Status AccessService::Review(const Actor& actor, const std::string& client, cons
 
 Status AccessService::End(const Actor& actor, const std::string& client, const std::string& grant_id) {
   if (!IsProviderRole(actor.role)) return Forbidden("only the technician ends a grant");
-  MutexLock lock(mu_);
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
     if (grant.request().technician != actor.user) return NotFoundError("no such grant");
@@ -633,7 +667,6 @@ Status AccessService::Revoke(const Actor& actor, const std::string& client, cons
     return actor.role == Role::kOwner ? NotFoundError("no such grant")
                                       : Forbidden("only an owner or a provider admin revokes a grant");
   }
-  MutexLock lock(mu_);
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
     RETURN_IF_ERROR(grant.Revoke(actor.user, reason, clock_.NowUnixSeconds(), events));
@@ -853,10 +886,10 @@ Status AccessService::MarkNotification(int64_t id, bool delivered) {
 }
 
 StatusOr<int> AccessService::ExpireStale() {
-  MutexLock lock(mu_);
   const int64_t now = clock_.NowUnixSeconds();
   std::vector<std::pair<std::string, std::string>> stale;
   {
+    MutexLock lock(mu_);
     ASSIGN_OR_RETURN(store::Statement * select,
                      db_->Prepare("SELECT client, id FROM grants WHERE state = 'pending' AND requested_at <= ?"));
     select->Bind(1, now - access::kRequestLifetimeSeconds);

@@ -14,6 +14,7 @@
 // Thread safety: one connection guarded by a mutex; share one service per process.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -151,12 +152,22 @@ class AccessService {
   StatusOr<int> ExpireStale();
 
  private:
-  AccessService(store::DataFolder& folder, std::unique_ptr<store::Database> db, Clock& clock, Random& random)
-      : folder_(folder), db_(std::move(db)), clock_(clock), random_(random) {}
+  AccessService(store::DataFolder& folder, std::unique_ptr<store::Database> db,
+                std::unique_ptr<store::Database> read_db, Clock& clock, Random& random)
+      : folder_(folder), db_(std::move(db)), read_db_(std::move(read_db)), clock_(clock), random_(random) {}
 
-  // Runs `change` in one immediate transaction; the events it adds go into `client`'s log in it.
-  Status Transact(const std::string& client,
-                  const std::function<Status(std::vector<std::string>& events)>& change) REQUIRES(mu_);
+  using Change = std::function<Status(std::vector<std::string>& events)>;
+  // Runs `change` (with mu_ held) in a transaction, and the events it adds in `client`'s log in the
+  // same transaction. Group commit: changes queued by concurrent callers share one transaction and
+  // one fsync, each in its own savepoint. Returns once the change is durable, or its error.
+  Status Transact(const std::string& client, const Change& change) EXCLUDES(mu_, commit_mu_);
+  struct PendingChange {
+    const std::string* client;
+    const Change* change;
+    Status result;
+    bool done = false;
+  };
+  void CommitBatch(const std::vector<PendingChange*>& batch) EXCLUDES(mu_);
   StatusOr<access::Grant> LoadGrant(const std::string& client, const std::string& grant) REQUIRES(mu_);
   Status SaveGrant(const access::Grant& grant) REQUIRES(mu_);
   StatusOr<access::Policy> LoadPolicy(const std::string& client) REQUIRES(mu_);
@@ -165,8 +176,17 @@ class AccessService {
   Status QueueNotifications(const access::Grant& grant) REQUIRES(mu_);
 
   store::DataFolder& folder_;
+  // Guards the commit queue; never held together with mu_.
+  Mutex commit_mu_;
+  std::condition_variable_any committed_;
+  std::vector<PendingChange*> queue_ GUARDED_BY(commit_mu_);
+  bool leading_ GUARDED_BY(commit_mu_) = false;
   Mutex mu_;
   std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
+  // A second connection for the lookups every request makes (who is this token, who is this user):
+  // with WAL they read the last commit while the writer's commit is being made durable.
+  Mutex read_mu_;
+  std::unique_ptr<store::Database> read_db_ GUARDED_BY(read_mu_);
   Clock& clock_;
   Random& random_;
 };

@@ -4,7 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "identity/totp.h"
 
@@ -272,6 +274,29 @@ TEST_F(AccessServiceTest, SignInNeedsPasswordAndForStaffASecondFactor) {
   // Offboarding ends the session at once.
   ASSERT_TRUE(service_->Offboard(admin_, "ana").ok());
   EXPECT_EQ(service_->Authenticate(staff->token).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(AccessServiceTest, ConcurrentChangesCommitTogetherAndRefusalsStayAlone) {
+  const uint64_t before = LogSize("acme");
+  std::atomic<int> approved{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        // Every fifth request names a resource that does not exist: refused, alone.
+        const bool bad = (t + i) % 5 == 0;
+        auto grant = service_->RequestAccess(t % 2 ? ana_ : ben_, Routine("acme", bad ? "no-such-host" : "fileserver"));
+        if (grant.ok() && grant->progress.state == access::GrantState::kApproved) ++approved;
+        if (!grant.ok() && grant.status().code() == StatusCode::kNotFound) ++refused;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(approved + refused, 200);
+  EXPECT_EQ(refused, 40);
+  // Three events per approved request (requested, decided, activated), none for the refused.
+  EXPECT_EQ(LogSize("acme"), before + 3 * static_cast<uint64_t>(approved.load()));
+  EXPECT_EQ(service_->ListGrants(olivia_, "acme")->size(), static_cast<size_t>(approved.load()));
 }
 
 TEST_F(AccessServiceTest, AdministrationIsForProviderAdmins) {

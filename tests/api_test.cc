@@ -148,6 +148,19 @@ TEST_F(ApiTest, BrowserSessionsUseACookieAndACsrfToken) {
   EXPECT_EQ(http.Request("GET", "/api/v1/me", "", {{"Cookie", cookie}})->status, 401);
 }
 
+TEST_F(ApiTest, LoginCommandPrintsAWorkingToken) {
+  WriteTextFile(*dir_ + "/login", "correct horse battery\n\n");
+  auto login = RunProcess({QuartetBinary(), "--server", server_->url(), "login", "--user", "olivia"}, *dir_ + "/login");
+  ASSERT_EQ(login.status, 0) << login.err;
+  const std::string token = login.out.substr(0, login.out.find('\n'));
+  auto grants = RunProcess({QuartetBinary(), "--server", server_->url(), "--token", token, "grants"});
+  EXPECT_EQ(grants.status, 0) << grants.err;
+  WriteTextFile(*dir_ + "/login", "wrong horse battery\n\n");
+  auto refused = RunProcess({QuartetBinary(), "--server", server_->url(), "login", "--user", "olivia"}, *dir_ + "/login");
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("wrong user name, password or code"), std::string::npos) << refused.err;
+}
+
 TEST_F(ApiTest, RepeatedFailedSignInsAreThrottled) {
   client::HttpClient http(server_->host(), server_->port());
   std::vector<int> statuses;

@@ -1,6 +1,7 @@
 // The client side of the access API: `quartet request | grants | approve | deny | end | revoke |
 // breakglass | owner-key`, talking to a server with a bearer token.
 #include <fcntl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -185,6 +186,46 @@ int GrantAction(const ServerOptions& options, const std::string& client, const s
   if (verb == "revoke") body["reason"] = reason;
   return Report(api->Call("POST", "/clients/" + *resolved + "/grants/" + id + "/" + verb, body), options.json,
                 verb == "end" ? "ended" : "revoked");
+}
+
+int Login(const ServerOptions& options, const std::string& user, std::istream& in) {
+  if (options.server.empty()) return Fail("no server: pass --server or set QUARTET_SERVER");
+  auto url = client::Url::Parse(options.server);
+  if (!url.ok()) return Fail(url.status().message());
+  // The password, then the TOTP code if the account has one, one a line (from a pipe, or typed:
+  // run as `quartet login --user U` and type them; they are not echoed when stdin is a terminal).
+  const bool terminal = ::isatty(STDIN_FILENO);
+  auto read_line = [&](const char* prompt, bool secret) {
+    std::string line;
+    if (terminal) std::cerr << prompt << std::flush;
+    termios saved{};
+    if (terminal && secret && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
+      termios quiet = saved;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+      std::getline(in, line);
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+      std::cerr << "\n";
+    } else {
+      std::getline(in, line);
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  };
+  const std::string password = read_line("password: ", true);
+  const std::string code = read_line("code (empty if none): ", false);
+  client::HttpClient http(url->host, url->port);
+  const Json body = {{"user", user}, {"password", password}, {"code", code}};
+  auto result = http.Request("POST", url->path + "/api/v1/sessions", body.dump());
+  if (!result.ok()) return Fail(result.status().message());
+  const Json reply = Json::parse(result->body, nullptr, false);
+  if (result->status != 201 || reply.is_discarded()) {
+    return Fail(!reply.is_discarded() && reply.contains("error") ? reply["error"].get<std::string>()
+                                                                 : "HTTP " + std::to_string(result->status));
+  }
+  // The token alone on standard output, for QUARTET_TOKEN=$(quartet login ...).
+  std::cout << reply["token"].get<std::string>() << "\n";
+  return 0;
 }
 
 int OwnerKeyCreate(const std::string& out) {

@@ -70,6 +70,8 @@ int DecideGrant(const ServerOptions& options, const std::string& client, const s
 int GrantAction(const ServerOptions& options, const std::string& client, const std::string& id,
                 const std::string& verb, const std::string& reason);
 int OwnerKeyCreate(const std::string& out);
+// Signs in with a password (and TOTP code) read from `in`; prints a session token.
+int Login(const ServerOptions& options, const std::string& user, std::istream& in);
 int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file);
 // "30m", "2h", "1h30m" in seconds.
 StatusOr<int64_t> ParseDuration(std::string_view text);

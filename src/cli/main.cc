@@ -160,6 +160,9 @@ int main(int argc, char** argv) {
     const std::string name_copy = verb;
     action->callback([&, name_copy] { result = GrantAction(server_options, client, grant_id, name_copy, reason); });
   }
+  auto* login = app.add_subcommand("login", "sign in with password and code; prints a token for QUARTET_TOKEN");
+  login->add_option("--user", user, "user name")->required();
+  login->callback([&] { result = Login(server_options, user, std::cin); });
   auto* owner_key = app.add_subcommand("owner-key", "an owner's signing key")->require_subcommand(1);
   auto* owner_key_create = owner_key->add_subcommand("create", "make a key, kept in a file only you can read");
   owner_key_create->add_option("--out", key_file, "file to create")->required();

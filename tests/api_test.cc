@@ -161,6 +161,21 @@ TEST_F(ApiTest, LoginCommandPrintsAWorkingToken) {
   EXPECT_NE(refused.err.find("wrong user name, password or code"), std::string::npos) << refused.err;
 }
 
+TEST_F(ApiTest, PolicyProposalsNeedTheOwnersAcceptance) {
+  const Json proposal_body = {{"policy", Json::parse(R"({"rules":[],"fallback":"ask-owners","max_duration_seconds":3600})")},
+                              {"note", "one hour at most"}};
+  EXPECT_EQ(Call("olivia", "POST", "/clients/acme/policy/proposals", proposal_body).status, 403);
+  EXPECT_EQ(Call("ben", "POST", "/clients/acme/policy/proposals", proposal_body).status, 404);
+  Reply proposed = Call("ana", "POST", "/clients/acme/policy/proposals", proposal_body);
+  ASSERT_EQ(proposed.status, 201) << proposed.body.dump();
+  const std::string accept = "/clients/acme/policy/proposals/" + proposed.body["proposal"].get<std::string>() + "/accept";
+  EXPECT_EQ(Call("pat", "POST", accept).status, 403);
+  EXPECT_EQ(Call("oscar", "POST", accept).status, 403);
+  Reply accepted = Call("olivia", "POST", accept);
+  ASSERT_EQ(accepted.status, 200) << accepted.body.dump();
+  EXPECT_EQ(accepted.body["policy"]["max_duration_seconds"], 3600);
+}
+
 TEST_F(ApiTest, RepeatedFailedSignInsAreThrottled) {
   client::HttpClient http(server_->host(), server_->port());
   std::vector<int> statuses;

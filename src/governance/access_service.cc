@@ -85,6 +85,14 @@ CREATE TABLE IF NOT EXISTS tokens (
   expires_at INTEGER NOT NULL,
   csrf_digest BLOB
 );
+CREATE TABLE IF NOT EXISTS policy_proposals (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  id TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  proposed_by TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'open',
+  PRIMARY KEY (client, id)
+);
 CREATE INDEX IF NOT EXISTS grants_by_time ON grants (client, requested_at DESC);
 CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, client);
 CREATE INDEX IF NOT EXISTS grants_by_technician ON grants (technician, state);
@@ -533,6 +541,57 @@ Status AccessService::ChangePolicy(const Actor& actor, const std::string& client
     update->Bind(1, json).Bind(2, policy.time_zone).Bind(3, client);
     RETURN_IF_ERROR(update->Run());
     events.push_back(Event("policy.changed", client, clock_.NowUnixSeconds(), {{"policy", json}, {"by", actor.user}}));
+    return Status::Ok();
+  });
+}
+
+StatusOr<std::string> AccessService::ProposePolicy(const Actor& actor, const std::string& client,
+                                                  const access::Policy& policy, const std::string& note) {
+  if (!IsProviderRole(actor.role)) return Forbidden("policy proposals come from the provider; owners change it directly");
+  RETURN_IF_ERROR(policy.Validate());
+  RETURN_IF_ERROR(access::ToLocalTime(0, policy.time_zone).status());
+  if (note.size() > 1000) return InvalidArgumentError("a note must be at most 1,000 characters");
+  Bytes id_bytes(8);
+  random_.Fill(id_bytes);
+  const std::string id = "p-" + HexEncode(id_bytes);
+  RETURN_IF_ERROR(Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    if (actor.role != Role::kProviderAdmin) {
+      ASSIGN_OR_RETURN(bool related, IsRelated(client, actor.user));
+      if (!related) return NotFoundError("no such client");
+    }
+    RETURN_IF_ERROR(RequireClient(client));
+    ASSIGN_OR_RETURN(store::Statement * insert,
+                     db_->Prepare("INSERT INTO policy_proposals (client, id, policy, proposed_by) VALUES (?, ?, ?, ?)"));
+    const std::string json = access::ToJson(policy);
+    insert->Bind(1, client).Bind(2, id).Bind(3, json).Bind(4, actor.user);
+    RETURN_IF_ERROR(insert->Run());
+    events.push_back(Event("policy.proposed", client, clock_.NowUnixSeconds(),
+                           {{"proposal", id}, {"policy", json}, {"by", actor.user}, {"note", note}}));
+    return Status::Ok();
+  }));
+  return id;
+}
+
+Status AccessService::AcceptProposal(const Actor& actor, const std::string& client, const std::string& proposal) {
+  if (actor.role != Role::kOwner || actor.client != client) return Forbidden("only the client's owner accepts a proposal");
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * select,
+                     db_->Prepare("SELECT policy FROM policy_proposals WHERE client = ? AND id = ? AND state = 'open'"));
+    select->Bind(1, client).Bind(2, proposal);
+    ASSIGN_OR_RETURN(bool found, select->Step());
+    if (!found) return NotFoundError("no open proposal with that id");
+    const std::string json(select->ColumnText(0));
+    select->Reset();
+    ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(json));
+    ASSIGN_OR_RETURN(store::Statement * close,
+                     db_->Prepare("UPDATE policy_proposals SET state = 'accepted' WHERE client = ? AND id = ?"));
+    close->Bind(1, client).Bind(2, proposal);
+    RETURN_IF_ERROR(close->Run());
+    ASSIGN_OR_RETURN(store::Statement * update, db_->Prepare("UPDATE clients SET policy = ?, time_zone = ? WHERE tenant = ?"));
+    update->Bind(1, json).Bind(2, policy.time_zone).Bind(3, client);
+    RETURN_IF_ERROR(update->Run());
+    events.push_back(Event("policy.changed", client, clock_.NowUnixSeconds(),
+                           {{"policy", json}, {"by", actor.user}, {"proposal", proposal}}));
     return Status::Ok();
   });
 }

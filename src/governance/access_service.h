@@ -112,6 +112,11 @@ class AccessService {
   StatusOr<std::string> RegisterOwnerKey(const Actor& actor, ByteView public_key);  // returns the key ID
   Status ChangePolicy(const Actor& actor, const std::string& client, const access::Policy& policy);
   StatusOr<access::Policy> GetPolicy(const Actor& actor, const std::string& client);
+  // The provider may propose a policy (a provider admin, or a technician who serves the client);
+  // only an owner of the client can accept it, and then it is in force. Both are logged.
+  StatusOr<std::string> ProposePolicy(const Actor& actor, const std::string& client, const access::Policy& policy,
+                                      const std::string& note);
+  Status AcceptProposal(const Actor& actor, const std::string& client, const std::string& proposal);
   Status Decide(const Actor& actor, const std::string& client, const std::string& grant, access::OwnerDecision decision,
                 const std::string& key_id, ByteView signature, const std::string& comment);
   Status Review(const Actor& actor, const std::string& client, const std::string& grant,

@@ -182,6 +182,24 @@ TEST_F(AccessServiceTest, OnlyTheClientsOwnerChangesItsPolicy) {
   EXPECT_EQ(service_->ChangePolicy(olivia_, "acme", policy).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(AccessServiceTest, TheProviderProposesAndOnlyTheOwnerAccepts) {
+  access::Policy policy = access::Policy::SafeDefault("UTC");
+  policy.max_duration_seconds = 4 * 3600;
+  EXPECT_EQ(service_->ProposePolicy(olivia_, "acme", policy, "").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->ProposePolicy(ana_, "beta", policy, "").status().code(), StatusCode::kNotFound);
+  auto proposal = service_->ProposePolicy(ana_, "acme", policy, "shorter grants, as agreed");
+  ASSERT_TRUE(proposal.ok()) << proposal.status().ToString();
+  EXPECT_EQ(Kinds("acme").back(), "policy.proposed");
+  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->max_duration_seconds, 8 * 3600) << "not in force until accepted";
+  EXPECT_EQ(service_->AcceptProposal(admin_, "acme", *proposal).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AcceptProposal(ana_, "acme", *proposal).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AcceptProposal(oscar_, "acme", *proposal).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(service_->AcceptProposal(olivia_, "acme", *proposal).ok());
+  EXPECT_EQ(Kinds("acme").back(), "policy.changed");
+  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->max_duration_seconds, 4 * 3600);
+  EXPECT_EQ(service_->AcceptProposal(olivia_, "acme", *proposal).code(), StatusCode::kNotFound) << "accepted once";
+}
+
 TEST_F(AccessServiceTest, OffboardingRevokesEverythingAtOnce) {
   auto open = service_->RequestAccess(ana_, Routine());
   auto pending = service_->RequestAccess(ana_, Routine("acme", "mail"));

@@ -242,6 +242,20 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
       }
       return Status(StatusCode::kInvalidArgument, "method not allowed");
     }
+    if (parts.size() == 7 && parts[5] == "policy" && parts[6] == "proposals" && method == "POST") {
+      auto policy_field = body->json().find("policy");
+      if (policy_field == body->json().end()) return InvalidArgumentError("'policy' is required");
+      ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(policy_field->dump()));
+      ASSIGN_OR_RETURN(std::string note, body->Text("note", false));
+      ASSIGN_OR_RETURN(std::string proposal, service_.ProposePolicy(*actor, client, policy, note));
+      return JsonResponse(201, {{"proposal", proposal}});
+    }
+    if (parts.size() == 9 && parts[5] == "policy" && parts[6] == "proposals" && parts[8] == "accept" &&
+        method == "POST") {
+      RETURN_IF_ERROR(service_.AcceptProposal(*actor, client, parts[7]));
+      ASSIGN_OR_RETURN(access::Policy policy, service_.GetPolicy(*actor, client));
+      return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))}, {"description", policy.Describe()}});
+    }
     if (parts[5] != "grants") return NotFoundError("no such route");
     if (parts.size() == 6 && method == "GET") {
       ASSIGN_OR_RETURN(auto grants, service_.ListGrants(*actor, client));

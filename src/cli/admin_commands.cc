@@ -70,6 +70,30 @@ int AdminRelate(const std::string& data, const std::string& client, const std::s
   });
 }
 
+int AdminAddTeam(const std::string& data, const std::string& team) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    RETURN_IF_ERROR(service.AddTeam(kLocalAdmin, team));
+    std::cout << "added team " << team << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminAddTeamMember(const std::string& data, const std::string& team, const std::string& technician) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    RETURN_IF_ERROR(service.AddTeamMember(kLocalAdmin, team, technician));
+    std::cout << technician << " is in team " << team << "\n";
+    return Status::Ok();
+  });
+}
+
+int AdminRelateTeam(const std::string& data, const std::string& client, const std::string& team) {
+  return Run(data, [&](governance::AccessService& service) -> Status {
+    RETURN_IF_ERROR(service.RelateTeam(kLocalAdmin, client, team));
+    std::cout << "team " << team << " now serves " << client << "\n";
+    return Status::Ok();
+  });
+}
+
 int AdminOffboard(const std::string& data, const std::string& user) {
   return Run(data, [&](governance::AccessService& service) -> Status {
     ASSIGN_OR_RETURN(int revoked, service.Offboard(kLocalAdmin, user));

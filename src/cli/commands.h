@@ -44,6 +44,9 @@ int AdminAddResource(const std::string& data, const std::string& client, const s
                      const std::string& kind, const std::vector<std::string>& labels);
 int AdminRelate(const std::string& data, const std::string& client, const std::string& technician);
 int AdminOffboard(const std::string& data, const std::string& user);
+int AdminAddTeam(const std::string& data, const std::string& team);
+int AdminAddTeamMember(const std::string& data, const std::string& team, const std::string& technician);
+int AdminRelateTeam(const std::string& data, const std::string& client, const std::string& team);
 int AdminCreateToken(const std::string& data, const std::string& user, int days);
 // Reads one line from `in`: the new password.
 int AdminSetPassword(const std::string& data, const std::string& user, std::istream& in);

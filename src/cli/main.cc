@@ -106,10 +106,27 @@ int main(int argc, char** argv) {
       ->required();
   resource_add->add_option("--label", labels, "email, financial, hr, personal, health, legal, credentials, backups");
   resource_add->callback([&] { result = AdminAddResource(data, client, name, kind, labels); });
-  auto* relate = admin->add_subcommand("relate", "let a technician serve a client");
+  std::string team;
+  auto* relate = admin->add_subcommand("relate", "let a technician or a team serve a client");
   relate->add_option("--client", client, "client slug")->required();
-  relate->add_option("--technician", technician, "provider user")->required();
-  relate->callback([&] { result = AdminRelate(data, client, technician); });
+  auto* relate_technician = relate->add_option("--technician", technician, "provider user");
+  auto* relate_team = relate->add_option("--team", team, "provider team");
+  relate_technician->excludes(relate_team);
+  relate->callback([&] {
+    if (team.empty() && technician.empty()) {
+      result = Fail("say --technician or --team");
+    } else {
+      result = team.empty() ? AdminRelate(data, client, technician) : AdminRelateTeam(data, client, team);
+    }
+  });
+  auto* admin_team = admin->add_subcommand("team", "teams of provider staff")->require_subcommand(1);
+  auto* team_add = admin_team->add_subcommand("add", "add a team");
+  team_add->add_option("--name", team, "team name")->required();
+  team_add->callback([&] { result = AdminAddTeam(data, team); });
+  auto* team_member = admin_team->add_subcommand("member", "put a technician in a team");
+  team_member->add_option("--team", team, "team name")->required();
+  team_member->add_option("--user", user, "provider user")->required();
+  team_member->callback([&] { result = AdminAddTeamMember(data, team, user); });
   auto* offboard = admin->add_subcommand("offboard", "end a provider user's grants and sign-ins at once");
   offboard->add_option("--user", user, "provider user")->required();
   offboard->callback([&] { result = AdminOffboard(data, user); });

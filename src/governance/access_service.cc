@@ -62,6 +62,19 @@ CREATE TABLE IF NOT EXISTS relationships (
   technician TEXT NOT NULL REFERENCES users (name),
   PRIMARY KEY (client, technician)
 );
+CREATE TABLE IF NOT EXISTS teams (
+  name TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS team_members (
+  team TEXT NOT NULL REFERENCES teams (name),
+  technician TEXT NOT NULL REFERENCES users (name),
+  PRIMARY KEY (team, technician)
+);
+CREATE TABLE IF NOT EXISTS team_relationships (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  team TEXT NOT NULL REFERENCES teams (name),
+  PRIMARY KEY (client, team)
+);
 CREATE TABLE IF NOT EXISTS owner_keys (
   client TEXT NOT NULL,
   owner TEXT NOT NULL REFERENCES users (name),
@@ -484,10 +497,82 @@ Status AccessService::Relate(const Actor& actor, const std::string& client, cons
   });
 }
 
+Status AccessService::AddTeam(const Actor& actor, const std::string& team) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin manages teams");
+  if (team.empty() || team.size() > 64) return InvalidArgumentError("a team needs a name of 1 to 64 characters");
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO teams (name) VALUES (?)"));
+  insert->Bind(1, team);
+  Status status = insert->Run();
+  if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("team '" + team + "' exists");
+  return status;
+}
+
+Status AccessService::AddTeamMember(const Actor& actor, const std::string& team, const std::string& technician) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin manages teams");
+  auto target = FindActor(technician);
+  if (!target.ok() || !IsProviderRole(target->role)) return InvalidArgumentError("not a provider technician");
+  // Joining a team relates the technician to the team's clients: each client's log says so.
+  std::vector<std::string> clients;
+  {
+    MutexLock lock(mu_);
+    ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT OR IGNORE INTO team_members (team, technician) VALUES (?, ?)"));
+    insert->Bind(1, team).Bind(2, technician);
+    Status status = insert->Run();
+    if (status.code() == StatusCode::kFailedPrecondition) return NotFoundError("no such team");
+    RETURN_IF_ERROR(status);
+    if (sqlite3_changes(db_->handle()) == 0) return Status::Ok();
+    ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare("SELECT client FROM team_relationships WHERE team = ?"));
+    select->Bind(1, team);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      clients.emplace_back(select->ColumnText(0));
+    }
+    select->Reset();
+  }
+  for (const std::string& client : clients) {
+    RETURN_IF_ERROR(Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+      events.push_back(Event("relationship.added", client, clock_.NowUnixSeconds(),
+                             {{"technician", technician}, {"team", team}, {"by", actor.user}}));
+      return Status::Ok();
+    }));
+  }
+  return Status::Ok();
+}
+
+Status AccessService::RelateTeam(const Actor& actor, const std::string& client, const std::string& team) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin relates teams to clients");
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    RETURN_IF_ERROR(RequireClient(client));
+    ASSIGN_OR_RETURN(store::Statement * insert,
+                     db_->Prepare("INSERT OR IGNORE INTO team_relationships (client, team) VALUES (?, ?)"));
+    insert->Bind(1, client).Bind(2, team);
+    Status status = insert->Run();
+    if (status.code() == StatusCode::kFailedPrecondition) return NotFoundError("no such team");
+    RETURN_IF_ERROR(status);
+    if (sqlite3_changes(db_->handle()) == 0) return Status::Ok();
+    ASSIGN_OR_RETURN(store::Statement * members, db_->Prepare("SELECT technician FROM team_members WHERE team = ? ORDER BY technician"));
+    members->Bind(1, team);
+    Json names = Json::array();
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, members->Step());
+      if (!row) break;
+      names.push_back(std::string(members->ColumnText(0)));
+    }
+    members->Reset();
+    events.push_back(Event("team.related", client, clock_.NowUnixSeconds(),
+                           {{"team", team}, {"members", names}, {"by", actor.user}}));
+    return Status::Ok();
+  });
+}
+
 StatusOr<bool> AccessService::IsRelated(const std::string& client, const std::string& technician) {
   ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT 1 FROM relationships r JOIN users u ON u.name = r.technician "
-                                "WHERE r.client = ? AND r.technician = ? AND u.active = 1"));
+                   db_->Prepare("SELECT 1 FROM users u WHERE u.name = ?2 AND u.active = 1 AND ("
+                                "EXISTS (SELECT 1 FROM relationships r WHERE r.client = ?1 AND r.technician = u.name) OR "
+                                "EXISTS (SELECT 1 FROM team_relationships t JOIN team_members m ON m.team = t.team "
+                                "WHERE t.client = ?1 AND m.technician = u.name))"));
   select->Bind(1, client).Bind(2, technician);
   ASSIGN_OR_RETURN(bool row, select->Step());
   select->Reset();
@@ -804,7 +889,10 @@ StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& use
     if (grant.Revoke(actor.user, "technician offboarded", now, events).ok()) ++revoked;
     RETURN_IF_ERROR(SaveGrant(grant));
   }
-  ASSIGN_OR_RETURN(store::Statement * related, db_->Prepare("SELECT client FROM relationships WHERE technician = ?"));
+  ASSIGN_OR_RETURN(store::Statement * related,
+                   db_->Prepare("SELECT client FROM relationships WHERE technician = ?1 UNION "
+                                "SELECT t.client FROM team_relationships t JOIN team_members m ON m.team = t.team "
+                                "WHERE m.technician = ?1"));
   related->Bind(1, user);
   for (;;) {
     ASSIGN_OR_RETURN(bool row, related->Step());

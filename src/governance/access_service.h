@@ -104,6 +104,10 @@ class AccessService {
   Status AddResource(const Actor& actor, const std::string& client, const std::string& resource,
                      access::ResourceKind kind, access::LabelSet labels);
   Status Relate(const Actor& actor, const std::string& client, const std::string& technician);
+  // Teams of provider staff: a team related to a client serves it through each of its members.
+  Status AddTeam(const Actor& actor, const std::string& team);
+  Status AddTeamMember(const Actor& actor, const std::string& team, const std::string& technician);
+  Status RelateTeam(const Actor& actor, const std::string& client, const std::string& team);
   // Deactivates a provider user and revokes every open grant they hold, logged in each client's log.
   // Returns how many grants were revoked.
   StatusOr<int> Offboard(const Actor& actor, const std::string& user);

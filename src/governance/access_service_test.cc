@@ -200,6 +200,26 @@ TEST_F(AccessServiceTest, TheProviderProposesAndOnlyTheOwnerAccepts) {
   EXPECT_EQ(service_->AcceptProposal(olivia_, "acme", *proposal).code(), StatusCode::kNotFound) << "accepted once";
 }
 
+TEST_F(AccessServiceTest, TeamsServeTheirClientsThroughTheirMembers) {
+  ASSERT_TRUE(service_->AddUser(admin_, "chloe", Role::kTechnician, "").ok());
+  const Actor chloe = *service_->FindActor("chloe");
+  EXPECT_EQ(service_->AddTeam(ana_, "night-shift").code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(service_->AddTeam(admin_, "night-shift").ok());
+  ASSERT_TRUE(service_->AddTeamMember(admin_, "night-shift", "chloe").ok());
+  EXPECT_EQ(service_->RequestAccess(chloe, Routine("beta")).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->RelateTeam(admin_, "beta", "night-shift").ok());
+  EXPECT_EQ(Kinds("beta").back(), "team.related");
+  EXPECT_TRUE(service_->RequestAccess(chloe, Routine("beta")).ok());
+  // A member who joins later is related too, and the client's log says so.
+  ASSERT_TRUE(service_->AddTeamMember(admin_, "night-shift", "ana").ok());
+  EXPECT_EQ(Kinds("beta").back(), "relationship.added");
+  EXPECT_TRUE(service_->RequestAccess(ana_, Routine("beta")).ok());
+  EXPECT_EQ(service_->RelateTeam(admin_, "beta", "no-such-team").code(), StatusCode::kNotFound);
+  // Offboarding reaches the team's clients as well.
+  ASSERT_TRUE(service_->Offboard(admin_, "chloe").ok());
+  EXPECT_EQ(Kinds("beta").back(), "staff.offboarded");
+}
+
 TEST_F(AccessServiceTest, OffboardingRevokesEverythingAtOnce) {
   auto open = service_->RequestAccess(ana_, Routine());
   auto pending = service_->RequestAccess(ana_, Routine("acme", "mail"));

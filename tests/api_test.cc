@@ -161,6 +161,23 @@ TEST_F(ApiTest, LoginCommandPrintsAWorkingToken) {
   EXPECT_NE(refused.err.find("wrong user name, password or code"), std::string::npos) << refused.err;
 }
 
+TEST_F(ApiTest, GrantListsFilterAndPage) {
+  for (int i = 0; i < 3; ++i) Request("ana", "acme", "mail");
+  Reply first = Call("olivia", "GET", "/clients/acme/grants?state=pending&limit=2");
+  ASSERT_EQ(first.status, 200) << first.body.dump();
+  ASSERT_EQ(first.body["grants"].size(), 2u);
+  for (const Json& grant : first.body["grants"]) EXPECT_EQ(grant["state"], "pending");
+  ASSERT_TRUE(first.body.contains("next"));
+  Reply second = Call("olivia", "GET", "/clients/acme/grants?state=pending&limit=2&before=" + first.body["next"].get<std::string>());
+  ASSERT_EQ(second.status, 200);
+  ASSERT_GE(second.body["grants"].size(), 1u);
+  EXPECT_NE(second.body["grants"][0]["id"], first.body["grants"][1]["id"]);
+  EXPECT_EQ(Call("olivia", "GET", "/clients/acme/grants?limit=0").status, 400);
+  EXPECT_EQ(Call("olivia", "GET", "/clients/acme/grants?before=yesterday").status, 400);
+  EXPECT_EQ(Call("olivia", "GET", "/clients/acme/grants?state=sleeping").status, 400);
+  EXPECT_EQ(Call("olivia", "GET", "/clients/acme/grants?colour=red").status, 400);
+}
+
 TEST_F(ApiTest, PolicyProposalsNeedTheOwnersAcceptance) {
   const Json proposal_body = {{"policy", Json::parse(R"({"rules":[],"fallback":"ask-owners","max_duration_seconds":3600})")},
                               {"note", "one hour at most"}};

@@ -146,12 +146,14 @@ int RequestAccess(const ServerOptions& options, const AccessArguments& args) {
                 args.breakglass ? "break-glass grant" : "grant");
 }
 
-int ListGrants(const ServerOptions& options, const std::string& client) {
+int ListGrants(const ServerOptions& options, const std::string& client, const std::string& state, int limit) {
   auto api = ApiClient::Connect(options);
   if (!api.ok()) return Fail(api.status().message());
   auto resolved = ResolveClient(*api, client);
   if (!resolved.ok()) return Fail(resolved.status().message());
-  auto grants = api->Call("GET", "/clients/" + *resolved + "/grants");
+  std::string path = "/clients/" + *resolved + "/grants?limit=" + std::to_string(limit);
+  if (!state.empty()) path += "&state=" + state;
+  auto grants = api->Call("GET", path);
   if (!grants.ok()) return Fail(grants.status().message());
   PrintGrants((*grants)["grants"], options.json);
   return 0;

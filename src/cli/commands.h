@@ -67,7 +67,7 @@ struct AccessArguments {
   bool breakglass = false;
 };
 int RequestAccess(const ServerOptions& options, const AccessArguments& args);
-int ListGrants(const ServerOptions& options, const std::string& client);
+int ListGrants(const ServerOptions& options, const std::string& client, const std::string& state, int limit);
 int DecideGrant(const ServerOptions& options, const std::string& client, const std::string& id, bool approve,
                 const std::string& key_file, const std::string& comment);
 int GrantAction(const ServerOptions& options, const std::string& client, const std::string& id,

@@ -158,7 +158,11 @@ int main(int argc, char** argv) {
   });
   auto* grants = app.add_subcommand("grants", "list a client's grants");
   grants->add_option("--client", client, "client slug (an owner's own by default)");
-  grants->callback([&] { result = ListGrants(server_options, client); });
+  std::string grant_state;
+  int limit = 100;
+  grants->add_option("--state", grant_state, "pending, approved, denied, ended, revoked or expired");
+  grants->add_option("--limit", limit, "how many, newest first")->check(CLI::Range(1, 1000));
+  grants->callback([&] { result = ListGrants(server_options, client, grant_state, limit); });
   std::string grant_id, key_file, comment, reason;
   for (const char* verb : {"approve", "deny"}) {
     auto* decide = app.add_subcommand(verb, std::string(verb) + " a pending request, signed with your owner key");

@@ -106,7 +106,8 @@ CREATE TABLE IF NOT EXISTS policy_proposals (
   state TEXT NOT NULL DEFAULT 'open',
   PRIMARY KEY (client, id)
 );
-CREATE INDEX IF NOT EXISTS grants_by_time ON grants (client, requested_at DESC);
+CREATE INDEX IF NOT EXISTS grants_by_time ON grants (client, requested_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS grants_by_client_state ON grants (client, state, requested_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, client);
 CREATE INDEX IF NOT EXISTS grants_by_technician ON grants (technician, state);
 )sql";
@@ -818,23 +819,36 @@ Status AccessService::Revoke(const Actor& actor, const std::string& client, cons
   });
 }
 
-StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor, const std::string& client) {
-  MutexLock lock(mu_);
-  std::string technician_only;
+StatusOr<std::string> AccessService::VisibleTechnician(const Actor& actor, const std::string& client) {
   if (IsProviderRole(actor.role)) {
-    if (actor.role != Role::kProviderAdmin) {
-      ASSIGN_OR_RETURN(bool related, IsRelated(client, actor.user));
-      if (!related) return NotFoundError("no such client");
-      technician_only = actor.user;
+    if (actor.role == Role::kProviderAdmin) {
+      RETURN_IF_ERROR(RequireClient(client));
+      return std::string();
     }
-  } else if (actor.client != client) {
-    return NotFoundError("no such client");
+    ASSIGN_OR_RETURN(bool related, IsRelated(client, actor.user));
+    if (!related) return NotFoundError("no such client");
+    return actor.user;
   }
-  RETURN_IF_ERROR(RequireClient(client));
+  if (actor.client != client) return NotFoundError("no such client");
+  return std::string();
+}
+
+StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor, const std::string& client,
+                                                           const GrantQuery& query) {
+  if (query.limit < 1 || query.limit > 1000) return InvalidArgumentError("a page holds 1 to 1,000 grants");
+  if (!query.state.empty() && query.state != "pending" && query.state != "approved" && query.state != "denied" &&
+      query.state != "ended" && query.state != "revoked" && query.state != "expired") {
+    return InvalidArgumentError("unknown grant state '" + query.state + "'");
+  }
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(std::string technician_only, VisibleTechnician(actor, client));
   ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT request, progress FROM grants WHERE client = ?1 AND (?2 = '' OR technician = ?2) "
-                                "ORDER BY requested_at DESC, id LIMIT 1000"));
-  select->Bind(1, client).Bind(2, technician_only);
+                   db_->Prepare("SELECT request, progress FROM grants WHERE client = ?1 "
+                                "AND (?2 = '' OR technician = ?2) AND (?3 = '' OR state = ?3) "
+                                "AND (requested_at, id) < (?4, ?5) ORDER BY requested_at DESC, id DESC LIMIT ?6"));
+  select->Bind(1, client).Bind(2, technician_only).Bind(3, query.state).Bind(4, query.before_time);
+  select->Bind(5, query.before_id.empty() && query.before_time == INT64_MAX ? std::string_view("\xff") : std::string_view(query.before_id));
+  select->Bind(6, static_cast<int64_t>(query.limit));
   std::vector<GrantView> out;
   Status status;
   for (;;) {
@@ -854,11 +868,11 @@ StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor, c
 }
 
 StatusOr<GrantView> AccessService::GetGrant(const Actor& actor, const std::string& client, const std::string& grant_id) {
-  ASSIGN_OR_RETURN(std::vector<GrantView> visible, ListGrants(actor, client));
-  for (GrantView& view : visible) {
-    if (view.request.id == grant_id) return std::move(view);
-  }
-  return NotFoundError("no such grant");
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(std::string technician_only, VisibleTechnician(actor, client));
+  ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
+  if (!technician_only.empty() && grant.request().technician != technician_only) return NotFoundError("no such grant");
+  return GrantView{grant.request(), grant.progress()};
 }
 
 StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& user) {

@@ -14,6 +14,7 @@
 // Thread safety: one connection guarded by a mutex; share one service per process.
 #pragma once
 
+#include <climits>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -133,8 +134,17 @@ class AccessService {
   // Owners and provider admins.
   Status Revoke(const Actor& actor, const std::string& client, const std::string& grant, const std::string& reason);
 
-  // What `actor` may see of a client's grants, newest first.
-  StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client);
+  // What `actor` may see of a client's grants, newest first, a page at a time.
+  struct GrantQuery {
+    std::string state;              // e.g. "pending"; empty for all
+    int64_t before_time = INT64_MAX;  // cursor: grants strictly older than (before_time, before_id)
+    std::string before_id;
+    int limit = 100;                // 1..1000
+  };
+  StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client, const GrantQuery& query);
+  StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client) {
+    return ListGrants(actor, client, GrantQuery{});
+  }
   StatusOr<GrantView> GetGrant(const Actor& actor, const std::string& client, const std::string& grant);
 
   // Notifications. Owners hear of requests waiting for them and of break-glass access by e-mail (to
@@ -181,6 +191,8 @@ class AccessService {
   Status SaveGrant(const access::Grant& grant) REQUIRES(mu_);
   StatusOr<access::Policy> LoadPolicy(const std::string& client) REQUIRES(mu_);
   StatusOr<bool> IsRelated(const std::string& client, const std::string& technician) REQUIRES(mu_);
+  // Whose grants of `client` the actor may see: "" for all, a technician's own name, or NotFound.
+  StatusOr<std::string> VisibleTechnician(const Actor& actor, const std::string& client) REQUIRES(mu_);
   Status RequireClient(const std::string& client) REQUIRES(mu_);
   Status QueueNotifications(const access::Grant& grant) REQUIRES(mu_);
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
 #include <vector>
 
 namespace quartet::server {
@@ -154,6 +155,40 @@ StatusOr<std::string> RequestToken(governance::AccessService& service, const Htt
   return std::string(cookie);
 }
 
+// ?state=pending&limit=100&before=<requested_at>:<id>. Values are plain tokens (no escapes needed).
+StatusOr<governance::AccessService::GrantQuery> ParseGrantQuery(std::string_view target) {
+  governance::AccessService::GrantQuery query;
+  const size_t question = target.find('?');
+  if (question == std::string_view::npos) return query;
+  std::string_view rest = target.substr(question + 1);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    const size_t equals = pair.find('=');
+    const std::string_view key = pair.substr(0, equals);
+    const std::string_view value = equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    if (key == "state") {
+      query.state = std::string(value);
+    } else if (key == "limit") {
+      auto limit = ParseDecimal(value);
+      if (!limit.ok() || *limit < 1 || *limit > 1000) return InvalidArgumentError("limit must be 1 to 1000");
+      query.limit = static_cast<int>(*limit);
+    } else if (key == "before") {
+      const size_t colon = value.find(':');
+      auto time = ParseDecimal(value.substr(0, colon));
+      if (colon == std::string_view::npos || !time.ok() || *time > static_cast<uint64_t>(INT64_MAX)) {
+        return InvalidArgumentError("before must be the 'next' cursor of the previous page");
+      }
+      query.before_time = static_cast<int64_t>(*time);
+      query.before_id = std::string(value.substr(colon + 1));
+    } else {
+      return InvalidArgumentError("unknown query parameter '" + std::string(key) + "'");
+    }
+  }
+  return query;
+}
+
 StatusOr<Actor> Authenticate(governance::AccessService& service, const HttpRequest& request) {
   ASSIGN_OR_RETURN(std::string token, RequestToken(service, request));
   return service.Authenticate(token);
@@ -258,10 +293,16 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
     }
     if (parts[5] != "grants") return NotFoundError("no such route");
     if (parts.size() == 6 && method == "GET") {
-      ASSIGN_OR_RETURN(auto grants, service_.ListGrants(*actor, client));
+      ASSIGN_OR_RETURN(governance::AccessService::GrantQuery query, ParseGrantQuery(request.target));
+      ASSIGN_OR_RETURN(auto grants, service_.ListGrants(*actor, client, query));
       Json out = Json::array();
       for (const auto& grant : grants) out.push_back(GrantJson(grant, now));
-      return JsonResponse(200, {{"grants", out}});
+      Json reply = {{"grants", out}};
+      // A full page may have more behind it: the cursor for the next one.
+      if (static_cast<int>(grants.size()) == query.limit) {
+        reply["next"] = std::to_string(grants.back().request.requested_at) + ":" + grants.back().request.id;
+      }
+      return JsonResponse(200, reply);
     }
     if (parts.size() == 6 && method == "POST") {
       governance::AccessRequest in;

@@ -69,6 +69,28 @@ std::string FreshDirectory(const char* name) {
   return path.string();
 }
 
+// A fresh data folder with one log and its integrator, opened.
+struct Ledger {
+  explicit Ledger(const char* name) : dir(FreshDirectory(name)), folder(*store::DataFolder::Open(dir)) {
+    (void)folder->InitLog("bench", "bench.example/logs/bench", Random::System());
+    integrator = std::make_unique<ledger::Integrator>(folder->logs(), folder->fs(), "bench",
+                                                      folder->LogDirectory("bench"), *folder->LogSigner("bench"));
+    (void)integrator->Open();
+  }
+  ~Ledger() {
+    integrator.reset();
+    folder.reset();
+    RemoveLater(dir);
+  }
+  Status Append(int begin, int batch) {
+    std::span<const std::string> all(Entries());
+    return folder->logs().Append("bench", all.subspan(begin, std::min(batch, kEntries - begin))).status();
+  }
+  std::string dir;
+  std::unique_ptr<store::DataFolder> folder;
+  std::unique_ptr<ledger::Integrator> integrator;
+};
+
 // The baseline: the same bytes inserted into a table of the same shape, in the same batches, with
 // the same durability (WAL, synchronous=FULL), and nothing else.
 void BM_RawSqliteBatchedInsert(benchmark::State& state) {
@@ -129,37 +151,28 @@ void BM_LedgerAppendAndPublish(benchmark::State& state) {
   double publish_lag_ms = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    const std::string dir = FreshDirectory("ledger");
-    auto folder = *store::DataFolder::Open(dir);
-    (void)folder->InitLog("bench", "bench.example/logs/bench", Random::System());
-    ledger::Integrator integrator(folder->logs(), folder->fs(), "bench", folder->LogDirectory("bench"),
-                                  *folder->LogSigner("bench"));
-    (void)integrator.Open();
+    auto ledger = std::make_unique<Ledger>("ledger");
     std::atomic<bool> appended{false};
-    std::chrono::steady_clock::time_point last_append;
     state.ResumeTiming();
 
     std::thread publisher([&] {
       for (;;) {
         const bool done = appended.load();
-        auto size = integrator.IntegrateOnce();
+        auto size = ledger->integrator->IntegrateOnce();
         if (!size.ok()) std::abort();
         if (done && *size == static_cast<uint64_t>(kEntries)) return;
       }
     });
-    std::span<const std::string> all(Entries());
     for (int begin = 0; begin < kEntries; begin += batch) {
-      auto status = folder->logs().Append("bench", all.subspan(begin, std::min(batch, kEntries - begin)));
-      if (!status.ok()) std::abort();
+      if (!ledger->Append(begin, batch).ok()) std::abort();
     }
-    last_append = std::chrono::steady_clock::now();
+    const auto last_append = std::chrono::steady_clock::now();
     appended = true;
     publisher.join();
     publish_lag_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - last_append).count();
 
     state.PauseTiming();
-    folder.reset();
-    RemoveLater(dir);
+    ledger.reset();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations() * kEntries);
@@ -173,26 +186,19 @@ void BM_LedgerAppendThenPublish(benchmark::State& state) {
   double append_ms = 0, publish_ms = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    const std::string dir = FreshDirectory("split");
-    auto folder = *store::DataFolder::Open(dir);
-    (void)folder->InitLog("bench", "bench.example/logs/bench", Random::System());
-    ledger::Integrator integrator(folder->logs(), folder->fs(), "bench", folder->LogDirectory("bench"),
-                                  *folder->LogSigner("bench"));
-    (void)integrator.Open();
+    auto ledger = std::make_unique<Ledger>("split");
     state.ResumeTiming();
     const auto start = std::chrono::steady_clock::now();
-    std::span<const std::string> all(Entries());
     for (int begin = 0; begin < kEntries; begin += batch) {
-      if (!folder->logs().Append("bench", all.subspan(begin, std::min(batch, kEntries - begin))).ok()) std::abort();
+      if (!ledger->Append(begin, batch).ok()) std::abort();
     }
     const auto appended = std::chrono::steady_clock::now();
-    if (!integrator.IntegrateOnce().ok()) std::abort();
+    if (!ledger->integrator->IntegrateOnce().ok()) std::abort();
     const auto published = std::chrono::steady_clock::now();
     append_ms += std::chrono::duration<double, std::milli>(appended - start).count();
     publish_ms += std::chrono::duration<double, std::milli>(published - appended).count();
     state.PauseTiming();
-    folder.reset();
-    RemoveLater(dir);
+    ledger.reset();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations() * kEntries);

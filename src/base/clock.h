@@ -3,11 +3,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include "base/mutex.h"
 
 #include "base/thread_annotations.h"
 
 namespace quartet {
+
+// `unix_seconds` in UTC, formatted by strftime(3) with `format` (at most 63 characters of output).
+std::string FormatUtc(int64_t unix_seconds, const char* format);
 
 class Clock {
  public:

@@ -1,5 +1,7 @@
 #include <sodium.h>
 
+#include <ctime>
+
 #include "base/clock.h"
 #include "base/random.h"
 
@@ -22,6 +24,15 @@ class SystemRandom final : public Random {
 };
 
 }  // namespace
+
+std::string FormatUtc(int64_t unix_seconds, const char* format) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[64];
+  const size_t size = std::strftime(buffer, sizeof buffer, format, &tm);
+  return std::string(buffer, size);
+}
 
 Clock& Clock::System() {
   static SystemClock clock;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access/approval.h"
+#include "base/clock.h"
 #include "base/file_system.h"
 #include "base/random.h"
 #include "cli/commands.h"
@@ -56,13 +57,7 @@ class ApiClient {
 };
 
 std::string FormatTime(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "-";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &tm);
-  return buffer;
+  return unix_seconds == 0 ? "-" : FormatUtc(unix_seconds, "%Y-%m-%d %H:%M");
 }
 
 void PrintGrantLine(const Json& g) {

@@ -6,7 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <ctime>
+
+#include "base/clock.h"
 
 namespace quartet::notify {
 namespace {
@@ -109,15 +110,6 @@ std::string DotStuff(const std::string& body) {
   return out;
 }
 
-std::string DateHeader(int64_t unix_time) {
-  std::time_t t = static_cast<std::time_t>(unix_time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[64];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buffer;
-}
-
 }  // namespace
 
 Status SendEmail(const SmtpRelay& relay, const Email& email, int64_t unix_time) {
@@ -143,7 +135,7 @@ Status SendEmail(const SmtpRelay& relay, const Email& email, int64_t unix_time) 
   std::string to_header;
   for (const std::string& to : email.to) to_header += (to_header.empty() ? "" : ", ") + to;
   std::string message = "From: Quartet <" + relay.from + ">\r\nTo: " + to_header + "\r\nSubject: " + email.subject +
-                        "\r\nDate: " + DateHeader(unix_time) +
+                        "\r\nDate: " + FormatUtc(unix_time, "%a, %d %b %Y %H:%M:%S +0000") +
                         "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
                         DotStuff(email.body) + ".\r\n";
   RETURN_IF_ERROR(connection.Send(message));

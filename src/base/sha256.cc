@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <string>
 
 namespace quartet {
 namespace {
@@ -36,6 +38,15 @@ Hash Sha256::Finish() {
   EVP_DigestFinal_ex(Context(context_), out.data(), &size);
   EVP_DigestInit_ex(Context(context_), nullptr, nullptr);
   return out;
+}
+
+StatusOr<Hash> HashFromBase64(std::string_view text, std::string_view what) {
+  StatusOr<Bytes> bytes = Base64Decode(text);
+  if (!bytes.ok()) return bytes.status().WithContext(what);
+  Hash hash;
+  if (bytes->size() != hash.size()) return InvalidArgumentError(std::string(what) + " is not 32 bytes");
+  std::copy(bytes->begin(), bytes->end(), hash.begin());
+  return hash;
 }
 
 Hash Sha256::Of(ByteView data) {

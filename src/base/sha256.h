@@ -34,4 +34,8 @@ class Sha256 {
   void* context_;  // EVP_MD_CTX*
 };
 
+// Decodes the base64 text of a 32-byte hash. InvalidArgument naming `what` for malformed base64 or
+// any other length.
+StatusOr<Hash> HashFromBase64(std::string_view text, std::string_view what);
+
 }  // namespace quartet

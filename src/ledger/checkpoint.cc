@@ -19,14 +19,6 @@ StatusOr<std::vector<std::string_view>> SplitLines(std::string_view text) {
   return lines;
 }
 
-StatusOr<Hash> ParseRootHash(std::string_view line) {
-  StatusOr<Bytes> bytes = Base64Decode(line);
-  if (!bytes.ok()) return bytes.status().WithContext("checkpoint root hash");
-  Hash root;
-  if (bytes->size() != root.size()) return InvalidArgumentError("checkpoint root is not 32 bytes");
-  std::ranges::copy(*bytes, root.begin());
-  return root;
-}
 
 }  // namespace
 
@@ -45,7 +37,7 @@ StatusOr<Checkpoint> Checkpoint::Parse(std::string_view text) {
   StatusOr<uint64_t> size = ParseDecimal(lines[1]);
   if (!size.ok()) return size.status().WithContext("checkpoint tree size");
   checkpoint.size = *size;
-  ASSIGN_OR_RETURN(checkpoint.root, ParseRootHash(lines[2]));
+  ASSIGN_OR_RETURN(checkpoint.root, HashFromBase64(lines[2], "checkpoint root hash"));
   for (size_t i = 3; i < lines.size(); ++i) {
     if (lines[i].empty()) return InvalidArgumentError("checkpoint has an empty extension line");
     checkpoint.extensions.emplace_back(lines[i]);

@@ -22,16 +22,6 @@ StatusOr<std::string_view> NextLine(std::string_view& rest) {
   return line;
 }
 
-StatusOr<Hash> ParseProofHash(std::string_view line) {
-  StatusOr<Bytes> bytes = Base64Decode(line);
-  if (!bytes.ok()) return bytes.status().WithContext("receipt proof hash");
-  Hash hash;
-  if (bytes->size() != hash.size()) {
-    return InvalidArgumentError("receipt proof hash is not 32 bytes");
-  }
-  std::ranges::copy(*bytes, hash.begin());
-  return hash;
-}
 
 // Parses the lines between the header and the blank line: extra, index and the proof.
 Status ParseProofLines(std::string_view& rest, Receipt& receipt) {
@@ -52,7 +42,7 @@ Status ParseProofLines(std::string_view& rest, Receipt& receipt) {
     if (receipt.proof.size() == kMaxProofHashes) {
       return InvalidArgumentError("receipt proof has more than 64 hashes");
     }
-    ASSIGN_OR_RETURN(Hash hash, ParseProofHash(line));
+    ASSIGN_OR_RETURN(Hash hash, HashFromBase64(line, "receipt proof hash"));
     receipt.proof.push_back(hash);
   }
 }

@@ -284,6 +284,52 @@ Status Grant::Review(const std::string& owner, BreakglassReview verdict, const s
   return Status::Ok();
 }
 
+std::string ProgressToJson(const GrantProgress& progress) {
+  Json approvals = Json::array();
+  for (const OwnerVote& vote : progress.approvals) {
+    approvals.push_back({{"owner", vote.owner}, {"key_id", vote.key_id}, {"signature", Base64Encode(vote.signature)},
+                         {"at", vote.at}});
+  }
+  return Json{{"state", std::string(GrantStateName(progress.state))},
+              {"approvals_required", progress.approvals_required},
+              {"approvals", approvals},
+              {"window_start", progress.window_start},
+              {"window_end", progress.window_end},
+              {"awaits_review", progress.awaits_review}}
+      .dump();
+}
+
+StatusOr<GrantProgress> ProgressFromJson(std::string_view text) {
+  const Json value = Json::parse(text, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) return DataLossError("stored grant progress is malformed");
+  try {
+    GrantProgress progress;
+    const std::string state = value.at("state").get<std::string>();
+    bool known = false;
+    for (GrantState candidate : {GrantState::kPending, GrantState::kApproved, GrantState::kDenied, GrantState::kEnded,
+                                 GrantState::kRevoked, GrantState::kExpired}) {
+      if (GrantStateName(candidate) == state) {
+        progress.state = candidate;
+        known = true;
+      }
+    }
+    if (!known) return DataLossError("stored grant has an unknown state");
+    progress.approvals_required = value.at("approvals_required").get<int>();
+    progress.window_start = value.at("window_start").get<int64_t>();
+    progress.window_end = value.at("window_end").get<int64_t>();
+    progress.awaits_review = value.at("awaits_review").get<bool>();
+    for (const Json& vote : value.at("approvals")) {
+      auto signature = Base64Decode(vote.at("signature").get<std::string>());
+      if (!signature.ok()) return DataLossError("stored approval signature is malformed");
+      progress.approvals.push_back({vote.at("owner").get<std::string>(), vote.at("key_id").get<std::string>(),
+                                    std::move(*signature), vote.at("at").get<int64_t>()});
+    }
+    return progress;
+  } catch (const Json::exception&) {
+    return DataLossError("stored grant progress is malformed");
+  }
+}
+
 bool Grant::IsLive(int64_t now) const {
   return state_ == GrantState::kApproved && now >= window_start_ && now < window_end_;
 }

@@ -75,6 +75,10 @@ struct GrantProgress {
   bool awaits_review = false;
 };
 
+// The progress as JSON, for storing it, and back. DataLoss for malformed text.
+std::string ProgressToJson(const GrantProgress& progress);
+StatusOr<GrantProgress> ProgressFromJson(std::string_view text);
+
 class Grant {
  public:
   // A grant as stored: its request and its progress.

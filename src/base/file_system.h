@@ -53,6 +53,11 @@ class FileSystem {
 // never a mix: write a temporary file beside it, fsync it, rename it over `path`, fsync the folder.
 Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view contents);
 
+// Writes a secret (a private key, a token) to a new file that only its owner may read or write
+// (mode 0600), durably: temporary file, fsync, link into place, fsync of the folder. AlreadyExists if
+// `path` exists: a secret is never replaced silently. POSIX only.
+Status WriteSecretFile(const std::string& path, std::string_view contents);
+
 // "a/b/c" -> "a/b"; "c" -> ".".
 std::string ParentDirectory(const std::string& path);
 

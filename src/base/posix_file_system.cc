@@ -152,4 +152,26 @@ FileSystem& FileSystem::Posix() {
   return fs;
 }
 
+Status WriteSecretFile(const std::string& path, std::string_view contents) {
+  const std::string temporary = path + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("cannot create " + temporary + ": " + std::strerror(errno));
+  const bool written =
+      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) {
+    ::unlink(temporary.c_str());
+    return InternalError("cannot write " + temporary);
+  }
+  // link(2) fails if `path` exists, where rename(2) would replace it.
+  const int linked = ::link(temporary.c_str(), path.c_str());
+  const int error = errno;
+  ::unlink(temporary.c_str());
+  if (linked != 0) {
+    if (error == EEXIST) return AlreadyExistsError(path + " exists already");
+    return InternalError("cannot create " + path + ": " + std::strerror(error));
+  }
+  return FileSystem::Posix().SyncDirectory(ParentDirectory(path));
+}
+
 }  // namespace quartet

@@ -15,46 +15,18 @@
 #include "base/file_system.h"
 #include "base/random.h"
 #include "cli/commands.h"
-#include "client/http_client.h"
+#include "client/api_client.h"
 
 namespace quartet::cli {
 namespace {
 
 using Json = nlohmann::json;
 
-class ApiClient {
- public:
-  static StatusOr<ApiClient> Connect(const ServerOptions& options) {
-    if (options.server.empty()) return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
-    if (options.token.empty()) return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
-    ASSIGN_OR_RETURN(client::Url url, client::Url::Parse(options.server));
-    return ApiClient(url, options.token);
-  }
-
-  StatusOr<Json> Call(const std::string& method, const std::string& path, const Json& body = Json()) {
-    const std::string text = body.is_null() ? "" : body.dump();
-    ASSIGN_OR_RETURN(client::HttpResult result,
-                     http_->Request(method, url_.path + "/api/v1" + path, text, {{"Authorization", "Bearer " + token_}}));
-    Json value = Json::parse(result.body, nullptr, false);
-    if (result.status >= 200 && result.status < 300 && !value.is_discarded()) return value;
-    std::string message = "HTTP " + std::to_string(result.status);
-    if (!value.is_discarded() && value.contains("error") && value["error"].is_string()) {
-      message = value["error"].get<std::string>();
-    }
-    const StatusCode code = result.status == 401   ? StatusCode::kUnauthenticated
-                            : result.status == 403 ? StatusCode::kPermissionDenied
-                            : result.status == 404 ? StatusCode::kNotFound
-                                                   : StatusCode::kFailedPrecondition;
-    return Status(code, message);
-  }
-
- private:
-  ApiClient(client::Url url, std::string token)
-      : url_(std::move(url)), token_(std::move(token)), http_(std::make_shared<client::HttpClient>(url_.host, url_.port)) {}
-  client::Url url_;
-  std::string token_;
-  std::shared_ptr<client::HttpClient> http_;
-};
+StatusOr<client::ApiClient> ConnectApi(const ServerOptions& options) {
+  if (options.server.empty()) return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
+  if (options.token.empty()) return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
+  return client::ApiClient::Connect(options.server, options.token);
+}
 
 std::string FormatTime(int64_t unix_seconds) {
   return unix_seconds == 0 ? "-" : FormatUtc(unix_seconds, "%Y-%m-%d %H:%M");
@@ -102,7 +74,7 @@ StatusOr<access::OwnerSigner> LoadOwnerKey(const std::string& path) {
 }
 
 // The client a command is about: given, or the signed-in owner's own.
-StatusOr<std::string> ResolveClient(ApiClient& api, const std::string& client) {
+StatusOr<std::string> ResolveClient(client::ApiClient& api, const std::string& client) {
   if (!client.empty()) return client;
   ASSIGN_OR_RETURN(Json me, api.Call("GET", "/me"));
   std::string own = me["client"].get<std::string>();
@@ -131,7 +103,7 @@ StatusOr<int64_t> ParseDuration(std::string_view text) {
 }
 
 int RequestAccess(const ServerOptions& options, const AccessArguments& args) {
-  auto api = ApiClient::Connect(options);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto duration = ParseDuration(args.duration);
   if (!duration.ok()) return Fail(duration.status().message());
@@ -142,7 +114,7 @@ int RequestAccess(const ServerOptions& options, const AccessArguments& args) {
 }
 
 int ListGrants(const ServerOptions& options, const std::string& client, const std::string& state, int limit) {
-  auto api = ApiClient::Connect(options);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto resolved = ResolveClient(*api, client);
   if (!resolved.ok()) return Fail(resolved.status().message());
@@ -158,7 +130,7 @@ int DecideGrant(const ServerOptions& options, const std::string& client, const s
                 const std::string& key_file, const std::string& comment) {
   auto signer = LoadOwnerKey(key_file);
   if (!signer.ok()) return Fail(signer.status().message());
-  auto api = ApiClient::Connect(options);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto resolved = ResolveClient(*api, client);
   if (!resolved.ok()) return Fail(resolved.status().message());
@@ -175,7 +147,7 @@ int DecideGrant(const ServerOptions& options, const std::string& client, const s
 
 int GrantAction(const ServerOptions& options, const std::string& client, const std::string& id,
                 const std::string& verb, const std::string& reason) {
-  auto api = ApiClient::Connect(options);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto resolved = ResolveClient(*api, client);
   if (!resolved.ok()) return Fail(resolved.status().message());
@@ -229,11 +201,9 @@ int OwnerKeyCreate(const std::string& out) {
   const access::OwnerSigner signer = access::OwnerSigner::Generate(Random::System());
   const std::string text = "quartet-owner-key v1\n" + Base64Encode(signer.Seed()) + "\n";
   // Readable by its owner alone, and never replaced silently.
-  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail("cannot create " + out + " (it must not exist yet)");
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return Fail("cannot write " + out);
+  if (Status written = WriteSecretFile(out, text); !written.ok()) {
+    return Fail(written.message() + (written.code() == StatusCode::kAlreadyExists ? " (it must not exist yet)" : ""));
+  }
   std::cout << "owner key " << signer.key().Id() << " written to " << out << "\n";
   return 0;
 }
@@ -241,7 +211,7 @@ int OwnerKeyCreate(const std::string& out) {
 int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file) {
   auto signer = LoadOwnerKey(key_file);
   if (!signer.ok()) return Fail(signer.status().message());
-  auto api = ApiClient::Connect(options);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto result = api->Call("POST", "/owner-keys", {{"public_key", Base64Encode(signer->key().public_key)}});
   if (!result.ok()) return Fail(result.status().message());

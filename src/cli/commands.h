@@ -34,7 +34,8 @@ struct MailOptions {
 };
 int Server(const std::string& data, const std::string& listen, const MailOptions& mail);
 int Demo(const std::string& data, const std::string& listen);
-int Verify(const std::string& url, const std::string& key, const std::optional<std::string>& state);
+int Verify(const std::string& url, const std::string& key, const std::vector<std::string>& witnesses,
+           const std::optional<std::string>& state);
 
 // Local administration on a data folder (`quartet admin`).
 int AdminAddUser(const std::string& data, const std::string& user, const std::string& role, const std::string& client);
@@ -76,6 +77,26 @@ int OwnerKeyCreate(const std::string& out);
 // Signs in with a password (and TOTP code) read from `in`; prints a session token.
 int Login(const ServerOptions& options, const std::string& user, std::istream& in);
 int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file);
+// The client's agent (agent_commands.cc).
+int AgentInvite(const ServerOptions& options, const std::string& client);
+int AgentEnrol(const std::string& server, const std::string& code, const std::string& data, const std::string& name);
+int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds);
+int AgentCa(const std::string& data);
+int AgentPrincipals(const std::string& data, const std::string& user, const std::string& key_id,
+                    const std::string& serial);
+int AgentKrl(const std::string& data, const std::string& out);
+int AgentStatus(const std::string& data, bool json);
+
+// SSH certificates for a technician's live grant (ssh_commands.cc).
+struct SshArguments {
+  std::string client, resource, host;
+  int port = 0;
+  std::vector<std::string> command;  // run on the host instead of a shell
+};
+int Certificate(const ServerOptions& options, const std::string& client, const std::string& grant,
+                const std::string& out, int wait_seconds);
+int Ssh(const ServerOptions& options, const SshArguments& args);
+
 // "30m", "2h", "1h30m" in seconds.
 StatusOr<int64_t> ParseDuration(std::string_view text);
 

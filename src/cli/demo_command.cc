@@ -115,14 +115,6 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
   return Status::Ok();
 }
 
-Status WriteSecretFile(const std::string& path, const std::string& contents) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return InternalError("cannot create " + path);
-  const bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
-  ::close(fd);
-  return ok ? Status::Ok() : InternalError("cannot write " + path);
-}
-
 // Creates the demo world once; a second run finds it and serves it as it is.
 Status CreateDemo(store::DataFolder& folder) {
   Random& random = Random::System();

@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   using namespace quartet::cli;
   CLI::App app{"Quartet: verifiable, just-in-time access for IT service providers"};
   app.require_subcommand(1);
+  // --server, --token and --json may follow the subcommand too (quartet agent enrol --server URL).
+  app.fallthrough();
   int result = 0;
 
   auto* log = app.add_subcommand("log", "a client's verifiable log");
@@ -56,7 +58,9 @@ int main(int argc, char** argv) {
   verify->add_option("--url", url, "the log's prefix, e.g. http://host/logs/acme")->required();
   verify->add_option("--key", key, "the log's C2SP verifier key")->required();
   verify->add_option("--state", state, "file keeping the last verified checkpoint");
-  verify->callback([&] { result = Verify(url, key, state); });
+  std::vector<std::string> witnesses;
+  verify->add_option("--witness", witnesses, "a witness's verifier key (the client's agent): accept only its cosigned checkpoints");
+  verify->callback([&] { result = Verify(url, key, witnesses, state); });
 
   ServerOptions server_options;
   app.add_option("--server", server_options.server, "the Quartet server's URL")->envname("QUARTET_SERVER");
@@ -191,6 +195,64 @@ int main(int argc, char** argv) {
   auto* owner_key_register = owner_key->add_subcommand("register", "register your key with the server (logged)");
   owner_key_register->add_option("--key", key_file, "owner key file")->required();
   owner_key_register->callback([&] { result = OwnerKeyRegister(server_options, key_file); });
+
+  auto* agent = app.add_subcommand("agent", "the client's agent: witness, SSH CA, access only through logged grants")
+                    ->require_subcommand(1);
+  std::string agent_data, code, agent_name = "agent", out, principal_user, key_id, serial;
+  auto* agent_invite = agent->add_subcommand("invite", "an owner: a one-time code to enrol the client's agent");
+  agent_invite->add_option("--client", client, "client slug (your own by default)");
+  agent_invite->callback([&] { result = AgentInvite(server_options, client); });
+  auto* agent_enrol = agent->add_subcommand("enrol", "make the agent's keys and enrol it with an owner's code");
+  agent_enrol->add_option("--code", code, "the one-time code")->required();
+  agent_enrol->add_option("--data", agent_data, "the agent's data folder")->required();
+  agent_enrol->add_option("--name", agent_name, "a name for this agent");
+  agent_enrol->callback([&] {
+    if (server_options.server.empty()) {
+      result = Fail("pass --server");
+      return;
+    }
+    result = AgentEnrol(server_options.server, code, agent_data, agent_name);
+  });
+  int unknown_grant_seconds = 30;
+  auto* agent_run = agent->add_subcommand("run", "follow and cosign the log; sign certificates for live grants");
+  agent_run->add_option("--data", agent_data, "the agent's data folder")->required();
+  agent_run->add_option("--unknown-grant-wait", unknown_grant_seconds,
+                        "seconds a certificate request for a grant not in the log waits before it is refused");
+  agent_run->callback([&] { result = AgentRun(agent_data, server_options.server, unknown_grant_seconds); });
+  auto* agent_ca = agent->add_subcommand("ca", "print the client's SSH CA public key (for TrustedUserCAKeys)");
+  agent_ca->add_option("--data", agent_data, "the agent's data folder")->required();
+  agent_ca->callback([&] { result = AgentCa(agent_data); });
+  auto* agent_principals =
+      agent->add_subcommand("principals", "for sshd's AuthorizedPrincipalsCommand: the login a live grant allows");
+  agent_principals->add_option("--data", agent_data, "the agent's data folder")->required();
+  agent_principals->add_option("--user", principal_user, "the account logged in to (%u)")->required();
+  agent_principals->add_option("--key-id", key_id, "the certificate's key ID (%i)")->required();
+  agent_principals->add_option("--serial", serial, "the certificate's serial (%s)")->required();
+  agent_principals->callback([&] { result = AgentPrincipals(agent_data, principal_user, key_id, serial); });
+  auto* agent_krl = agent->add_subcommand("krl", "write an OpenSSH KRL of certificates whose grants are over");
+  agent_krl->add_option("--data", agent_data, "the agent's data folder")->required();
+  agent_krl->add_option("--out", out, "the KRL file (for sshd's RevokedKeys)")->required();
+  agent_krl->callback([&] { result = AgentKrl(agent_data, out); });
+  auto* agent_status = agent->add_subcommand("status", "what the agent has witnessed, issued and raised");
+  agent_status->add_option("--data", agent_data, "the agent's data folder")->required();
+  agent_status->add_flag("--json", server_options.json, "JSON output");
+  agent_status->callback([&] { result = AgentStatus(agent_data, server_options.json); });
+
+  int wait_seconds = 60;
+  auto* cert = app.add_subcommand("cert", "a key pair and an SSH certificate for your live grant");
+  cert->add_option("--client", client, "client slug")->required();
+  cert->add_option("--grant", grant_id, "grant id")->required();
+  cert->add_option("--out", out, "key file to create; the certificate goes to FILE-cert.pub")->required();
+  cert->add_option("--wait", wait_seconds, "seconds to wait for the client's agent");
+  cert->callback([&] { result = Certificate(server_options, client, grant_id, out, wait_seconds); });
+  SshArguments ssh_args;
+  auto* ssh = app.add_subcommand("ssh", "log in to a resource with a certificate for your live grant");
+  ssh->add_option("resource", ssh_args.resource, "the resource")->required();
+  ssh->add_option("--client", ssh_args.client, "client slug")->required();
+  ssh->add_option("--host", ssh_args.host, "host name or address (the resource's name by default)");
+  ssh->add_option("--port", ssh_args.port, "SSH port");
+  ssh->add_option("command", ssh_args.command, "a command to run instead of a shell (after --)");
+  ssh->callback([&] { result = Ssh(server_options, ssh_args); });
 
   try {
     app.parse(argc, argv);

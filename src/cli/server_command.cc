@@ -49,7 +49,9 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   spdlog::set_default_logger(spdlog::stderr_color_mt("quartet"));
   auto governance = governance::AccessService::Open(folder, Clock::System(), Random::System());
   if (!governance.ok()) return Fail(governance.status().message());
-  server::ApiService api(**governance, Clock::System());
+  auto agents = governance::AgentService::Open(**governance, folder, Clock::System(), Random::System());
+  if (!agents.ok()) return Fail(agents.status().message());
+  server::ApiService api(**governance, **agents, Clock::System());
   std::optional<notify::SmtpRelay> relay;
   if (!mail.smtp.empty()) {
     auto relay_address = ParseListen(mail.smtp);
@@ -75,6 +77,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   // Handlers block while their change commits with others (group commit), so more threads than
   // cores let commits batch.
   options->threads = 16;
+  options->on_stop = [&] { (*agents)->Shutdown(); };
   auto http = server::HttpServer::Start(*options, [&](const server::HttpRequest& request) {
     if (request.target.starts_with("/logs/")) return logs.Handle(request);
     if (request.target.starts_with("/api/")) return api.Handle(request);

@@ -12,13 +12,21 @@
 
 namespace quartet::cli {
 
-int Verify(const std::string& url, const std::string& key, const std::optional<std::string>& state) {
+int Verify(const std::string& url, const std::string& key, const std::vector<std::string>& witnesses,
+           const std::optional<std::string>& state) {
   auto parsed_key = ledger::NoteVerifier::Parse(key);
   if (!parsed_key.ok()) return Fail("bad --key: " + parsed_key.status().message());
   auto parsed_url = client::Url::Parse(url);
   if (!parsed_url.ok()) return Fail(parsed_url.status().message());
 
-  ledger::VerifyLogOptions options{*parsed_key, std::nullopt, nullptr};
+  ledger::VerifyLogOptions options{*parsed_key, {}, std::nullopt, nullptr};
+  for (const std::string& witness : witnesses) {
+    auto parsed = ledger::NoteVerifier::Parse(witness);
+    if (!parsed.ok() || parsed->type() != ledger::SignatureType::kCosignatureV1) {
+      return Fail("bad --witness: a tlog-cosignature/v1 verifier key is expected");
+    }
+    options.witnesses.push_back(*parsed);
+  }
   FileSystem& fs = FileSystem::Posix();
   if (state.has_value() && fs.FileExists(*state)) {
     auto previous = fs.ReadFile(*state);
@@ -60,7 +68,7 @@ int Verify(const std::string& url, const std::string& key, const std::optional<s
     }
   }
   std::cout << "ok: " << verified->checkpoint.origin << " has " << verified->checkpoint.size
-            << " entries, all verified\n";
+            << " entries, all verified" << (witnesses.empty() ? "" : ", cosigned by its witness") << "\n";
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "access/local_time.h"
+#include "governance/event.h"
 #include "identity/password.h"
 #include "identity/token.h"
 #include "identity/totp.h"
@@ -115,60 +116,7 @@ CREATE INDEX IF NOT EXISTS grants_by_technician ON grants (technician, state);
 constexpr std::array<std::string_view, 6> kRoleNames = {"provider-admin", "senior-technician", "technician",
                                                         "owner",          "client-staff",      "auditor"};
 
-std::string Event(std::string_view kind, const std::string& client, int64_t at, Json fields) {
-  fields["kind"] = std::string(kind);
-  fields["client"] = client;
-  fields["at"] = at;
-  return fields.dump();
-}
-
 Status Forbidden(std::string_view what) { return PermissionDeniedError(std::string(what)); }
-
-std::string ProgressJson(const access::GrantProgress& progress) {
-  Json approvals = Json::array();
-  for (const access::OwnerVote& vote : progress.approvals) {
-    approvals.push_back({{"owner", vote.owner}, {"key_id", vote.key_id}, {"signature", Base64Encode(vote.signature)},
-                         {"at", vote.at}});
-  }
-  return Json{{"state", std::string(access::GrantStateName(progress.state))},
-              {"approvals_required", progress.approvals_required},
-              {"approvals", approvals},
-              {"window_start", progress.window_start},
-              {"window_end", progress.window_end},
-              {"awaits_review", progress.awaits_review}}
-      .dump();
-}
-
-StatusOr<access::GrantProgress> ParseProgress(std::string_view text) {
-  const Json value = Json::parse(text, nullptr, false);
-  if (value.is_discarded() || !value.is_object()) return DataLossError("stored grant progress is malformed");
-  try {
-    access::GrantProgress progress;
-    const std::string state = value.at("state").get<std::string>();
-    bool known = false;
-    for (GrantState candidate : {GrantState::kPending, GrantState::kApproved, GrantState::kDenied, GrantState::kEnded,
-                                 GrantState::kRevoked, GrantState::kExpired}) {
-      if (access::GrantStateName(candidate) == state) {
-        progress.state = candidate;
-        known = true;
-      }
-    }
-    if (!known) return DataLossError("stored grant has an unknown state");
-    progress.approvals_required = value.at("approvals_required").get<int>();
-    progress.window_start = value.at("window_start").get<int64_t>();
-    progress.window_end = value.at("window_end").get<int64_t>();
-    progress.awaits_review = value.at("awaits_review").get<bool>();
-    for (const Json& vote : value.at("approvals")) {
-      auto signature = Base64Decode(vote.at("signature").get<std::string>());
-      if (!signature.ok()) return DataLossError("stored approval signature is malformed");
-      progress.approvals.push_back({vote.at("owner").get<std::string>(), vote.at("key_id").get<std::string>(),
-                                    std::move(*signature), vote.at("at").get<int64_t>()});
-    }
-    return progress;
-  } catch (const Json::exception&) {
-    return DataLossError("stored grant progress is malformed");
-  }
-}
 
 }  // namespace
 
@@ -475,7 +423,7 @@ Status AccessService::AddResource(const Actor& actor, const std::string& client,
     if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError("resource exists");
     RETURN_IF_ERROR(status);
     events.push_back(Event("resource.added", client, clock_.NowUnixSeconds(),
-                           {{"resource", resource}, {"kind", std::string(access::KindName(kind))},
+                           {{"resource", resource}, {"resource_kind", std::string(access::KindName(kind))},
                             {"labels", labels}, {"by", actor.user}}));
     return Status::Ok();
   });
@@ -688,7 +636,7 @@ StatusOr<Grant> AccessService::LoadGrant(const std::string& client, const std::s
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such grant");
   auto request = access::ParseCanonicalRequest(select->ColumnText(0));
-  auto progress = ParseProgress(select->ColumnText(1));
+  auto progress = access::ProgressFromJson(select->ColumnText(1));
   select->Reset();
   if (!request.ok()) return DataLossError("stored grant request is malformed");
   RETURN_IF_ERROR(progress.status());
@@ -707,7 +655,7 @@ Status AccessService::SaveGrant(const Grant& grant) {
       .Bind(4, access::GrantStateName(grant.state()))
       .Bind(5, request.requested_at)
       .Bind(6, access::CanonicalRequest(request))
-      .Bind(7, ProgressJson(grant.progress()));
+      .Bind(7, access::ProgressToJson(grant.progress()));
   return upsert->Run();
 }
 
@@ -861,7 +809,7 @@ StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor, c
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
     auto request = access::ParseCanonicalRequest(select->ColumnText(0));
-    auto progress = ParseProgress(select->ColumnText(1));
+    auto progress = access::ProgressFromJson(select->ColumnText(1));
     if (!request.ok() || !progress.ok()) {
       status = DataLossError("a stored grant is malformed");
       break;
@@ -987,12 +935,16 @@ Status AccessService::QueueNotifications(const Grant& grant) {
                         {"reason", r.reason},
                         {"ticket", r.ticket},
                         {"duration_seconds", r.duration_seconds}};
+  return QueueForOwners(r.client, {subject, body, payload.dump()});
+}
+
+Status AccessService::QueueForOwners(const std::string& client, const OwnerNotice& notice) {
   ASSIGN_OR_RETURN(store::Statement * insert,
                    db_->Prepare("INSERT INTO notifications (client, channel, recipient, subject, body, secret, next_attempt_at) "
                                 "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   ASSIGN_OR_RETURN(store::Statement * owners,
                    db_->Prepare("SELECT email FROM users WHERE client = ? AND role = 'owner' AND active = 1 AND email IS NOT NULL"));
-  owners->Bind(1, r.client);
+  owners->Bind(1, client);
   std::vector<std::string> addresses;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, owners->Step());
@@ -1002,12 +954,12 @@ Status AccessService::QueueNotifications(const Grant& grant) {
   owners->Reset();
   const int64_t now = clock_.NowUnixSeconds();
   for (const std::string& address : addresses) {
-    insert->Bind(1, r.client).Bind(2, "email").Bind(3, address).Bind(4, subject).Bind(5, body).Bind(6, "").Bind(7, now);
+    insert->Bind(1, client).Bind(2, "email").Bind(3, address).Bind(4, notice.subject).Bind(5, notice.body).Bind(6, "").Bind(7, now);
     RETURN_IF_ERROR(insert->Run());
   }
   ASSIGN_OR_RETURN(store::Statement * webhook,
                    db_->Prepare("SELECT webhook_url, webhook_secret FROM clients WHERE tenant = ? AND webhook_url IS NOT NULL"));
-  webhook->Bind(1, r.client);
+  webhook->Bind(1, client);
   ASSIGN_OR_RETURN(bool has_webhook, webhook->Step());
   std::string url, secret;
   if (has_webhook) {
@@ -1016,10 +968,25 @@ Status AccessService::QueueNotifications(const Grant& grant) {
   }
   webhook->Reset();
   if (has_webhook) {
-    insert->Bind(1, r.client).Bind(2, "webhook").Bind(3, url).Bind(4, subject).Bind(5, payload.dump()).Bind(6, secret).Bind(7, now);
+    insert->Bind(1, client).Bind(2, "webhook").Bind(3, url).Bind(4, notice.subject).Bind(5, notice.payload).Bind(6, secret).Bind(7, now);
     RETURN_IF_ERROR(insert->Run());
   }
   return Status::Ok();
+}
+
+Status AccessService::CheckCanSee(const Actor& actor, const std::string& client) {
+  MutexLock lock(mu_);
+  return VisibleTechnician(actor, client).status();
+}
+
+Status AccessService::Commit(const std::string& client, const ScopedChange& change) {
+  return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
+    std::vector<OwnerNotice> notices;
+    ChangeScope scope{*db_, events, notices};
+    RETURN_IF_ERROR(change(scope));
+    for (const OwnerNotice& notice : notices) RETURN_IF_ERROR(QueueForOwners(client, notice));
+    return Status::Ok();
+  });
 }
 
 StatusOr<std::vector<AccessService::Notification>> AccessService::DueNotifications(int limit) {

@@ -170,6 +170,26 @@ class AccessService {
   // Expires unanswered requests past their lifetime, in every client. Returns how many.
   StatusOr<int> ExpireStale();
 
+  // For the other services that keep their state in the same database (agents, certificates):
+  // NotFound unless `actor` may see `client` at all (its people, a provider admin, or a technician
+  // who serves it).
+  Status CheckCanSee(const Actor& actor, const std::string& client);
+  // A message for every owner of a client, by e-mail and webhook, queued with a change (see Commit).
+  struct OwnerNotice {
+    std::string subject;
+    std::string body;     // plain text
+    std::string payload;  // the webhook's JSON
+  };
+  struct ChangeScope {
+    store::Database& db;
+    std::vector<std::string>& events;   // canonical events for the client's log
+    std::vector<OwnerNotice>& notices;  // queued for the owners in the same transaction
+  };
+  using ScopedChange = std::function<Status(ChangeScope& scope)>;
+  // Runs `change` in one transaction with its events and notices, as every change of this service
+  // is made (group commit). The change must use only `scope.db`.
+  Status Commit(const std::string& client, const ScopedChange& change);
+
  private:
   AccessService(store::DataFolder& folder, std::unique_ptr<store::Database> db,
                 std::unique_ptr<store::Database> read_db, Clock& clock, Random& random)
@@ -195,6 +215,7 @@ class AccessService {
   StatusOr<std::string> VisibleTechnician(const Actor& actor, const std::string& client) REQUIRES(mu_);
   Status RequireClient(const std::string& client) REQUIRES(mu_);
   Status QueueNotifications(const access::Grant& grant) REQUIRES(mu_);
+  Status QueueForOwners(const std::string& client, const OwnerNotice& notice) REQUIRES(mu_);
 
   store::DataFolder& folder_;
   // Guards the commit queue; never held together with mu_.

@@ -18,7 +18,7 @@ class IntegratorTest : public ::testing::Test {
   void SetUp() override {
     Bytes seed(32, 7);
     signer_ = *NoteSigner::FromSeed("example.test/logs/acme", SignatureType::kEd25519, seed);
-    ASSERT_TRUE(store_.CreateLog({kTenant, "example.test/logs/acme", signer_.VerifierKeyString()}).ok());
+    ASSERT_TRUE(store_.CreateLog({kTenant, "example.test/logs/acme", signer_.VerifierKeyString(), ""}).ok());
   }
 
   std::unique_ptr<Integrator> NewIntegrator() {
@@ -35,7 +35,7 @@ class IntegratorTest : public ::testing::Test {
   }
 
   StatusOr<VerifiedLog> VerifyPublished(std::optional<std::string> previous = std::nullopt) {
-    VerifyLogOptions options{*NoteVerifier::Parse(signer_.VerifierKeyString()), std::move(previous), nullptr};
+    VerifyLogOptions options{*NoteVerifier::Parse(signer_.VerifierKeyString()), {}, std::move(previous), nullptr};
     return VerifyLog([&] { return fs_.ReadFile(std::string(kDirectory) + "/checkpoint"); },
                      [&](const TileId& id) { return fs_.ReadFile(std::string(kDirectory) + "/" + id.Path()); },
                      options);

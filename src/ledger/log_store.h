@@ -7,6 +7,8 @@
 //    included).
 //  * Checkpoints are kept in increasing size; AddCheckpoint refuses one that is not larger than the
 //    latest, so that the history of published tree heads only grows.
+//  * A log may name a witness (c2sp.org/tlog-witness): the client's agent, which cosigns checkpoints
+//    it has checked (c2sp.org/tlog-cosignature). Cosigned checkpoints are kept in increasing size too.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@ struct LogConfig {
   std::string tenant;        // slug: [a-z0-9][a-z0-9-]{0,62}
   std::string origin;        // checkpoint origin line
   std::string verifier_key;  // C2SP verifier key string of the log's signing key
+  std::string witness_key;   // the witness's verifier key string; empty when the log has none
 };
 
 struct StoredCheckpoint {
@@ -53,6 +56,14 @@ class LogStore {
 
   virtual StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint(std::string_view tenant) = 0;
   virtual Status AddCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) = 0;
+  // The recorded checkpoint of exactly `size`, if there is one.
+  virtual StatusOr<std::optional<StoredCheckpoint>> CheckpointOfSize(std::string_view tenant, uint64_t size) = 0;
+
+  // The latest checkpoint the witness cosigned; its note carries the log's signature and the
+  // witness's. FailedPrecondition from AddCosignedCheckpoint for one not larger than the latest, or
+  // of a size with no recorded checkpoint (the caller checks the cosignature itself).
+  virtual StatusOr<std::optional<StoredCheckpoint>> LatestCosignedCheckpoint(std::string_view tenant) = 0;
+  virtual Status AddCosignedCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) = 0;
 };
 
 // Whether `tenant` is a valid slug.

@@ -5,10 +5,23 @@
 namespace quartet::ledger {
 namespace {
 
-StatusOr<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& key) {
-  const NoteVerifier keys[] = {key};
-  auto opened = OpenNote(note, keys);
+StatusOr<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& key,
+                                    std::span<const NoteVerifier> witnesses = {}) {
+  std::vector<NoteVerifier> keys = {key};
+  keys.insert(keys.end(), witnesses.begin(), witnesses.end());
+  std::vector<VerifiedSignature> verified;
+  auto opened = OpenNote(note, keys, &verified);
   if (!opened.ok()) return InvalidArgumentError("checkpoint signature: " + opened.status().message());
+  auto signed_by = [&](const NoteVerifier& verifier) {
+    for (const VerifiedSignature& signature : verified) {
+      if (signature.name == verifier.name() && signature.key_id == verifier.key_id()) return true;
+    }
+    return false;
+  };
+  if (!signed_by(key)) return InvalidArgumentError("checkpoint signature: the log did not sign it");
+  for (const NoteVerifier& witness : witnesses) {
+    if (!signed_by(witness)) return InvalidArgumentError("the checkpoint lacks the cosignature of witness " + witness.name());
+  }
   auto checkpoint = Checkpoint::Parse(opened->text);
   if (!checkpoint.ok()) return InvalidArgumentError("checkpoint: " + checkpoint.status().message());
   if (checkpoint->origin != key.name()) {
@@ -59,7 +72,7 @@ class TileChecker {
 StatusOr<VerifiedLog> VerifyLog(const std::function<StatusOr<std::string>()>& fetch_checkpoint,
                                 const TileFetcher& fetch_tile, const VerifyLogOptions& options) {
   ASSIGN_OR_RETURN(std::string note, fetch_checkpoint());
-  ASSIGN_OR_RETURN(Checkpoint checkpoint, OpenCheckpoint(note, options.log_key));
+  ASSIGN_OR_RETURN(Checkpoint checkpoint, OpenCheckpoint(note, options.log_key, options.witnesses));
   std::optional<Checkpoint> previous;
   if (options.previous_note.has_value()) {
     auto opened = OpenCheckpoint(*options.previous_note, options.log_key);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ledger/checkpoint.h"
 #include "ledger/note.h"
@@ -20,6 +21,8 @@ namespace quartet::ledger {
 
 struct VerifyLogOptions {
   NoteVerifier log_key;
+  // Witnesses (c2sp.org/tlog-cosignature) that must all have cosigned the checkpoint.
+  std::vector<NoteVerifier> witnesses;
   // A signed checkpoint this verifier saw before, if any.
   std::optional<std::string> previous_note;
   // Called now and then with (entries verified, entries in the log).

@@ -11,7 +11,7 @@ StatusOr<MemoryLogStore::Log*> MemoryLogStore::Find(std::string_view tenant) {
 Status MemoryLogStore::CreateLog(const LogConfig& config) {
   MutexLock lock(mu_);
   if (!IsValidTenant(config.tenant)) return InvalidArgumentError("bad tenant");
-  if (!logs_.emplace(config.tenant, Log{config, {}, {}}).second) {
+  if (!logs_.emplace(config.tenant, Log{config, {}, {}, {}}).second) {
     return AlreadyExistsError("tenant '" + config.tenant + "' already has a log");
   }
   return Status::Ok();
@@ -71,6 +71,44 @@ Status MemoryLogStore::AddCheckpoint(std::string_view tenant, const StoredCheckp
     return FailedPreconditionError("checkpoint covers entries that are not durable");
   }
   log->checkpoints.push_back(checkpoint);
+  return Status::Ok();
+}
+
+StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::CheckpointOfSize(std::string_view tenant, uint64_t size) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(Log * log, Find(tenant));
+  for (const StoredCheckpoint& checkpoint : log->checkpoints) {
+    if (checkpoint.size == size) return std::optional<StoredCheckpoint>(checkpoint);
+  }
+  return std::optional<StoredCheckpoint>();
+}
+
+StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::LatestCosignedCheckpoint(std::string_view tenant) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(Log * log, Find(tenant));
+  if (log->cosigned.empty()) return std::optional<StoredCheckpoint>();
+  return std::optional<StoredCheckpoint>(log->cosigned.back());
+}
+
+Status MemoryLogStore::AddCosignedCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(Log * log, Find(tenant));
+  if (!log->cosigned.empty() && checkpoint.size <= log->cosigned.back().size) {
+    return FailedPreconditionError("cosigned checkpoint does not extend the latest");
+  }
+  bool recorded = false;
+  for (const StoredCheckpoint& signed_checkpoint : log->checkpoints) {
+    recorded |= signed_checkpoint.size == checkpoint.size && signed_checkpoint.root == checkpoint.root;
+  }
+  if (!recorded) return FailedPreconditionError("no such checkpoint was signed");
+  log->cosigned.push_back(checkpoint);
+  return Status::Ok();
+}
+
+Status MemoryLogStore::SetWitness(std::string_view tenant, const std::string& verifier_key) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(Log * log, Find(tenant));
+  log->config.witness_key = verifier_key;
   return Status::Ok();
 }
 

@@ -21,6 +21,10 @@ class MemoryLogStore final : public LogStore {
                      std::vector<std::string>& out) override;
   StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint(std::string_view tenant) override;
   Status AddCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) override;
+  StatusOr<std::optional<StoredCheckpoint>> CheckpointOfSize(std::string_view tenant, uint64_t size) override;
+  StatusOr<std::optional<StoredCheckpoint>> LatestCosignedCheckpoint(std::string_view tenant) override;
+  Status AddCosignedCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) override;
+  Status SetWitness(std::string_view tenant, const std::string& verifier_key);
 
   // Every checkpoint recorded so far, oldest first.
   std::vector<StoredCheckpoint> Checkpoints(std::string_view tenant);
@@ -30,6 +34,7 @@ class MemoryLogStore final : public LogStore {
     LogConfig config;
     std::vector<std::string> entries;
     std::vector<StoredCheckpoint> checkpoints;
+    std::vector<StoredCheckpoint> cosigned;
   };
   StatusOr<Log*> Find(std::string_view tenant) REQUIRES(mu_);
 

@@ -224,6 +224,17 @@ Status VerifyConsistency(uint64_t old_size, uint64_t new_size, std::span<const H
   return Status::Ok();
 }
 
+StatusOr<CompactRange> CompactRange::FromNodes(uint64_t size, std::vector<Hash> nodes) {
+  if (nodes.size() != static_cast<size_t>(std::popcount(size))) {
+    return InvalidArgumentError("a compact range of " + std::to_string(size) + " leaves needs " +
+                                std::to_string(std::popcount(size)) + " nodes");
+  }
+  CompactRange range;
+  range.size_ = size;
+  range.nodes_ = std::move(nodes);
+  return range;
+}
+
 StatusOr<CompactRange> CompactRange::FromReader(NodeReader& reader, uint64_t size) {
   CompactRange range;
   range.nodes_.reserve(static_cast<size_t>(std::popcount(size)));

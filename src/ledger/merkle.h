@@ -75,6 +75,9 @@ class CompactRange {
   CompactRange() = default;
   // Rebuilds the edge of a tree of `size` leaves from any node source.
   static StatusOr<CompactRange> FromReader(NodeReader& reader, uint64_t size);
+  // From the nodes that nodes() returned for a tree of `size` leaves. InvalidArgument unless there is
+  // one node per set bit of `size`.
+  static StatusOr<CompactRange> FromNodes(uint64_t size, std::vector<Hash> nodes);
 
   // Appends one leaf hash. `on_node(level, index, hash)` is called, if given, for every node that
   // becomes complete, the leaf itself (level 0) included.
@@ -85,6 +88,7 @@ class CompactRange {
   }
 
   uint64_t size() const { return size_; }
+  const std::vector<Hash>& nodes() const { return nodes_; }
   // The root of the tree of size() leaves (EmptyTreeRoot() when empty).
   Hash Root(MerkleHasher& hasher) const;
 

@@ -110,7 +110,7 @@ TEST_F(NotifierTest, OwnersGetAnEmailAndTheClientsWebhookASignedPost) {
   SmtpServer smtp;
   Mutex mu;
   std::vector<server::HttpRequest> received;
-  auto receiver = server::HttpServer::Start({"127.0.0.1", 0, 1, 1 << 20}, [&](const server::HttpRequest& request) {
+  auto receiver = server::HttpServer::Start({"127.0.0.1", 0, 1, 1 << 20, nullptr}, [&](const server::HttpRequest& request) {
     MutexLock lock(mu);
     received.push_back(request);
     return server::HttpResponse::Text(200, "ok");

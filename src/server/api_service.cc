@@ -1,41 +1,14 @@
 #include "server/api_service.h"
 
-#include <nlohmann/json.hpp>
-
 #include <climits>
 #include <vector>
+
+#include "server/api_common.h"
 
 namespace quartet::server {
 namespace {
 
-using Json = nlohmann::json;
 using governance::Actor;
-
-constexpr size_t kMaxApiBody = 64 * 1024;
-
-HttpResponse JsonResponse(int status, const Json& body) {
-  HttpResponse response;
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = std::make_shared<const std::string>(body.dump() + "\n");
-  return response;
-}
-
-HttpResponse Error(const Status& status) {
-  return JsonResponse(HttpStatusFor(status.code()), {{"error", status.message()}});
-}
-
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    parts.emplace_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
 
 Json LabelsJson(access::LabelSet labels) {
   Json out = Json::array();
@@ -77,53 +50,8 @@ Json GrantJson(const governance::GrantView& grant, int64_t now) {
           {"request", access::CanonicalRequest(r)}};
 }
 
-// Reads the fields of an untrusted JSON body without exceptions.
-class Body {
- public:
-  static StatusOr<Body> Parse(const std::string& text) {
-    if (text.size() > kMaxApiBody) return InvalidArgumentError("request body over 64 KiB");
-    Json value = Json::parse(text.empty() ? std::string("{}") : text, nullptr, false);
-    if (value.is_discarded() || !value.is_object()) return InvalidArgumentError("the body must be a JSON object");
-    return Body(std::move(value));
-  }
-  StatusOr<std::string> Text(const char* key, bool required) const {
-    auto it = value_.find(key);
-    if (it == value_.end()) {
-      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
-      return std::string();
-    }
-    if (!it->is_string()) return InvalidArgumentError(std::string("'") + key + "' must be text");
-    return it->get<std::string>();
-  }
-  StatusOr<int64_t> Integer(const char* key, bool required) const {
-    auto it = value_.find(key);
-    if (it == value_.end()) {
-      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
-      return int64_t{0};
-    }
-    if (!it->is_number_integer()) return InvalidArgumentError(std::string("'") + key + "' must be an integer");
-    return it->get<int64_t>();
-  }
-  StatusOr<bool> Boolean(const char* key) const {
-    auto it = value_.find(key);
-    if (it == value_.end()) return false;
-    if (!it->is_boolean()) return InvalidArgumentError(std::string("'") + key + "' must be true or false");
-    return it->get<bool>();
-  }
-  const Json& json() const { return value_; }
-
- private:
-  explicit Body(Json value) : value_(std::move(value)) {}
-  Json value_;
-};
-
 constexpr char kSessionCookie[] = "quartet_session";
 constexpr int64_t kSessionSeconds = 12 * 3600;
-
-std::string_view Header(const HttpRequest& request, const std::string& name) {
-  auto it = request.headers.find(name);
-  return it == request.headers.end() ? std::string_view() : std::string_view(it->second);
-}
 
 std::string_view SessionCookie(const HttpRequest& request) {
   std::string_view cookies = Header(request, "cookie");
@@ -245,8 +173,20 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
     if (request.method == "POST") return SignIn(request);
     if (request.method == "DELETE") return SignOut(request);
   }
+  if (parts[3] == "agent") {
+    // Enrolment codes are guessed like passwords: the same throttle.
+    if (parts.size() == 5 && parts[4] == "enrolment") {
+      const std::string address = "address:" + request.remote_address;
+      if (Status allowed = throttle_.Check(address); !allowed.ok()) return JsonResponse(429, {{"error", allowed.message()}});
+      HttpResponse response = agent_api_.HandleAgent(request, parts);
+      if (response.status == 401) throttle_.RecordFailure(address);
+      return response;
+    }
+    return agent_api_.HandleAgent(request, parts);
+  }
   auto actor = Authenticate(service_, request);
   if (!actor.ok()) return Error(actor.status());
+  if (auto handled = agent_api_.HandlePerson(*actor, request, parts)) return std::move(*handled);
   auto body = Body::Parse(request.body);
   if (!body.ok()) return Error(body.status());
   const std::string& method = request.method;

@@ -9,15 +9,17 @@
 
 #include "base/clock.h"
 #include "governance/access_service.h"
+#include "governance/agent_service.h"
 #include "identity/throttle.h"
+#include "server/agent_api.h"
 #include "server/http.h"
 
 namespace quartet::server {
 
 class ApiService {
  public:
-  ApiService(governance::AccessService& service, Clock& clock)
-      : service_(service), clock_(clock), throttle_(clock) {}
+  ApiService(governance::AccessService& service, governance::AgentService& agents, Clock& clock)
+      : service_(service), agent_api_(agents), clock_(clock), throttle_(clock) {}
   HttpResponse Handle(const HttpRequest& request);
 
  private:
@@ -25,6 +27,7 @@ class ApiService {
   HttpResponse SignOut(const HttpRequest& request);
 
   governance::AccessService& service_;
+  AgentApi agent_api_;
   Clock& clock_;
   identity::SignInThrottle throttle_;
 };

@@ -64,6 +64,7 @@ class BeastHttpServer final : public HttpServer {
   void Stop() override {
     asio::post(io_, [this] {
       if (stopping_.exchange(true)) return;
+      if (options_.on_stop) options_.on_stop();
       beast::error_code ec;
       acceptor_.close(ec);
       signals_.cancel(ec);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,9 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0 picks a free port
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
+  // Called once when the server starts to stop, before it waits for open requests: the place to
+  // end long polls.
+  std::function<void()> on_stop;
 };
 
 class HttpServer {

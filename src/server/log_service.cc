@@ -139,16 +139,32 @@ Status LogService::PublishOnce() {
 Status LogService::Refresh(const std::string& tenant) {
   ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(tenant));
   if (!latest.has_value()) return NotFoundError("log '" + tenant + "' has no checkpoint yet");
+  ASSIGN_OR_RETURN(ledger::LogConfig config, folder_.logs().GetLog(tenant));
+  std::optional<ledger::StoredCheckpoint> cosigned;
+  if (!config.witness_key.empty()) {
+    ASSIGN_OR_RETURN(cosigned, folder_.logs().LatestCosignedCheckpoint(tenant));
+  }
+  const uint64_t published_size = cosigned.has_value() ? cosigned->size : latest->size;
   {
     MutexLock lock(mu_);
     auto it = views_.find(tenant);
-    if (it != views_.end() && it->second.size == latest->size) return Status::Ok();
+    if (it != views_.end() && it->second.size == latest->size && it->second.published_size == published_size &&
+        (it->second.published != nullptr) == (config.witness_key.empty() || cosigned.has_value())) {
+      return Status::Ok();
+    }
   }
-  View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note)};
+  View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note), nullptr, published_size};
+  if (config.witness_key.empty()) {
+    view.published = view.note;
+  } else if (cosigned.has_value()) {
+    view.published = std::make_shared<const std::string>(cosigned->note);
+  }
   RETURN_IF_ERROR(VerifyRightEdge(tenant, view));
   MutexLock lock(mu_);
   auto& current = views_[tenant];
-  if (current.note == nullptr || current.size < view.size) current = std::move(view);
+  if (current.note == nullptr || current.size < view.size || current.published_size <= view.published_size) {
+    current = std::move(view);
+  }
   return Status::Ok();
 }
 
@@ -293,9 +309,10 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
     return HttpResponse::FromStatus(view.status());
   }
   if (rest == "checkpoint") {
+    if (view->published == nullptr) return HttpResponse::Text(404, "no checkpoint cosigned by the log's witness yet");
     HttpResponse response;
     response.cache_control = kCheckpointCacheControl;
-    response.body = view->note;
+    response.body = view->published;
     return response;
   }
   auto id = ledger::ParseTilePath(rest);

@@ -1,5 +1,6 @@
 // Publishes every tenant's log over HTTP as C2SP tlog-tiles:
 //   GET /logs/<tenant>/checkpoint                 text/plain; charset=utf-8, cached a few seconds
+//     (for a log with a witness, the latest checkpoint it cosigned, with both signatures)
 //   GET /logs/<tenant>/tile/<L>/<N>[.p/<W>]       application/octet-stream, immutable
 //   GET /logs/<tenant>/tile/entries/<N>[.p/<W>]   application/octet-stream, immutable
 //
@@ -60,6 +61,10 @@ class LogService {
     uint64_t size = 0;
     Hash root{};
     Blob note;
+    // What /checkpoint serves: for a log with a witness, the latest checkpoint it cosigned (null
+    // until it has cosigned one); otherwise `note`.
+    Blob published;
+    uint64_t published_size = 0;
   };
 
   StatusOr<View> CurrentView(const std::string& tenant);

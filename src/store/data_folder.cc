@@ -46,17 +46,8 @@ StatusOr<std::string> DataFolder::InitLog(const std::string& tenant, const std::
                    ledger::NoteSigner::Generate(origin, ledger::SignatureType::kEd25519, random));
   // The key is written (0600, durably) before the log exists, so a log never lacks its key.
   const std::string key_path = KeyPath(tenant);
-  const std::string temporary = key_path + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return InternalError("open " + temporary + ": " + std::strerror(errno));
-  const std::string secret = signer.SignerKeyString() + "\n";
-  const bool written = ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return InternalError("write " + temporary + ": " + std::strerror(errno));
-  RETURN_IF_ERROR(fs().Rename(temporary, key_path));
-  RETURN_IF_ERROR(fs().SyncDirectory(path_ + "/keys"));
-  RETURN_IF_ERROR(logs_->CreateLog({tenant, origin, signer.VerifierKeyString()}));
+  RETURN_IF_ERROR(WriteSecretFile(key_path, signer.SignerKeyString() + "\n"));
+  RETURN_IF_ERROR(logs_->CreateLog({tenant, origin, signer.VerifierKeyString(), ""}));
   return signer.VerifierKeyString();
 }
 

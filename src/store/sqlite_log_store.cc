@@ -32,6 +32,18 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   note TEXT NOT NULL,
   PRIMARY KEY (log_id, size)
 ) WITHOUT ROWID;
+-- The log's witness (the client's agent) and the checkpoints it cosigned, notes with both signatures.
+CREATE TABLE IF NOT EXISTS witnesses (
+  log_id INTEGER PRIMARY KEY,
+  verifier_key TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cosigned_checkpoints (
+  log_id INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL,
+  PRIMARY KEY (log_id, size)
+) WITHOUT ROWID;
 -- Entries and checkpoints are history: nothing may rewrite or remove them.
 CREATE TRIGGER IF NOT EXISTS entries_immutable BEFORE UPDATE ON entry_runs
   BEGIN SELECT RAISE(ABORT, 'log entries are immutable'); END;
@@ -41,10 +53,40 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_immutable BEFORE UPDATE ON checkpoints
   BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoints_permanent BEFORE DELETE ON checkpoints
   BEGIN SELECT RAISE(ABORT, 'checkpoints are permanent'); END;
+CREATE TRIGGER IF NOT EXISTS cosigned_immutable BEFORE UPDATE ON cosigned_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS cosigned_permanent BEFORE DELETE ON cosigned_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are permanent'); END;
 )sql";
 
 Status UnknownTenant(std::string_view tenant) {
   return NotFoundError("no log for tenant '" + std::string(tenant) + "'");
+}
+
+constexpr std::string_view kSelectLogs =
+    "SELECT l.tenant, l.origin, l.verifier_key, coalesce(w.verifier_key, '') FROM logs l "
+    "LEFT JOIN witnesses w ON w.log_id = l.id";
+
+ledger::LogConfig LogConfigFromRow(Statement& row) {
+  return {std::string(row.ColumnText(0)), std::string(row.ColumnText(1)), std::string(row.ColumnText(2)),
+          std::string(row.ColumnText(3))};
+}
+
+// The first row of `select` (columns size, root, note) as a checkpoint. Resets `select`.
+StatusOr<std::optional<ledger::StoredCheckpoint>> CheckpointFromRow(Statement& select) {
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return std::optional<ledger::StoredCheckpoint>();
+  ledger::StoredCheckpoint checkpoint;
+  checkpoint.size = static_cast<uint64_t>(select.ColumnInt(0));
+  ByteView root = select.ColumnBlob(1);
+  if (root.size() != checkpoint.root.size()) {
+    select.Reset();
+    return DataLossError("stored checkpoint root is not 32 bytes");
+  }
+  std::memcpy(checkpoint.root.data(), root.data(), root.size());
+  checkpoint.note = std::string(select.ColumnText(2));
+  select.Reset();
+  return std::optional<ledger::StoredCheckpoint>(std::move(checkpoint));
 }
 
 }  // namespace
@@ -87,27 +129,23 @@ Status SqliteLogStore::CreateLog(const ledger::LogConfig& config) {
 
 StatusOr<ledger::LogConfig> SqliteLogStore::GetLog(std::string_view tenant) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare("SELECT tenant, origin, verifier_key FROM logs WHERE tenant = ?"));
+  ASSIGN_OR_RETURN(Statement * select, db_->Prepare(std::string(kSelectLogs) + " WHERE l.tenant = ?"));
   select->Bind(1, tenant);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return UnknownTenant(tenant);
-  ledger::LogConfig config{std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
-                           std::string(select->ColumnText(2))};
+  ledger::LogConfig config = LogConfigFromRow(*select);
   select->Reset();
   return config;
 }
 
 StatusOr<std::vector<ledger::LogConfig>> SqliteLogStore::ListLogs() {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare("SELECT tenant, origin, verifier_key FROM logs ORDER BY tenant"));
+  ASSIGN_OR_RETURN(Statement * select, db_->Prepare(std::string(kSelectLogs) + " ORDER BY l.tenant"));
   std::vector<ledger::LogConfig> logs;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
-    logs.push_back({std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
-                    std::string(select->ColumnText(2))});
+    logs.push_back(LogConfigFromRow(*select));
   }
   select->Reset();
   return logs;
@@ -210,19 +248,64 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCheckpoi
                    db_->Prepare("SELECT size, root, note FROM checkpoints WHERE log_id = ? "
                                 "ORDER BY size DESC LIMIT 1"));
   select->Bind(1, log_id);
-  ASSIGN_OR_RETURN(bool row, select->Step());
-  if (!row) return std::optional<ledger::StoredCheckpoint>();
-  ledger::StoredCheckpoint checkpoint;
-  checkpoint.size = static_cast<uint64_t>(select->ColumnInt(0));
-  ByteView root = select->ColumnBlob(1);
-  if (root.size() != checkpoint.root.size()) {
-    select->Reset();
-    return DataLossError("stored checkpoint root is not 32 bytes");
+  return CheckpointFromRow(*select);
+}
+
+StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::CheckpointOfSize(std::string_view tenant,
+                                                                                   uint64_t size) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
+  ASSIGN_OR_RETURN(Statement * select,
+                   db_->Prepare("SELECT size, root, note FROM checkpoints WHERE log_id = ? AND size = ?"));
+  select->Bind(1, log_id).Bind(2, static_cast<int64_t>(size));
+  return CheckpointFromRow(*select);
+}
+
+StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCosignedCheckpoint(
+    std::string_view tenant) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
+  ASSIGN_OR_RETURN(Statement * select,
+                   db_->Prepare("SELECT size, root, note FROM cosigned_checkpoints WHERE log_id = ? "
+                                "ORDER BY size DESC LIMIT 1"));
+  select->Bind(1, log_id);
+  return CheckpointFromRow(*select);
+}
+
+Status SqliteLogStore::AddCosignedCheckpoint(std::string_view tenant, const ledger::StoredCheckpoint& checkpoint) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_, TransactionMode::kImmediate));
+  ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
+  ASSIGN_OR_RETURN(Statement * check,
+                   db_->Prepare("SELECT (SELECT coalesce(max(size), -1) FROM cosigned_checkpoints WHERE log_id = ?1), "
+                                "EXISTS (SELECT 1 FROM checkpoints WHERE log_id = ?1 AND size = ?2 AND root = ?3)"));
+  check->Bind(1, log_id).Bind(2, static_cast<int64_t>(checkpoint.size)).BindBlob(3, checkpoint.root);
+  ASSIGN_OR_RETURN(bool row, check->Step());
+  const int64_t latest = row ? check->ColumnInt(0) : -1;
+  const bool signed_by_log = row && check->ColumnInt(1) == 1;
+  check->Reset();
+  if (static_cast<int64_t>(checkpoint.size) <= latest) {
+    return FailedPreconditionError("cosigned checkpoint of size " + std::to_string(checkpoint.size) +
+                                   " does not extend the latest of size " + std::to_string(latest));
   }
-  std::memcpy(checkpoint.root.data(), root.data(), root.size());
-  checkpoint.note = std::string(select->ColumnText(2));
-  select->Reset();
-  return std::optional<ledger::StoredCheckpoint>(std::move(checkpoint));
+  if (!signed_by_log) return FailedPreconditionError("the log signed no such checkpoint");
+  ASSIGN_OR_RETURN(Statement * insert,
+                   db_->Prepare("INSERT INTO cosigned_checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"));
+  insert->Bind(1, log_id).Bind(2, static_cast<int64_t>(checkpoint.size)).BindBlob(3, checkpoint.root).Bind(4, checkpoint.note);
+  RETURN_IF_ERROR(insert->Run());
+  return transaction->Commit();
+}
+
+Status SqliteLogStore::SetWitnessInTransaction(Database& db, std::string_view tenant,
+                                               const std::string& verifier_key) {
+  ASSIGN_OR_RETURN(Statement * upsert,
+                   db.Prepare("INSERT INTO witnesses (log_id, verifier_key) "
+                                            "SELECT id, ?2 FROM logs WHERE tenant = ?1 "
+                                            "ON CONFLICT (log_id) DO UPDATE SET verifier_key = excluded.verifier_key"));
+  upsert->Bind(1, tenant).Bind(2, verifier_key);
+  RETURN_IF_ERROR(upsert->Run());
+  if (sqlite3_changes(db.handle()) == 0) return UnknownTenant(tenant);
+  return Status::Ok();
 }
 
 Status SqliteLogStore::AddCheckpoint(std::string_view tenant,

@@ -29,11 +29,18 @@ class SqliteLogStore final : public ledger::LogStore {
                      std::vector<std::string>& out) override;
   StatusOr<std::optional<ledger::StoredCheckpoint>> LatestCheckpoint(std::string_view tenant) override;
   Status AddCheckpoint(std::string_view tenant, const ledger::StoredCheckpoint& checkpoint) override;
+  StatusOr<std::optional<ledger::StoredCheckpoint>> CheckpointOfSize(std::string_view tenant, uint64_t size) override;
+  StatusOr<std::optional<ledger::StoredCheckpoint>> LatestCosignedCheckpoint(std::string_view tenant) override;
+  Status AddCosignedCheckpoint(std::string_view tenant, const ledger::StoredCheckpoint& checkpoint) override;
 
   // Appends inside a transaction the caller holds on `db` (opened on the same file), so that the
   // caller's own changes and the entries commit together. Returns the first index.
   static StatusOr<uint64_t> AppendInTransaction(Transaction& transaction, std::string_view tenant,
                                                 std::span<const std::string> entries);
+  // Names the log's witness (its verifier key string), replacing any earlier one, inside a
+  // transaction the caller holds on `db` (opened on the same file).
+  static Status SetWitnessInTransaction(Database& db, std::string_view tenant,
+                                        const std::string& verifier_key);
 
  private:
   explicit SqliteLogStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}

@@ -21,7 +21,7 @@ class SqliteLogStoreTest : public ::testing::Test {
     auto store = SqliteLogStore::Open(directory_ / "quartet.db");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    ASSERT_TRUE(store_->CreateLog({"acme", "example.test/logs/acme", "vkey"}).ok());
+    ASSERT_TRUE(store_->CreateLog({"acme", "example.test/logs/acme", "vkey", ""}).ok());
   }
   void TearDown() override {
     store_.reset();
@@ -66,13 +66,13 @@ TEST_F(SqliteLogStoreTest, ReadsAcrossAndInsideAppendRuns) {
 }
 
 TEST_F(SqliteLogStoreTest, TenantsAreSeparateAndValidated) {
-  ASSERT_TRUE(store_->CreateLog({"beta", "example.test/logs/beta", "vkey2"}).ok());
+  ASSERT_TRUE(store_->CreateLog({"beta", "example.test/logs/beta", "vkey2", ""}).ok());
   std::vector<std::string> one = {"x"};
   EXPECT_EQ(*store_->Append("beta", one), 0u);
   EXPECT_EQ(*store_->EntryCount("acme"), 0u);
   EXPECT_EQ(store_->Append("nobody", one).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->CreateLog({"acme", "o", "k"}).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->CreateLog({"Bad_Tenant", "o", "k"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->CreateLog({"acme", "o", "k", ""}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateLog({"Bad_Tenant", "o", "k", ""}).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->ListLogs()->size(), 2u);
 }
 

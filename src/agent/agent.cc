@@ -1,0 +1,278 @@
+#include "agent/agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "ledger/tiles.h"
+#include "ssh/certificate.h"
+
+namespace quartet::agent {
+namespace {
+
+using Json = client::ApiClient::Json;
+
+struct AddCheckpoint {
+  uint64_t old_size = 0;
+  std::vector<Hash> proof;
+  std::string note;
+};
+
+// c2sp.org/tlog-witness: "old <size>\n", one base64 hash per line, an empty line, the checkpoint.
+StatusOr<AddCheckpoint> ParseAddCheckpoint(std::string_view body) {
+  AddCheckpoint out;
+  auto next_line = [&]() -> StatusOr<std::string_view> {
+    const size_t newline = body.find('\n');
+    if (newline == std::string_view::npos)
+      return InvalidArgumentError("add-checkpoint body is truncated");
+    std::string_view line = body.substr(0, newline);
+    body.remove_prefix(newline + 1);
+    return line;
+  };
+  ASSIGN_OR_RETURN(std::string_view first, next_line());
+  if (!first.starts_with("old "))
+    return InvalidArgumentError("add-checkpoint body lacks its 'old' line");
+  ASSIGN_OR_RETURN(out.old_size, ParseDecimal(first.substr(4)));
+  for (;;) {
+    ASSIGN_OR_RETURN(std::string_view line, next_line());
+    if (line.empty()) break;
+    if (out.proof.size() >= 63) return InvalidArgumentError("consistency proof is too long");
+    ASSIGN_OR_RETURN(Hash hash, HashFromBase64(line, "consistency proof hash"));
+    out.proof.push_back(hash);
+  }
+  out.note = std::string(body);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentStore& store, AgentOptions options, Clock& clock,
+                                             Random& random) {
+  ASSIGN_OR_RETURN(AgentConfig config, store.Config());
+  ASSIGN_OR_RETURN(ledger::NoteSigner witness_key, store.WitnessKey());
+  ASSIGN_OR_RETURN(ssh::KeyPair ca, store.CertificateAuthority());
+  ASSIGN_OR_RETURN(std::string token, store.Token());
+  ASSIGN_OR_RETURN(
+      client::ApiClient api,
+      client::ApiClient::Connect(options.server.empty() ? config.server : options.server, token));
+  std::unique_ptr<Agent> agent(new Agent(store, std::move(config), std::move(witness_key),
+                                         std::move(ca), std::move(api), options, clock, random));
+  ASSIGN_OR_RETURN(agent->state_, store.LoadWitness());
+  RETURN_IF_ERROR(store.LoadReplica(agent->replica_));
+  return agent;
+}
+
+void Agent::Run(const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::seconds(1);
+  while (!stop) {
+    Status status = RunOnce(options_.poll_wait);
+    if (status.ok()) {
+      backoff = std::chrono::seconds(1);
+      continue;
+    }
+    spdlog::warn("agent: {} (retrying in {} s)", status.ToString(), backoff.count());
+    const auto until = std::chrono::steady_clock::now() + backoff;
+    while (!stop && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    backoff = std::min(backoff * 2, std::chrono::seconds(30));
+  }
+}
+
+Status Agent::RunOnce(std::chrono::seconds wait) {
+  RETURN_IF_ERROR(DeliverAlarms());
+  if (!cosignature_.empty()) RETURN_IF_ERROR(SendCosignature());
+  ASSIGN_OR_RETURN(Json work,
+                   api_.Call("GET", "/agent/work?witnessed=" + std::to_string(state_.size) +
+                                        "&wait=" + std::to_string(wait.count())));
+  try {
+    const std::string add_checkpoint = work.at("add_checkpoint").get<std::string>();
+    if (!add_checkpoint.empty() && state_.halted.empty()) RETURN_IF_ERROR(Witness(add_checkpoint));
+    for (const Json& request : work.at("certificate_requests"))
+      RETURN_IF_ERROR(AnswerCertificateRequest(request));
+  } catch (const Json::exception& e) {
+    return InvalidArgumentError(std::string("the server's answer is malformed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Agent::HaltFor(const std::string& kind, const std::string& detail) {
+  spdlog::error("agent: the log of {} is refused for good ({}): {}", config_.client, kind, detail);
+  RETURN_IF_ERROR(store_.Halt({0, clock_.NowUnixSeconds(), kind, detail, false}));
+  // What was replayed from the refused checkpoint is dropped: the stored replica is the last
+  // cosigned one.
+  replica_ = Replica(config_.client);
+  RETURN_IF_ERROR(store_.LoadReplica(replica_));
+  ASSIGN_OR_RETURN(state_, store_.LoadWitness());
+  (void)DeliverAlarms();
+  return FailedPreconditionError("log refused: " + kind + ": " + detail);
+}
+
+Status Agent::FetchEntries(uint64_t begin, uint64_t end, uint64_t tree_size,
+                           std::vector<std::string>& out) {
+  const uint64_t bundle = begin / ledger::kTileWidth;
+  const uint32_t width = ledger::TileWidthInTree(ledger::kEntriesLevel, bundle, tree_size);
+  const ledger::TileId id{ledger::kEntriesLevel, bundle, width};
+  ASSIGN_OR_RETURN(std::string data, api_.Fetch("/logs/" + config_.client + "/" + id.Path()));
+  ASSIGN_OR_RETURN(auto entries, ledger::DecodeEntryBundle(data, width));
+  for (uint64_t index = begin; index < end && index < (bundle + 1) * ledger::kTileWidth; ++index) {
+    out.emplace_back(entries[index - bundle * ledger::kTileWidth]);
+  }
+  return Status::Ok();
+}
+
+Status Agent::Witness(const std::string& body) {
+  ASSIGN_OR_RETURN(AddCheckpoint request, ParseAddCheckpoint(body));
+  if (request.old_size != state_.size) {
+    return FailedPreconditionError("the server offered a proof from size " +
+                                   std::to_string(request.old_size) + ", not from " +
+                                   std::to_string(state_.size));
+  }
+  ASSIGN_OR_RETURN(ledger::NoteVerifier log_key, ledger::NoteVerifier::Parse(config_.log_key));
+  const ledger::NoteVerifier keys[] = {log_key};
+  auto note = ledger::OpenNote(request.note, keys);
+  if (!note.ok())
+    return UnauthenticatedError("a checkpoint the log did not sign: " + note.status().message());
+  ASSIGN_OR_RETURN(ledger::Checkpoint checkpoint, ledger::Checkpoint::Parse(note->text));
+  if (checkpoint.origin != config_.origin)
+    return UnauthenticatedError("a checkpoint of another log");
+  const std::string sizes =
+      std::to_string(checkpoint.size) + " (cosigned: " + std::to_string(state_.size) + ")";
+  if (checkpoint.size < state_.size)
+    return HaltFor("rollback", "the log went back to size " + sizes);
+  if (checkpoint.size == state_.size) {
+    if (checkpoint.root != state_.root)
+      return HaltFor("fork", "another tree of the same size " + sizes);
+    return Status::Ok();
+  }
+  if (state_.size > 0) {
+    Status consistent = ledger::VerifyConsistency(state_.size, checkpoint.size, request.proof,
+                                                  state_.root, checkpoint.root);
+    if (!consistent.ok())
+      return HaltFor("fork", "the checkpoint of size " + sizes +
+                                 " does not extend the cosigned one: " + consistent.message());
+  }
+  // Every new entry, hashed here onto the stored right edge: the root must come out the same.
+  ASSIGN_OR_RETURN(ledger::CompactRange edge,
+                   ledger::CompactRange::FromNodes(state_.size, state_.edge));
+  ledger::MerkleHasher hasher;
+  std::vector<std::string> entries;
+  for (uint64_t index = state_.size; index < checkpoint.size;) {
+    entries.clear();
+    Status fetched = FetchEntries(index, checkpoint.size, checkpoint.size, entries);
+    if (!fetched.ok()) {
+      replica_ = Replica(config_.client);
+      RETURN_IF_ERROR(store_.LoadReplica(replica_));
+      return fetched;
+    }
+    for (const std::string& entry : entries) {
+      edge.Append(hasher, hasher.Leaf(ByteView(reinterpret_cast<const uint8_t*>(entry.data()),
+                                               entry.size())));
+      replica_.Apply(index++, entry);
+    }
+  }
+  if (edge.Root(hasher) != checkpoint.root) {
+    return HaltFor("bad-checkpoint",
+                   "the entries served do not hash to the root of checkpoint " + sizes);
+  }
+  std::vector<Alarm> alarms;
+  for (const std::string& violation : replica_.TakeViolations()) {
+    spdlog::warn("agent: {}", violation);
+    alarms.push_back({0, clock_.NowUnixSeconds(), "rule-violation", violation, false});
+  }
+  const std::string line =
+      witness_key_.SignatureLine(note->text, static_cast<uint64_t>(clock_.NowUnixSeconds()));
+  WitnessState next{checkpoint.size, checkpoint.root, edge.nodes(), request.note + line, ""};
+  if (Status committed = store_.CommitWitnessed(next, replica_, alarms); !committed.ok()) {
+    replica_ = Replica(config_.client);
+    RETURN_IF_ERROR(store_.LoadReplica(replica_));
+    return committed;
+  }
+  state_ = std::move(next);
+  cosignature_ = line;
+  (void)DeliverAlarms();
+  return SendCosignature();
+}
+
+Status Agent::SendCosignature() {
+  RETURN_IF_ERROR(api_.Call("POST", "/agent/cosignatures",
+                            {{"size", state_.size}, {"cosignature", cosignature_}})
+                      .status());
+  cosignature_.clear();
+  return Status::Ok();
+}
+
+Status Agent::DeliverAlarms() {
+  ASSIGN_OR_RETURN(std::vector<Alarm> alarms, store_.Alarms());
+  for (const Alarm& alarm : alarms) {
+    if (alarm.delivered) continue;
+    RETURN_IF_ERROR(
+        api_.Call("POST", "/agent/alarms", {{"kind", alarm.kind}, {"detail", alarm.detail}})
+            .status());
+    RETURN_IF_ERROR(store_.MarkAlarmDelivered(alarm.id));
+  }
+  return Status::Ok();
+}
+
+Status Agent::AnswerCertificateRequest(const Json& request) {
+  const std::string id = request.at("id").get<std::string>();
+  const std::string grant_id = request.at("grant").get<std::string>();
+  const std::string technician = request.at("technician").get<std::string>();
+  const int64_t now = clock_.NowUnixSeconds();
+  auto refuse = [&](const std::string& reason) {
+    spdlog::info("agent: certificate for grant {} refused: {}", grant_id, reason);
+    first_seen_.erase(id);
+    return api_.Call("POST", "/agent/certificates/" + id, {{"refused", reason}}).status();
+  };
+  if (!state_.halted.empty())
+    return refuse("the agent refuses all access since the log was refused: " + state_.halted);
+  // A grant the log does not show yet, or not as live yet, may be waiting in a checkpoint not
+  // cosigned yet (an approval made a moment ago): the request waits a little for it.
+  const GrantRecord* record = replica_.FindGrant(grant_id);
+  const bool settled =
+      record != nullptr && (!record->tainted.empty() || record->grant.IsLive(now) ||
+                            (record->grant.state() != access::GrantState::kPending &&
+                             record->grant.state() != access::GrantState::kApproved));
+  if (!settled) {
+    const int64_t first = first_seen_.emplace(id, now).first->second;
+    if (now - first < options_.unknown_grant_patience.count()) return Status::Ok();
+    if (record == nullptr) return refuse("the grant is not in the log");
+  }
+  first_seen_.erase(id);
+  if (!record->tainted.empty())
+    return refuse("the grant's log entries break the rules: " + record->tainted);
+  const access::Grant& grant = record->grant;
+  const access::GrantRequest& r = grant.request();
+  if (r.technician != technician) return refuse("the grant is another technician's");
+  if (r.kind != access::ResourceKind::kSshHost || r.action != access::Action::kLogin ||
+      r.login.empty()) {
+    return refuse("the grant is not an SSH login");
+  }
+  if (!grant.IsLive(now)) {
+    return refuse(grant.state() == access::GrantState::kApproved
+                      ? "the grant is outside its window"
+                      : "the grant is " + std::string(access::GrantStateName(grant.state())));
+  }
+  auto subject = ssh::ParsePublicKey(request.at("public_key").get<std::string>());
+  if (!subject.ok()) return refuse("the public key is not valid: " + subject.status().message());
+  ASSIGN_OR_RETURN(uint64_t serial, store_.NextSerial());
+  ssh::CertificateTemplate tmpl;
+  tmpl.subject = *subject;
+  tmpl.serial = serial;
+  tmpl.key_id = "grant-" + grant_id + ":" + technician;
+  tmpl.principals = {r.login};
+  tmpl.valid_after = static_cast<uint64_t>(grant.window_start());
+  tmpl.valid_before = static_cast<uint64_t>(grant.window_end());
+  tmpl.extensions = {"permit-pty"};
+  ASSIGN_OR_RETURN(std::string certificate,
+                   ssh::SignUserCertificate(tmpl, ca_, random_, tmpl.key_id));
+  // Recorded before it leaves: the host's principals check knows every certificate that exists.
+  RETURN_IF_ERROR(store_.RecordCertificate({serial, grant_id, tmpl.key_id, r.login,
+                                            ssh::Fingerprint(*subject), grant.window_end(), now}));
+  spdlog::info("agent: certificate {} issued for grant {} ({} as {})", serial, grant_id, technician,
+               r.login);
+  return api_.Call("POST", "/agent/certificates/" + id, {{"certificate", certificate}}).status();
+}
+
+}  // namespace quartet::agent

@@ -1,0 +1,90 @@
+// `quartet agent run`: the client's agent at work. It connects outbound only, to the server's agent
+// routes (server/agent_api.h), and loops:
+//
+//   1. Ask for work (a long poll).
+//   2. Witness: for a new checkpoint, check the log's signature, the consistency proof from the
+//      last checkpoint it cosigned (c2sp.org/tlog-witness), then fetch the new entries itself,
+//      hash them onto its stored right edge of the tree and require the checkpoint's root; replay
+//      them (replica.h); store all of it in one transaction; cosign (tlog-cosignature/v1) and send
+//      the cosignature. A checkpoint smaller than the last cosigned (rollback) or one that does not
+//      extend it (fork) halts the agent for good: recorded locally first, then reported.
+//   3. Certificates: sign an OpenSSH user certificate only for a grant that its own replica shows
+//      live, untainted and an SSH login — everything it knows was checked against checkpoints it
+//      cosigned. A grant the log has not shown yet waits; one still unknown after a while is
+//      refused.
+//
+// Errors of the network or the server are retried with exponential backoff (1 s doubling to 30 s).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "agent/agent_store.h"
+#include "agent/replica.h"
+#include "base/clock.h"
+#include "base/random.h"
+#include "client/api_client.h"
+
+namespace quartet::agent {
+
+struct AgentOptions {
+  std::string server;  // overrides the enrolled server URL when not empty
+  std::chrono::seconds poll_wait{20};
+  // How long a certificate request for a grant the log does not show waits before it is refused.
+  std::chrono::seconds unknown_grant_patience{30};
+};
+
+class Agent {
+ public:
+  // `store` must outlive the agent.
+  static StatusOr<std::unique_ptr<Agent>> Open(AgentStore& store, AgentOptions options,
+                                               Clock& clock, Random& random);
+
+  // Loops until `stop` is set; returns only then (errors are logged and retried).
+  void Run(const std::atomic<bool>& stop);
+  // One round: ask for work (waiting up to `wait`), witness, answer certificate requests.
+  Status RunOnce(std::chrono::seconds wait);
+
+  const WitnessState& witness() const { return state_; }
+  const Replica& replica() const { return replica_; }
+
+ private:
+  Agent(AgentStore& store, AgentConfig config, ledger::NoteSigner witness_key, ssh::KeyPair ca,
+        client::ApiClient api, AgentOptions options, Clock& clock, Random& random)
+      : store_(store),
+        config_(std::move(config)),
+        witness_key_(std::move(witness_key)),
+        ca_(std::move(ca)),
+        api_(std::move(api)),
+        options_(options),
+        clock_(clock),
+        random_(random),
+        replica_(config_.client) {}
+
+  Status Witness(const std::string& add_checkpoint);
+  Status HaltFor(const std::string& kind, const std::string& detail);
+  Status FetchEntries(uint64_t begin, uint64_t end, uint64_t tree_size,
+                      std::vector<std::string>& out);
+  Status SendCosignature();
+  Status DeliverAlarms();
+  Status AnswerCertificateRequest(const client::ApiClient::Json& request);
+
+  AgentStore& store_;
+  const AgentConfig config_;
+  const ledger::NoteSigner witness_key_;
+  const ssh::KeyPair ca_;
+  client::ApiClient api_;
+  const AgentOptions options_;
+  Clock& clock_;
+  Random& random_;
+
+  WitnessState state_;
+  Replica replica_;
+  std::string cosignature_;                    // the last cosignature line, until the server has it
+  std::map<std::string, int64_t> first_seen_;  // certificate requests for grants not yet in the log
+};
+
+}  // namespace quartet::agent

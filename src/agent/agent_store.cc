@@ -1,0 +1,393 @@
+#include "agent/agent_store.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "base/file_system.h"
+#include "ledger/merkle.h"
+
+namespace quartet::agent {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS config (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  server TEXT NOT NULL,
+  client TEXT NOT NULL,
+  name TEXT NOT NULL,
+  log_key TEXT NOT NULL,
+  origin TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS witness (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  size INTEGER NOT NULL,
+  root BLOB NOT NULL,
+  edge BLOB NOT NULL,
+  note TEXT NOT NULL,
+  halted TEXT NOT NULL DEFAULT '',
+  context TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS grants (
+  id TEXT PRIMARY KEY,
+  record TEXT NOT NULL,
+  technician TEXT NOT NULL,
+  login TEXT NOT NULL,
+  live_from INTEGER NOT NULL,
+  live_until INTEGER NOT NULL,
+  tainted TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS certificates (
+  serial INTEGER PRIMARY KEY,
+  grant_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  login TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  valid_before INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS serials (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  next INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alarms (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  delivered INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
+std::string KeyPath(const std::string& directory, const char* name) {
+  return directory + "/keys/" + name;
+}
+
+StatusOr<std::string> ReadTrimmed(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, FileSystem::Posix().ReadFile(path));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<AgentStore>> AgentStore::OpenDatabase(const std::string& directory) {
+  ASSIGN_OR_RETURN(auto db, store::Database::Open(directory + "/agent.db"));
+  ::chmod((directory + "/agent.db").c_str(), 0640);
+  {
+    ASSIGN_OR_RETURN(auto transaction,
+                     store::Transaction::Begin(*db, store::TransactionMode::kImmediate));
+    RETURN_IF_ERROR(db->Execute(kSchema));
+    RETURN_IF_ERROR(db->Execute("INSERT OR IGNORE INTO serials (id, next) VALUES (1, 1)"));
+    RETURN_IF_ERROR(transaction->Commit());
+  }
+  return std::unique_ptr<AgentStore>(new AgentStore(directory, std::move(db)));
+}
+
+StatusOr<std::unique_ptr<AgentStore>> AgentStore::Create(const std::string& directory,
+                                                         Random& random) {
+  if (FileSystem::Posix().FileExists(directory + "/agent.db")) {
+    return AlreadyExistsError(directory + " holds an agent already");
+  }
+  for (const std::string& path : {directory, directory + "/keys"}) {
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return InternalError("cannot create " + path + ": " + std::strerror(errno));
+    }
+  }
+  ::chmod(directory.c_str(), 0750);
+  ::chmod((directory + "/keys").c_str(), 0700);
+  ASSIGN_OR_RETURN(
+      ledger::NoteSigner witness,
+      ledger::NoteSigner::Generate("quartet-agent", ledger::SignatureType::kCosignatureV1, random));
+  RETURN_IF_ERROR(
+      WriteSecretFile(KeyPath(directory, "witness.key"), witness.SignerKeyString() + "\n"));
+  const ssh::KeyPair ca = ssh::KeyPair::Generate(random);
+  RETURN_IF_ERROR(WriteSecretFile(KeyPath(directory, "ssh-ca"),
+                                  ca.PrivateKeyFile("quartet-client-ca", random)));
+  return OpenDatabase(directory);
+}
+
+StatusOr<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& directory) {
+  if (!FileSystem::Posix().FileExists(directory + "/agent.db")) {
+    return NotFoundError(directory + " holds no agent (run 'quartet agent enrol' first)");
+  }
+  return OpenDatabase(directory);
+}
+
+StatusOr<ledger::NoteSigner> AgentStore::WitnessKey() const {
+  ASSIGN_OR_RETURN(std::string text, ReadTrimmed(KeyPath(directory_, "witness.key")));
+  return ledger::NoteSigner::Parse(text);
+}
+
+StatusOr<ssh::KeyPair> AgentStore::CertificateAuthority() const {
+  ASSIGN_OR_RETURN(std::string text, FileSystem::Posix().ReadFile(KeyPath(directory_, "ssh-ca")));
+  return ssh::KeyPair::ParsePrivateKeyFile(text);
+}
+
+StatusOr<std::string> AgentStore::Token() const {
+  return ReadTrimmed(KeyPath(directory_, "agent.token"));
+}
+
+Status AgentStore::SaveEnrolment(const AgentConfig& config, const std::string& token) {
+  RETURN_IF_ERROR(WriteSecretFile(KeyPath(directory_, "agent.token"), token + "\n"));
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(
+      store::Statement * insert,
+      db_->Prepare("INSERT OR REPLACE INTO config (id, server, client, name, log_key, origin) "
+                   "VALUES (1, ?, ?, ?, ?, ?)"));
+  insert->Bind(1, config.server)
+      .Bind(2, config.client)
+      .Bind(3, config.name)
+      .Bind(4, config.log_key)
+      .Bind(5, config.origin);
+  return insert->Run();
+}
+
+StatusOr<AgentConfig> AgentStore::Config() {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(
+      store::Statement * select,
+      db_->Prepare("SELECT server, client, name, log_key, origin FROM config WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  if (!row) return FailedPreconditionError("the agent is not enrolled");
+  AgentConfig config{std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
+                     std::string(select->ColumnText(2)), std::string(select->ColumnText(3)),
+                     std::string(select->ColumnText(4))};
+  select->Reset();
+  return config;
+}
+
+StatusOr<WitnessState> AgentStore::LoadWitness() {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT size, root, edge, note, halted FROM witness WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  WitnessState state;
+  state.root = ledger::EmptyTreeRoot();
+  if (row) {
+    state.size = static_cast<uint64_t>(select->ColumnInt(0));
+    ByteView root = select->ColumnBlob(1);
+    ByteView edge = select->ColumnBlob(2);
+    if (root.size() != 32 || edge.size() % 32 != 0) {
+      select->Reset();
+      return DataLossError("the agent's witness state is corrupt");
+    }
+    std::memcpy(state.root.data(), root.data(), 32);
+    for (size_t offset = 0; offset < edge.size(); offset += 32) {
+      Hash hash;
+      std::memcpy(hash.data(), edge.data() + offset, 32);
+      state.edge.push_back(hash);
+    }
+    state.note = std::string(select->ColumnText(3));
+    state.halted = std::string(select->ColumnText(4));
+  }
+  select->Reset();
+  return state;
+}
+
+Status AgentStore::LoadReplica(Replica& replica) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * context,
+                   db_->Prepare("SELECT context FROM witness WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, context->Step());
+  std::string text = row ? std::string(context->ColumnText(0)) : std::string();
+  context->Reset();
+  if (!text.empty()) RETURN_IF_ERROR(replica.LoadContext(text));
+  ASSIGN_OR_RETURN(store::Statement * grants, db_->Prepare("SELECT record FROM grants"));
+  Status status = Status::Ok();
+  for (;;) {
+    auto more = grants->Step();
+    if (!more.ok()) {
+      status = more.status();
+      break;
+    }
+    if (!*more) break;
+    status = replica.LoadGrant(grants->ColumnText(0));
+    if (!status.ok()) break;
+  }
+  grants->Reset();
+  replica.TakeChangedGrants();
+  return status;
+}
+
+Status AgentStore::WriteGrantRow(const std::string& id, const GrantRecord& record) {
+  ASSIGN_OR_RETURN(
+      store::Statement * upsert,
+      db_->Prepare(
+          "INSERT OR REPLACE INTO grants (id, record, technician, login, live_from, live_until, "
+          "tainted) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  const access::Grant& grant = record.grant;
+  const bool approved = grant.state() == access::GrantState::kApproved;
+  // live_from/live_until: the window while the grant is approved; an empty window otherwise.
+  upsert->Bind(1, id)
+      .Bind(2, Replica::GrantJson(record))
+      .Bind(3, grant.request().technician)
+      .Bind(4, grant.request().login)
+      .Bind(5, approved ? grant.window_start() : int64_t{0})
+      .Bind(6, approved ? grant.window_end() : int64_t{0})
+      .Bind(7, record.tainted);
+  return upsert->Run();
+}
+
+Status AgentStore::CommitWitnessed(const WitnessState& state, Replica& replica,
+                                   const std::vector<Alarm>& alarms) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(auto transaction,
+                   store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
+  std::string edge;
+  for (const Hash& hash : state.edge)
+    edge.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  ASSIGN_OR_RETURN(
+      store::Statement * upsert,
+      db_->Prepare("INSERT INTO witness (id, size, root, edge, note, halted, context) "
+                   "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET size = ?1, "
+                   "root = ?2, edge = ?3, note = ?4, halted = ?5, context = ?6"));
+  upsert->Bind(1, static_cast<int64_t>(state.size))
+      .BindBlob(2, state.root)
+      .BindBlob(3, ByteView(reinterpret_cast<const uint8_t*>(edge.data()), edge.size()))
+      .Bind(4, state.note)
+      .Bind(5, state.halted)
+      .Bind(6, replica.ContextJson());
+  RETURN_IF_ERROR(upsert->Run());
+  for (const std::string& id : replica.TakeChangedGrants()) {
+    const GrantRecord* record = replica.FindGrant(id);
+    if (record != nullptr) RETURN_IF_ERROR(WriteGrantRow(id, *record));
+  }
+  ASSIGN_OR_RETURN(store::Statement * insert,
+                   db_->Prepare("INSERT INTO alarms (at, kind, detail) VALUES (?, ?, ?)"));
+  for (const Alarm& alarm : alarms) {
+    insert->Bind(1, alarm.at).Bind(2, alarm.kind).Bind(3, alarm.detail);
+    RETURN_IF_ERROR(insert->Run());
+  }
+  return transaction->Commit();
+}
+
+Status AgentStore::Halt(const Alarm& alarm) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(auto transaction,
+                   store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
+  ASSIGN_OR_RETURN(
+      store::Statement * halt,
+      db_->Prepare(
+          "INSERT INTO witness (id, size, root, edge, note, halted) VALUES (1, 0, ?1, x'', '', ?2) "
+          "ON CONFLICT (id) DO UPDATE SET halted = ?2 WHERE halted = ''"));
+  halt->BindBlob(1, ledger::EmptyTreeRoot()).Bind(2, alarm.kind + ": " + alarm.detail);
+  RETURN_IF_ERROR(halt->Run());
+  ASSIGN_OR_RETURN(store::Statement * insert,
+                   db_->Prepare("INSERT INTO alarms (at, kind, detail) VALUES (?, ?, ?)"));
+  insert->Bind(1, alarm.at).Bind(2, alarm.kind).Bind(3, alarm.detail);
+  RETURN_IF_ERROR(insert->Run());
+  return transaction->Commit();
+}
+
+StatusOr<uint64_t> AgentStore::NextSerial() {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(
+      store::Statement * bump,
+      db_->Prepare("UPDATE serials SET next = next + 1 WHERE id = 1 RETURNING next - 1"));
+  ASSIGN_OR_RETURN(bool row, bump->Step());
+  if (!row) return DataLossError("the agent's serial counter is missing");
+  const uint64_t serial = static_cast<uint64_t>(bump->ColumnInt(0));
+  RETURN_IF_ERROR(bump->Run());
+  return serial;
+}
+
+Status AgentStore::RecordCertificate(const IssuedCertificate& certificate) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(
+      store::Statement * insert,
+      db_->Prepare(
+          "INSERT INTO certificates (serial, grant_id, key_id, login, fingerprint, valid_before, "
+          "issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  insert->Bind(1, static_cast<int64_t>(certificate.serial))
+      .Bind(2, certificate.grant)
+      .Bind(3, certificate.key_id)
+      .Bind(4, certificate.login)
+      .Bind(5, certificate.fingerprint)
+      .Bind(6, certificate.valid_before)
+      .Bind(7, certificate.issued_at);
+  return insert->Run();
+}
+
+StatusOr<std::vector<IssuedCertificate>> AgentStore::Certificates() {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(
+      store::Statement * select,
+      db_->Prepare("SELECT serial, grant_id, key_id, login, fingerprint, valid_before, issued_at "
+                   "FROM certificates ORDER BY serial"));
+  std::vector<IssuedCertificate> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    out.push_back({static_cast<uint64_t>(select->ColumnInt(0)), std::string(select->ColumnText(1)),
+                   std::string(select->ColumnText(2)), std::string(select->ColumnText(3)),
+                   std::string(select->ColumnText(4)), select->ColumnInt(5), select->ColumnInt(6)});
+  }
+  select->Reset();
+  return out;
+}
+
+StatusOr<std::vector<Alarm>> AgentStore::Alarms() {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT id, at, kind, detail, delivered FROM alarms ORDER BY id"));
+  std::vector<Alarm> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    out.push_back({select->ColumnInt(0), select->ColumnInt(1), std::string(select->ColumnText(2)),
+                   std::string(select->ColumnText(3)), select->ColumnInt(4) != 0});
+  }
+  select->Reset();
+  return out;
+}
+
+Status AgentStore::MarkAlarmDelivered(int64_t id) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * update,
+                   db_->Prepare("UPDATE alarms SET delivered = 1 WHERE id = ?"));
+  update->Bind(1, id);
+  return update->Run();
+}
+
+StatusOr<std::optional<std::string>> AgentStore::PrincipalFor(const std::string& user,
+                                                              const std::string& key_id,
+                                                              uint64_t serial, int64_t now) {
+  MutexLock lock(mu_);
+  // Everything must hold: a certificate this agent issued with that serial and key ID, its grant
+  // live now in the agent's own reading of the log, untainted, for this login, and the agent not
+  // halted by a rewritten log.
+  ASSIGN_OR_RETURN(
+      store::Statement * select,
+      db_->Prepare("SELECT g.login FROM certificates c JOIN grants g ON g.id = c.grant_id "
+                   "WHERE c.serial = ?1 AND c.key_id = ?2 AND c.login = ?3 AND g.login = ?3 "
+                   "AND g.tainted = '' AND g.live_from <= ?4 AND ?4 < g.live_until "
+                   "AND NOT EXISTS (SELECT 1 FROM witness WHERE halted != '')"));
+  select->Bind(1, static_cast<int64_t>(serial)).Bind(2, key_id).Bind(3, user).Bind(4, now);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  std::optional<std::string> principal;
+  if (row) principal = std::string(select->ColumnText(0));
+  select->Reset();
+  return principal;
+}
+
+StatusOr<std::vector<uint64_t>> AgentStore::RevokedSerials(int64_t now) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(
+      store::Statement * select,
+      db_->Prepare("SELECT c.serial FROM certificates c LEFT JOIN grants g ON g.id = c.grant_id "
+                   "WHERE c.valid_before > ?1 AND (g.id IS NULL OR g.tainted != '' OR "
+                   "NOT (g.live_from <= ?1 AND ?1 < g.live_until) OR "
+                   "EXISTS (SELECT 1 FROM witness WHERE halted != '')) ORDER BY c.serial"));
+  select->Bind(1, now);
+  std::vector<uint64_t> serials;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    serials.push_back(static_cast<uint64_t>(select->ColumnInt(0)));
+  }
+  select->Reset();
+  return serials;
+}
+
+}  // namespace quartet::agent

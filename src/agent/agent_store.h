@@ -1,0 +1,118 @@
+// The agent's data folder, on the client's machine:
+//
+//   DIR/agent.db            SQLite: what the agent has witnessed (the size, root and right edge of
+//                           the last checkpoint it cosigned), its replica of the log (replica.h),
+//                           the certificates it issued, and its alarms
+//   DIR/keys/witness.key    its C2SP tlog-cosignature/v1 signer key      (mode 0600)
+//   DIR/keys/ssh-ca         the client's SSH user CA, OpenSSH format      (mode 0600)
+//   DIR/keys/agent.token    its bearer token for the server               (mode 0600)
+//
+// The folder is 0750: sshd's AuthorizedPrincipalsCommand may run as a user of the agent's group
+// and read agent.db, never the keys.
+//
+// Thread safety: one connection guarded by a mutex.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/replica.h"
+#include "base/mutex.h"
+#include "base/random.h"
+#include "base/sha256.h"
+#include "ledger/note.h"
+#include "ssh/key.h"
+#include "store/sqlite.h"
+
+namespace quartet::agent {
+
+struct AgentConfig {
+  std::string server;  // base URL
+  std::string client;
+  std::string name;
+  std::string log_key;  // the log's verifier key string
+  std::string origin;
+};
+
+struct WitnessState {
+  uint64_t size = 0;
+  Hash root{};
+  std::vector<Hash> edge;  // the compact range of the first `size` entries
+  std::string note;        // the last checkpoint cosigned, with both signatures
+  std::string halted;      // why the agent refuses the log for good; empty while it trusts it
+};
+
+struct IssuedCertificate {
+  uint64_t serial = 0;
+  std::string grant;
+  std::string key_id;
+  std::string login;
+  std::string fingerprint;
+  int64_t valid_before = 0;
+  int64_t issued_at = 0;
+};
+
+struct Alarm {
+  int64_t id = 0;
+  int64_t at = 0;
+  std::string kind;
+  std::string detail;
+  bool delivered = false;
+};
+
+class AgentStore {
+ public:
+  // Creates the folder, its keys (fresh, from `random`) and its configuration. AlreadyExists if the
+  // folder holds an agent.
+  static StatusOr<std::unique_ptr<AgentStore>> Create(const std::string& directory, Random& random);
+  // Opens an existing folder. NotFound if it holds no agent.
+  static StatusOr<std::unique_ptr<AgentStore>> Open(const std::string& directory);
+
+  const std::string& directory() const { return directory_; }
+  StatusOr<ledger::NoteSigner> WitnessKey() const;
+  StatusOr<ssh::KeyPair> CertificateAuthority() const;
+  StatusOr<std::string> Token() const;
+  Status SaveEnrolment(const AgentConfig& config, const std::string& token);
+  StatusOr<AgentConfig> Config();
+
+  // The witness state and the replica, as committed together by CommitWitnessed.
+  StatusOr<WitnessState> LoadWitness();
+  Status LoadReplica(Replica& replica);
+  // One transaction: the new witness state, the replica's changed parts, and any new alarms.
+  Status CommitWitnessed(const WitnessState& state, Replica& replica,
+                         const std::vector<Alarm>& alarms);
+  // Halts the agent for good and records why.
+  Status Halt(const Alarm& alarm);
+
+  // A fresh certificate serial (never 0, never reused).
+  StatusOr<uint64_t> NextSerial();
+  Status RecordCertificate(const IssuedCertificate& certificate);
+  StatusOr<std::vector<IssuedCertificate>> Certificates();
+
+  StatusOr<std::vector<Alarm>> Alarms();
+  Status MarkAlarmDelivered(int64_t id);
+
+  // For sshd's AuthorizedPrincipalsCommand: the principal that the certificate with `serial` and
+  // `key_id` may log in as `user` with at `now` — its grant's login, if the grant is live in the
+  // replica and the agent has not halted — or nothing.
+  StatusOr<std::optional<std::string>> PrincipalFor(const std::string& user,
+                                                    const std::string& key_id, uint64_t serial,
+                                                    int64_t now);
+  // Serials of issued certificates, still within their validity, whose grant is no longer live: a
+  // KRL for hosts that cannot ask the agent.
+  StatusOr<std::vector<uint64_t>> RevokedSerials(int64_t now);
+
+ private:
+  AgentStore(std::string directory, std::unique_ptr<store::Database> db)
+      : directory_(std::move(directory)), db_(std::move(db)) {}
+  static StatusOr<std::unique_ptr<AgentStore>> OpenDatabase(const std::string& directory);
+  Status WriteGrantRow(const std::string& id, const GrantRecord& record) REQUIRES(mu_);
+
+  const std::string directory_;
+  Mutex mu_;
+  std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
+};
+
+}  // namespace quartet::agent

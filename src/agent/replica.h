@@ -1,0 +1,79 @@
+// The agent's own reading of its client's log. The agent trusts nothing the server says about a
+// grant: it replays every entry of the log (which it has checked against checkpoints it cosigned)
+// through the same grant state machine the server runs (access/grant.h), with the policy, owners,
+// owner keys and resources that the log itself records. Every grant event must be exactly the event
+// the state machine produces: an approval must carry a valid signature of a registered owner key,
+// a decision must be the one the policy in force makes, and so on. A grant whose entries break the
+// rules is tainted and never opens a door; the breach is reported as a violation.
+//
+// Not thread-safe. The agent persists it through Export/Import of changed parts (agent_store.h).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/grant.h"
+#include "access/policy.h"
+
+namespace quartet::agent {
+
+struct EventView;
+
+struct GrantRecord {
+  access::Grant grant;
+  // Events the state machine produced that the log has not shown yet (a change's later events).
+  std::deque<std::string> expected;
+  std::string tainted;  // why the grant broke the rules; empty if it did not
+};
+
+class Replica {
+ public:
+  explicit Replica(std::string client) : client_(std::move(client)) {}
+
+  // Applies the log's entry at `index`. Never fails: a breach of the rules taints the grant it
+  // concerns and is recorded as a violation.
+  void Apply(uint64_t index, std::string_view entry);
+
+  // Breaches found since the last call.
+  std::vector<std::string> TakeViolations();
+
+  const GrantRecord* FindGrant(const std::string& id) const;
+  const std::string& client() const { return client_; }
+
+  // Persistence: the small shared context (policy, owners, keys, resources) as one JSON text, and
+  // each grant as its own; the names of grants changed since the last TakeChangedGrants.
+  std::string ContextJson() const;
+  Status LoadContext(std::string_view json);
+  static std::string GrantJson(const GrantRecord& record);
+  Status LoadGrant(std::string_view json);
+  std::set<std::string> TakeChangedGrants();
+
+ private:
+  void ApplyGrantEvent(uint64_t index, const std::string& kind, const std::string& grant_id,
+                       std::string_view entry, const EventView& event);
+  void Taint(GrantRecord& record, uint64_t index, const std::string& why);
+  void Violation(uint64_t index, const std::string& what);
+
+  std::string client_;
+  bool have_policy_ = false;
+  access::Policy policy_;
+  std::set<std::string> owners_;
+  std::map<std::string, std::map<std::string, access::OwnerKey>>
+      owner_keys_;  // owner -> key ID -> key
+  struct Resource {
+    access::ResourceKind kind;
+    access::LabelSet labels;
+  };
+  std::map<std::string, Resource> resources_;
+  std::map<std::string, std::unique_ptr<GrantRecord>> grants_;
+  std::set<std::string> changed_;
+  std::vector<std::string> violations_;
+};
+
+}  // namespace quartet::agent

@@ -1,0 +1,236 @@
+#include "agent/replica.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "access/approval.h"
+#include "access/local_time.h"
+#include "base/random.h"
+
+namespace quartet::agent {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr int64_t kMondayTen = 1795428000;  // 2026-11-23 10:00 UTC, inside business hours
+
+std::string Event(std::string_view kind, int64_t at, Json fields) {
+  fields["kind"] = std::string(kind);
+  fields["client"] = "acme";
+  fields["at"] = at;
+  return fields.dump();
+}
+
+// A log as the server writes it, built with the same state machine, and the replica reading it.
+class ReplicaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    policy_ = access::Policy::SafeDefault("UTC");
+    Log(Event("client.created", 1, {{"name", "Acme"}, {"time_zone", "UTC"}, {"by", "admin"}}));
+    Log(Event("policy.changed", 1, {{"policy", access::ToJson(policy_)}, {"by", "admin"}}));
+    Log(Event("person.added", 2, {{"user", "olivia"}, {"role", "owner"}, {"by", "admin"}}));
+    Log(Event("owner.key_registered", 3,
+              {{"owner", "olivia"},
+               {"key_id", owner_.key().Id()},
+               {"public_key", Base64Encode(owner_.key().public_key)}}));
+    Log(Event(
+        "resource.added", 4,
+        {{"resource", "web-1"}, {"resource_kind", "ssh-host"}, {"labels", 0}, {"by", "admin"}}));
+    Log(Event(
+        "resource.added", 4,
+        {{"resource", "mail"}, {"resource_kind", "ssh-host"}, {"labels", 1}, {"by", "admin"}}));
+  }
+
+  void Log(const std::string& entry) { replica_.Apply(index_++, entry); }
+  void Log(const std::vector<std::string>& entries) {
+    for (const std::string& entry : entries) Log(entry);
+  }
+
+  access::GrantRequest Request(std::string id, std::string resource, access::LabelSet labels) {
+    access::GrantRequest r;
+    r.id = std::move(id);
+    r.client = "acme";
+    r.technician = "tom";
+    r.resource = std::move(resource);
+    r.labels = labels;
+    r.login = "root";
+    r.reason = "patching";
+    r.ticket = "T-1";
+    r.duration_seconds = 3600;
+    r.requested_at = kMondayTen;
+    return r;
+  }
+
+  // Opens a grant as the server does and logs its events.
+  access::Grant Open(const access::GrantRequest& request) {
+    std::vector<std::string> events;
+    auto grant = access::Grant::Open(request, policy_,
+                                     *access::ToLocalTime(request.requested_at, "UTC"), events);
+    EXPECT_TRUE(grant.ok());
+    Log(events);
+    return *grant;
+  }
+
+  std::string Violations() {
+    std::string all;
+    for (const std::string& violation : replica_.TakeViolations()) all += violation + "\n";
+    return all;
+  }
+
+  bool Live(const std::string& id, int64_t now) {
+    const GrantRecord* record = replica_.FindGrant(id);
+    return record != nullptr && record->tainted.empty() && record->grant.IsLive(now);
+  }
+
+  FakeRandom random_{7};
+  access::OwnerSigner owner_ = access::OwnerSigner::Generate(random_);
+  access::Policy policy_;
+  Replica replica_{"acme"};
+  uint64_t index_ = 0;
+};
+
+TEST_F(ReplicaTest, GrantApprovedByPolicyIsLiveInItsWindow) {
+  Open(Request("g1", "web-1", 0));
+  EXPECT_TRUE(Live("g1", kMondayTen + 10));
+  EXPECT_FALSE(Live("g1", kMondayTen + 3600));
+  EXPECT_EQ(Violations(), "");
+}
+
+TEST_F(ReplicaTest, OwnerSignedApprovalOpensASensitiveGrant) {
+  access::Grant grant = Open(Request("g2", "mail", 1));
+  EXPECT_FALSE(Live("g2", kMondayTen + 10));
+  std::vector<std::string> events;
+  const Bytes signature =
+      owner_.Sign(access::OwnerDecision::kApprove, access::CanonicalRequest(grant.request()));
+  ASSERT_TRUE(grant.Approve("olivia", owner_.key(), signature, "ok", kMondayTen + 60, events).ok());
+  Log(events);
+  EXPECT_TRUE(Live("g2", kMondayTen + 120));
+  EXPECT_EQ(Violations(), "");
+}
+
+TEST_F(ReplicaTest, ForgedOwnerApprovalTaintsTheGrant) {
+  access::Grant grant = Open(Request("g3", "mail", 1));
+  // The server writes an approval with a signature the owner never made (here: over another
+  // request).
+  FakeRandom other_random(99);
+  const access::OwnerSigner impostor = access::OwnerSigner::Generate(other_random);
+  const Bytes forged =
+      impostor.Sign(access::OwnerDecision::kApprove, access::CanonicalRequest(grant.request()));
+  Log(Event("grant.approved", kMondayTen + 60,
+            {{"grant", "g3"},
+             {"owner", "olivia"},
+             {"key_id", owner_.key().Id()},
+             {"signature", Base64Encode(forged)},
+             {"comment", ""}}));
+  Log(Event("grant.activated", kMondayTen + 60,
+            {{"grant", "g3"},
+             {"window_start", kMondayTen + 60},
+             {"window_end", kMondayTen + 3660},
+             {"breakglass", false}}));
+  EXPECT_FALSE(Live("g3", kMondayTen + 120));
+  ASSERT_NE(replica_.FindGrant("g3"), nullptr);
+  EXPECT_NE(replica_.FindGrant("g3")->tainted.find("refused"), std::string::npos)
+      << replica_.FindGrant("g3")->tainted;
+  EXPECT_FALSE(replica_.TakeViolations().empty());
+}
+
+TEST_F(ReplicaTest, ApprovalWithAnUnregisteredKeyTaintsTheGrant) {
+  access::Grant grant = Open(Request("g4", "mail", 1));
+  FakeRandom other_random(5);
+  const access::OwnerSigner unregistered = access::OwnerSigner::Generate(other_random);
+  const Bytes signature =
+      unregistered.Sign(access::OwnerDecision::kApprove, access::CanonicalRequest(grant.request()));
+  std::vector<std::string> events;
+  ASSERT_TRUE(
+      grant.Approve("olivia", unregistered.key(), signature, "", kMondayTen + 60, events).ok());
+  Log(events);
+  EXPECT_FALSE(Live("g4", kMondayTen + 120));
+  EXPECT_NE(replica_.FindGrant("g4")->tainted.find("never registered"), std::string::npos);
+}
+
+TEST_F(ReplicaTest, DecisionThePolicyDidNotMakeTaintsTheGrant) {
+  // The server claims the policy approved access to a mailbox at once; the safe default asks an
+  // owner.
+  access::GrantRequest request = Request("g5", "mail", 1);
+  Log(Event("grant.requested", kMondayTen,
+            {{"grant", "g5"}, {"request", access::CanonicalRequest(request)}}));
+  Log(Event("grant.decided", kMondayTen,
+            {{"grant", "g5"},
+             {"decision", "approve"},
+             {"rule", "Routine work with a ticket in business hours"},
+             {"approvals_required", 0}}));
+  Log(Event("grant.activated", kMondayTen,
+            {{"grant", "g5"},
+             {"window_start", kMondayTen},
+             {"window_end", kMondayTen + 3600},
+             {"breakglass", false}}));
+  EXPECT_FALSE(Live("g5", kMondayTen + 10));
+  EXPECT_NE(replica_.FindGrant("g5")->tainted.find("not what the policy decided"),
+            std::string::npos);
+}
+
+TEST_F(ReplicaTest, MisstatedResourceLabelsTaintTheGrant) {
+  // The request says the mailbox carries no sensitive label, to slip past the owner.
+  access::GrantRequest request = Request("g6", "mail", 0);
+  std::vector<std::string> events;
+  ASSERT_TRUE(
+      access::Grant::Open(request, policy_, *access::ToLocalTime(kMondayTen, "UTC"), events).ok());
+  Log(events);
+  EXPECT_FALSE(Live("g6", kMondayTen + 10));
+  EXPECT_NE(replica_.FindGrant("g6")->tainted.find("kind or labels"), std::string::npos);
+}
+
+TEST_F(ReplicaTest, EndedAndRevokedGrantsCloseAtOnce) {
+  access::Grant ended = Open(Request("g7", "web-1", 0));
+  access::Grant revoked = Open(Request("g8", "web-1", 0));
+  std::vector<std::string> events;
+  ASSERT_TRUE(ended.End("tom", kMondayTen + 100, events).ok());
+  ASSERT_TRUE(revoked.Revoke("olivia", "done", kMondayTen + 100, events).ok());
+  Log(events);
+  EXPECT_FALSE(Live("g7", kMondayTen + 101));
+  EXPECT_FALSE(Live("g8", kMondayTen + 101));
+  EXPECT_EQ(Violations(), "");
+}
+
+TEST_F(ReplicaTest, EventOfAGrantNeverRequestedIsAViolation) {
+  Log(Event("grant.activated", kMondayTen,
+            {{"grant", "ghost"},
+             {"window_start", kMondayTen},
+             {"window_end", kMondayTen + 3600},
+             {"breakglass", false}}));
+  EXPECT_EQ(replica_.FindGrant("ghost"), nullptr);
+  EXPECT_EQ(replica_.TakeViolations().size(), 1u);
+}
+
+TEST_F(ReplicaTest, PolicyChangeNotByAnOwnerIsIgnored) {
+  access::Policy open_door = policy_;
+  open_door.rules.clear();
+  open_door.fallback = access::Effect::kApprove;
+  Log(Event("policy.changed", 10,
+            {{"policy", access::ToJson(open_door)}, {"by", "provider-admin"}}));
+  EXPECT_EQ(replica_.TakeViolations().size(), 1u);
+  // Still the safe default: the mailbox needs an owner.
+  Open(Request("g9", "mail", 1));
+  EXPECT_FALSE(Live("g9", kMondayTen + 10));
+  EXPECT_TRUE(replica_.FindGrant("g9")->tainted.empty());
+}
+
+TEST_F(ReplicaTest, StoredAndRestoredReplicaDecidesTheSame) {
+  access::Grant grant = Open(Request("g10", "mail", 1));
+  Replica restored("acme");
+  ASSERT_TRUE(restored.LoadContext(replica_.ContextJson()).ok());
+  ASSERT_TRUE(restored.LoadGrant(Replica::GrantJson(*replica_.FindGrant("g10"))).ok());
+  std::vector<std::string> events;
+  const Bytes signature =
+      owner_.Sign(access::OwnerDecision::kApprove, access::CanonicalRequest(grant.request()));
+  ASSERT_TRUE(grant.Approve("olivia", owner_.key(), signature, "", kMondayTen + 60, events).ok());
+  for (const std::string& entry : events) restored.Apply(100, entry);
+  const GrantRecord* record = restored.FindGrant("g10");
+  ASSERT_NE(record, nullptr);
+  EXPECT_TRUE(record->tainted.empty()) << record->tainted;
+  EXPECT_TRUE(record->grant.IsLive(kMondayTen + 120));
+}
+
+}  // namespace
+}  // namespace quartet::agent

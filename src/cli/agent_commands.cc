@@ -1,0 +1,199 @@
+// `quartet agent …` (on the client's machine) and the owner's `quartet agent invite`.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "agent/agent.h"
+#include "agent/agent_store.h"
+#include "base/clock.h"
+#include "base/file_system.h"
+#include "base/random.h"
+#include "cli/commands.h"
+#include "client/api_client.h"
+#include "ssh/krl.h"
+
+namespace quartet::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+StatusOr<std::unique_ptr<agent::AgentStore>> OpenOrCreate(const std::string& data) {
+  auto opened = agent::AgentStore::Open(data);
+  if (opened.ok() || opened.status().code() != StatusCode::kNotFound) return opened;
+  return agent::AgentStore::Create(data, Random::System());
+}
+
+}  // namespace
+
+int AgentInvite(const ServerOptions& options, const std::string& client) {
+  if (options.server.empty() || options.token.empty())
+    return Fail("pass --server and --token (or set QUARTET_SERVER/QUARTET_TOKEN)");
+  auto api = client::ApiClient::Connect(options.server, options.token);
+  if (!api.ok()) return Fail(api.status().message());
+  std::string tenant = client;
+  if (tenant.empty()) {
+    auto me = api->Call("GET", "/me");
+    if (!me.ok()) return Fail(me.status().message());
+    tenant = (*me)["client"].get<std::string>();
+    if (tenant.empty()) return Fail("say which client with --client");
+  }
+  auto code = api->Call("POST", "/clients/" + tenant + "/agent/enrolment-codes");
+  if (!code.ok()) return Fail(code.status().message());
+  if (options.json) {
+    std::cout << code->dump() << "\n";
+  } else {
+    std::cout << (*code)["code"].get<std::string>() << "\n";
+    std::cerr << "One-time code, valid for 24 hours. On the client's machine run:\n"
+              << "  quartet agent enrol --server " << options.server
+              << " --code <code> --data <folder>\n";
+  }
+  return 0;
+}
+
+int AgentEnrol(const std::string& server, const std::string& code, const std::string& data,
+               const std::string& name) {
+  auto store = OpenOrCreate(data);
+  if (!store.ok()) return Fail(store.status().message());
+  if ((*store)->Config().ok()) return Fail(data + " holds an enrolled agent already");
+  auto witness = (*store)->WitnessKey();
+  auto ca = (*store)->CertificateAuthority();
+  if (!witness.ok() || !ca.ok())
+    return Fail("the agent's keys in " + data + "/keys cannot be read");
+  auto api = client::ApiClient::Connect(server, "");
+  if (!api.ok()) return Fail(api.status().message());
+  auto enrolled = api->Call("POST", "/agent/enrolment",
+                            {{"code", code},
+                             {"name", name},
+                             {"witness_key", witness->VerifierKeyString()},
+                             {"ssh_ca_key", ssh::FormatPublicKey(ca->public_key(), "")}});
+  if (!enrolled.ok()) return Fail("enrolment refused: " + enrolled.status().message());
+  const agent::AgentConfig config{server, (*enrolled)["client"].get<std::string>(), name,
+                                  (*enrolled)["log_key"].get<std::string>(),
+                                  (*enrolled)["origin"].get<std::string>()};
+  if (Status saved = (*store)->SaveEnrolment(config, (*enrolled)["token"].get<std::string>());
+      !saved.ok()) {
+    return Fail(saved.message());
+  }
+  std::cout << "enrolled as the agent of " << config.client << "\n"
+            << "witness key: " << witness->VerifierKeyString() << "\n"
+            << "SSH CA:      " << ssh::FormatPublicKey(ca->public_key(), "quartet-" + config.client)
+            << "\n";
+  return 0;
+}
+
+int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("quartet-agent"));
+  auto store = agent::AgentStore::Open(data);
+  if (!store.ok()) return Fail(store.status().message());
+  agent::AgentOptions options;
+  options.server = server;
+  options.unknown_grant_patience = std::chrono::seconds(unknown_grant_seconds);
+  auto running = agent::Agent::Open(**store, options, Clock::System(), Random::System());
+  if (!running.ok()) return Fail(running.status().message());
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  spdlog::info("agent of {} running", (*running)->replica().client());
+  std::thread worker([&] { (*running)->Run(g_stop); });
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Everything the agent knows is committed as it goes, so it stops at once rather than at the end
+  // of a long poll: what a crash would leave is what it leaves.
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  std::_Exit(0);
+}
+
+int AgentCa(const std::string& data) {
+  auto store = agent::AgentStore::Open(data);
+  if (!store.ok()) return Fail(store.status().message());
+  auto ca = (*store)->CertificateAuthority();
+  if (!ca.ok()) return Fail(ca.status().message());
+  auto config = (*store)->Config();
+  std::cout << ssh::FormatPublicKey(ca->public_key(),
+                                    config.ok() ? "quartet-" + config->client : "quartet")
+            << "\n";
+  return 0;
+}
+
+int AgentPrincipals(const std::string& data, const std::string& user, const std::string& key_id,
+                    const std::string& serial_text) {
+  // sshd runs this for every certificate login: print the principal or nothing, never fail open.
+  auto serial = ParseDecimal(serial_text);
+  if (!serial.ok()) return 0;
+  auto store = agent::AgentStore::Open(data);
+  if (!store.ok()) return Fail(store.status().message());
+  auto principal = (*store)->PrincipalFor(user, key_id, *serial, Clock::System().NowUnixSeconds());
+  if (!principal.ok()) return Fail(principal.status().message());
+  if (principal->has_value()) std::cout << **principal << "\n";
+  return 0;
+}
+
+int AgentKrl(const std::string& data, const std::string& out) {
+  auto store = agent::AgentStore::Open(data);
+  if (!store.ok()) return Fail(store.status().message());
+  auto ca = (*store)->CertificateAuthority();
+  if (!ca.ok()) return Fail(ca.status().message());
+  const int64_t now = Clock::System().NowUnixSeconds();
+  auto serials = (*store)->RevokedSerials(now);
+  if (!serials.ok()) return Fail(serials.status().message());
+  auto krl = ssh::BuildKrl(ca->public_key(), *serials, static_cast<uint64_t>(now),
+                           static_cast<uint64_t>(now),
+                           "quartet: certificates whose grants are no longer live");
+  if (!krl.ok()) return Fail(krl.status().message());
+  const std::string bytes(reinterpret_cast<const char*>(krl->data()), krl->size());
+  if (Status written = WriteFileAtomically(FileSystem::Posix(), out, bytes); !written.ok()) {
+    return Fail(written.message());
+  }
+  std::cerr << serials->size() << " certificate(s) revoked in " << out << "\n";
+  return 0;
+}
+
+int AgentStatus(const std::string& data, bool json) {
+  auto store = agent::AgentStore::Open(data);
+  if (!store.ok()) return Fail(store.status().message());
+  auto config = (*store)->Config();
+  auto witness = (*store)->LoadWitness();
+  auto certificates = (*store)->Certificates();
+  auto alarms = (*store)->Alarms();
+  if (!config.ok() || !witness.ok() || !certificates.ok() || !alarms.ok())
+    return Fail("the agent's state cannot be read");
+  Json alarm_list = Json::array();
+  for (const auto& alarm : *alarms) {
+    alarm_list.push_back({{"at", alarm.at},
+                          {"kind", alarm.kind},
+                          {"detail", alarm.detail},
+                          {"delivered", alarm.delivered}});
+  }
+  const Json out = {{"client", config->client},
+                    {"server", config->server},
+                    {"witnessed_size", witness->size},
+                    {"halted", witness->halted},
+                    {"certificates", certificates->size()},
+                    {"alarms", alarm_list}};
+  if (json) {
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::cout << "client:        " << config->client << "\nserver:        " << config->server
+            << "\nwitnessed:     " << witness->size << " entries\n"
+            << "state:         "
+            << (witness->halted.empty() ? "following the log" : "HALTED: " + witness->halted)
+            << "\ncertificates:  " << certificates->size()
+            << " issued\nalarms:        " << alarms->size() << "\n";
+  for (const auto& alarm : *alarms) {
+    std::cout << "  " << FormatUtc(alarm.at, "%Y-%m-%d %H:%M") << "  " << alarm.kind << ": "
+              << alarm.detail << "\n";
+  }
+  return 0;
+}
+
+}  // namespace quartet::cli

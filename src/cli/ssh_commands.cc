@@ -1,0 +1,145 @@
+// `quartet cert` and `quartet ssh`: a technician's SSH certificate for a live grant, signed by the
+// client's agent.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/file_system.h"
+#include "base/random.h"
+#include "cli/commands.h"
+#include "client/api_client.h"
+#include "ssh/key.h"
+
+namespace quartet::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+struct Issued {
+  ssh::KeyPair key;
+  std::string certificate;
+  Json grant;
+};
+
+StatusOr<client::ApiClient> Connect(const ServerOptions& options) {
+  if (options.server.empty())
+    return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
+  if (options.token.empty())
+    return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
+  return client::ApiClient::Connect(options.server, options.token);
+}
+
+// A fresh key pair, and a certificate for it from the client's agent; waits for the agent up to
+// `patience`.
+StatusOr<Issued> ObtainCertificate(client::ApiClient& api, const std::string& client,
+                                   const std::string& grant, std::chrono::seconds patience) {
+  ASSIGN_OR_RETURN(Json grant_view, api.Call("GET", "/clients/" + client + "/grants/" + grant));
+  ssh::KeyPair key = ssh::KeyPair::Generate(Random::System());
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  ASSIGN_OR_RETURN(Json answer,
+                   api.Call("POST", "/clients/" + client + "/grants/" + grant + "/certificates",
+                            {{"public_key", ssh::FormatPublicKey(key.public_key(), "")},
+                             {"wait_seconds", std::min<int64_t>(patience.count(), 20)}}));
+  while (answer["state"] == "pending") {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return UnavailableError("the client's agent has not answered (request " +
+                              answer["id"].get<std::string>() + " waits; is the agent running?)");
+    }
+    ASSIGN_OR_RETURN(answer, api.Call("GET", "/clients/" + client + "/certificates/" +
+                                                 answer["id"].get<std::string>() + "?wait=20"));
+  }
+  if (answer["state"] != "issued") {
+    return PermissionDeniedError("the client's agent refused: " +
+                                 answer.value("reason", std::string("no reason")));
+  }
+  return Issued{std::move(key), answer["certificate"].get<std::string>(), std::move(grant_view)};
+}
+
+// FILE (private key, 0600), FILE.pub and FILE-cert.pub, as ssh-keygen names them.
+Status WriteKeyFiles(const std::string& out, const Issued& issued, const std::string& comment) {
+  RETURN_IF_ERROR(WriteSecretFile(out, issued.key.PrivateKeyFile(comment, Random::System())));
+  RETURN_IF_ERROR(
+      WriteFileAtomically(FileSystem::Posix(), out + ".pub",
+                          ssh::FormatPublicKey(issued.key.public_key(), comment) + "\n"));
+  return WriteFileAtomically(FileSystem::Posix(), out + "-cert.pub", issued.certificate + "\n");
+}
+
+}  // namespace
+
+int Certificate(const ServerOptions& options, const std::string& client, const std::string& grant,
+                const std::string& out, int wait_seconds) {
+  auto api = Connect(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto issued = ObtainCertificate(*api, client, grant, std::chrono::seconds(wait_seconds));
+  if (!issued.ok()) return Fail(issued.status().message());
+  if (Status written = WriteKeyFiles(out, *issued, "grant-" + grant); !written.ok())
+    return Fail(written.message());
+  std::cout << "certificate for " << issued->grant["login"].get<std::string>() << " until "
+            << FormatUtc(issued->grant["window_end"].get<int64_t>(), "%Y-%m-%d %H:%M")
+            << " UTC written to " << out << "-cert.pub (key " << out << ")\n";
+  return 0;
+}
+
+int Ssh(const ServerOptions& options, const SshArguments& args) {
+  auto api = Connect(options);
+  if (!api.ok()) return Fail(api.status().message());
+  // The technician's own live grant for this resource, newest first.
+  auto grants = api->Call("GET", "/clients/" + args.client + "/grants?state=approved&limit=100");
+  if (!grants.ok()) return Fail(grants.status().message());
+  std::string grant;
+  for (const Json& g : (*grants)["grants"]) {
+    if (g["resource"] == args.resource && g["live"].get<bool>() && g["action"] == "login") {
+      grant = g["id"].get<std::string>();
+      break;
+    }
+  }
+  if (grant.empty()) {
+    return Fail("no live grant of yours for " + args.resource +
+                ": ask with 'quartet request --client " + args.client + " --resource " +
+                args.resource + " --login <account> --for 30m --reason \"…\"'");
+  }
+  auto issued = ObtainCertificate(*api, args.client, grant, std::chrono::seconds(60));
+  if (!issued.ok()) return Fail(issued.status().message());
+  char folder_template[] = "/tmp/quartet-ssh-XXXXXX";
+  const char* folder = ::mkdtemp(folder_template);
+  if (folder == nullptr) return Fail("cannot make a folder for the key");
+  const std::string key_path = std::string(folder) + "/id_ed25519";
+  if (Status written = WriteKeyFiles(key_path, *issued, "grant-" + grant); !written.ok())
+    return Fail(written.message());
+  const std::string login = issued->grant["login"].get<std::string>();
+  std::vector<std::string> command = {"ssh",
+                                      "-i",
+                                      key_path,
+                                      "-o",
+                                      "CertificateFile=" + key_path + "-cert.pub",
+                                      "-o",
+                                      "IdentitiesOnly=yes",
+                                      "-l",
+                                      login};
+  if (args.port != 0) command.insert(command.end(), {"-p", std::to_string(args.port)});
+  command.push_back(args.host.empty() ? args.resource : args.host);
+  command.insert(command.end(), args.command.begin(), args.command.end());
+  std::vector<char*> argv;
+  for (std::string& part : command) argv.push_back(part.data());
+  argv.push_back(nullptr);
+  // The key lives as long as the certificate is useful: removed after ssh returns.
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::execvp("ssh", argv.data());
+    std::_Exit(127);
+  }
+  int status = 0;
+  if (child > 0) ::waitpid(child, &status, 0);
+  for (const char* suffix : {"", ".pub", "-cert.pub"}) ::unlink((key_path + suffix).c_str());
+  ::rmdir(folder);
+  if (child < 0) return Fail("cannot start ssh");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace quartet::cli

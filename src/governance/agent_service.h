@@ -1,0 +1,157 @@
+// The client's agent as the server sees it. The agent runs on the client's premises and connects
+// outbound only; everything it does goes through here:
+//
+//   enrolment     an owner creates a one-time code; the agent redeems it with its public keys (the
+//                 witness key and the SSH user CA), gets its own token, and its witness key becomes
+//                 the log's witness. Both steps are log entries.
+//   witnessing    the agent asks for work; when the log has grown past the size it last cosigned it
+//                 receives a C2SP tlog-witness add-checkpoint body (old size, consistency proof,
+//                 checkpoint) and answers with a tlog-cosignature/v1 line, which is checked here
+//                 and published with the checkpoint.
+//   certificates  a technician with a live SSH login grant asks for a certificate for a public key;
+//                 the request waits until the agent, which checks the grant against the log itself,
+//                 signs or refuses it. Issued and refused certificates are log entries.
+//   alarms        the agent reports a rollback or fork of the log (and keeps its own record):
+//   logged
+//                 and sent to the owners.
+//
+// The server holds no key that can sign a certificate; it only relays.
+//
+// Thread safety: every method may be called from many threads; the waiting ones block the caller.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/random.h"
+#include "governance/access_service.h"
+#include "store/data_folder.h"
+
+namespace quartet::governance {
+
+inline constexpr int64_t kEnrolmentCodeSeconds = 24 * 3600;
+
+struct CertificateRequest {
+  std::string id;
+  std::string client;
+  std::string grant;
+  std::string technician;
+  std::string public_key;   // the technician's key, one authorized_keys line
+  std::string state;        // "pending", "issued" or "refused"
+  std::string certificate;  // when issued: the certificate line
+  std::string reason;       // when refused
+  int64_t created_at = 0;
+};
+
+struct AgentView {
+  bool enrolled = false;
+  std::string name;
+  std::string witness_key;  // C2SP verifier key string
+  std::string ssh_ca_key;   // authorized_keys line
+  int64_t enrolled_at = 0;
+  int64_t last_seen = 0;
+  uint64_t witnessed_size = 0;  // the largest checkpoint it cosigned
+  uint64_t log_size = 0;        // the largest checkpoint the log signed
+  int pending_certificates = 0;
+  struct Alarm {
+    int64_t at = 0;
+    std::string kind;
+    std::string detail;
+  };
+  std::vector<Alarm> alarms;  // newest first, at most 20
+};
+
+class AgentService {
+ public:
+  // `access` and `folder` must outlive the service.
+  static StatusOr<std::unique_ptr<AgentService>> Open(AccessService& access,
+                                                      store::DataFolder& folder, Clock& clock,
+                                                      Random& random);
+
+  // An owner: a one-time enrolment code for their client's agent, valid for 24 hours.
+  StatusOr<std::string> CreateEnrolmentCode(const Actor& actor, const std::string& client);
+
+  struct Enrolment {
+    std::string client;
+    std::string token;    // the agent's own bearer token; shown once
+    std::string log_key;  // the log's verifier key string
+    std::string origin;   // the log's origin line
+  };
+  // Redeems a code (once). `witness_key` is a C2SP verifier key string (Ed25519), `ssh_ca_key` an
+  // ssh-ed25519 authorized_keys line. Replaces an earlier agent of the same client.
+  // Unauthenticated for an unknown, used or expired code.
+  StatusOr<Enrolment> Enrol(std::string_view code, const std::string& name,
+                            const std::string& witness_key, const std::string& ssh_ca_key);
+  // The client whose agent holds `token`. Unauthenticated otherwise.
+  StatusOr<std::string> AuthenticateAgent(std::string_view token);
+
+  struct Work {
+    std::string add_checkpoint;  // a tlog-witness add-checkpoint body, or empty
+    std::vector<CertificateRequest> certificate_requests;
+  };
+  // What the agent of `client` should do, given the size of the last checkpoint it cosigned. Waits
+  // up to `wait` for something to do.
+  StatusOr<Work> NextWork(const std::string& client, uint64_t witnessed_size,
+                          std::chrono::milliseconds wait);
+  // The agent's cosignature of the log's checkpoint of `size`: one tlog-cosignature/v1 signature
+  // line. Unauthenticated if it does not verify with the agent's witness key.
+  Status AddCosignature(const std::string& client, uint64_t size, std::string_view signature_line);
+  // The agent found the log rolled back or forked: logged and sent to the owners.
+  Status RaiseAlarm(const std::string& client, const std::string& kind, const std::string& detail);
+
+  // A technician asks for a certificate for their live SSH login grant. Waits up to `wait` for the
+  // agent's answer; returns the request in whatever state it is then.
+  StatusOr<CertificateRequest> RequestCertificate(const Actor& actor, const std::string& client,
+                                                  const std::string& grant,
+                                                  const std::string& public_key,
+                                                  std::chrono::milliseconds wait);
+  // The request, waiting up to `wait` while it is pending. Only the technician who asked sees it.
+  StatusOr<CertificateRequest> GetCertificateRequest(const Actor& actor, const std::string& client,
+                                                     const std::string& id,
+                                                     std::chrono::milliseconds wait);
+  // The agent's answer: a certificate it signed (checked here against its CA key, the request's key
+  // and grant), or a refusal with its reason. FailedPrecondition unless the request is pending.
+  Status Fulfil(const std::string& client, const std::string& id, const std::string& certificate);
+  Status Refuse(const std::string& client, const std::string& id, const std::string& reason);
+
+  // Ends every wait at once (the server is stopping); later waits return at once too.
+  void Shutdown();
+
+  // The agent's health, for the client's people, provider admins and technicians who serve it.
+  StatusOr<AgentView> View(const Actor& actor, const std::string& client);
+
+ private:
+  AgentService(AccessService& access, store::DataFolder& folder,
+               std::unique_ptr<store::Database> db, Clock& clock, Random& random)
+      : access_(access), folder_(folder), clock_(clock), random_(random), db_(std::move(db)) {}
+  StatusOr<AgentView> LoadAgent(const std::string& client) REQUIRES(mu_);
+  StatusOr<std::vector<CertificateRequest>> PendingRequests(const std::string& client)
+      REQUIRES(mu_);
+  StatusOr<CertificateRequest> LoadRequest(const std::string& client, const std::string& id)
+      REQUIRES(mu_);
+  StatusOr<std::string> AddCheckpointBody(const std::string& client, uint64_t witnessed_size);
+  void Touch(const std::string& client, uint64_t witnessed_size);
+  void Notify();
+
+  // Set at construction.
+  AccessService& access_;
+  store::DataFolder& folder_;
+  Clock& clock_;
+  Random& random_;
+
+  // A connection of its own for reads; writes go through access_.Commit.
+  Mutex mu_;
+  std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
+  // Signalled when a certificate request is made or answered.
+  Mutex signal_mu_;
+  std::condition_variable_any signal_;
+  uint64_t generation_ GUARDED_BY(signal_mu_) = 0;
+  bool shutting_down_ GUARDED_BY(signal_mu_) = false;
+};
+
+}  // namespace quartet::governance

@@ -1,0 +1,107 @@
+// What the routes under /api/v1 share: JSON replies and errors, the checked reading of untrusted
+// JSON bodies, and the path and header helpers.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "server/http.h"
+
+namespace quartet::server {
+
+using Json = nlohmann::json;
+
+constexpr size_t kMaxApiBody = 64 * 1024;
+
+inline HttpResponse JsonResponse(int status, const Json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::make_shared<const std::string>(body.dump() + "\n");
+  return response;
+}
+
+inline HttpResponse Error(const Status& status) {
+  return JsonResponse(HttpStatusFor(status.code()), {{"error", status.message()}});
+}
+
+inline std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+inline std::string_view Header(const HttpRequest& request, const std::string& name) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+// Reads the fields of an untrusted JSON body without exceptions.
+class Body {
+ public:
+  static StatusOr<Body> Parse(const std::string& text) {
+    if (text.size() > kMaxApiBody) return InvalidArgumentError("request body over 64 KiB");
+    Json value = Json::parse(text.empty() ? std::string("{}") : text, nullptr, false);
+    if (value.is_discarded() || !value.is_object())
+      return InvalidArgumentError("the body must be a JSON object");
+    return Body(std::move(value));
+  }
+  StatusOr<std::string> Text(const char* key, bool required) const {
+    auto it = value_.find(key);
+    if (it == value_.end()) {
+      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
+      return std::string();
+    }
+    if (!it->is_string()) return InvalidArgumentError(std::string("'") + key + "' must be text");
+    return it->get<std::string>();
+  }
+  StatusOr<int64_t> Integer(const char* key, bool required) const {
+    auto it = value_.find(key);
+    if (it == value_.end()) {
+      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
+      return int64_t{0};
+    }
+    if (!it->is_number_integer())
+      return InvalidArgumentError(std::string("'") + key + "' must be an integer");
+    return it->get<int64_t>();
+  }
+  StatusOr<bool> Boolean(const char* key) const {
+    auto it = value_.find(key);
+    if (it == value_.end()) return false;
+    if (!it->is_boolean())
+      return InvalidArgumentError(std::string("'") + key + "' must be true or false");
+    return it->get<bool>();
+  }
+  const Json& json() const { return value_; }
+
+ private:
+  explicit Body(Json value) : value_(std::move(value)) {}
+  Json value_;
+};
+
+// The value of `key` in the query string of `target` ("" when absent). Values are plain tokens.
+inline std::string_view QueryParameter(std::string_view target, std::string_view key) {
+  const size_t question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  std::string_view rest = target.substr(question + 1);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    const size_t equals = pair.find('=');
+    if (pair.substr(0, equals) == key)
+      return equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+  }
+  return {};
+}
+
+}  // namespace quartet::server

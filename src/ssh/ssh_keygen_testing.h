@@ -1,0 +1,57 @@
+// Test helpers for checking this folder's formats against the real OpenSSH tools.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/random.h"
+#include "tests/subprocess.h"
+
+namespace quartet::ssh::testing {
+
+// A fresh directory made by mkdtemp under /tmp, removed with its contents on destruction.
+class TempDirectory {
+ public:
+  TempDirectory();
+  ~TempDirectory();
+  TempDirectory(const TempDirectory&) = delete;
+  TempDirectory& operator=(const TempDirectory&) = delete;
+
+  const std::string& path() const { return path_; }
+  // Writes `contents` to path()/name with `mode` and returns the full path.
+  std::string Write(const std::string& name, std::string_view contents, mode_t mode = 0600) const;
+  std::string Write(const std::string& name, ByteView contents, mode_t mode = 0600) const {
+    return Write(name, AsChars(contents), mode);
+  }
+  std::string Read(const std::string& name) const;
+
+ private:
+  std::string path_;
+};
+
+// Whether /usr/bin/ssh-keygen exists; tests skip themselves without it.
+bool HaveSshKeygen();
+// In a test body: skips the test when ssh-keygen is missing.
+#define REQUIRE_SSH_KEYGEN()                     \
+  if (!::quartet::ssh::testing::HaveSshKeygen()) \
+  GTEST_SKIP() << "/usr/bin/ssh-keygen is not installed"
+// Runs /usr/bin/ssh-keygen with `args`, in the UTC time zone so that printed times are stable.
+quartet::testing::RunResult SshKeygen(const std::vector<std::string>& args);
+
+// Hands out the given bytes, then zeros: to reproduce a file whose random parts are known.
+class FixedRandom final : public Random {
+ public:
+  explicit FixedRandom(Bytes bytes) : bytes_(std::move(bytes)) {}
+  void Fill(std::span<uint8_t> out) override;
+
+ private:
+  Bytes bytes_;
+  size_t next_ = 0;
+};
+
+}  // namespace quartet::ssh::testing

@@ -1,0 +1,522 @@
+// The client's agent against real OpenSSH: a real `quartet server`, a real `quartet agent run`,
+// Debian's sshd started on a loopback port with its own configuration (TrustedUserCAKeys from
+// `quartet agent ca`, AuthorizedPrincipalsCommand `quartet agent principals`), and the real `ssh`
+// client. Each case is judged by ssh's exit status and by sshd's own log.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "access/grant.h"
+#include "base/bytes.h"
+#include "base/random.h"
+#include "ledger/note.h"
+#include "ssh/certificate.h"
+#include "ssh/key.h"
+#include "store/sqlite.h"
+#include "store/sqlite_log_store.h"
+#include "tests/test_util.h"
+
+namespace quartet::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
+class AgentSshTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(FreshDirectory("agent-ssh"));
+    data_ = new std::string(*dir_ + "/server");
+    agent_data_ = new std::string(*dir_ + "/agent");
+    login_ = new std::string(::getpwuid(::geteuid())->pw_name);
+    auto admin = [](std::vector<std::string> args) {
+      std::vector<std::string> argv = {QuartetBinary(), "admin", "--data", *data_};
+      argv.insert(argv.end(), args.begin(), args.end());
+      auto result = RunProcess(argv);
+      ASSERT_EQ(result.status, 0) << result.err;
+    };
+    admin({"client", "add", "--tenant", "acme", "--name", "Acme Ltd"});
+    admin({"resource", "add", "--client", "acme", "--name", "web-1", "--kind", "ssh-host"});
+    admin({"user", "add", "--name", "tom", "--role", "technician"});
+    admin({"user", "add", "--name", "olivia", "--role", "owner", "--client", "acme"});
+    admin({"relate", "--client", "acme", "--technician", "tom"});
+    tokens_ = new std::map<std::string, std::string>();
+    for (const char* user : {"tom", "olivia"}) {
+      auto token = RunProcess(
+          {QuartetBinary(), "admin", "--data", *data_, "token", "create", "--user", user});
+      ASSERT_EQ(token.status, 0) << token.err;
+      (*tokens_)[user] = token.out.substr(0, token.out.find('\n'));
+    }
+    server_ = new RunningServer(*data_);
+    owner_key_ = new std::string(*dir_ + "/olivia.key");
+    ASSERT_EQ(Quartet("olivia", {"owner-key", "create", "--out", *owner_key_}).status, 0);
+    ASSERT_EQ(Quartet("olivia", {"owner-key", "register", "--key", *owner_key_}).status, 0);
+
+    // The owner invites the agent; the agent enrols with the code and runs.
+    auto code = Quartet("olivia", {"agent", "invite"});
+    ASSERT_EQ(code.status, 0) << code.err;
+    auto enrol =
+        RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
+                    code.out.substr(0, code.out.find('\n')), "--data", *agent_data_});
+    ASSERT_EQ(enrol.status, 0) << enrol.err;
+    StartAgent();
+
+    // sshd trusts the client's CA and asks the agent about each certificate.
+    auto ca = RunProcess({QuartetBinary(), "agent", "ca", "--data", *agent_data_});
+    ASSERT_EQ(ca.status, 0) << ca.err;
+    WriteTextFile(*dir_ + "/ca.pub", ca.out);
+    auto host_key = RunProcess(
+        {"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", *dir_ + "/host_key"});
+    ASSERT_EQ(host_key.status, 0) << host_key.err;
+    std::filesystem::create_directories("/run/sshd");
+    ssh_port_ = FreePort();
+    sshd_log_ = new std::string(*dir_ + "/sshd.log");
+    WriteTextFile(*dir_ + "/sshd_config",
+                  "Port " + std::to_string(ssh_port_) + "\nListenAddress 127.0.0.1\nHostKey " +
+                      *dir_ + "/host_key\nPidFile " + *dir_ + "/sshd.pid\nTrustedUserCAKeys " +
+                      *dir_ + "/ca.pub\nAuthorizedPrincipalsCommand " + QuartetBinary() +
+                      " agent principals --data " + *agent_data_ +
+                      " --user %u --key-id %i --serial %s\nAuthorizedPrincipalsCommandUser " +
+                      *login_ +
+                      "\nAuthorizedKeysFile none\nPasswordAuthentication "
+                      "no\nKbdInteractiveAuthentication no\n"
+                      "PubkeyAuthentication yes\nUsePAM no\nStrictModes no\nPermitRootLogin "
+                      "prohibit-password\n"
+                      "LogLevel VERBOSE\n");
+    sshd_ = new Subprocess(Subprocess::Start(
+        {"/usr/sbin/sshd", "-D", "-e", "-f", *dir_ + "/sshd_config", "-E", *sshd_log_}));
+    ASSERT_TRUE(WaitFor(
+        [] { return ReadTextFile(*sshd_log_).find("Server listening") != std::string::npos; },
+        std::chrono::seconds(10)))
+        << ReadTextFile(*sshd_log_);
+  }
+
+  static void TearDownTestSuite() {
+    sshd_->Signal(SIGTERM);
+    sshd_->Wait();
+    delete sshd_;
+    StopAgent();
+    delete server_;
+    std::filesystem::remove_all(*dir_);
+    for (std::string* text : {dir_, data_, agent_data_, login_, owner_key_, sshd_log_}) delete text;
+    delete tokens_;
+  }
+
+  static void StartAgent() {
+    agent_ = new Subprocess(Subprocess::Start(
+        {QuartetBinary(), "agent", "run", "--data", *agent_data_, "--unknown-grant-wait", "2"}));
+  }
+  static void StopAgent() {
+    if (agent_ == nullptr) return;
+    agent_->Signal(SIGTERM);
+    agent_->Wait();
+    delete agent_;
+    agent_ = nullptr;
+  }
+
+  static RunResult Quartet(const std::string& user, std::vector<std::string> args) {
+    std::vector<std::string> argv = {QuartetBinary(), "--server", server_->url(), "--token",
+                                     tokens_->at(user)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
+
+  // A request by tom for `login` on web-1 (no ticket: the safe default asks the owner). Its id.
+  std::string Request(const std::string& login) {
+    auto result =
+        Quartet("tom", {"--json", "request", "--client", "acme", "--resource", "web-1", "--login",
+                        login, "--for", "30m", "--reason", "disk full on web-1"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    return Json::parse(result.out)["id"].get<std::string>();
+  }
+  std::string ApprovedGrant(const std::string& login) {
+    const std::string id = Request(login);
+    auto approve =
+        Quartet("olivia", {"approve", id, "--key", *owner_key_, "--comment", "go ahead"});
+    EXPECT_EQ(approve.status, 0) << approve.err;
+    return id;
+  }
+  RunResult Certificate(const std::string& grant, const std::string& key, int wait_seconds = 20) {
+    std::filesystem::remove(key);
+    std::filesystem::remove(key + ".pub");
+    std::filesystem::remove(key + "-cert.pub");
+    return Quartet("tom", {"cert", "--client", "acme", "--grant", grant, "--out", key, "--wait",
+                           std::to_string(wait_seconds)});
+  }
+  // ssh's exit status: 0 logged in and ran `true`, 255 refused.
+  int Ssh(const std::string& key, const std::string& user) {
+    std::vector<std::string> argv = {"/usr/bin/ssh",
+                                     "-F",
+                                     "/dev/null",
+                                     "-i",
+                                     key,
+                                     "-o",
+                                     "IdentitiesOnly=yes",
+                                     "-o",
+                                     "BatchMode=yes",
+                                     "-o",
+                                     "StrictHostKeyChecking=no",
+                                     "-o",
+                                     "UserKnownHostsFile=/dev/null",
+                                     "-o",
+                                     "ConnectTimeout=10",
+                                     "-p",
+                                     std::to_string(ssh_port_),
+                                     "-l",
+                                     user};
+    if (std::filesystem::exists(key + "-cert.pub")) {
+      argv.insert(argv.end(), {"-o", "CertificateFile=" + key + "-cert.pub"});
+    }
+    argv.insert(argv.end(), {"127.0.0.1", "true"});
+    return RunProcess(argv).status;
+  }
+  static std::string SshdLog() { return ReadTextFile(*sshd_log_); }
+  static bool Accepted(const std::string& grant) {
+    return SshdLog().find("ID grant-" + grant + ":tom (serial") != std::string::npos &&
+           SshdLog().find("Accepted publickey for " + *login_) != std::string::npos;
+  }
+  static size_t CountAccepted(const std::string& grant) {
+    const std::string log = SshdLog();
+    const std::string needle = "ID grant-" + grant + ":tom (serial";
+    size_t count = 0;
+    for (size_t at = log.find("Accepted publickey"); at != std::string::npos;
+         at = log.find("Accepted publickey", at + 1)) {
+      const size_t end = log.find('\n', at);
+      if (log.substr(at, end - at).find(needle) != std::string::npos) ++count;
+    }
+    return count;
+  }
+  std::string Key(const std::string& name) { return *dir_ + "/" + name; }
+
+  static inline std::string* dir_ = nullptr;
+  static inline std::string* data_ = nullptr;
+  static inline std::string* agent_data_ = nullptr;
+  static inline std::string* login_ = nullptr;
+  static inline std::string* owner_key_ = nullptr;
+  static inline std::string* sshd_log_ = nullptr;
+  static inline std::map<std::string, std::string>* tokens_ = nullptr;
+  static inline RunningServer* server_ = nullptr;
+  static inline Subprocess* agent_ = nullptr;
+  static inline Subprocess* sshd_ = nullptr;
+  static inline int ssh_port_ = 0;
+};
+
+TEST_F(AgentSshTest, ApprovedGrantLogsInAndTheCertificateIsLogged) {
+  const std::string grant = ApprovedGrant(*login_);
+  auto cert = Certificate(grant, Key("approved"));
+  ASSERT_EQ(cert.status, 0) << cert.err;
+  // The certificate is what the issue asks: principal = login, key ID, serial, the grant's window.
+  auto parsed = ssh::ParseCertificate(ReadTextFile(Key("approved") + "-cert.pub"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->principals, std::vector<std::string>{*login_});
+  EXPECT_EQ(parsed->key_id, "grant-" + grant + ":tom");
+  EXPECT_GT(parsed->serial, 0u);
+  EXPECT_EQ(parsed->valid_before - parsed->valid_after, 1800u);
+  EXPECT_EQ(Ssh(Key("approved"), *login_), 0) << SshdLog();
+  EXPECT_TRUE(Accepted(grant)) << SshdLog();
+  // The certificate's serial and fingerprint are in the client's log.
+  auto logs = store::SqliteLogStore::Open(*data_ + "/quartet.db");
+  ASSERT_TRUE(logs.ok());
+  auto count = (*logs)->EntryCount("acme");
+  ASSERT_TRUE(count.ok());
+  std::vector<std::string> entries;
+  ASSERT_TRUE((*logs)->ReadEntries("acme", 0, *count, entries).ok());
+  bool logged = false;
+  for (const std::string& entry : entries) {
+    const Json event = Json::parse(entry);
+    if (event["kind"] == "certificate.issued" && event["grant"] == grant) {
+      EXPECT_EQ(event["serial"], std::to_string(parsed->serial));
+      EXPECT_EQ(event["fingerprint"], ssh::Fingerprint(parsed->subject));
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(AgentSshTest, NoCertificateOrAnotherCaDoesNotLogIn) {
+  // A plain key, and a certificate from a CA the host does not trust.
+  ASSERT_EQ(RunProcess({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Key("plain")})
+                .status,
+            0);
+  EXPECT_EQ(Ssh(Key("plain"), *login_), 255);
+  ASSERT_EQ(
+      RunProcess({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Key("rogue-ca")})
+          .status,
+      0);
+  ASSERT_EQ(RunProcess({"/usr/bin/ssh-keygen", "-q", "-s", Key("rogue-ca"), "-I", "grant-x:tom",
+                        "-n", *login_, "-z", "1", "-V", "-5m:+1h", Key("plain") + ".pub"})
+                .status,
+            0);
+  EXPECT_EQ(Ssh(Key("plain"), *login_), 255);
+  EXPECT_EQ(CountAccepted("x"), 0u) << SshdLog();
+}
+
+TEST_F(AgentSshTest, PendingAndDeniedGrantsGetNoCertificate) {
+  const std::string pending = Request(*login_);
+  auto cert = Certificate(pending, Key("pending"));
+  EXPECT_NE(cert.status, 0);
+  EXPECT_NE(cert.err.find("not live"), std::string::npos) << cert.err;
+  EXPECT_FALSE(std::filesystem::exists(Key("pending") + "-cert.pub"));
+  ASSERT_EQ(Quartet("olivia", {"deny", pending, "--key", *owner_key_}).status, 0);
+  cert = Certificate(pending, Key("denied"));
+  EXPECT_NE(cert.status, 0);
+  EXPECT_FALSE(std::filesystem::exists(Key("denied") + "-cert.pub"));
+  EXPECT_FALSE(Accepted(pending));
+}
+
+TEST_F(AgentSshTest, WrongLoginIsRefusedBySshd) {
+  const std::string grant = ApprovedGrant("backup");
+  ASSERT_EQ(Certificate(grant, Key("wrong-login")).status, 0);
+  EXPECT_EQ(Ssh(Key("wrong-login"), *login_), 255);
+  EXPECT_EQ(CountAccepted(grant), 0u) << SshdLog();
+}
+
+TEST_F(AgentSshTest, EndingOrRevokingAGrantClosesTheDoorAtOnce) {
+  const std::string ended = ApprovedGrant(*login_);
+  ASSERT_EQ(Certificate(ended, Key("ended")).status, 0);
+  ASSERT_EQ(Ssh(Key("ended"), *login_), 0) << SshdLog();
+  ASSERT_EQ(Quartet("tom", {"end", ended, "--client", "acme"}).status, 0);
+  // The certificate is still within its validity; the agent's principals check closes the door as
+  // soon as it has cosigned the checkpoint with the end in it.
+  EXPECT_TRUE(WaitFor([&] { return Ssh(Key("ended"), *login_) == 255; }, std::chrono::seconds(10)));
+  const size_t logins = CountAccepted(ended);
+  EXPECT_EQ(Ssh(Key("ended"), *login_), 255);
+  EXPECT_EQ(CountAccepted(ended), logins);
+
+  const std::string revoked = ApprovedGrant(*login_);
+  ASSERT_EQ(Certificate(revoked, Key("revoked")).status, 0);
+  ASSERT_EQ(Ssh(Key("revoked"), *login_), 0);
+  ASSERT_EQ(Quartet("olivia", {"revoke", revoked, "--reason", "done"}).status, 0);
+  EXPECT_TRUE(
+      WaitFor([&] { return Ssh(Key("revoked"), *login_) == 255; }, std::chrono::seconds(10)));
+  EXPECT_EQ(Ssh(Key("revoked"), *login_), 255);
+
+  // Hosts that cannot ask the agent get a KRL with both serials.
+  auto krl = RunProcess(
+      {QuartetBinary(), "agent", "krl", "--data", *agent_data_, "--out", Key("revoked.krl")});
+  ASSERT_EQ(krl.status, 0) << krl.err;
+  for (const char* name : {"ended", "revoked"}) {
+    auto query = RunProcess(
+        {"/usr/bin/ssh-keygen", "-Q", "-f", Key("revoked.krl"), Key(name) + "-cert.pub"});
+    EXPECT_NE(query.status, 0) << name << ": " << query.out;
+    EXPECT_NE(query.out.find("REVOKED"), std::string::npos) << query.out;
+  }
+}
+
+// A server that writes into the log what no owner signed: the agent replays the log itself and
+// refuses.
+TEST_F(AgentSshTest, ForgedOwnerApprovalInTheLogGetsNoCertificate) {
+  const std::string grant = Request(*login_);
+  // Another key signs as if it were olivia's registered key.
+  FakeRandom random(3);
+  const access::OwnerSigner forger = access::OwnerSigner::Generate(random);
+  auto db = store::Database::Open(*data_ + "/quartet.db");
+  ASSERT_TRUE(db.ok());
+  auto select = (*db)->Prepare("SELECT request FROM grants WHERE client = 'acme' AND id = ?");
+  ASSERT_TRUE(select.ok());
+  (*select)->Bind(1, grant);
+  ASSERT_TRUE(*(*select)->Step());
+  const std::string request((*select)->ColumnText(0));
+  (*select)->Reset();
+  // The log entries the server writes for an approval, with the forged signature.
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const Bytes signature = forger.Sign(access::OwnerDecision::kApprove, request);
+  std::string olivia_key_id;
+  {
+    auto keys_select = (*db)->Prepare("SELECT key_id FROM owner_keys WHERE owner = 'olivia'");
+    ASSERT_TRUE(keys_select.ok());
+    ASSERT_TRUE(*(*keys_select)->Step());
+    olivia_key_id = std::string((*keys_select)->ColumnText(0));
+    (*keys_select)->Reset();
+  }
+  const Json approved = {{"kind", "grant.approved"},
+                         {"client", "acme"},
+                         {"at", now},
+                         {"grant", grant},
+                         {"owner", "olivia"},
+                         {"key_id", olivia_key_id},
+                         {"signature", Base64Encode(signature)},
+                         {"comment", ""}};
+  const Json activated = {{"kind", "grant.activated"},
+                          {"client", "acme"},
+                          {"at", now},
+                          {"grant", grant},
+                          {"window_start", now},
+                          {"window_end", now + 1800},
+                          {"breakglass", false}};
+  auto appended = AppendLines(*data_, "acme", approved.dump() + "\n" + activated.dump() + "\n",
+                              Key("forged.jsonl"));
+  ASSERT_EQ(appended.status, 0) << appended.err;
+  // ...and the server's own table says approved.
+  access::GrantProgress progress;
+  progress.state = access::GrantState::kApproved;
+  progress.approvals_required = 1;
+  progress.window_start = now;
+  progress.window_end = now + 1800;
+  auto update = (*db)->Prepare(
+      "UPDATE grants SET state = 'approved', progress = ? WHERE client = 'acme' AND id = ?");
+  ASSERT_TRUE(update.ok());
+  (*update)->Bind(1, access::ProgressToJson(progress)).Bind(2, grant);
+  ASSERT_TRUE((*update)->Run().ok());
+
+  auto cert = Certificate(grant, Key("forged"));
+  EXPECT_NE(cert.status, 0);
+  EXPECT_NE(cert.err.find("refused"), std::string::npos) << cert.err;
+  EXPECT_FALSE(std::filesystem::exists(Key("forged") + "-cert.pub"));
+  EXPECT_EQ(Ssh(Key("forged"), *login_), 255);
+}
+
+// A grant the server has in its tables but never wrote to the log.
+TEST_F(AgentSshTest, GrantMissingFromTheLogGetsNoCertificate) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  access::GrantRequest request;
+  request.id = "g-unlogged";
+  request.client = "acme";
+  request.technician = "tom";
+  request.resource = "web-1";
+  request.login = *login_;
+  request.reason = "not in the log";
+  request.duration_seconds = 1800;
+  request.requested_at = now;
+  access::GrantProgress progress;
+  progress.state = access::GrantState::kApproved;
+  progress.window_start = now;
+  progress.window_end = now + 1800;
+  auto db = store::Database::Open(*data_ + "/quartet.db");
+  ASSERT_TRUE(db.ok());
+  auto insert = (*db)->Prepare(
+      "INSERT INTO grants (client, id, technician, state, requested_at, request, progress) VALUES "
+      "('acme', ?, 'tom', "
+      "'approved', ?, ?, ?)");
+  ASSERT_TRUE(insert.ok());
+  (*insert)
+      ->Bind(1, request.id)
+      .Bind(2, now)
+      .Bind(3, access::CanonicalRequest(request))
+      .Bind(4, access::ProgressToJson(progress));
+  ASSERT_TRUE((*insert)->Run().ok());
+  auto cert = Certificate(request.id, Key("unlogged"));
+  EXPECT_NE(cert.status, 0);
+  EXPECT_NE(cert.err.find("not in the log"), std::string::npos) << cert.err;
+  EXPECT_EQ(Ssh(Key("unlogged"), *login_), 255);
+}
+
+// Nothing in the server's data folder can sign a certificate the host accepts.
+TEST_F(AgentSshTest, ServerDataFolderCannotMintAccess) {
+  // The CA's secret never reached the server: no file of its folder holds it.
+  auto ca = ssh::KeyPair::ParsePrivateKeyFile(ReadTextFile(*agent_data_ + "/keys/ssh-ca"));
+  ASSERT_TRUE(ca.ok());
+  const Bytes seed = ca->Seed();
+  const std::string secret(seed.begin(), seed.end());
+  const std::string encoded = Base64Encode(seed);
+  for (const auto& file : std::filesystem::recursive_directory_iterator(*data_)) {
+    if (!file.is_regular_file()) continue;
+    const std::string contents = ReadTextFile(file.path());
+    EXPECT_EQ(contents.find(secret), std::string::npos) << file.path();
+    EXPECT_EQ(contents.find(encoded), std::string::npos) << file.path();
+  }
+  // Every key the server holds, tried as an SSH CA for a live grant's certificate: refused.
+  const std::string grant = ApprovedGrant(*login_);
+  ASSERT_EQ(RunProcess({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                        Key("server-minted")})
+                .status,
+            0);
+  auto subject = ssh::ParsePublicKey(ReadTextFile(Key("server-minted") + ".pub"));
+  ASSERT_TRUE(subject.ok());
+  int tried = 0;
+  for (const auto& file : std::filesystem::directory_iterator(*data_ + "/keys")) {
+    std::string text = ReadTextFile(file.path());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    auto signer = ledger::NoteSigner::Parse(text);
+    ASSERT_TRUE(signer.ok()) << file.path();
+    // PRIVATE+KEY+<name>+<key ID>+base64(type || seed); names hold no '+', base64 may.
+    size_t plus = 0;
+    for (int i = 0; i < 4; ++i) plus = text.find('+', plus) + 1;
+    const std::string seed_text = text.substr(plus);
+    auto raw = Base64Decode(seed_text);
+    ASSERT_TRUE(raw.ok());
+    auto key = ssh::KeyPair::FromSeed(ByteView(*raw).subspan(1));
+    ASSERT_TRUE(key.ok());
+    ssh::CertificateTemplate tmpl;
+    tmpl.subject = *subject;
+    tmpl.serial = 1;  // the agent's first serial, too
+    tmpl.key_id = "grant-" + grant + ":tom";
+    tmpl.principals = {*login_};
+    const uint64_t now = static_cast<uint64_t>(std::time(nullptr));
+    tmpl.valid_after = now - 60;
+    tmpl.valid_before = now + 1800;
+    tmpl.extensions = {"permit-pty"};
+    FakeRandom random(1);
+    auto cert = ssh::SignUserCertificate(tmpl, *key, random, "");
+    ASSERT_TRUE(cert.ok());
+    WriteTextFile(Key("server-minted") + "-cert.pub", *cert + "\n");
+    EXPECT_EQ(Ssh(Key("server-minted"), *login_), 255);
+    ++tried;
+  }
+  EXPECT_GE(tried, 1);
+  EXPECT_EQ(CountAccepted(grant), 0u);
+}
+
+// The agent offline: the request waits, nothing is issued, nothing is lost; back online, it is
+// answered.
+TEST_F(AgentSshTest, RequestsWaitWhileTheAgentIsOffline) {
+  const std::string grant = ApprovedGrant(*login_);
+  StopAgent();
+  auto cert = Certificate(grant, Key("offline"), 2);
+  EXPECT_NE(cert.status, 0);
+  EXPECT_NE(cert.err.find("has not answered"), std::string::npos) << cert.err;
+  EXPECT_FALSE(std::filesystem::exists(Key("offline") + "-cert.pub"));
+  StartAgent();
+  cert = Certificate(grant, Key("online"), 30);
+  ASSERT_EQ(cert.status, 0) << cert.err;
+  EXPECT_EQ(Ssh(Key("online"), *login_), 0) << SshdLog();
+  // The request made while it was away was answered too, not lost.
+  auto db = store::Database::Open(*data_ + "/quartet.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto count = (*db)->Prepare(
+            "SELECT count(*) FROM certificate_requests WHERE grant_id = ? AND state = 'pending'");
+        (*count)->Bind(1, grant);
+        const bool none = *(*count)->Step() && (*count)->ColumnInt(0) == 0;
+        (*count)->Reset();
+        return none;
+      },
+      std::chrono::seconds(10)));
+}
+
+}  // namespace
+}  // namespace quartet::testing

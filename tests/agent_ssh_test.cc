@@ -18,6 +18,7 @@
 #include "access/grant.h"
 #include "base/bytes.h"
 #include "base/random.h"
+#include "client/http_client.h"
 #include "ledger/note.h"
 #include "ssh/certificate.h"
 #include "ssh/key.h"
@@ -132,8 +133,34 @@ class AgentSshTest : public ::testing::Test {
   }
 
   static void StartAgent() {
-    agent_ = new Subprocess(Subprocess::Start(
-        {QuartetBinary(), "agent", "run", "--data", *agent_data_, "--unknown-grant-wait", "2"}));
+    agent_ = new Subprocess(
+        Subprocess::Start({QuartetBinary(), "--server", server_->url(), "agent", "run", "--data",
+                           *agent_data_, "--unknown-grant-wait", "2"}));
+  }
+  // The size of the last checkpoint the agent cosigned, from its own record.
+  static uint64_t WitnessedSize() {
+    auto status =
+        RunProcess({QuartetBinary(), "agent", "status", "--data", *agent_data_, "--json"});
+    return status.status == 0 ? Json::parse(status.out)["witnessed_size"].get<uint64_t>() : 0;
+  }
+  // What the agent said on stderr, stopping it (for failure messages).
+  static std::string AgentLog() {
+    if (agent_ == nullptr) return "";
+    agent_->Signal(SIGTERM);
+    agent_->Wait();
+    const std::string text = agent_->Stderr();
+    delete agent_;
+    agent_ = nullptr;
+    return text;
+  }
+  // The agent has cosigned the log's latest checkpoint.
+  static bool AgentCaughtUp() {
+    client::HttpClient http(server_->host(), server_->port());
+    auto reply = http.Request("GET", "/api/v1/clients/acme/agent", "",
+                              {{"Authorization", "Bearer " + tokens_->at("olivia")}});
+    if (!reply.ok() || reply->status != 200) return false;
+    const Json view = Json::parse(reply->body);
+    return view["witnessed_size"] == view["log_size"];
   }
   static void StopAgent() {
     if (agent_ == nullptr) return;
@@ -516,6 +543,100 @@ TEST_F(AgentSshTest, RequestsWaitWhileTheAgentIsOffline) {
         return none;
       },
       std::chrono::seconds(10)));
+}
+
+// A server that serves a rewritten history: the agent refuses it for good, keeps the alarm in its
+// own record, and from then on no certificate is issued and no certificate opens the door.
+class AgentRewrittenHistoryTest : public AgentSshTest {
+ protected:
+  // Each case halts the agent: a fresh world for each.
+  static void SetUpTestSuite() {}
+  static void TearDownTestSuite() {}
+  void SetUp() override { AgentSshTest::SetUpTestSuite(); }
+  void TearDown() override { AgentSshTest::TearDownTestSuite(); }
+
+  static uint64_t LogSize() {
+    client::HttpClient http(server_->host(), server_->port());
+    auto reply = http.Request("GET", "/api/v1/clients/acme/agent", "",
+                              {{"Authorization", "Bearer " + tokens_->at("olivia")}});
+    return reply.ok() && reply->status == 200 ? Json::parse(reply->body)["log_size"].get<uint64_t>()
+                                              : 0;
+  }
+
+  // The server is copied (the branch point), the real history goes on and the agent cosigns it;
+  // then the copy is served instead, with `requests` requests of its own (another story).
+  // Returns the size the agent cosigned on the real branch.
+  uint64_t ServeAnotherBranch(int requests) {
+    const std::string before = ApprovedGrant(*login_);
+    EXPECT_EQ(Certificate(before, Key("before")).status, 0);
+    EXPECT_EQ(Ssh(Key("before"), *login_), 0);
+    EXPECT_TRUE(WaitFor(AgentCaughtUp, std::chrono::seconds(10)));
+    StopAgent();
+    const uint64_t branch = WitnessedSize();
+    server_->Stop();
+    delete server_;
+    const std::string copy = *dir_ + "/server-copy";
+    std::filesystem::copy(*data_, copy, std::filesystem::copy_options::recursive);
+    server_ = new RunningServer(*data_);
+    StartAgent();
+    ApprovedGrant(*login_);
+    EXPECT_TRUE(WaitFor([&] { return WitnessedSize() > branch && AgentCaughtUp(); },
+                        std::chrono::seconds(10)));
+    const uint64_t cosigned = WitnessedSize();
+    StopAgent();
+    server_->Stop();
+    delete server_;
+    std::filesystem::remove_all(*data_);
+    std::filesystem::rename(copy, *data_);
+    server_ = new RunningServer(*data_);
+    for (int i = 0; i < requests; ++i) Request("other-account");
+    if (requests > 0) {
+      EXPECT_TRUE(WaitFor([&] { return LogSize() > cosigned; }, std::chrono::seconds(10)));
+    }
+    StartAgent();
+    return cosigned;
+  }
+
+  // The agent halts for `kind`, keeps its record, and nothing opens any more: not the certificate
+  // issued before, not a new grant; the owners hear of it through the server.
+  void ExpectHaltedFor(const std::string& kind, uint64_t cosigned) {
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto now =
+              RunProcess({QuartetBinary(), "agent", "status", "--data", *agent_data_, "--json"});
+          return now.status == 0 && !Json::parse(now.out)["halted"].get<std::string>().empty();
+        },
+        std::chrono::seconds(15)))
+        << AgentLog();
+    auto status =
+        RunProcess({QuartetBinary(), "agent", "status", "--data", *agent_data_, "--json"});
+    const Json state = Json::parse(status.out);
+    EXPECT_EQ(state["witnessed_size"].get<uint64_t>(), cosigned);
+    EXPECT_EQ(state["halted"].get<std::string>().rfind(kind + ":", 0), 0u) << state.dump();
+    EXPECT_EQ(Ssh(Key("before"), *login_), 255);
+    const std::string after = ApprovedGrant(*login_);
+    auto cert = Certificate(after, Key("after"));
+    EXPECT_NE(cert.status, 0);
+    EXPECT_NE(cert.err.find("refuses all access"), std::string::npos) << cert.err;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          client::HttpClient http(server_->host(), server_->port());
+          auto reply = http.Request("GET", "/api/v1/clients/acme/agent", "",
+                                    {{"Authorization", "Bearer " + tokens_->at("olivia")}});
+          return reply.ok() && reply->body.find("\"kind\":\"" + kind + "\"") != std::string::npos;
+        },
+        std::chrono::seconds(10)));
+  }
+};
+
+TEST_F(AgentRewrittenHistoryTest, ForkedLogHaltsTheAgent) {
+  const uint64_t cosigned = ServeAnotherBranch(3);
+  ExpectHaltedFor("fork", cosigned);
+}
+
+TEST_F(AgentRewrittenHistoryTest, RolledBackLogHaltsTheAgent) {
+  const uint64_t cosigned = ServeAnotherBranch(0);
+  ExpectHaltedFor("rollback", cosigned);
 }
 
 }  // namespace

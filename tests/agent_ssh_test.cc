@@ -545,6 +545,34 @@ TEST_F(AgentSshTest, RequestsWaitWhileTheAgentIsOffline) {
       std::chrono::seconds(10)));
 }
 
+// `quartet verify --witness` accepts the published log only with the agent's cosignature.
+TEST_F(AgentSshTest, VerifyChecksTheAgentsCosignature) {
+  ApprovedGrant(*login_);
+  ASSERT_TRUE(WaitFor(AgentCaughtUp, std::chrono::seconds(10)));
+  auto log_key = RunProcess({QuartetBinary(), "log", "key", "--data", *data_, "--tenant", "acme"});
+  ASSERT_EQ(log_key.status, 0) << log_key.err;
+  const std::string key = log_key.out.substr(0, log_key.out.find('\n'));
+  auto status = RunProcess({QuartetBinary(), "agent", "status", "--data", *agent_data_, "--json"});
+  const std::string witness = Json::parse(status.out)["witness_key"].get<std::string>();
+  auto verify = RunProcess({QuartetBinary(), "verify", "--url", server_->url() + "/logs/acme",
+                            "--key", key, "--witness", witness, "--state", Key("verify.state")});
+  EXPECT_EQ(verify.status, 0) << verify.err;
+  EXPECT_NE(verify.out.find("cosigned by its witness"), std::string::npos) << verify.out;
+  // The published checkpoint carries both signatures, the log's first.
+  const std::string note = ReadTextFile(Key("verify.state"));
+  const std::string signatures = note.substr(note.find("\n\n") + 2);
+  EXPECT_EQ(signatures.find("\u2014 " + key.substr(0, key.find('+')) + " "), 0u) << note;
+  EXPECT_NE(signatures.find("\u2014 quartet-agent "), std::string::npos) << note;
+  FakeRandom random(11);
+  auto stranger =
+      ledger::NoteSigner::Generate("quartet-agent", ledger::SignatureType::kCosignatureV1, random);
+  ASSERT_TRUE(stranger.ok());
+  verify = RunProcess({QuartetBinary(), "verify", "--url", server_->url() + "/logs/acme", "--key",
+                       key, "--witness", stranger->VerifierKeyString()});
+  EXPECT_NE(verify.status, 0);
+  EXPECT_NE(verify.err.find("lacks the cosignature"), std::string::npos) << verify.err;
+}
+
 // A server that serves a rewritten history: the agent refuses it for good, keeps the alarm in its
 // own record, and from then on no certificate is issued and no certificate opens the door.
 class AgentRewrittenHistoryTest : public AgentSshTest {

@@ -251,6 +251,7 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
   ASSERT_EQ(opened.status, 201);
   const std::string breakglass = opened.body["id"].get<std::string>();
   const Json signature = {{"key_id", "0000000000000000"}, {"signature", Base64Encode(Bytes(64, 1))}};
+  const std::string technician_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP6IU5wQfLMxk/naBBJRHkm7syk0xjtqB9u//PoJnQ+N";
   struct Case {
     std::string method, path;
     Json body;
@@ -264,6 +265,18 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
        {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 401}}},
       {"POST", "/clients/acme/grants/" + breakglass + "/review", {{"verdict", "acknowledged"}},
        {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 200}}},
+      // The client's agent: its health, enrolment codes (an owner's), certificates (the grant's
+      // technician's; acme has no agent yet), and the agent's own routes (no person's token works).
+      {"GET", "/clients/acme/agent", Json(),
+       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"ana", 200}, {"pat", 200}, {"olivia", 200}}},
+      {"POST", "/clients/acme/agent/enrolment-codes", Json::object(),
+       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 201}}},
+      {"POST", "/clients/acme/grants/" + breakglass + "/certificates", {{"public_key", technician_key}},
+       {{"ben", 404}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"pat", 403}, {"olivia", 403}, {"ana", 409}}},
+      {"GET", "/clients/acme/certificates/c0000000000000000", Json(),
+       {{"ben", 404}, {"oscar", 404}, {"audrey", 404}, {"sam", 404}, {"pat", 404}, {"olivia", 404}, {"ana", 404}}},
+      {"GET", "/agent/work?witnessed=0", Json(),
+       {{"ben", 401}, {"oscar", 401}, {"audrey", 401}, {"sam", 401}, {"pat", 401}, {"olivia", 401}, {"ana", 401}}},
       // Ending is the requesting technician's alone (ana's comes last: it succeeds).
       {"POST", "/clients/acme/grants/" + breakglass + "/end", Json::object(),
        {{"ben", 404}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 404}, {"olivia", 403}, {"ana", 200}}},

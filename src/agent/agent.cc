@@ -7,44 +7,13 @@
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
+#include "ledger/witness.h"
 #include "ssh/certificate.h"
 
 namespace quartet::agent {
 namespace {
 
 using Json = client::ApiClient::Json;
-
-struct AddCheckpoint {
-  uint64_t old_size = 0;
-  std::vector<Hash> proof;
-  std::string note;
-};
-
-// c2sp.org/tlog-witness: "old <size>\n", one base64 hash per line, an empty line, the checkpoint.
-StatusOr<AddCheckpoint> ParseAddCheckpoint(std::string_view body) {
-  AddCheckpoint out;
-  auto next_line = [&]() -> StatusOr<std::string_view> {
-    const size_t newline = body.find('\n');
-    if (newline == std::string_view::npos)
-      return InvalidArgumentError("add-checkpoint body is truncated");
-    std::string_view line = body.substr(0, newline);
-    body.remove_prefix(newline + 1);
-    return line;
-  };
-  ASSIGN_OR_RETURN(std::string_view first, next_line());
-  if (!first.starts_with("old "))
-    return InvalidArgumentError("add-checkpoint body lacks its 'old' line");
-  ASSIGN_OR_RETURN(out.old_size, ParseDecimal(first.substr(4)));
-  for (;;) {
-    ASSIGN_OR_RETURN(std::string_view line, next_line());
-    if (line.empty()) break;
-    if (out.proof.size() >= 63) return InvalidArgumentError("consistency proof is too long");
-    ASSIGN_OR_RETURN(Hash hash, HashFromBase64(line, "consistency proof hash"));
-    out.proof.push_back(hash);
-  }
-  out.note = std::string(body);
-  return out;
-}
 
 }  // namespace
 
@@ -123,7 +92,7 @@ Status Agent::FetchEntries(uint64_t begin, uint64_t end, uint64_t tree_size,
 }
 
 Status Agent::Witness(const std::string& body) {
-  ASSIGN_OR_RETURN(AddCheckpoint request, ParseAddCheckpoint(body));
+  ASSIGN_OR_RETURN(ledger::AddCheckpointRequest request, ledger::ParseAddCheckpoint(body));
   if (request.old_size != state_.size) {
     return FailedPreconditionError("the server offered a proof from size " +
                                    std::to_string(request.old_size) + ", not from " +

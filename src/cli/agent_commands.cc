@@ -173,8 +173,10 @@ int AgentStatus(const std::string& data, bool json) {
                           {"detail", alarm.detail},
                           {"delivered", alarm.delivered}});
   }
+  auto witness_key = (*store)->WitnessKey();
   const Json out = {{"client", config->client},
                     {"server", config->server},
+                    {"witness_key", witness_key.ok() ? witness_key->VerifierKeyString() : ""},
                     {"witnessed_size", witness->size},
                     {"halted", witness->halted},
                     {"certificates", certificates->size()},

@@ -8,6 +8,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/tiles.h"
+#include "ledger/witness.h"
 #include "ssh/certificate.h"
 #include "ssh/key.h"
 #include "store/sqlite_log_store.h"
@@ -101,9 +102,9 @@ void AgentService::Notify() {
 
 StatusOr<std::string> AgentService::CreateEnrolmentCode(const Actor& actor,
                                                         const std::string& client) {
-  if (actor.role != Role::kOwner || actor.client != client) {
+  if (actor.role == Role::kOwner && actor.client != client) return NotFoundError("no such client");
+  if (actor.role != Role::kOwner)
     return PermissionDeniedError("only an owner of the client enrols its agent");
-  }
   const identity::IssuedToken code = identity::NewToken(random_, "qe_");
   const int64_t now = clock_.NowUnixSeconds();
   const int64_t expires_at = now + kEnrolmentCodeSeconds;
@@ -280,9 +281,7 @@ StatusOr<std::string> AgentService::AddCheckpointBody(const std::string& client,
                                                       uint64_t witnessed_size) {
   ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(client));
   if (!latest.has_value()) return std::string();
-  // c2sp.org/tlog-witness add-checkpoint: "old <size>", the consistency proof, a blank line, the
-  // checkpoint. A log smaller than what the witness cosigned has no proof to offer; the witness
-  // refuses it.
+  // A log smaller than what the witness cosigned has no proof to offer; the witness refuses it.
   std::string body = "old " + std::to_string(witnessed_size) + "\n";
   if (witnessed_size > 0 && witnessed_size < latest->size) {
     const std::string directory = folder_.LogDirectory(client);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "bench/memory_tree.h"
 #include "ledger/merkle.h"
 
 namespace quartet::ledger {
@@ -14,42 +15,21 @@ namespace {
 
 constexpr uint64_t kTreeSize = 1'000'000;
 
-// Every perfect node of a tree, level by level.
-class MemoryTree final : public NodeReader {
- public:
-  explicit MemoryTree(uint64_t size) {
-    FakeRandom random(1);
-    MerkleHasher hasher;
-    std::vector<Hash> leaves(size);
-    for (Hash& leaf : leaves) {
-      std::array<uint8_t, 32> entry;
-      random.Fill(entry);
-      leaf = hasher.Leaf(entry);
-    }
-    levels_.push_back(std::move(leaves));
-    while (levels_.back().size() >= 2) {
-      const std::vector<Hash>& below = levels_.back();
-      std::vector<Hash> level(below.size() / 2);
-      for (size_t i = 0; i < level.size(); ++i) {
-        level[i] = hasher.Children(below[2 * i], below[2 * i + 1]);
-      }
-      levels_.push_back(std::move(level));
-    }
+std::vector<Hash> RandomLeaves(uint64_t size) {
+  FakeRandom random(1);
+  MerkleHasher hasher;
+  std::vector<Hash> leaves(size);
+  for (Hash& leaf : leaves) {
+    std::array<uint8_t, 32> entry;
+    random.Fill(entry);
+    leaf = hasher.Leaf(entry);
   }
-
-  StatusOr<Hash> ReadNode(int level, uint64_t index) override {
-    return levels_[static_cast<size_t>(level)][index];
-  }
-
-  const Hash& leaf(uint64_t index) const { return levels_[0][index]; }
-
- private:
-  std::vector<std::vector<Hash>> levels_;
-};
+  return leaves;
+}
 
 // Built once, on first use, outside the timed loops.
 MemoryTree& Tree() {
-  static MemoryTree* tree = new MemoryTree(kTreeSize);
+  static MemoryTree* tree = new MemoryTree(RandomLeaves(kTreeSize));
   return *tree;
 }
 
@@ -191,6 +171,43 @@ void BM_VerifyConsistency(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_VerifyConsistency);
+
+// What the agent checks for one grant when it has not replayed the log itself: one entry's
+// inclusion proof and the consistency of the checkpoint with the one it cosigned, a million
+// entries each.
+void BM_AgentProofCheck(benchmark::State& state) {
+  MemoryTree& tree = Tree();
+  const Hash root = TreeRoot(kTreeSize);
+  struct Case {
+    uint64_t index;
+    std::vector<Hash> inclusion;
+    uint64_t old_size;
+    Hash old_root;
+    std::vector<Hash> consistency;
+  };
+  std::vector<Case> cases;
+  for (uint64_t index : Indices(kTreeSize, 256)) {
+    const uint64_t old_size = std::max<uint64_t>(index, 1);
+    auto inclusion = InclusionProof(tree, index, kTreeSize);
+    auto consistency = ConsistencyProof(tree, old_size, kTreeSize);
+    if (!inclusion.ok() || !consistency.ok()) {
+      state.SkipWithError("proof generation failed");
+      return;
+    }
+    cases.push_back(
+        {index, *std::move(inclusion), old_size, TreeRoot(old_size), *std::move(consistency)});
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    const Case& c = cases[i++ % cases.size()];
+    Status included = VerifyInclusion(tree.leaf(c.index), c.index, kTreeSize, c.inclusion, root);
+    Status consistent = VerifyConsistency(c.old_size, kTreeSize, c.consistency, c.old_root, root);
+    if (!included.ok() || !consistent.ok()) state.SkipWithError("verification failed");
+    benchmark::DoNotOptimize(included);
+    benchmark::DoNotOptimize(consistent);
+  }
+}
+BENCHMARK(BM_AgentProofCheck);
 
 void BM_CompactRangeAppend(benchmark::State& state) {
   MemoryTree& tree = Tree();

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "agent/witness.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
@@ -69,10 +70,6 @@ Status Agent::RunOnce(std::chrono::seconds wait) {
 Status Agent::HaltFor(const std::string& kind, const std::string& detail) {
   spdlog::error("agent: the log of {} is refused for good ({}): {}", config_.client, kind, detail);
   RETURN_IF_ERROR(store_.Halt({0, clock_.NowUnixSeconds(), kind, detail, false}));
-  // What was replayed from the refused checkpoint is dropped: the stored replica is the last
-  // cosigned one.
-  replica_ = Replica(config_.client);
-  RETURN_IF_ERROR(store_.LoadReplica(replica_));
   ASSIGN_OR_RETURN(state_, store_.LoadWitness());
   (void)DeliverAlarms();
   return FailedPreconditionError("log refused: " + kind + ": " + detail);
@@ -93,57 +90,20 @@ Status Agent::FetchEntries(uint64_t begin, uint64_t end, uint64_t tree_size,
 
 Status Agent::Witness(const std::string& body) {
   ASSIGN_OR_RETURN(ledger::AddCheckpointRequest request, ledger::ParseAddCheckpoint(body));
-  if (request.old_size != state_.size) {
-    return FailedPreconditionError("the server offered a proof from size " +
-                                   std::to_string(request.old_size) + ", not from " +
-                                   std::to_string(state_.size));
-  }
   ASSIGN_OR_RETURN(ledger::NoteVerifier log_key, ledger::NoteVerifier::Parse(config_.log_key));
-  const ledger::NoteVerifier keys[] = {log_key};
-  auto note = ledger::OpenNote(request.note, keys);
-  if (!note.ok())
-    return UnauthenticatedError("a checkpoint the log did not sign: " + note.status().message());
-  ASSIGN_OR_RETURN(ledger::Checkpoint checkpoint, ledger::Checkpoint::Parse(note->text));
-  if (checkpoint.origin != config_.origin)
-    return UnauthenticatedError("a checkpoint of another log");
-  const std::string sizes =
-      std::to_string(checkpoint.size) + " (cosigned: " + std::to_string(state_.size) + ")";
-  if (checkpoint.size < state_.size)
-    return HaltFor("rollback", "the log went back to size " + sizes);
-  if (checkpoint.size == state_.size) {
-    if (checkpoint.root != state_.root)
-      return HaltFor("fork", "another tree of the same size " + sizes);
-    return Status::Ok();
+  auto fetch = [&](uint64_t begin, uint64_t end, std::vector<std::string>& out) {
+    return FetchEntries(begin, end, end, out);
+  };
+  auto check = CheckCheckpoint(state_, log_key, config_.origin, request, fetch, replica_);
+  if (!check.ok() || check->outcome != WitnessOutcome::kExtends) {
+    // Whatever was replayed from a checkpoint not cosigned is dropped.
+    replica_ = Replica(config_.client);
+    RETURN_IF_ERROR(store_.LoadReplica(replica_));
   }
-  if (state_.size > 0) {
-    Status consistent = ledger::VerifyConsistency(state_.size, checkpoint.size, request.proof,
-                                                  state_.root, checkpoint.root);
-    if (!consistent.ok())
-      return HaltFor("fork", "the checkpoint of size " + sizes +
-                                 " does not extend the cosigned one: " + consistent.message());
-  }
-  // Every new entry, hashed here onto the stored right edge: the root must come out the same.
-  ASSIGN_OR_RETURN(ledger::CompactRange edge,
-                   ledger::CompactRange::FromNodes(state_.size, state_.edge));
-  ledger::MerkleHasher hasher;
-  std::vector<std::string> entries;
-  for (uint64_t index = state_.size; index < checkpoint.size;) {
-    entries.clear();
-    Status fetched = FetchEntries(index, checkpoint.size, checkpoint.size, entries);
-    if (!fetched.ok()) {
-      replica_ = Replica(config_.client);
-      RETURN_IF_ERROR(store_.LoadReplica(replica_));
-      return fetched;
-    }
-    for (const std::string& entry : entries) {
-      edge.Append(hasher, hasher.Leaf(ByteView(reinterpret_cast<const uint8_t*>(entry.data()),
-                                               entry.size())));
-      replica_.Apply(index++, entry);
-    }
-  }
-  if (edge.Root(hasher) != checkpoint.root) {
-    return HaltFor("bad-checkpoint",
-                   "the entries served do not hash to the root of checkpoint " + sizes);
+  if (!check.ok()) return check.status();
+  if (check->outcome == WitnessOutcome::kUnchanged) return Status::Ok();
+  if (check->outcome != WitnessOutcome::kExtends) {
+    return HaltFor(std::string(WitnessOutcomeName(check->outcome)), check->detail);
   }
   std::vector<Alarm> alarms;
   for (const std::string& violation : replica_.TakeViolations()) {
@@ -151,8 +111,9 @@ Status Agent::Witness(const std::string& body) {
     alarms.push_back({0, clock_.NowUnixSeconds(), "rule-violation", violation, false});
   }
   const std::string line =
-      witness_key_.SignatureLine(note->text, static_cast<uint64_t>(clock_.NowUnixSeconds()));
-  WitnessState next{checkpoint.size, checkpoint.root, edge.nodes(), request.note + line, ""};
+      witness_key_.SignatureLine(check->body, static_cast<uint64_t>(clock_.NowUnixSeconds()));
+  WitnessState next{check->checkpoint.size, check->checkpoint.root, std::move(check->edge),
+                    request.note + line, ""};
   if (Status committed = store_.CommitWitnessed(next, replica_, alarms); !committed.ok()) {
     replica_ = Replica(config_.client);
     RETURN_IF_ERROR(store_.LoadReplica(replica_));

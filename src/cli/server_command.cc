@@ -1,12 +1,12 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <iostream>
 #include <optional>
-#include <thread>
 #include <string>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/random.h"
@@ -49,7 +49,16 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   spdlog::set_default_logger(spdlog::stderr_color_mt("quartet"));
   auto governance = governance::AccessService::Open(folder, Clock::System(), Random::System());
   if (!governance.ok()) return Fail(governance.status().message());
-  auto agents = governance::AgentService::Open(**governance, folder, Clock::System(), Random::System());
+  server::LogService logs(folder, {});
+  auto agents = governance::AgentService::Open(
+      **governance, folder, Clock::System(), Random::System(),
+      [&logs](const std::string& tenant) -> StatusOr<std::optional<ledger::StoredCheckpoint>> {
+        auto served = logs.ServedCheckpoint(tenant);
+        if (served.status().code() == StatusCode::kNotFound)
+          return std::optional<ledger::StoredCheckpoint>();
+        RETURN_IF_ERROR(served.status());
+        return std::optional<ledger::StoredCheckpoint>(*served);
+      });
   if (!agents.ok()) return Fail(agents.status().message());
   server::ApiService api(**governance, **agents, Clock::System());
   std::optional<notify::SmtpRelay> relay;
@@ -60,7 +69,6 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   }
   notify::Notifier notifier(**governance, relay, Clock::System());
   notifier.Start();
-  server::LogService logs(folder, {});
   if (Status started = logs.StartPublishing(); !started.ok()) {
     return Fail("cannot publish the logs of " + folder.path() + ": " + started.message());
   }
@@ -71,7 +79,8 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
       if (auto expired = (*governance)->ExpireStale(); !expired.ok()) {
         spdlog::error("expiring requests: {}", expired.status().ToString());
       }
-      for (int i = 0; i < 100 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 100 && !stopping; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
   // Handlers block while their change commits with others (group commit), so more threads than
@@ -92,7 +101,8 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
     stop_sweeper();
     return Fail(http.status().message());
   }
-  const std::string base_url = "http://" + HostForUrl(options->host) + ":" + std::to_string((*http)->port());
+  const std::string base_url =
+      "http://" + HostForUrl(options->host) + ":" + std::to_string((*http)->port());
   // The first line says where: scripts and tests read it.
   std::cout << "quartet server listening on " << base_url << std::endl;
   if (on_ready) on_ready(base_url);

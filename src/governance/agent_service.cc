@@ -71,7 +71,13 @@ std::string Clip(std::string_view text, size_t limit) { return std::string(text.
 
 StatusOr<std::unique_ptr<AgentService>> AgentService::Open(AccessService& access,
                                                            store::DataFolder& folder, Clock& clock,
-                                                           Random& random) {
+                                                           Random& random,
+                                                           CheckpointSource source) {
+  if (source == nullptr) {
+    source = [&folder](const std::string& tenant) {
+      return folder.logs().LatestCheckpoint(tenant);
+    };
+  }
   ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
   {
     ASSIGN_OR_RETURN(auto transaction,
@@ -80,7 +86,7 @@ StatusOr<std::unique_ptr<AgentService>> AgentService::Open(AccessService& access
     RETURN_IF_ERROR(transaction->Commit());
   }
   return std::unique_ptr<AgentService>(
-      new AgentService(access, folder, std::move(db), clock, random));
+      new AgentService(access, folder, std::move(db), clock, random, std::move(source)));
 }
 
 void AgentService::Shutdown() {
@@ -310,7 +316,7 @@ StatusOr<AgentService::Work> AgentService::NextWork(const std::string& client,
       shutting_down = shutting_down_;
     }
     Work work;
-    ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(client));
+    ASSIGN_OR_RETURN(auto latest, source_(client));
     if (latest.has_value() && latest->size != witnessed_size) {
       ASSIGN_OR_RETURN(work.add_checkpoint, AddCheckpointBody(client, witnessed_size));
     }

@@ -22,7 +22,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,10 +70,16 @@ struct AgentView {
 
 class AgentService {
  public:
+  // Where the latest checkpoint to offer the witness comes from: by default the store's latest;
+  // a server passes the one whose tiles it already serves, so that the agent can fetch them.
+  using CheckpointSource =
+      std::function<StatusOr<std::optional<ledger::StoredCheckpoint>>(const std::string& tenant)>;
+
   // `access` and `folder` must outlive the service.
   static StatusOr<std::unique_ptr<AgentService>> Open(AccessService& access,
                                                       store::DataFolder& folder, Clock& clock,
-                                                      Random& random);
+                                                      Random& random,
+                                                      CheckpointSource source = nullptr);
 
   // An owner: a one-time enrolment code for their client's agent, valid for 24 hours.
   StatusOr<std::string> CreateEnrolmentCode(const Actor& actor, const std::string& client);
@@ -127,8 +135,14 @@ class AgentService {
 
  private:
   AgentService(AccessService& access, store::DataFolder& folder,
-               std::unique_ptr<store::Database> db, Clock& clock, Random& random)
-      : access_(access), folder_(folder), clock_(clock), random_(random), db_(std::move(db)) {}
+               std::unique_ptr<store::Database> db, Clock& clock, Random& random,
+               CheckpointSource source)
+      : access_(access),
+        folder_(folder),
+        clock_(clock),
+        random_(random),
+        source_(std::move(source)),
+        db_(std::move(db)) {}
   StatusOr<AgentView> LoadAgent(const std::string& client) REQUIRES(mu_);
   StatusOr<std::vector<CertificateRequest>> PendingRequests(const std::string& client)
       REQUIRES(mu_);
@@ -143,6 +157,7 @@ class AgentService {
   store::DataFolder& folder_;
   Clock& clock_;
   Random& random_;
+  const CheckpointSource source_;
 
   // A connection of its own for reads; writes go through access_.Commit.
   Mutex mu_;

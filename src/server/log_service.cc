@@ -27,13 +27,16 @@ std::string_view Header(const HttpRequest& request, const std::string& name) {
   return it == request.headers.end() ? std::string_view() : std::string_view(it->second);
 }
 
-std::string CacheKey(const std::string& tenant, const TileId& id) { return tenant + "/" + id.Path(); }
+std::string CacheKey(const std::string& tenant, const TileId& id) {
+  return tenant + "/" + id.Path();
+}
 
 Hash TileRoot(const std::vector<Hash>& hashes) {
   ledger::MerkleHasher hasher;
   std::vector<Hash> layer = hashes;
   while (layer.size() > 1) {
-    for (size_t i = 0; i < layer.size() / 2; ++i) layer[i] = hasher.Children(layer[2 * i], layer[2 * i + 1]);
+    for (size_t i = 0; i < layer.size() / 2; ++i)
+      layer[i] = hasher.Children(layer[2 * i], layer[2 * i + 1]);
     layer.resize(layer.size() / 2);
   }
   return layer[0];
@@ -75,9 +78,13 @@ void LogService::Scrub() {
         // Leave room in the cache for what clients ask for.
         if (cache_bytes_ > options_.tile_cache_bytes / 4 * 3) break;
       }
-      const TileId id{ledger::kEntriesLevel, bundle, ledger::TileWidthInTree(0, bundle, view->size)};
+      const TileId id{ledger::kEntriesLevel, bundle,
+                      ledger::TileWidthInTree(0, bundle, view->size)};
       // Checking a bundle checks its level-0 tile and every tile above it.
-      if (ServeTile(tenant, *view, id).ok()) ++checked; else ++damaged;
+      if (ServeTile(tenant, *view, id).ok())
+        ++checked;
+      else
+        ++damaged;
     }
     if (damaged > 0) {
       spdlog::error("log '{}': scrub found {} damaged entry bundles or tiles", tenant, damaged);
@@ -101,7 +108,8 @@ void LogService::PublishLoop() {
   for (;;) {
     {
       MutexLock lock(stop_mu_);
-      stop_cv_.wait_for(stop_mu_, options_.publish_interval, [this]() REQUIRES(stop_mu_) { return stop_; });
+      stop_cv_.wait_for(stop_mu_, options_.publish_interval,
+                        [this]() REQUIRES(stop_mu_) { return stop_; });
       if (stop_) return;
     }
     Status status = PublishOnce();
@@ -119,9 +127,9 @@ Status LogService::PublishOnce() {
       auto signer = folder_.LogSigner(config.tenant);
       status = signer.status();
       if (status.ok()) {
-        integrator = std::make_unique<ledger::Integrator>(folder_.logs(), folder_.fs(), config.tenant,
-                                                          folder_.LogDirectory(config.tenant),
-                                                          std::move(*signer));
+        integrator = std::make_unique<ledger::Integrator>(
+            folder_.logs(), folder_.fs(), config.tenant, folder_.LogDirectory(config.tenant),
+            std::move(*signer));
         status = integrator->Open();
       }
     }
@@ -148,12 +156,14 @@ Status LogService::Refresh(const std::string& tenant) {
   {
     MutexLock lock(mu_);
     auto it = views_.find(tenant);
-    if (it != views_.end() && it->second.size == latest->size && it->second.published_size == published_size &&
+    if (it != views_.end() && it->second.size == latest->size &&
+        it->second.published_size == published_size &&
         (it->second.published != nullptr) == (config.witness_key.empty() || cosigned.has_value())) {
       return Status::Ok();
     }
   }
-  View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note), nullptr, published_size};
+  View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note), nullptr,
+            published_size};
   if (config.witness_key.empty()) {
     view.published = view.note;
   } else if (cosigned.has_value()) {
@@ -162,7 +172,8 @@ Status LogService::Refresh(const std::string& tenant) {
   RETURN_IF_ERROR(VerifyRightEdge(tenant, view));
   MutexLock lock(mu_);
   auto& current = views_[tenant];
-  if (current.note == nullptr || current.size < view.size || current.published_size <= view.published_size) {
+  if (current.note == nullptr || current.size < view.size ||
+      current.published_size <= view.published_size) {
     current = std::move(view);
   }
   return Status::Ok();
@@ -178,6 +189,11 @@ StatusOr<LogService::View> LogService::CurrentView(const std::string& tenant) {
   RETURN_IF_ERROR(Refresh(tenant));
   MutexLock lock(mu_);
   return views_.at(tenant);
+}
+
+StatusOr<ledger::StoredCheckpoint> LogService::ServedCheckpoint(const std::string& tenant) {
+  ASSIGN_OR_RETURN(View view, CurrentView(tenant));
+  return ledger::StoredCheckpoint{view.size, view.root, *view.note};
 }
 
 Status LogService::VerifyRightEdge(const std::string& tenant, const View& view) {
@@ -215,7 +231,7 @@ StatusOr<LogService::Blob> LogService::ReadTileFile(const std::string& tenant, c
 }
 
 StatusOr<LogService::Blob> LogService::VerifiedTile(const std::string& tenant, const View& view,
-                                                     int level, uint64_t index) {
+                                                    int level, uint64_t index) {
   const uint32_t width = ledger::TileWidthInTree(level, index, view.size);
   if (width == 0) return OutOfRangeError("tile beyond the tree");
   const TileId id{level, index, width};
@@ -241,7 +257,7 @@ StatusOr<LogService::Blob> LogService::VerifiedTile(const std::string& tenant, c
 }
 
 StatusOr<LogService::Blob> LogService::VerifiedBundle(const std::string& tenant, const View& view,
-                                                       uint64_t index) {
+                                                      uint64_t index) {
   const uint32_t width = ledger::TileWidthInTree(0, index, view.size);
   if (width == 0) return OutOfRangeError("entry bundle beyond the tree");
   const TileId id{ledger::kEntriesLevel, index, width};
@@ -280,7 +296,8 @@ StatusOr<LogService::Blob> LogService::ServeTile(const std::string& tenant, cons
   if (id.is_entries()) {
     length = 0;
     for (uint32_t i = 0; i < id.width; ++i) {
-      length += 2 + ((static_cast<uint8_t>((*tile)[length]) << 8) | static_cast<uint8_t>((*tile)[length + 1]));
+      length += 2 + ((static_cast<uint8_t>((*tile)[length]) << 8) |
+                     static_cast<uint8_t>((*tile)[length + 1]));
     }
   }
   Blob prefix = std::make_shared<const std::string>(tile->substr(0, length));
@@ -305,11 +322,13 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
 
   auto view = CurrentView(tenant);
   if (!view.ok()) {
-    if (view.status().code() == StatusCode::kNotFound) return HttpResponse::Text(404, "no such log");
+    if (view.status().code() == StatusCode::kNotFound)
+      return HttpResponse::Text(404, "no such log");
     return HttpResponse::FromStatus(view.status());
   }
   if (rest == "checkpoint") {
-    if (view->published == nullptr) return HttpResponse::Text(404, "no checkpoint cosigned by the log's witness yet");
+    if (view->published == nullptr)
+      return HttpResponse::Text(404, "no checkpoint cosigned by the log's witness yet");
     HttpResponse response;
     response.cache_control = kCheckpointCacheControl;
     response.body = view->published;
@@ -319,7 +338,8 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
   if (!id.ok()) return HttpResponse::Text(400, id.status().message());
   auto tile = ServeTile(tenant, *view, *id);
   if (!tile.ok()) {
-    if (tile.status().code() == StatusCode::kOutOfRange) return HttpResponse::Text(404, "tile beyond the tree");
+    if (tile.status().code() == StatusCode::kOutOfRange)
+      return HttpResponse::Text(404, "tile beyond the tree");
     return HttpResponse::FromStatus(tile.status());
   }
   if (!id->is_entries() || !AcceptsGzip(Header(request, "accept-encoding"))) return Binary(*tile);

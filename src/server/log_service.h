@@ -21,11 +21,11 @@
 #include <list>
 #include <map>
 #include <memory>
-#include "base/mutex.h"
 #include <string>
 #include <thread>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "ledger/integrator.h"
 #include "server/http.h"
@@ -52,6 +52,10 @@ class LogService {
   // Integrates and publishes every log once, now (used at start-up and by tests).
   Status PublishOnce();
 
+  // The latest signed checkpoint whose tiles are served (checked against it): what a witness may
+  // be offered. NotFound for an unknown log or one with no checkpoint yet.
+  StatusOr<ledger::StoredCheckpoint> ServedCheckpoint(const std::string& tenant);
+
   // Serves a request whose path starts with /logs/. Anything else is 404.
   HttpResponse Handle(const HttpRequest& request);
 
@@ -71,7 +75,8 @@ class LogService {
   Status Refresh(const std::string& tenant);
   StatusOr<Blob> ServeTile(const std::string& tenant, const View& view, const ledger::TileId& id);
   StatusOr<Blob> VerifiedBundle(const std::string& tenant, const View& view, uint64_t index);
-  StatusOr<Blob> VerifiedTile(const std::string& tenant, const View& view, int level, uint64_t index);
+  StatusOr<Blob> VerifiedTile(const std::string& tenant, const View& view, int level,
+                              uint64_t index);
   Status VerifyRightEdge(const std::string& tenant, const View& view);
   StatusOr<Blob> ReadTileFile(const std::string& tenant, const ledger::TileId& id);
   Blob CacheGet(const std::string& key);

@@ -289,6 +289,36 @@ TEST_F(AgentSshTest, ApprovedGrantLogsInAndTheCertificateIsLogged) {
   EXPECT_TRUE(logged);
 }
 
+// `quartet ssh` does it all: finds the live grant, gets a certificate, runs ssh, removes the key.
+TEST_F(AgentSshTest, QuartetSshLogsInWithALiveGrant) {
+  const std::string grant = ApprovedGrant(*login_);
+  auto ssh = Quartet("tom", {"ssh", "web-1", "--client", "acme", "--host", "127.0.0.1", "--port",
+                             std::to_string(ssh_port_), "--ssh-option", "StrictHostKeyChecking=no",
+                             "--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option",
+                             "BatchMode=yes", "--", "echo", "inside"});
+  EXPECT_EQ(ssh.status, 0) << ssh.err;
+  EXPECT_NE(ssh.out.find("inside"), std::string::npos);
+  EXPECT_TRUE(Accepted(grant)) << SshdLog();
+}
+
+// A grant's window ends by itself: the certificate stops working with it.
+TEST_F(AgentSshTest, ExpiredGrantNoLongerLogsIn) {
+  auto requested = Quartet("tom", {"--json", "request", "--client", "acme", "--resource", "web-1",
+                                   "--login", *login_, "--for", "5s", "--reason", "a quick look"});
+  ASSERT_EQ(requested.status, 0) << requested.err;
+  const std::string grant = Json::parse(requested.out)["id"].get<std::string>();
+  ASSERT_EQ(Quartet("olivia", {"approve", grant, "--key", *owner_key_}).status, 0);
+  auto cert = Certificate(grant, Key("short"));
+  ASSERT_EQ(cert.status, 0) << cert.err;
+  EXPECT_EQ(Ssh(Key("short"), *login_), 0) << SshdLog();
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  EXPECT_EQ(Ssh(Key("short"), *login_), 255);
+  EXPECT_EQ(CountAccepted(grant), 1u);
+  // And the agent issues no new one for it.
+  cert = Certificate(grant, Key("short-again"));
+  EXPECT_NE(cert.status, 0);
+}
+
 TEST_F(AgentSshTest, NoCertificateOrAnotherCaDoesNotLogIn) {
   // A plain key, and a certificate from a CA the host does not trust.
   ASSERT_EQ(RunProcess({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Key("plain")})

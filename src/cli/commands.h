@@ -91,6 +91,7 @@ int AgentStatus(const std::string& data, bool json);
 struct SshArguments {
   std::string client, resource, host;
   int port = 0;
+  std::vector<std::string> options;  // ssh -o options, e.g. StrictHostKeyChecking=accept-new
   std::vector<std::string> command;  // run on the host instead of a shell
 };
 int Certificate(const ServerOptions& options, const std::string& client, const std::string& grant,

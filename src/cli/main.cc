@@ -251,6 +251,7 @@ int main(int argc, char** argv) {
   ssh->add_option("--client", ssh_args.client, "client slug")->required();
   ssh->add_option("--host", ssh_args.host, "host name or address (the resource's name by default)");
   ssh->add_option("--port", ssh_args.port, "SSH port");
+  ssh->add_option("--ssh-option", ssh_args.options, "an option for ssh -o (repeatable)");
   ssh->add_option("command", ssh_args.command, "a command to run instead of a shell (after --)");
   ssh->callback([&] { result = Ssh(server_options, ssh_args); });
 

@@ -123,6 +123,7 @@ int Ssh(const ServerOptions& options, const SshArguments& args) {
                                       "-l",
                                       login};
   if (args.port != 0) command.insert(command.end(), {"-p", std::to_string(args.port)});
+  for (const std::string& option : args.options) command.insert(command.end(), {"-o", option});
   command.push_back(args.host.empty() ? args.resource : args.host);
   command.insert(command.end(), args.command.begin(), args.command.end());
   std::vector<char*> argv;

@@ -504,27 +504,35 @@ Status AgentService::Fulfil(const std::string& client, const std::string& id,
   if (cert.key_id != "grant-" + request.grant + ":" + request.technician) {
     return InvalidArgumentError("the certificate's key ID does not name the grant");
   }
-  const int64_t now = clock_.NowUnixSeconds();
-  RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
-    ASSIGN_OR_RETURN(
-        store::Statement * update,
-        scope.db.Prepare("UPDATE certificate_requests SET state = 'issued', certificate = ? "
-                         "WHERE client = ? AND id = ? AND state = 'pending'"));
-    update->Bind(1, certificate).Bind(2, client).Bind(3, id);
+  return Answer(request, "issued", certificate,
+                Event("certificate.issued", client, clock_.NowUnixSeconds(),
+                      {{"grant", request.grant},
+                       {"request", id},
+                       {"technician", request.technician},
+                       {"serial", std::to_string(cert.serial)},
+                       {"key_id", cert.key_id},
+                       {"principals", cert.principals},
+                       {"valid_after", cert.valid_after},
+                       {"valid_before", cert.valid_before},
+                       {"fingerprint", ssh::Fingerprint(cert.subject)},
+                       {"ca_fingerprint", ssh::Fingerprint(cert.ca)}}));
+}
+
+Status AgentService::Answer(const CertificateRequest& request, const std::string& state,
+                            const std::string& text, const std::string& event) {
+  // Only a pending request is answered, once: the update and its event commit together.
+  RETURN_IF_ERROR(access_.Commit(request.client, [&](AccessService::ChangeScope& scope) -> Status {
+    ASSIGN_OR_RETURN(store::Statement * update,
+                     scope.db.Prepare("UPDATE certificate_requests SET state = ?1, "
+                                      "certificate = CASE ?1 WHEN 'issued' THEN ?2 ELSE '' END, "
+                                      "reason = CASE ?1 WHEN 'refused' THEN ?2 ELSE '' END "
+                                      "WHERE client = ?3 AND id = ?4 AND state = 'pending'"));
+    update->Bind(1, state).Bind(2, text).Bind(3, request.client).Bind(4, request.id);
     RETURN_IF_ERROR(update->Run());
-    if (sqlite3_changes(scope.db.handle()) == 0)
+    if (sqlite3_changes(scope.db.handle()) == 0) {
       return FailedPreconditionError("the request was answered already");
-    scope.events.push_back(Event("certificate.issued", client, now,
-                                 {{"grant", request.grant},
-                                  {"request", id},
-                                  {"technician", request.technician},
-                                  {"serial", std::to_string(cert.serial)},
-                                  {"key_id", cert.key_id},
-                                  {"principals", cert.principals},
-                                  {"valid_after", cert.valid_after},
-                                  {"valid_before", cert.valid_before},
-                                  {"fingerprint", ssh::Fingerprint(cert.subject)},
-                                  {"ca_fingerprint", ssh::Fingerprint(cert.ca)}}));
+    }
+    scope.events.push_back(event);
     return Status::Ok();
   }));
   Notify();
@@ -540,25 +548,12 @@ Status AgentService::Refuse(const std::string& client, const std::string& id,
   }
   if (request.state != "pending") return FailedPreconditionError("the request is " + request.state);
   const std::string text = Clip(reason.empty() ? "refused" : reason, 500);
-  const int64_t now = clock_.NowUnixSeconds();
-  RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
-    ASSIGN_OR_RETURN(
-        store::Statement * update,
-        scope.db.Prepare("UPDATE certificate_requests SET state = 'refused', reason = ? "
-                         "WHERE client = ? AND id = ? AND state = 'pending'"));
-    update->Bind(1, text).Bind(2, client).Bind(3, id);
-    RETURN_IF_ERROR(update->Run());
-    if (sqlite3_changes(scope.db.handle()) == 0)
-      return FailedPreconditionError("the request was answered already");
-    scope.events.push_back(Event("certificate.refused", client, now,
-                                 {{"grant", request.grant},
-                                  {"request", id},
-                                  {"technician", request.technician},
-                                  {"reason", text}}));
-    return Status::Ok();
-  }));
-  Notify();
-  return Status::Ok();
+  return Answer(request, "refused", text,
+                Event("certificate.refused", client, clock_.NowUnixSeconds(),
+                      {{"grant", request.grant},
+                       {"request", id},
+                       {"technician", request.technician},
+                       {"reason", text}}));
 }
 
 StatusOr<AgentView> AgentService::View(const Actor& actor, const std::string& client) {

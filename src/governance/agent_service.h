@@ -151,6 +151,10 @@ class AgentService {
   StatusOr<std::string> AddCheckpointBody(const std::string& client, uint64_t witnessed_size);
   void Touch(const std::string& client, uint64_t witnessed_size);
   void Notify();
+  // Answers a pending request ("issued" with the certificate, or "refused" with the reason) and
+  // logs `event` with it.
+  Status Answer(const CertificateRequest& request, const std::string& state,
+                const std::string& text, const std::string& event);
 
   // Set at construction.
   AccessService& access_;

@@ -88,20 +88,33 @@ class Body {
   Json value_;
 };
 
-// The value of `key` in the query string of `target` ("" when absent). Values are plain tokens.
-inline std::string_view QueryParameter(std::string_view target, std::string_view key) {
+// Calls `visit(key, value)` for each parameter of the query string of `target`, in order, until
+// it returns an error. Values are plain tokens (no escapes are decoded).
+template <typename Visit>
+Status ForEachQueryParameter(std::string_view target, Visit&& visit) {
   const size_t question = target.find('?');
-  if (question == std::string_view::npos) return {};
+  if (question == std::string_view::npos) return Status::Ok();
   std::string_view rest = target.substr(question + 1);
   while (!rest.empty()) {
     const size_t amp = rest.find('&');
     std::string_view pair = rest.substr(0, amp);
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     const size_t equals = pair.find('=');
-    if (pair.substr(0, equals) == key)
-      return equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    const std::string_view value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    RETURN_IF_ERROR(visit(pair.substr(0, equals), value));
   }
-  return {};
+  return Status::Ok();
+}
+
+// The value of `key` in the query string of `target` ("" when absent).
+inline std::string_view QueryParameter(std::string_view target, std::string_view key) {
+  std::string_view found;
+  (void)ForEachQueryParameter(target, [&](std::string_view name, std::string_view value) {
+    if (name == key && found.empty()) found = value;
+    return Status::Ok();
+  });
+  return found;
 }
 
 }  // namespace quartet::server

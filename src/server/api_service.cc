@@ -13,7 +13,8 @@ using governance::Actor;
 Json LabelsJson(access::LabelSet labels) {
   Json out = Json::array();
   for (uint32_t bit = 1; bit != 0 && bit <= labels; bit <<= 1) {
-    if (labels & bit) out.push_back(std::string(access::LabelName(static_cast<access::Label>(bit))));
+    if (labels & bit)
+      out.push_back(std::string(access::LabelName(static_cast<access::Label>(bit))));
   }
   return out;
 }
@@ -25,7 +26,8 @@ Json GrantJson(const governance::GrantView& grant, int64_t now) {
   for (const access::OwnerVote& vote : p.approvals) {
     approvals.push_back({{"owner", vote.owner}, {"key_id", vote.key_id}, {"at", vote.at}});
   }
-  const bool live = p.state == access::GrantState::kApproved && now >= p.window_start && now < p.window_end;
+  const bool live =
+      p.state == access::GrantState::kApproved && now >= p.window_start && now < p.window_end;
   return {{"id", r.id},
           {"client", r.client},
           {"technician", r.technician},
@@ -86,34 +88,29 @@ StatusOr<std::string> RequestToken(governance::AccessService& service, const Htt
 // ?state=pending&limit=100&before=<requested_at>:<id>. Values are plain tokens (no escapes needed).
 StatusOr<governance::AccessService::GrantQuery> ParseGrantQuery(std::string_view target) {
   governance::AccessService::GrantQuery query;
-  const size_t question = target.find('?');
-  if (question == std::string_view::npos) return query;
-  std::string_view rest = target.substr(question + 1);
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    const size_t equals = pair.find('=');
-    const std::string_view key = pair.substr(0, equals);
-    const std::string_view value = equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
-    if (key == "state") {
-      query.state = std::string(value);
-    } else if (key == "limit") {
-      auto limit = ParseDecimal(value);
-      if (!limit.ok() || *limit < 1 || *limit > 1000) return InvalidArgumentError("limit must be 1 to 1000");
-      query.limit = static_cast<int>(*limit);
-    } else if (key == "before") {
-      const size_t colon = value.find(':');
-      auto time = ParseDecimal(value.substr(0, colon));
-      if (colon == std::string_view::npos || !time.ok() || *time > static_cast<uint64_t>(INT64_MAX)) {
-        return InvalidArgumentError("before must be the 'next' cursor of the previous page");
-      }
-      query.before_time = static_cast<int64_t>(*time);
-      query.before_id = std::string(value.substr(colon + 1));
-    } else {
-      return InvalidArgumentError("unknown query parameter '" + std::string(key) + "'");
-    }
-  }
+  RETURN_IF_ERROR(
+      ForEachQueryParameter(target, [&](std::string_view key, std::string_view value) -> Status {
+        if (key == "state") {
+          query.state = std::string(value);
+        } else if (key == "limit") {
+          auto limit = ParseDecimal(value);
+          if (!limit.ok() || *limit < 1 || *limit > 1000)
+            return InvalidArgumentError("limit must be 1 to 1000");
+          query.limit = static_cast<int>(*limit);
+        } else if (key == "before") {
+          const size_t colon = value.find(':');
+          auto time = ParseDecimal(value.substr(0, colon));
+          if (colon == std::string_view::npos || !time.ok() ||
+              *time > static_cast<uint64_t>(INT64_MAX)) {
+            return InvalidArgumentError("before must be the 'next' cursor of the previous page");
+          }
+          query.before_time = static_cast<int64_t>(*time);
+          query.before_id = std::string(value.substr(colon + 1));
+        } else {
+          return InvalidArgumentError("unknown query parameter '" + std::string(key) + "'");
+        }
+        return Status::Ok();
+      }));
   return query;
 }
 
@@ -130,7 +127,8 @@ HttpResponse ApiService::SignIn(const HttpRequest& request) {
   auto user = body->Text("user", true);
   auto password = body->Text("password", true);
   auto code = body->Text("code", false);
-  if (!user.ok() || !password.ok() || !code.ok()) return Error(InvalidArgumentError("'user' and 'password' are required"));
+  if (!user.ok() || !password.ok() || !code.ok())
+    return Error(InvalidArgumentError("'user' and 'password' are required"));
   const std::string account = "account:" + *user;
   const std::string address = "address:" + request.remote_address;
   for (const std::string& key : {account, address}) {
@@ -146,7 +144,9 @@ HttpResponse ApiService::SignIn(const HttpRequest& request) {
   }
   throttle_.RecordSuccess(account);
   HttpResponse response =
-      JsonResponse(201, {{"token", session->token}, {"csrf", session->csrf}, {"user", session->actor.user},
+      JsonResponse(201, {{"token", session->token},
+                         {"csrf", session->csrf},
+                         {"user", session->actor.user},
                          {"role", std::string(governance::RoleName(session->actor.role))},
                          {"client", session->actor.client}});
   response.headers["Set-Cookie"] = std::string(kSessionCookie) + "=" + session->token +
@@ -160,7 +160,8 @@ HttpResponse ApiService::SignOut(const HttpRequest& request) {
   if (!token.ok()) return Error(token.status());
   if (Status ended = service_.SignOut(*token); !ended.ok()) return Error(ended);
   HttpResponse response = JsonResponse(200, {{"signed_out", true}});
-  response.headers["Set-Cookie"] = std::string(kSessionCookie) + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict";
+  response.headers["Set-Cookie"] =
+      std::string(kSessionCookie) + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict";
   return response;
 }
 
@@ -168,7 +169,8 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   const std::vector<std::string> parts = SplitPath(path);  // "", "api", "v1", ...
-  if (parts.size() < 4 || parts[1] != "api" || parts[2] != "v1") return Error(NotFoundError("no such route"));
+  if (parts.size() < 4 || parts[1] != "api" || parts[2] != "v1")
+    return Error(NotFoundError("no such route"));
   if (parts.size() == 4 && parts[3] == "sessions") {
     if (request.method == "POST") return SignIn(request);
     if (request.method == "DELETE") return SignOut(request);
@@ -177,7 +179,8 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
     // Enrolment codes are guessed like passwords: the same throttle.
     if (parts.size() == 5 && parts[4] == "enrolment") {
       const std::string address = "address:" + request.remote_address;
-      if (Status allowed = throttle_.Check(address); !allowed.ok()) return JsonResponse(429, {{"error", allowed.message()}});
+      if (Status allowed = throttle_.Check(address); !allowed.ok())
+        return JsonResponse(429, {{"error", allowed.message()}});
       HttpResponse response = agent_api_.HandleAgent(request, parts);
       if (response.status == 401) throttle_.RecordFailure(address);
       return response;
@@ -194,7 +197,8 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
 
   auto route = [&]() -> StatusOr<HttpResponse> {
     if (parts.size() == 4 && parts[3] == "me" && method == "GET") {
-      return JsonResponse(200, {{"user", actor->user}, {"role", std::string(governance::RoleName(actor->role))},
+      return JsonResponse(200, {{"user", actor->user},
+                                {"role", std::string(governance::RoleName(actor->role))},
                                 {"client", actor->client}});
     }
     if (parts.size() == 4 && parts[3] == "owner-keys" && method == "POST") {
@@ -208,12 +212,14 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
     if (parts.size() == 6 && parts[5] == "policy") {
       if (method == "GET") {
         ASSIGN_OR_RETURN(access::Policy policy, service_.GetPolicy(*actor, client));
-        return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))}, {"description", policy.Describe()}});
+        return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))},
+                                  {"description", policy.Describe()}});
       }
       if (method == "PUT") {
         ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(request.body));
         RETURN_IF_ERROR(service_.ChangePolicy(*actor, client, policy));
-        return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))}, {"description", policy.Describe()}});
+        return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))},
+                                  {"description", policy.Describe()}});
       }
       return Status(StatusCode::kInvalidArgument, "method not allowed");
     }
@@ -225,22 +231,25 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
       ASSIGN_OR_RETURN(std::string proposal, service_.ProposePolicy(*actor, client, policy, note));
       return JsonResponse(201, {{"proposal", proposal}});
     }
-    if (parts.size() == 9 && parts[5] == "policy" && parts[6] == "proposals" && parts[8] == "accept" &&
-        method == "POST") {
+    if (parts.size() == 9 && parts[5] == "policy" && parts[6] == "proposals" &&
+        parts[8] == "accept" && method == "POST") {
       RETURN_IF_ERROR(service_.AcceptProposal(*actor, client, parts[7]));
       ASSIGN_OR_RETURN(access::Policy policy, service_.GetPolicy(*actor, client));
-      return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))}, {"description", policy.Describe()}});
+      return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))},
+                                {"description", policy.Describe()}});
     }
     if (parts[5] != "grants") return NotFoundError("no such route");
     if (parts.size() == 6 && method == "GET") {
-      ASSIGN_OR_RETURN(governance::AccessService::GrantQuery query, ParseGrantQuery(request.target));
+      ASSIGN_OR_RETURN(governance::AccessService::GrantQuery query,
+                       ParseGrantQuery(request.target));
       ASSIGN_OR_RETURN(auto grants, service_.ListGrants(*actor, client, query));
       Json out = Json::array();
       for (const auto& grant : grants) out.push_back(GrantJson(grant, now));
       Json reply = {{"grants", out}};
       // A full page may have more behind it: the cursor for the next one.
       if (static_cast<int>(grants.size()) == query.limit) {
-        reply["next"] = std::to_string(grants.back().request.requested_at) + ":" + grants.back().request.id;
+        reply["next"] =
+            std::to_string(grants.back().request.requested_at) + ":" + grants.back().request.id;
       }
       return JsonResponse(200, reply);
     }
@@ -273,9 +282,10 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
       ASSIGN_OR_RETURN(std::string comment, body->Text("comment", false));
       auto signature = Base64Decode(encoded);
       if (!signature.ok()) return InvalidArgumentError("'signature' must be base64");
-      RETURN_IF_ERROR(service_.Decide(*actor, client, grant,
-                                      verb == "approve" ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny,
-                                      key_id, *signature, comment));
+      RETURN_IF_ERROR(service_.Decide(
+          *actor, client, grant,
+          verb == "approve" ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny,
+          key_id, *signature, comment));
     } else if (verb == "end") {
       RETURN_IF_ERROR(service_.End(*actor, client, grant));
     } else if (verb == "revoke") {
@@ -288,8 +298,9 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
         return InvalidArgumentError("'verdict' must be 'acknowledged' or 'disputed'");
       }
       RETURN_IF_ERROR(service_.Review(*actor, client, grant,
-                                      verdict == "acknowledged" ? access::BreakglassReview::kAcknowledged
-                                                                : access::BreakglassReview::kDisputed,
+                                      verdict == "acknowledged"
+                                          ? access::BreakglassReview::kAcknowledged
+                                          : access::BreakglassReview::kDisputed,
                                       comment));
     } else {
       return NotFoundError("no such route");

@@ -53,16 +53,28 @@ void Agent::Run(const std::atomic<bool>& stop) {
 Status Agent::RunOnce(std::chrono::seconds wait) {
   RETURN_IF_ERROR(DeliverAlarms());
   if (!cosignature_.empty()) RETURN_IF_ERROR(SendCosignature());
+  const uint64_t witnessed = state_.size;
+  const size_t waiting = first_seen_.size();
+  const auto started = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(Json work,
                    api_.Call("GET", "/agent/work?witnessed=" + std::to_string(state_.size) +
                                         "&wait=" + std::to_string(wait.count())));
+  size_t requests = 0;
   try {
     const std::string add_checkpoint = work.at("add_checkpoint").get<std::string>();
     if (!add_checkpoint.empty() && state_.halted.empty()) RETURN_IF_ERROR(Witness(add_checkpoint));
+    requests = work.at("certificate_requests").size();
     for (const Json& request : work.at("certificate_requests"))
       RETURN_IF_ERROR(AnswerCertificateRequest(request));
   } catch (const Json::exception& e) {
     return InvalidArgumentError(std::string("the server's answer is malformed: ") + e.what());
+  }
+  // The server answers at once while there is something the agent will not act on (a refused
+  // log, requests it waits on): pace the polls then instead of spinning.
+  const bool progressed =
+      state_.size != witnessed || requests > first_seen_.size() || first_seen_.size() < waiting;
+  if (!progressed && std::chrono::steady_clock::now() - started < std::chrono::milliseconds(250)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return Status::Ok();
 }

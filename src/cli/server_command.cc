@@ -84,8 +84,8 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
     }
   });
   // Handlers block while their change commits with others (group commit), so more threads than
-  // cores let commits batch.
-  options->threads = 16;
+  // cores let commits batch; agents' long polls hold up to 40 more (governance/agent_service.cc).
+  options->threads = 56;
   options->on_stop = [&] { (*agents)->Shutdown(); };
   auto http = server::HttpServer::Start(*options, [&](const server::HttpRequest& request) {
     if (request.target.starts_with("/logs/")) return logs.Handle(request);

@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS agent_alarms (
 )sql";
 
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
+// Long polls hold a server thread each: at most this many wait at once; the rest answer at once.
+constexpr int kMaxWaiting = 40;
 
 bool IsPrintableName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -66,6 +68,11 @@ bool IsPrintableName(std::string_view name) {
 }
 
 std::string Clip(std::string_view text, size_t limit) { return std::string(text.substr(0, limit)); }
+
+struct ScopeExit {
+  std::function<void()> run;
+  ~ScopeExit() { run(); }
+};
 
 }  // namespace
 
@@ -96,6 +103,19 @@ void AgentService::Shutdown() {
     ++generation_;
   }
   signal_.notify_all();
+}
+
+std::chrono::milliseconds AgentService::TakeWaitSlot(std::chrono::milliseconds wait) {
+  MutexLock lock(signal_mu_);
+  if (wait.count() == 0 || waiting_ >= kMaxWaiting) return std::chrono::milliseconds(0);
+  ++waiting_;
+  return wait;
+}
+
+void AgentService::ReleaseWaitSlot(std::chrono::milliseconds granted) {
+  if (granted.count() == 0) return;
+  MutexLock lock(signal_mu_);
+  --waiting_;
 }
 
 void AgentService::Notify() {
@@ -306,6 +326,8 @@ StatusOr<AgentService::Work> AgentService::NextWork(const std::string& client,
                                                     uint64_t witnessed_size,
                                                     std::chrono::milliseconds wait) {
   Touch(client, 0);
+  wait = TakeWaitSlot(wait);
+  const ScopeExit release{[&] { ReleaseWaitSlot(wait); }};
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     uint64_t generation;
@@ -461,6 +483,8 @@ StatusOr<CertificateRequest> AgentService::GetCertificateRequest(const Actor& ac
                                                                  const std::string& id,
                                                                  std::chrono::milliseconds wait) {
   RETURN_IF_ERROR(access_.CheckCanSee(actor, client));
+  wait = TakeWaitSlot(wait);
+  const ScopeExit release{[&] { ReleaseWaitSlot(wait); }};
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     uint64_t generation;

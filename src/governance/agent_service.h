@@ -151,6 +151,10 @@ class AgentService {
   StatusOr<std::string> AddCheckpointBody(const std::string& client, uint64_t witnessed_size);
   void Touch(const std::string& client, uint64_t witnessed_size);
   void Notify();
+  // Each long poll holds a server thread: a bounded number may wait at once. Returns the wait the
+  // caller may make (zero when all places are taken); give it back with ReleaseWaitSlot.
+  std::chrono::milliseconds TakeWaitSlot(std::chrono::milliseconds wait);
+  void ReleaseWaitSlot(std::chrono::milliseconds granted);
   // Answers a pending request ("issued" with the certificate, or "refused" with the reason) and
   // logs `event` with it.
   Status Answer(const CertificateRequest& request, const std::string& state,
@@ -171,6 +175,7 @@ class AgentService {
   std::condition_variable_any signal_;
   uint64_t generation_ GUARDED_BY(signal_mu_) = 0;
   bool shutting_down_ GUARDED_BY(signal_mu_) = false;
+  int waiting_ GUARDED_BY(signal_mu_) = 0;
 };
 
 }  // namespace quartet::governance

@@ -14,7 +14,8 @@
 //     POST /api/v1/clients/{c}/grants/{g}/certificates        {public_key, wait_seconds}: the
 //     technician GET  /api/v1/clients/{c}/certificates/{id}?wait=S        the technician who asked
 //
-// Thread-safe. Long polls block the calling thread for at most their wait (capped at 25 s).
+// Thread-safe. Long polls block the calling thread for at most their wait (capped at 25 s); at
+// most 40 wait at once, the others are answered at once.
 #pragma once
 
 #include <string>

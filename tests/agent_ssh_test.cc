@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -99,12 +100,23 @@ class AgentSshTest : public ::testing::Test {
         {"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", *dir_ + "/host_key"});
     ASSERT_EQ(host_key.status, 0) << host_key.err;
     std::filesystem::create_directories("/run/sshd");
+    // sshd runs AuthorizedPrincipalsCommand only from folders that root owns and no one else can
+    // write: a build tree under /tmp is not one. As root, run a copy from such a folder.
+    principals_binary_ = new std::string(QuartetBinary());
+    if (::geteuid() == 0) {
+      char folder[] = "/run/quartet-test-XXXXXX";
+      ASSERT_NE(::mkdtemp(folder), nullptr);
+      ::chmod(folder, 0755);
+      principals_folder_ = new std::string(folder);
+      *principals_binary_ = *principals_folder_ + "/quartet";
+      std::filesystem::copy_file(QuartetBinary(), *principals_binary_);
+    }
     ssh_port_ = FreePort();
     sshd_log_ = new std::string(*dir_ + "/sshd.log");
     WriteTextFile(*dir_ + "/sshd_config",
                   "Port " + std::to_string(ssh_port_) + "\nListenAddress 127.0.0.1\nHostKey " +
                       *dir_ + "/host_key\nPidFile " + *dir_ + "/sshd.pid\nTrustedUserCAKeys " +
-                      *dir_ + "/ca.pub\nAuthorizedPrincipalsCommand " + QuartetBinary() +
+                      *dir_ + "/ca.pub\nAuthorizedPrincipalsCommand " + *principals_binary_ +
                       " agent principals --data " + *agent_data_ +
                       " --user %u --key-id %i --serial %s\nAuthorizedPrincipalsCommandUser " +
                       *login_ +
@@ -128,7 +140,12 @@ class AgentSshTest : public ::testing::Test {
     StopAgent();
     delete server_;
     std::filesystem::remove_all(*dir_);
-    for (std::string* text : {dir_, data_, agent_data_, login_, owner_key_, sshd_log_}) delete text;
+    if (principals_folder_ != nullptr) std::filesystem::remove_all(*principals_folder_);
+    delete principals_folder_;
+    principals_folder_ = nullptr;
+    for (std::string* text :
+         {dir_, data_, agent_data_, login_, owner_key_, sshd_log_, principals_binary_})
+      delete text;
     delete tokens_;
   }
 
@@ -250,6 +267,8 @@ class AgentSshTest : public ::testing::Test {
   static inline std::string* login_ = nullptr;
   static inline std::string* owner_key_ = nullptr;
   static inline std::string* sshd_log_ = nullptr;
+  static inline std::string* principals_binary_ = nullptr;
+  static inline std::string* principals_folder_ = nullptr;
   static inline std::map<std::string, std::string>* tokens_ = nullptr;
   static inline RunningServer* server_ = nullptr;
   static inline Subprocess* agent_ = nullptr;

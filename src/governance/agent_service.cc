@@ -304,28 +304,41 @@ void AgentService::Touch(const std::string& client, uint64_t witnessed_size) {
 }
 
 StatusOr<std::string> AgentService::AddCheckpointBody(const std::string& client,
-                                                      uint64_t witnessed_size) {
-  ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(client));
-  if (!latest.has_value()) return std::string();
+                                                      uint64_t witnessed_size,
+                                                      const ledger::StoredCheckpoint& latest) {
   // A log smaller than what the witness cosigned has no proof to offer; the witness refuses it.
-  std::string body = "old " + std::to_string(witnessed_size) + "\n";
-  if (witnessed_size > 0 && witnessed_size < latest->size) {
+  ledger::AddCheckpointRequest request{witnessed_size, {}, latest.note};
+  if (witnessed_size > 0 && witnessed_size < latest.size) {
     const std::string directory = folder_.LogDirectory(client);
-    ledger::TileNodeReader reader(latest->size, [&](const ledger::TileId& id) {
+    ledger::TileNodeReader reader(latest.size, [&](const ledger::TileId& id) {
       return folder_.fs().ReadFile(directory + "/" + id.Path());
     });
-    ASSIGN_OR_RETURN(std::vector<Hash> proof,
-                     ledger::ConsistencyProof(reader, witnessed_size, latest->size));
-    for (const Hash& hash : proof) body += Base64Encode(hash) + "\n";
+    ASSIGN_OR_RETURN(request.proof, ledger::ConsistencyProof(reader, witnessed_size, latest.size));
   }
-  body += "\n" + latest->note;
-  return body;
+  return request.Format();
 }
 
 StatusOr<AgentService::Work> AgentService::NextWork(const std::string& client,
                                                     uint64_t witnessed_size,
                                                     std::chrono::milliseconds wait) {
   Touch(client, 0);
+  Work work;
+  // New checkpoints are published by another thread about ten times a second: look again soon.
+  RETURN_IF_ERROR(Poll(wait, kPollInterval, [&]() -> StatusOr<bool> {
+    work = Work();
+    ASSIGN_OR_RETURN(auto latest, source_(client));
+    if (latest.has_value() && latest->size != witnessed_size) {
+      ASSIGN_OR_RETURN(work.add_checkpoint, AddCheckpointBody(client, witnessed_size, *latest));
+    }
+    MutexLock lock(mu_);
+    ASSIGN_OR_RETURN(work.certificate_requests, PendingRequests(client));
+    return !work.add_checkpoint.empty() || !work.certificate_requests.empty();
+  }));
+  return work;
+}
+
+Status AgentService::Poll(std::chrono::milliseconds wait, std::chrono::milliseconds interval,
+                          const std::function<StatusOr<bool>()>& look) {
   wait = TakeWaitSlot(wait);
   const ScopeExit release{[&] { ReleaseWaitSlot(wait); }};
   const auto deadline = std::chrono::steady_clock::now() + wait;
@@ -337,24 +350,12 @@ StatusOr<AgentService::Work> AgentService::NextWork(const std::string& client,
       generation = generation_;
       shutting_down = shutting_down_;
     }
-    Work work;
-    ASSIGN_OR_RETURN(auto latest, source_(client));
-    if (latest.has_value() && latest->size != witnessed_size) {
-      ASSIGN_OR_RETURN(work.add_checkpoint, AddCheckpointBody(client, witnessed_size));
-    }
-    {
-      MutexLock lock(mu_);
-      ASSIGN_OR_RETURN(work.certificate_requests, PendingRequests(client));
-    }
+    ASSIGN_OR_RETURN(bool done, look());
     const auto now = std::chrono::steady_clock::now();
-    if (!work.add_checkpoint.empty() || !work.certificate_requests.empty() || now >= deadline ||
-        shutting_down) {
-      return work;
-    }
-    // New checkpoints are published by another thread about ten times a second: look again soon.
+    if (done || now >= deadline || shutting_down) return Status::Ok();
     MutexLock lock(signal_mu_);
     signal_.wait_for(signal_mu_,
-                     std::min<std::chrono::steady_clock::duration>(kPollInterval, deadline - now),
+                     std::min<std::chrono::steady_clock::duration>(interval, deadline - now),
                      [&]() REQUIRES(signal_mu_) { return generation_ != generation; });
   }
 }
@@ -483,29 +484,15 @@ StatusOr<CertificateRequest> AgentService::GetCertificateRequest(const Actor& ac
                                                                  const std::string& id,
                                                                  std::chrono::milliseconds wait) {
   RETURN_IF_ERROR(access_.CheckCanSee(actor, client));
-  wait = TakeWaitSlot(wait);
-  const ScopeExit release{[&] { ReleaseWaitSlot(wait); }};
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  for (;;) {
-    uint64_t generation;
-    bool shutting_down;
-    {
-      MutexLock lock(signal_mu_);
-      generation = generation_;
-      shutting_down = shutting_down_;
-    }
-    CertificateRequest request;
-    {
-      MutexLock lock(mu_);
-      ASSIGN_OR_RETURN(request, LoadRequest(client, id));
-    }
+  CertificateRequest request;
+  // Answers are signalled: no need to look between signals.
+  RETURN_IF_ERROR(Poll(wait, wait, [&]() -> StatusOr<bool> {
+    MutexLock lock(mu_);
+    ASSIGN_OR_RETURN(request, LoadRequest(client, id));
     if (request.technician != actor.user) return NotFoundError("no such certificate request");
-    const auto now = std::chrono::steady_clock::now();
-    if (request.state != "pending" || now >= deadline || shutting_down) return request;
-    MutexLock lock(signal_mu_);
-    signal_.wait_for(signal_mu_, deadline - now,
-                     [&]() REQUIRES(signal_mu_) { return generation_ != generation; });
-  }
+    return request.state != "pending";
+  }));
+  return request;
 }
 
 Status AgentService::Fulfil(const std::string& client, const std::string& id,

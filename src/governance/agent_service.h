@@ -148,12 +148,17 @@ class AgentService {
       REQUIRES(mu_);
   StatusOr<CertificateRequest> LoadRequest(const std::string& client, const std::string& id)
       REQUIRES(mu_);
-  StatusOr<std::string> AddCheckpointBody(const std::string& client, uint64_t witnessed_size);
+  StatusOr<std::string> AddCheckpointBody(const std::string& client, uint64_t witnessed_size,
+                                          const ledger::StoredCheckpoint& latest);
   void Touch(const std::string& client, uint64_t witnessed_size);
   void Notify();
   // Each long poll holds a server thread: a bounded number may wait at once. Returns the wait the
   // caller may make (zero when all places are taken); give it back with ReleaseWaitSlot.
   std::chrono::milliseconds TakeWaitSlot(std::chrono::milliseconds wait);
+  // Calls `look` until it says done (or fails), `wait` is over, or the service shuts down; between
+  // looks, sleeps until signalled or `interval` passes. Holds a wait slot meanwhile.
+  Status Poll(std::chrono::milliseconds wait, std::chrono::milliseconds interval,
+              const std::function<StatusOr<bool>()>& look);
   void ReleaseWaitSlot(std::chrono::milliseconds granted);
   // Answers a pending request ("issued" with the certificate, or "refused" with the reason) and
   // logs `event` with it.

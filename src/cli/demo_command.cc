@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <span>
+#include <sstream>
 
 #include "access/approval.h"
 #include "base/clock.h"
@@ -115,6 +117,25 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
   return Status::Ok();
 }
 
+const char* const kDemoUsers[] = {"pat", "ana", "ben", "chloe", "olivia", "oscar", "fiona.accountant"};
+
+std::string Base32Lower(std::span<const uint8_t> bytes) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (uint8_t byte : bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
 // Creates the demo world once; a second run finds it and serves it as it is.
 Status CreateDemo(store::DataFolder& folder) {
   Random& random = Random::System();
@@ -144,6 +165,19 @@ Status CreateDemo(store::DataFolder& folder) {
     RETURN_IF_ERROR(MakeHistory(*service, clock, client, owner_key, key_id));
     clock.Set(now - std::chrono::hours(24 * 21));
   }
+  // Browser sign-ins: a password and TOTP for everyone (provider staff must have it; owners sign
+  // with MFA too), kept in the demo folder so that every later run can print them again.
+  std::string sign_ins;
+  for (const char* user : kDemoUsers) {
+    uint8_t bytes[10];
+    random.Fill(bytes);
+    const std::string password = "demo-" + Base32Lower(bytes);
+    RETURN_IF_ERROR(service->SetPassword(user, password));
+    ASSIGN_OR_RETURN(std::string uri, service->EnrolTotp(user));
+    const size_t secret = uri.find("secret=") + 7;
+    sign_ins += std::string(user) + " " + password + " " + uri.substr(secret, uri.find('&', secret) - secret) + "\n";
+  }
+  RETURN_IF_ERROR(WriteSecretFile(folder.path() + "/demo/sign-ins.txt", sign_ins));
   // Requests waiting for the owners right now.
   FakeClock today(now - std::chrono::minutes(20));
   ASSIGN_OR_RETURN(auto current, governance::AccessService::Open(folder, today, random));
@@ -167,7 +201,7 @@ int Demo(const std::string& data, const std::string& listen) {
   auto service = governance::AccessService::Open(**folder, Clock::System(), Random::System());
   if (!service.ok()) return Fail(service.status().message());
   std::vector<std::pair<std::string, std::string>> sign_ins;
-  for (const char* user : {"pat", "ana", "ben", "chloe", "olivia", "oscar", "fiona.accountant"}) {
+  for (const char* user : kDemoUsers) {
     auto token = (*service)->IssueToken(user, 7 * 86400);
     if (!token.ok()) return Fail(token.status().message());
     sign_ins.emplace_back(user, *token);
@@ -178,6 +212,15 @@ int Demo(const std::string& data, const std::string& listen) {
       auto actor = (*service)->FindActor(user);
       std::cout << "  " << user << " (" << (actor.ok() ? governance::RoleName(actor->role) : "?")
                 << (actor.ok() && !actor->client.empty() ? " of " + actor->client : "") << "): " << token << "\n";
+    }
+    if (auto sign_in_file = FileSystem::Posix().ReadFile((*folder)->path() + "/demo/sign-ins.txt");
+        sign_in_file.ok()) {
+      std::cout << "\ndashboard: " << base_url << "/  (user, password, TOTP secret for an authenticator app or "
+                << "`oathtool --totp -b SECRET`):\n";
+      std::istringstream lines(*sign_in_file);
+      for (std::string user, password, secret; lines >> user >> password >> secret;) {
+        std::cout << "  " << user << "  " << password << "  " << secret << "\n";
+      }
     }
     std::cout << "owner signing keys: " << (*folder)->path() << "/demo/olivia.key, " << (*folder)->path()
               << "/demo/oscar.key\n\nclients and their logs:\n";

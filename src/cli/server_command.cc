@@ -16,6 +16,7 @@
 #include "server/api_service.h"
 #include "server/http_server.h"
 #include "server/log_service.h"
+#include "server/web_service.h"
 #include "store/data_folder.h"
 
 namespace quartet::cli {
@@ -60,7 +61,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
         return std::optional<ledger::StoredCheckpoint>(*served);
       });
   if (!agents.ok()) return Fail(agents.status().message());
-  server::ApiService api(**governance, **agents, Clock::System());
+  auto events = governance::EventIndex::Open(folder);
+  if (!events.ok()) return Fail(events.status().message());
+  server::ApiService api(**governance, **agents, **events, folder, Clock::System());
+  const server::WebService web;
   std::optional<notify::SmtpRelay> relay;
   if (!mail.smtp.empty()) {
     auto relay_address = ParseListen(mail.smtp);
@@ -79,6 +83,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
       if (auto expired = (*governance)->ExpireStale(); !expired.ok()) {
         spdlog::error("expiring requests: {}", expired.status().ToString());
       }
+      // The timeline's index follows the logs in the background, so that pages rarely wait for it.
+      if (Status indexed = (*events)->CatchUpAll(); !indexed.ok()) {
+        spdlog::error("indexing events: {}", indexed.ToString());
+      }
       for (int i = 0; i < 100 && !stopping; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -91,6 +99,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
     if (request.target.starts_with("/logs/")) return logs.Handle(request);
     if (request.target.starts_with("/api/")) return api.Handle(request);
     if (request.target == "/healthz") return server::HttpResponse::Text(200, "ok");
+    if (server::WebService::Owns(request.target)) return web.Handle(request);
     return server::HttpResponse::Text(404, "not found");
   });
   auto stop_sweeper = [&] {

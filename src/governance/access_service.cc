@@ -974,6 +974,100 @@ Status AccessService::QueueForOwners(const std::string& client, const OwnerNotic
   return Status::Ok();
 }
 
+StatusOr<std::vector<AccessService::ClientSummary>> AccessService::ListClients(const Actor& actor) {
+  MutexLock lock(mu_);
+  const char* sql =
+      actor.role == Role::kProviderAdmin ? "SELECT tenant, name, time_zone FROM clients WHERE ?1 = ?1 ORDER BY name"
+      : IsProviderRole(actor.role)
+          ? "SELECT tenant, name, time_zone FROM clients WHERE tenant IN (SELECT client FROM relationships WHERE "
+            "technician = ?1 UNION SELECT t.client FROM team_relationships t JOIN team_members m ON m.team = t.team "
+            "WHERE m.technician = ?1) ORDER BY name"
+          : "SELECT tenant, name, time_zone FROM clients WHERE tenant = ?2";
+  ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare(sql));
+  select->Bind(1, actor.user).Bind(2, actor.client);
+  std::vector<ClientSummary> clients;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    clients.push_back({std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
+                       std::string(select->ColumnText(2))});
+  }
+  return clients;
+}
+
+namespace {
+
+StatusOr<std::vector<AccessService::PersonView>> ReadPeople(store::Statement& select) {
+  std::vector<AccessService::PersonView> people;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(Role role, RoleFromName(select.ColumnText(1)));
+    people.push_back({std::string(select.ColumnText(0)), role, select.ColumnInt(2) != 0, select.ColumnInt(3) != 0});
+  }
+  return people;
+}
+
+}  // namespace
+
+StatusOr<AccessService::ClientView> AccessService::DescribeClient(const Actor& actor, const std::string& client) {
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(VisibleTechnician(actor, client).status());
+  ClientView view;
+  ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare("SELECT name, time_zone FROM clients WHERE tenant = ?"));
+  select->Bind(1, client);
+  ASSIGN_OR_RETURN(bool found, select->Step());
+  if (!found) return NotFoundError("no such client");
+  view.client = {client, std::string(select->ColumnText(0)), std::string(select->ColumnText(1))};
+  ASSIGN_OR_RETURN(select, db_->Prepare("SELECT name, kind, labels FROM resources WHERE client = ? ORDER BY name"));
+  select->Bind(1, client);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(access::ResourceKind kind, access::ResourceKindFromName(select->ColumnText(1)));
+    view.resources.push_back(
+        {std::string(select->ColumnText(0)), kind, static_cast<access::LabelSet>(select->ColumnInt(2))});
+  }
+  ASSIGN_OR_RETURN(select, db_->Prepare("SELECT name, role, active, totp_secret IS NOT NULL FROM users "
+                                        "WHERE client = ? ORDER BY role, name"));
+  select->Bind(1, client);
+  ASSIGN_OR_RETURN(view.people, ReadPeople(*select));
+  ASSIGN_OR_RETURN(select, db_->Prepare("SELECT technician FROM relationships WHERE client = ?1 UNION "
+                                        "SELECT m.technician FROM team_relationships t JOIN team_members m "
+                                        "ON m.team = t.team WHERE t.client = ?1 ORDER BY 1"));
+  select->Bind(1, client);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    view.technicians.emplace_back(select->ColumnText(0));
+  }
+  return view;
+}
+
+StatusOr<std::vector<AccessService::PersonView>> AccessService::ListStaff(const Actor& actor) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin lists the staff");
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT name, role, active, totp_secret IS NOT NULL FROM users "
+                                "WHERE client IS NULL ORDER BY active DESC, name"));
+  return ReadPeople(*select);
+}
+
+StatusOr<std::string> AccessService::Onboard(const Actor& actor, const std::string& user, Role role,
+                                             const std::string& client, std::string_view password) {
+  if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin adds people");
+  // Checked before the person exists, so that a weak password leaves nothing behind.
+  RETURN_IF_ERROR(identity::CheckPasswordPolicy(password));
+  RETURN_IF_ERROR(AddUser(actor, user, role, client));
+  RETURN_IF_ERROR(SetPassword(user, password));
+  return EnrolTotp(user);
+}
+
+StatusOr<std::string> AccessService::VisibleTechnicianOf(const Actor& actor, const std::string& client) {
+  MutexLock lock(mu_);
+  return VisibleTechnician(actor, client);
+}
+
 Status AccessService::CheckCanSee(const Actor& actor, const std::string& client) {
   MutexLock lock(mu_);
   return VisibleTechnician(actor, client).status();

@@ -170,6 +170,43 @@ class AccessService {
   // Expires unanswered requests past their lifetime, in every client. Returns how many.
   StatusOr<int> ExpireStale();
 
+  // What a person sees of clients: provider admins all, technicians those they serve, client-side
+  // people their own.
+  struct ClientSummary {
+    std::string tenant;
+    std::string name;
+    std::string time_zone;
+  };
+  StatusOr<std::vector<ClientSummary>> ListClients(const Actor& actor);
+  struct ResourceView {
+    std::string name;
+    access::ResourceKind kind = access::ResourceKind::kSshHost;
+    access::LabelSet labels = 0;
+  };
+  struct PersonView {
+    std::string user;
+    Role role = Role::kTechnician;
+    bool active = true;
+    bool mfa = false;  // has enrolled TOTP
+  };
+  struct ClientView {
+    ClientSummary client;
+    std::vector<ResourceView> resources;
+    std::vector<PersonView> people;        // the client's owners, staff and auditors
+    std::vector<std::string> technicians;  // provider staff who serve it, directly or by team
+  };
+  StatusOr<ClientView> DescribeClient(const Actor& actor, const std::string& client);
+  // Provider admin: every member of the provider's staff.
+  StatusOr<std::vector<PersonView>> ListStaff(const Actor& actor);
+  // Provider admin: adds a person with a first password and enrols TOTP (required of provider
+  // staff), in one step; returns the otpauth:// URI to hand to the person, once.
+  StatusOr<std::string> Onboard(const Actor& actor, const std::string& user, Role role, const std::string& client,
+                                std::string_view password);
+
+  // Whose events and grants of `client` the actor may see: "" for everyone's, a technician's own
+  // name, or NotFound when the actor may not see the client at all.
+  StatusOr<std::string> VisibleTechnicianOf(const Actor& actor, const std::string& client);
+
   // For the other services that keep their state in the same database (agents, certificates):
   // NotFound unless `actor` may see `client` at all (its people, a provider admin, or a technician
   // who serves it).

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/policy.h"
 #include "base/status.h"
 #include "server/http.h"
 
@@ -26,6 +27,43 @@ inline HttpResponse JsonResponse(int status, const Json& body) {
 
 inline HttpResponse Error(const Status& status) {
   return JsonResponse(HttpStatusFor(status.code()), {{"error", status.message()}});
+}
+
+// A resource's sensitivity labels by name ("email", "financial", ...).
+inline Json LabelsJson(access::LabelSet labels) {
+  Json out = Json::array();
+  for (uint32_t bit = 1; bit != 0 && bit <= labels; bit <<= 1) {
+    if (labels & bit) out.push_back(std::string(access::LabelName(static_cast<access::Label>(bit))));
+  }
+  return out;
+}
+
+// Decodes %XX escapes and '+' (a space) in a query-string value. InvalidArgument for a broken
+// escape.
+inline StatusOr<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      if (i + 2 >= text.size()) return InvalidArgumentError("broken %-escape in the query");
+      const int high = hex(text[i + 1]);
+      const int low = hex(text[i + 2]);
+      if (high < 0 || low < 0) return InvalidArgumentError("broken %-escape in the query");
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    }
+  }
+  return out;
 }
 
 inline std::vector<std::string> SplitPath(std::string_view path) {

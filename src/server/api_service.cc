@@ -10,15 +10,6 @@ namespace {
 
 using governance::Actor;
 
-Json LabelsJson(access::LabelSet labels) {
-  Json out = Json::array();
-  for (uint32_t bit = 1; bit != 0 && bit <= labels; bit <<= 1) {
-    if (labels & bit)
-      out.push_back(std::string(access::LabelName(static_cast<access::Label>(bit))));
-  }
-  return out;
-}
-
 Json GrantJson(const governance::GrantView& grant, int64_t now) {
   const access::GrantRequest& r = grant.request;
   const access::GrantProgress& p = grant.progress;
@@ -190,6 +181,7 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   auto actor = Authenticate(service_, request);
   if (!actor.ok()) return Error(actor.status());
   if (auto handled = agent_api_.HandlePerson(*actor, request, parts)) return std::move(*handled);
+  if (auto handled = client_api_.Handle(*actor, request, parts)) return std::move(*handled);
   auto body = Body::Parse(request.body);
   if (!body.ok()) return Error(body.status());
   const std::string& method = request.method;

@@ -12,14 +12,20 @@
 #include "governance/agent_service.h"
 #include "identity/throttle.h"
 #include "server/agent_api.h"
+#include "server/client_api.h"
 #include "server/http.h"
 
 namespace quartet::server {
 
 class ApiService {
  public:
-  ApiService(governance::AccessService& service, governance::AgentService& agents, Clock& clock)
-      : service_(service), agent_api_(agents), clock_(clock), throttle_(clock) {}
+  ApiService(governance::AccessService& service, governance::AgentService& agents,
+             governance::EventIndex& events, store::DataFolder& folder, Clock& clock)
+      : service_(service),
+        agent_api_(agents),
+        client_api_(service, events, folder),
+        clock_(clock),
+        throttle_(clock) {}
   HttpResponse Handle(const HttpRequest& request);
 
  private:
@@ -28,6 +34,7 @@ class ApiService {
 
   governance::AccessService& service_;
   AgentApi agent_api_;
+  ClientApi client_api_;
   Clock& clock_;
   identity::SignInThrottle throttle_;
 };

@@ -1,0 +1,34 @@
+// Serves the owner's dashboard: the page at "/" and its files under "/assets/", from the binary
+// itself. Files are revalidated by ETag (their SHA-256) and sent gzip-compressed when the browser
+// accepts it. Every page is sent with a strict Content-Security-Policy: only this server's own
+// scripts, styles and connections, no inline script, no framing.
+//
+// Thread-safe after construction.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "server/http.h"
+
+namespace quartet::server {
+
+class WebService {
+ public:
+  WebService();
+  // Whether `target` is the dashboard's: "/", "/index.html" or under "/assets/".
+  static bool Owns(std::string_view target);
+  HttpResponse Handle(const HttpRequest& request) const;
+
+ private:
+  struct File {
+    std::string content_type;
+    std::string etag;
+    std::shared_ptr<const std::string> body;
+    std::shared_ptr<const std::string> gzipped;
+  };
+  std::map<std::string, File, std::less<>> files_;
+};
+
+}  // namespace quartet::server

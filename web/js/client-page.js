@@ -1,0 +1,102 @@
+/**
+ * A client's dashboard: the log's verification first (everything below is only as good as it),
+ * then the tab asked for. Owners decide; client staff and auditors read; provider admins and the
+ * technicians who serve the client see what they may.
+ */
+import * as api from './api.js';
+import {formatTime, h, replace} from './dom.js';
+import {LogAlarm, checkLog} from './log-check.js';
+import {renderApprovals} from './owner.js';
+import {renderTimeline} from './timeline.js';
+import {renderInsights} from './insights.js';
+import {renderPolicy} from './policy.js';
+import {renderPeople} from './people.js';
+import {showAlarm} from './alarm.js';
+
+const tabs = [
+  ['approvals', 'Requests & access'],
+  ['timeline', 'Timeline'],
+  ['insights', 'Insights'],
+  ['policy', 'Policy'],
+  ['people', 'People & agent'],
+];
+
+// One verification per client and page load: tabs reuse it.
+const verifiedLogs = new Map();
+
+async function verify(tenant, client) {
+  if (!verifiedLogs.has(tenant)) verifiedLogs.set(tenant, checkLog(tenant, client.log));
+  try {
+    return await verifiedLogs.get(tenant);
+  } catch (error) {
+    verifiedLogs.delete(tenant);
+    throw error;
+  }
+}
+
+function statusCard(client, verified) {
+  if (verified.state === 'waiting') {
+    return h(
+      'section',
+      {class: 'log-status pending', 'aria-label': 'Log verification'},
+      h('span', {class: 'badge'}, 'Waiting'),
+      " The client's agent has not cosigned a checkpoint of this log yet.",
+    );
+  }
+  const {checkpoint} = verified;
+  return h(
+    'section',
+    {class: 'log-status ok', 'aria-label': 'Log verification', 'data-testid': 'log-status'},
+    h('span', {class: 'badge ok'}, '✓ Verified in this browser'),
+    h(
+      'span',
+      {},
+      ` ${checkpoint.size.toLocaleString()} entries, signed by the log's key`,
+      client.log.witness_key
+        ? ` and cosigned by the client's agent${checkpoint.cosignedAt ? ` at ${formatTime(checkpoint.cosignedAt, client.time_zone)}` : ''}`
+        : ' (no agent enrolled yet)',
+      verified.grewFrom !== null
+        ? `; consistent with your last visit (${verified.grewFrom.toLocaleString()} entries).`
+        : '.',
+    ),
+    h('small', {class: 'muted'}, ` Checked in ${Math.round(verified.millis)} ms.`),
+  );
+}
+
+export async function renderClient(container, session, tenant, tab) {
+  const client = await api.get(`/clients/${api.enc(tenant)}`);
+  const heading = h('h1', {}, client.name);
+  const status = h('div', {}, h('section', {class: 'log-status'}, 'Checking the log in this browser…'));
+  const body = h('div', {class: 'tab-body'});
+  const tabList = h(
+    'nav',
+    {class: 'tabs', 'aria-label': `${client.name} sections`},
+    tabs.map(([id, label]) =>
+      h('a', {href: `#/c/${tenant}/${id}`, 'aria-current': id === tab ? 'page' : null}, label),
+    ),
+  );
+  replace(container, heading, status, tabList, body);
+  let verified;
+  try {
+    verified = await verify(tenant, client);
+    replace(status, statusCard(client, verified));
+  } catch (error) {
+    if (!(error instanceof LogAlarm)) throw error;
+    showAlarm(error.message);
+    replace(status, h('section', {class: 'log-status bad'}, h('span', {class: 'badge bad'}, '✗ Not verified'), ' ', error.message));
+    verified = {state: 'alarm', error};
+  }
+  const context = {session, tenant, client, verified, refresh: () => renderClient(container, session, tenant, tab)};
+  switch (tab) {
+    case 'timeline':
+      return renderTimeline(body, context);
+    case 'insights':
+      return renderInsights(body, context);
+    case 'policy':
+      return renderPolicy(body, context);
+    case 'people':
+      return renderPeople(body, context);
+    default:
+      return renderApprovals(body, context);
+  }
+}

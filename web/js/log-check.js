@@ -1,0 +1,122 @@
+/**
+ * Checks a client's log in the browser, trusting neither the server nor the network: the
+ * checkpoint's signature by the log's key and cosignature by the client's agent (WebCrypto
+ * Ed25519), consistency with the last checkpoint this browser verified (a rewritten or forked
+ * history cannot be consistent with it), and the inclusion of each event shown on the page.
+ *
+ * The log's keys are pinned on first sight: a later change of key, or a log that drops its agent's
+ * cosignature, is treated like a forged history. An alarm is remembered, so that it stays on the
+ * page on every later visit from this browser.
+ */
+import {
+  TileLog,
+  base64ToBytes,
+  bytesToBase64,
+  equalBytes,
+  leafHash,
+  verifyCheckpoint,
+  verifyConsistency,
+  verifyInclusion,
+} from './tlog.js';
+import {getLogState, putLogState} from './store.js';
+
+export class LogAlarm extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'LogAlarm';
+  }
+}
+
+async function fetchBytes(url) {
+  const response = await fetch(url, {credentials: 'same-origin'});
+  if (!response.ok) throw new Error(`${url}: the server answered ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Verifies the client's current checkpoint. `log` is the `log` object of GET /api/v1/clients/{c}.
+ * Returns {state: 'verified'|'waiting', checkpoint, tiles, grewFrom, millis}; throws LogAlarm.
+ */
+export async function checkLog(tenant, log) {
+  const started = performance.now();
+  const pinned = await getLogState(tenant);
+  if (pinned?.alarm) throw new LogAlarm(pinned.alarm);
+  const raise = async (message) => {
+    await putLogState({...(pinned ?? {tenant}), tenant, alarm: message, alarmAt: Date.now()});
+    throw new LogAlarm(message);
+  };
+  if (pinned && pinned.verifierKey !== log.verifier_key) {
+    await raise(`The log's signing key changed from the one this browser first saw (${pinned.verifierKey}).`);
+  }
+  if (pinned?.witnessKey && pinned.witnessKey !== log.witness_key) {
+    await raise("The server no longer presents the checkpoints of the client's own agent.");
+  }
+  const response = await fetch(`${log.url}/checkpoint`, {cache: 'no-store'});
+  if (response.status === 404 && log.witness_key) {
+    return {state: 'waiting', millis: performance.now() - started};
+  }
+  if (!response.ok) throw new Error(`the checkpoint: the server answered ${response.status}`);
+  const note = await response.text();
+  let checkpoint;
+  try {
+    checkpoint = await verifyCheckpoint(note, log.verifier_key, log.witness_key ? [log.witness_key] : []);
+  } catch (error) {
+    await raise(`The log's checkpoint does not verify: ${error.message}`);
+  }
+  const tiles = new TileLog((path) => fetchBytes(`${log.url}/${path}`), checkpoint.size);
+  let grewFrom = null;
+  if (pinned?.size !== undefined) {
+    const oldRoot = base64ToBytes(pinned.root);
+    if (checkpoint.size < pinned.size) {
+      await raise(
+        `The log was rolled back: this browser verified ${pinned.size} entries, the server now shows ${checkpoint.size}.`,
+      );
+    }
+    if (checkpoint.size === pinned.size && !equalBytes(oldRoot, checkpoint.root)) {
+      await raise(`The log was rewritten: the same ${pinned.size} entries now have a different root hash.`);
+    }
+    if (checkpoint.size > pinned.size) {
+      try {
+        const proof = await tiles.consistencyProof(pinned.size);
+        await verifyConsistency(pinned.size, checkpoint.size, proof, oldRoot, checkpoint.root);
+      } catch (error) {
+        await raise(
+          `The log's history was rewritten: the checkpoint of ${checkpoint.size} entries does not extend the one of ` +
+            `${pinned.size} this browser verified (${error.message}).`,
+        );
+      }
+      grewFrom = pinned.size;
+    }
+  }
+  await putLogState({
+    tenant,
+    verifierKey: log.verifier_key,
+    witnessKey: log.witness_key || pinned?.witnessKey || '',
+    size: checkpoint.size,
+    root: bytesToBase64(checkpoint.root),
+    verifiedAt: Date.now(),
+  });
+  return {state: 'verified', checkpoint, tiles, grewFrom, millis: performance.now() - started};
+}
+
+/**
+ * Checks that each event ({index, entry}) is in the verified tree: hashes the entry's bytes and
+ * checks its inclusion proof, built from tiles, against the checkpoint's root. Raises the alarm on
+ * the first that is not.
+ */
+export async function checkEvents(tenant, verified, events) {
+  const encoder = new TextEncoder();
+  for (const event of events) {
+    try {
+      const proof = await verified.tiles.inclusionProof(event.index);
+      const leaf = await leafHash(encoder.encode(event.entry));
+      await verifyInclusion(event.index, verified.checkpoint.size, leaf, proof, verified.checkpoint.root);
+      event.verified = true;
+    } catch (error) {
+      const message = `Event ${event.index} shown by the server is not the one in the signed log (${error.message}).`;
+      const pinned = await getLogState(tenant);
+      await putLogState({...pinned, alarm: message, alarmAt: Date.now()});
+      throw new LogAlarm(message);
+    }
+  }
+}

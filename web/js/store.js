@@ -1,0 +1,43 @@
+/**
+ * What the page remembers in this browser (IndexedDB), never on the server:
+ *  - owner signing keys: WebCrypto Ed25519 key pairs whose private half is non-extractable, so
+ *    that not even this page's own script can read it out, only use it to sign;
+ *  - per client log: the keys first seen (pinned) and the last checkpoint verified, so that each
+ *    visit can prove the log only grew since.
+ */
+
+const dbName = 'quartet';
+const version = 1;
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(dbName, version);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains('ownerKeys')) db.createObjectStore('ownerKeys', {keyPath: 'user'});
+      if (!db.objectStoreNames.contains('logs')) db.createObjectStore('logs', {keyPath: 'tenant'});
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function run(storeName, mode, action) {
+  const db = await open();
+  try {
+    return await new Promise((resolve, reject) => {
+      const transaction = db.transaction(storeName, mode);
+      const request = action(transaction.objectStore(storeName));
+      transaction.oncomplete = () => resolve(request?.result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+export const getOwnerKey = (user) => run('ownerKeys', 'readonly', (s) => s.get(user));
+export const putOwnerKey = (record) => run('ownerKeys', 'readwrite', (s) => s.put(record));
+export const getLogState = (tenant) => run('logs', 'readonly', (s) => s.get(tenant));
+export const putLogState = (record) => run('logs', 'readwrite', (s) => s.put(record));

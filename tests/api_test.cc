@@ -282,6 +282,29 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
        {{"ben", 404}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 404}, {"olivia", 403}, {"ana", 200}}},
       {"POST", "/owner-keys", {{"public_key", Base64Encode(Bytes(32, 0))}},
        {{"ben", 403}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"oscar", 400}, {"olivia", 400}}},
+      // What the dashboard reads: the client, its timeline and the timeline's filters.
+      {"GET", "/clients/acme", Json(),
+       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
+      {"GET", "/clients/acme/events?limit=500", Json(),
+       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
+      {"GET", "/clients/acme/event-facets", Json(),
+       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
+      {"GET", "/clients", Json(),
+       {{"ben", 200}, {"oscar", 200}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
+      // The provider admin's routes.
+      {"GET", "/staff", Json(),
+       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 200}, {"olivia", 403}, {"ana", 403}}},
+      {"POST", "/clients", {{"tenant", "gamma"}, {"name", "Gamma"}, {"time_zone", "UTC"}},
+       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
+      {"POST", "/clients/acme/resources", {{"name", "router"}, {"kind", "network-device"}},
+       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
+      {"POST", "/people", {{"user", "zed"}, {"role", "technician"}, {"password", "a long enough password"}},
+       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
+      {"POST", "/people/zed/offboard", Json::object(),
+       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 200}, {"olivia", 403}, {"ana", 403}}},
+      // Last: it relates ben to acme.
+      {"POST", "/clients/acme/technicians", {{"technician", "ben"}},
+       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
   };
   for (const Case& c : cases) {
     for (const char* user : {"ben", "oscar", "audrey", "sam", "pat", "olivia", "ana"}) {
@@ -295,6 +318,18 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
 
   // No one of beta, and no technician without a relationship, learned anything about acme.
   EXPECT_EQ(Call("ben", "GET", "/clients/acme/grants").body.dump().find(grant), std::string::npos);
+  EXPECT_EQ(Call("oscar", "GET", "/clients").body["clients"].size(), 1u);
+  EXPECT_EQ(Call("oscar", "GET", "/clients").body["clients"][0]["tenant"], "beta");
+  // A technician's timeline holds the events of their own grants only.
+  Reply timeline = Call("ana", "GET", "/clients/acme/events?limit=500");
+  ASSERT_FALSE(timeline.body["events"].empty());
+  for (const Json& item : timeline.body["events"]) {
+    const Json event = Json::parse(item["entry"].get<std::string>());
+    ASSERT_TRUE(event.contains("grant")) << event.dump();
+    const Json grant_view = Call("ana", "GET", "/clients/acme/grants/" + event["grant"].get<std::string>()).body;
+    EXPECT_EQ(grant_view["technician"], "ana") << event.dump();
+  }
+  EXPECT_LT(timeline.body["events"].size(), Call("olivia", "GET", "/clients/acme/events?limit=500").body["events"].size());
 }
 
 }  // namespace

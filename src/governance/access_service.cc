@@ -1019,6 +1019,9 @@ StatusOr<AccessService::ClientView> AccessService::DescribeClient(const Actor& a
   ASSIGN_OR_RETURN(bool found, select->Step());
   if (!found) return NotFoundError("no such client");
   view.client = {client, std::string(select->ColumnText(0)), std::string(select->ColumnText(1))};
+  // A statement left on a row holds its read transaction open, and a later write on this
+  // connection could then not start.
+  select->Reset();
   ASSIGN_OR_RETURN(select, db_->Prepare("SELECT name, kind, labels FROM resources WHERE client = ? ORDER BY name"));
   select->Bind(1, client);
   for (;;) {

@@ -137,7 +137,7 @@ export async function signIn(page, url, user, {password, secret}) {
 
 export async function screenshot(page, name) {
   mkdirSync(screenshotDir, {recursive: true});
-  await page.screenshot({path: join(screenshotDir, `${name}.png`), fullPage: true});
+  await page.screenshot({path: join(screenshotDir, `${name}.png`)});
 }
 
 export function copyFolder(from, to) {

@@ -104,7 +104,10 @@ function renderSignIn(container) {
 }
 
 async function route() {
-  const container = main();
+  // Each navigation renders into a fresh element: a slower, earlier view that finishes late then
+  // fills an element no longer on the page, instead of replacing the current one.
+  const container = h('div', {class: 'view'});
+  replace(main(), container);
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (session === null && parts[0] !== 'sign-in') {
     session = await api.me().catch(() => null);

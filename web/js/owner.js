@@ -177,8 +177,11 @@ export async function renderApprovals(container, context) {
   const active = recent.grants.filter((g) => g.state === 'approved' && g.window_start <= now && now < g.window_end);
   const reviews = recent.grants.filter((g) => g.awaits_review);
   const owner = context.session.role === 'owner';
+  // Nothing is signed against a history that cannot be trusted.
+  const trusted = context.verified.state !== 'alarm';
   replace(
     container,
+    trusted ? null : h('p', {class: 'card bad', role: 'note'}, 'Decisions are switched off while this log cannot be trusted.'),
     h(
       'section',
       {'aria-labelledby': 'pending-title'},
@@ -190,7 +193,7 @@ export async function renderApprovals(container, context) {
               grant,
               context,
               historySummary(recent.grants, grant.technician, grant.id),
-              owner ? decisionForm(grant, context) : null,
+              owner && trusted ? decisionForm(grant, context) : null,
             ),
           ),
     ),

@@ -4,15 +4,18 @@
  * published tiles. The formats are those of docs/log-format.md: C2SP signed-note, tlog-checkpoint,
  * tlog-cosignature/v1 and tlog-tiles over RFC 6962 SHA-256 Merkle trees.
  *
- * What it trusts: the verifier keys the caller passes in (the log's Ed25519 key and the witness keys,
- * obtained out of band, e.g. the agent's key from its enrolment), and WebCrypto's SHA-256 and
+ * What it trusts: the verifier keys the caller passes in (the log's Ed25519 key and the witness
+ * keys, obtained out of band, e.g. the agent's key from its enrolment), and WebCrypto's SHA-256 and
  * Ed25519 (`globalThis.crypto.subtle`). What it does not trust: anything fetched from the server —
  * the checkpoint, the hash tiles and the entry bundles are all checked against those keys. A hash
  * tile is never believed on its own: every hash read from tiles ends up in a proof that is verified
  * against a signed root, so a wrong tile makes a verification fail rather than pass.
  *
- * No dependencies and no build step: the same file is imported by the dashboard and by Node's tests.
- * Every failure throws an Error whose message says what did not verify.
+ * Not checked: that a verifier key is a point of large order (the C++ side refuses small-order keys
+ * when it makes them; a key is trusted input here, and a weak one could only come from its owner).
+ *
+ * No dependencies and no build step: the same file is imported by the dashboard and by Node's
+ * tests. Every failure throws an Error whose message says what did not verify.
  */
 
 const TEXT_ENCODER = new TextEncoder();
@@ -102,7 +105,7 @@ export function bytesToHex(bytes) {
 export function hexToBytes(hex) {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new Error('malformed hex');
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(2 * i, 2), 16);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 
@@ -146,7 +149,7 @@ async function sha256(bytes) {
 }
 
 const SHA256_INITIAL = [
-  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
 ];
 const SHA256_ROUND_CONSTANTS = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -195,7 +198,9 @@ export function sha256Sync(bytes) {
       const temp2 = (s0 + majority) >>> 0;
       [h, g, f, e, d, c, b, a] = [g, f, e, (d + temp1) >>> 0, c, b, a, (temp1 + temp2) >>> 0];
     }
-    [a, b, c, d, e, f, g, h].forEach((value, i) => { state[i] += value; });
+    [a, b, c, d, e, f, g, h].forEach((value, i) => {
+      state[i] += value;
+    });
   }
   const out = new Uint8Array(32);
   const outView = new DataView(out.buffer);
@@ -216,20 +221,15 @@ const UNICODE_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u
  */
 export function isValidKeyName(name) {
   return (
-    typeof name === 'string' &&
-    name.length > 0 &&
-    isWellFormed(name) &&
-    !name.includes('+') &&
-    !UNICODE_SPACE.test(name) &&
-    !/[\u0000-\u001f]/.test(name)
-  );
+      typeof name === 'string' && name.length > 0 && isWellFormed(name) && !name.includes('+') &&
+      !UNICODE_SPACE.test(name) && !/[\u0000-\u001f]/.test(name));
 }
 
 function isWellFormed(s) {
   // String.prototype.isWellFormed is recent; the regular expression is the fallback.
-  return typeof s.isWellFormed === 'function'
-    ? s.isWellFormed()
-    : !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+  return typeof s.isWellFormed === 'function' ?
+      s.isWellFormed() :
+      !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
 }
 
 /**
@@ -281,7 +281,7 @@ export function parseVerifierKey(vkey) {
   if (!equalBytes(keyId, computeKeyId(name, type, publicKey))) {
     throw new Error(`verifier key "${vkey}": the key ID ${keyIdHex} does not match the key`);
   }
-  return { name, keyId, type, publicKey };
+  return {name, keyId, type, publicKey};
 }
 
 function describeKey(key) {
@@ -297,9 +297,10 @@ const importedKeys = new WeakMap();
 
 async function importEd25519(key) {
   if (!importedKeys.has(key)) {
+    const algorithm = {name: 'Ed25519'};
     importedKeys.set(
-      key,
-      globalThis.crypto.subtle.importKey('raw', key.publicKey, { name: 'Ed25519' }, false, ['verify']),
+        key,
+        globalThis.crypto.subtle.importKey('raw', key.publicKey, algorithm, false, ['verify']),
     );
   }
   return importedKeys.get(key);
@@ -307,7 +308,8 @@ async function importEd25519(key) {
 
 async function verifyEd25519(key, message, signature) {
   if (signature.length !== ED25519_SIGNATURE_SIZE) return false;
-  return globalThis.crypto.subtle.verify({ name: 'Ed25519' }, await importEd25519(key), signature, message);
+  const publicKey = await importEd25519(key);
+  return globalThis.crypto.subtle.verify({name: 'Ed25519'}, publicKey, signature, message);
 }
 
 function readUint64(bytes) {
@@ -320,31 +322,34 @@ function readUint64(bytes) {
  */
 async function verifyNoteSignature(key, body, signature) {
   if (key.type === TYPE_ED25519) {
-    return { valid: await verifyEd25519(key, TEXT_ENCODER.encode(body), signature), timestamp: null };
+    const valid = await verifyEd25519(key, TEXT_ENCODER.encode(body), signature);
+    return {valid, timestamp: null};
   }
   // tlog-cosignature/v1: timestamp (8 bytes, big-endian) || Ed25519 signature over
   // "cosignature/v1\ntime <timestamp>\n" || body. The timestamp is signed, so it can be trusted.
-  if (signature.length !== TIMESTAMP_SIZE + ED25519_SIGNATURE_SIZE) return { valid: false, timestamp: null };
+  if (signature.length !== TIMESTAMP_SIZE + ED25519_SIGNATURE_SIZE) {
+    return {valid: false, timestamp: null};
+  }
   const timestamp = readUint64(signature);
-  if (timestamp > MAX_TIMESTAMP) return { valid: false, timestamp: null };
+  if (timestamp > MAX_TIMESTAMP) return {valid: false, timestamp: null};
   const message = TEXT_ENCODER.encode(`cosignature/v1\ntime ${timestamp}\n${body}`);
   const valid = await verifyEd25519(key, message, signature.subarray(TIMESTAMP_SIZE));
-  return { valid, timestamp };
+  return {valid, timestamp};
 }
 
 // ---- Notes (c2sp.org/signed-note) ----
 
 /**
  * Parses a signed note: a text ending in a newline, a blank line (the last one in the note), then
- * one or more lines `— <key name> <base64(key ID || signature)>`, each ending in a newline. Signed
- * notes are valid UTF-8 with no control character but newline. Nothing is verified here.
+ * one or more lines `— <key name> <base64(key ID || signature)>`, each ending in a newline.
+ * Signed notes are valid UTF-8 with no control character but newline. Nothing is verified here.
  * @param {string|Uint8Array} text the note; bytes must be UTF-8
  * @returns {{body: string, signatures: {name: string, keyId: Uint8Array, signature: Uint8Array}[]}}
  */
 export function parseNote(text) {
   if (text instanceof Uint8Array) {
     try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(text);
+      text = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true}).decode(text);
     } catch {
       throw new Error('the note is not valid UTF-8');
     }
@@ -361,8 +366,10 @@ export function parseNote(text) {
   if (rest === '') throw new Error('the note has no signature');
   if (!rest.endsWith('\n')) throw new Error('the note does not end with a newline');
   const lines = rest.slice(0, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw new Error(`the note has more than ${MAX_SIGNATURES} signatures`);
-  return { body, signatures: lines.map(parseSignatureLine) };
+  if (lines.length > MAX_SIGNATURES) {
+    throw new Error(`the note has more than ${MAX_SIGNATURES} signatures`);
+  }
+  return {body, signatures: lines.map(parseSignatureLine)};
 }
 
 function parseSignatureLine(line) {
@@ -381,7 +388,7 @@ function parseSignatureLine(line) {
     throw new Error(`signature line of ${name}: ${error.message}`);
   }
   if (bytes.length <= KEY_ID_SIZE) throw new Error(`signature line of ${name} is too short`);
-  return { name, keyId: bytes.slice(0, KEY_ID_SIZE), signature: bytes.slice(KEY_ID_SIZE) };
+  return {name, keyId: bytes.slice(0, KEY_ID_SIZE), signature: bytes.slice(KEY_ID_SIZE)};
 }
 
 /**
@@ -390,22 +397,21 @@ function parseSignatureLine(line) {
  * known key must have signed.
  * @param {string|Uint8Array} noteText
  * @param {(string|object)[]} knownKeys verifier key strings or parseVerifierKey results
- * @returns {Promise<{body: string, signatures: object[], verified: {name: string, keyId: Uint8Array,
- *   type: number, timestamp: number|null}[]}>} verified: the known keys that signed, in the order
- *   given, with the cosignature time (Unix seconds) for type 0x04
+ * @returns {Promise<{body: string, signatures: object[], verified: {name: string,
+ *   keyId: Uint8Array, type: number, timestamp: number|null}[]}>} verified: the known keys that
+ *   signed, in the order given, with the cosignature time (Unix seconds) for type 0x04
  */
 export async function openNote(noteText, knownKeys) {
   const keys = knownKeys.map(asVerifierKey);
   const note = parseNote(noteText);
   const signed = await verifyKnownSignatures(note, keys);
   if (signed.size === 0) throw new Error('the note has no signature by a known key');
-  const verified = keys
-    .filter((key) => signed.has(key))
-    .map((key) => {
-      const timestamp = signed.get(key);
-      return { name: key.name, keyId: key.keyId, type: key.type, timestamp: timestamp === null ? null : Number(timestamp) };
-    });
-  return { ...note, verified };
+  const verified = keys.filter((key) => signed.has(key)).map((key) => {
+    const timestamp = signed.get(key);
+    const {name, keyId, type} = key;
+    return {name, keyId, type, timestamp: timestamp === null ? null : Number(timestamp)};
+  });
+  return {...note, verified};
 }
 
 // ---- Checkpoints (c2sp.org/tlog-checkpoint, c2sp.org/tlog-cosignature) ----
@@ -426,7 +432,9 @@ export function parseCheckpoint(body) {
     throw new Error(`the checkpoint tree size "${sizeText}" is not a decimal number`);
   }
   const size = Number(sizeText);
-  if (!Number.isSafeInteger(size)) throw new Error(`the checkpoint tree size ${sizeText} is too large`);
+  if (!Number.isSafeInteger(size)) {
+    throw new Error(`the checkpoint tree size ${sizeText} is too large`);
+  }
   let root;
   try {
     root = base64ToBytes(rootText);
@@ -435,7 +443,7 @@ export function parseCheckpoint(body) {
   }
   if (root.length !== HASH_SIZE) throw new Error('the checkpoint root hash is not 32 bytes');
   if (extensions.includes('')) throw new Error('the checkpoint has an empty extension line');
-  return { origin, size, root, extensions };
+  return {origin, size, root, extensions};
 }
 
 /**
@@ -444,7 +452,8 @@ export function parseCheckpoint(body) {
  * says, signatures by other keys are ignored, and a signature line that names a known key but does
  * not verify rejects the whole note.
  * @param {string|Uint8Array} noteText the checkpoint as served
- * @param {string|object} logVerifierKey verifier key string (type 0x01) or parseVerifierKey's result
+ * @param {string|object} logVerifierKey verifier key string (type 0x01) or what parseVerifierKey
+ *   returns
  * @param {(string|object)[]} [witnessVerifierKeys] verifier keys of type 0x04
  * @returns {Promise<{origin: string, size: number, root: Uint8Array, cosignedAt: number|null,
  *   extensions: string[], body: string, cosignatures: {name: string, keyId: Uint8Array,
@@ -454,12 +463,16 @@ export function parseCheckpoint(body) {
 export async function verifyCheckpoint(noteText, logVerifierKey, witnessVerifierKeys = []) {
   const logKey = asVerifierKey(logVerifierKey);
   if (logKey.type !== TYPE_ED25519) {
-    throw new Error(`the log key ${describeKey(logKey)} is not an Ed25519 signed-note key (type 0x01)`);
+    throw new Error(
+        `the log key ${describeKey(logKey)} is not an Ed25519 signed-note key (type 0x01)`,
+    );
   }
   const witnesses = witnessVerifierKeys.map(asVerifierKey);
   for (const witness of witnesses) {
     if (witness.type !== TYPE_COSIGNATURE_V1) {
-      throw new Error(`the witness key ${describeKey(witness)} is not a cosignature/v1 key (type 0x04)`);
+      throw new Error(
+          `the witness key ${describeKey(witness)} is not a cosignature/v1 key (type 0x04)`,
+      );
     }
   }
   const note = parseNote(noteText);
@@ -470,7 +483,9 @@ export async function verifyCheckpoint(noteText, logVerifierKey, witnessVerifier
   }
   const checkpoint = parseCheckpoint(note.body);
   if (checkpoint.origin !== logKey.name) {
-    throw new Error(`the checkpoint is for "${checkpoint.origin}", not for the log "${logKey.name}"`);
+    throw new Error(
+        `the checkpoint is for "${checkpoint.origin}", not for the log "${logKey.name}"`,
+    );
   }
   const cosignatures = witnesses.map((witness) => {
     if (!verified.has(witness)) {
@@ -480,7 +495,7 @@ export async function verifyCheckpoint(noteText, logVerifierKey, witnessVerifier
     if (!Number.isSafeInteger(timestamp)) {
       throw new Error(`the cosignature of ${describeKey(witness)} has an implausible time`);
     }
-    return { name: witness.name, keyId: witness.keyId, timestamp };
+    return {name: witness.name, keyId: witness.keyId, timestamp};
   });
   return {
     ...checkpoint,
@@ -503,9 +518,11 @@ async function verifyKnownSignatures(note, known) {
     if (matches.some((k) => k.type !== key.type || !equalBytes(k.publicKey, key.publicKey))) {
       throw new Error(`two different keys are named ${describeKey(key)}`);
     }
-    const { valid, timestamp } = await verifyNoteSignature(key, note.body, line.signature);
-    if (!valid) throw new Error(`the signature by ${describeKey(key)} on the checkpoint is not valid`);
-    for (const k of matches) if (!verified.has(k)) verified.set(k, timestamp);
+    const {valid, timestamp} = await verifyNoteSignature(key, note.body, line.signature);
+    if (!valid) throw new Error(`the signature by ${describeKey(key)} on the note is not valid`);
+    for (const k of matches) {
+      if (!verified.has(k)) verified.set(k, timestamp);
+    }
   }
   return verified;
 }
@@ -513,7 +530,9 @@ async function verifyKnownSignatures(note, known) {
 // ---- Merkle trees (RFC 6962 / RFC 9162, SHA-256) ----
 
 /** MTH of the empty tree: SHA-256 of the empty string. Do not modify; copy it. */
-export const EMPTY_ROOT = hexToBytes('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+export const EMPTY_ROOT = hexToBytes(
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+);
 
 /**
  * @param {Uint8Array|string} entryBytes the entry (a string is taken as UTF-8)
@@ -572,11 +591,13 @@ function shiftWhileEven(state) {
 export async function verifyInclusion(index, size, leaf, proof, root) {
   const leafIndex = toUint64(index, 'the leaf index');
   const treeSize = toUint64(size, 'the tree size');
-  if (leafIndex >= treeSize) throw new Error(`leaf index ${leafIndex} is not below the tree size ${treeSize}`);
+  if (leafIndex >= treeSize) {
+    throw new Error(`leaf index ${leafIndex} is not below the tree size ${treeSize}`);
+  }
   checkHash(leaf, 'the leaf hash');
   checkHash(root, 'the root hash');
   checkProof(proof);
-  const state = { fn: leafIndex, sn: treeSize - 1n };
+  const state = {fn: leafIndex, sn: treeSize - 1n};
   let r = leaf;
   for (const p of proof) {
     if (state.sn === 0n) throw new Error('the inclusion proof is too long');
@@ -590,7 +611,9 @@ export async function verifyInclusion(index, size, leaf, proof, root) {
     state.sn >>= 1n;
   }
   if (state.sn !== 0n) throw new Error('the inclusion proof is too short');
-  if (!equalBytes(r, root)) throw new Error(`the inclusion proof of leaf ${leafIndex} does not lead to the root`);
+  if (!equalBytes(r, root)) {
+    throw new Error(`the inclusion proof of leaf ${leafIndex} does not lead to the root`);
+  }
   return true;
 }
 
@@ -622,7 +645,7 @@ export async function verifyConsistency(size1, size2, proof, root1, root2) {
   if (proof.length === 0) throw new Error('the consistency proof is empty');
   // Step 2: an old tree of 2^k leaves is itself a node of the new tree; its root starts the path.
   const path = (first & (first - 1n)) === 0n ? [root1, ...proof] : proof;
-  const state = { fn: first - 1n, sn: second - 1n };
+  const state = {fn: first - 1n, sn: second - 1n};
   while ((state.fn & 1n) === 1n) {
     state.fn >>= 1n;
     state.sn >>= 1n;
@@ -641,8 +664,12 @@ export async function verifyConsistency(size1, size2, proof, root1, root2) {
     state.sn >>= 1n;
   }
   if (state.sn !== 0n) throw new Error('the consistency proof is too short');
-  if (!equalBytes(fr, root1)) throw new Error(`the consistency proof does not lead to the old root (size ${first})`);
-  if (!equalBytes(sr, root2)) throw new Error(`the consistency proof does not lead to the new root (size ${second})`);
+  if (!equalBytes(fr, root1)) {
+    throw new Error(`the consistency proof does not lead to the old root (size ${first})`);
+  }
+  if (!equalBytes(sr, root2)) {
+    throw new Error(`the consistency proof does not lead to the new root (size ${second})`);
+  }
   return true;
 }
 
@@ -655,8 +682,8 @@ function checkIndex(value, what) {
 }
 
 /**
- * The path of a tile relative to the log's prefix: `tile/<L>/<N>[.p/<W>]`, with N in 3-digit groups,
- * all but the last prefixed with `x` (index 1234067 is `x001/x234/067`).
+ * The path of a tile relative to the log's prefix: `tile/<L>/<N>[.p/<W>]`, with N in 3-digit
+ * groups, all but the last prefixed with `x` (index 1234067 is `x001/x234/067`).
  * @param {number|'entries'} level a hash tile level 0–63, or 'entries' for an entry bundle
  * @param {number} index the tile index
  * @param {number} [width] 1–256; below 256 the path names a partial tile
@@ -694,11 +721,15 @@ export function parseEntryBundle(bundle, count, path = 'the entry bundle') {
     if (offset + 2 > bundle.length) throw new Error(`${path} ends inside a length prefix`);
     const length = (bundle[offset] << 8) | bundle[offset + 1];
     offset += 2;
-    if (offset + length > bundle.length) throw new Error(`${path} ends inside entry ${entries.length}`);
+    if (offset + length > bundle.length) {
+      throw new Error(`${path} ends inside entry ${entries.length}`);
+    }
     entries.push(bundle.subarray(offset, offset + length));
     offset += length;
   }
-  if (entries.length !== count) throw new Error(`${path} holds ${entries.length} entries, not ${count}`);
+  if (entries.length !== count) {
+    throw new Error(`${path} holds ${entries.length} entries, not ${count}`);
+  }
   return entries;
 }
 
@@ -729,16 +760,17 @@ function memoize(map, key, compute) {
 /**
  * Builds RFC 6962 proofs for the tree of `size` leaves from a log's hash tiles and reads its entry
  * bundles. Tiles are fetched through `fetchTile` with paths relative to the log's prefix (e.g.
- * `tile/1/000.p/15`), each at most once, with the partial widths of this tree size. Hashes read from
- * tiles are not trusted by themselves: verify the proofs against a signed checkpoint of this size.
+ * `tile/1/000.p/15`), each at most once, with the partial widths of this tree size. Hashes read
+ * from tiles are not trusted by themselves: verify the proofs against a signed checkpoint of this
+ * size. Nodes hashed up from tiles are kept, so proofs for nearby entries cost little.
  */
 export class TileLog {
   #fetchTile;
   #size;
-  #files = new Map();   // path -> Promise<Uint8Array>: tiles and bundles as fetched
-  #bundles = new Map(); // bundle index -> Promise<Uint8Array[]>
-  #nodes = new Map();   // "level/index" -> Promise<Uint8Array>: nodes hashed up inside a tile
-  #ranges = new Map();  // "begin-end" -> Promise<Uint8Array>: MTH of ranges that are not one node
+  #files = new Map();    // path -> Promise<Uint8Array>: tiles and bundles as fetched
+  #bundles = new Map();  // bundle index -> Promise<Uint8Array[]>
+  #nodes = new Map();    // "level/index" -> Promise<Uint8Array>: nodes hashed up inside a tile
+  #ranges = new Map();   // "begin-end" -> Promise<Uint8Array>: MTH of ranges that are not one node
 
   /**
    * @param {(path: string) => Promise<Uint8Array>} fetchTile
@@ -764,10 +796,14 @@ export class TileLog {
    * @returns {Promise<Uint8Array>}
    */
   async hashAt(level, index) {
-    if (!Number.isInteger(level) || level < 0 || level > MAX_LEVEL) throw new Error(`level ${level} is not 0–63`);
+    if (!Number.isInteger(level) || level < 0 || level > MAX_LEVEL) {
+      throw new Error(`level ${level} is not 0–63`);
+    }
     checkIndex(index, 'the node index');
     if ((index + 1) * 2 ** level > this.#size) {
-      throw new Error(`node ${index} at height ${level} is not a full subtree of a tree of ${this.#size}`);
+      throw new Error(
+          `node ${index} at height ${level} is not a full subtree of a tree of ${this.#size}`,
+      );
     }
     return (await this.#node(level, index)).slice();
   }
@@ -833,8 +869,8 @@ export class TileLog {
   }
 
   /**
-   * Entries start … end − 1 from the entry bundles, as published (not verified: hash them and check
-   * their inclusion, as verifyEntries does).
+   * Entries start … end − 1 from the entry bundles, as published (not verified: hash them and
+   * check their inclusion, as verifyEntries does).
    * @param {number} start
    * @param {number} end
    * @returns {Promise<Uint8Array[]>}
@@ -849,16 +885,20 @@ export class TileLog {
     const first = Math.floor(start / TILE_WIDTH);
     const last = Math.floor((end - 1) / TILE_WIDTH);
     const bundles = await Promise.all(
-      Array.from({ length: last - first + 1 }, (_, i) => this.#bundle(first + i)),
+        Array.from({length: last - first + 1}, (_, i) => this.#bundle(first + i)),
     );
-    return bundles.flat().slice(start - first * TILE_WIDTH, end - first * TILE_WIDTH).map((e) => e.slice());
+    const offset = first * TILE_WIDTH;
+    return bundles.flat().slice(start - offset, end - offset).map((entry) => entry.slice());
   }
 
-  // The width of tile `index` at `level` in this tree: 256 for a full tile, less for the right edge.
+  // The width of tile `index` at `level` in this tree: 256 for a full tile, less on the right edge.
   #tileWidth(level, index) {
-    const full = Math.floor(this.#size / TILE_WIDTH ** (level + 1));
-    const width = index < full ? TILE_WIDTH : index === full ? Math.floor(this.#size / TILE_WIDTH ** level) % TILE_WIDTH : 0;
-    if (width === 0) throw new Error(`tile ${index} of level ${level} is not in a tree of ${this.#size}`);
+    const fullTiles = Math.floor(this.#size / TILE_WIDTH ** (level + 1));
+    if (index < fullTiles) return TILE_WIDTH;
+    const width = Math.floor(this.#size / TILE_WIDTH ** level) % TILE_WIDTH;
+    if (index > fullTiles || width === 0) {
+      throw new Error(`tile ${index} of level ${level} is not in a tree of ${this.#size}`);
+    }
     return width;
   }
 
@@ -866,8 +906,11 @@ export class TileLog {
     return memoize(this.#files, path, async () => {
       const data = await this.#fetchTile(path);
       if (data instanceof ArrayBuffer) return new Uint8Array(data);
-      if (!(data instanceof Uint8Array)) throw new TypeError(`fetchTile("${path}") did not give bytes`);
-      return data;
+      if (!(data instanceof Uint8Array)) {
+        throw new TypeError(`fetchTile("${path}") did not give bytes`);
+      }
+      // A plain view even of a Node Buffer, whose slice() would not copy.
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     });
   }
 
@@ -915,7 +958,10 @@ export class TileLog {
     if (height >= 0 && begin % count === 0) return this.#node(height, begin / count);
     return memoize(this.#ranges, `${begin}-${end}`, async () => {
       const middle = begin + largestPowerOfTwoBelow(count);
-      const [left, right] = await Promise.all([this.#rangeRoot(begin, middle), this.#rangeRoot(middle, end)]);
+      const [left, right] = await Promise.all([
+        this.#rangeRoot(begin, middle),
+        this.#rangeRoot(middle, end),
+      ]);
       return nodeHash(left, right);
     });
   }
@@ -955,24 +1001,27 @@ export function httpTileFetcher(prefix, fetchImpl = globalThis.fetch) {
  */
 export async function verifyEntries(tileLog, checkpoint, indexes, entryBytesByIndex) {
   if (tileLog.size !== checkpoint.size) {
-    throw new Error(`the tiles are read for size ${tileLog.size}, the checkpoint is of size ${checkpoint.size}`);
+    throw new Error(
+        `the tiles are read for size ${tileLog.size}, the checkpoint is of size ${checkpoint.size}`,
+    );
   }
   const list = [...indexes];
   const bytesOf = (index) =>
-    entryBytesByIndex instanceof Map ? entryBytesByIndex.get(index) : entryBytesByIndex[index];
+      entryBytesByIndex instanceof Map ? entryBytesByIndex.get(index) : entryBytesByIndex[index];
   await Promise.all(
-    list.map(async (index) => {
-      try {
-        const bytes = bytesOf(index);
-        if (bytes === undefined) throw new Error('no bytes were given for it');
-        const [leaf, proof] = await Promise.all([leafHash(bytes), tileLog.inclusionProof(index)]);
-        await verifyInclusion(index, checkpoint.size, leaf, proof, checkpoint.root);
-      } catch (error) {
-        throw new Error(`entry ${index} does not verify in the checkpoint of size ${checkpoint.size}: ${error.message}`, {
-          cause: error,
-        });
-      }
-    }),
+      list.map(async (index) => {
+        try {
+          const bytes = bytesOf(index);
+          if (bytes === undefined) throw new Error('no bytes were given for it');
+          const [leaf, proof] = await Promise.all([leafHash(bytes), tileLog.inclusionProof(index)]);
+          await verifyInclusion(index, checkpoint.size, leaf, proof, checkpoint.root);
+        } catch (error) {
+          const where = `the checkpoint of size ${checkpoint.size}`;
+          throw new Error(`entry ${index} does not verify in ${where}: ${error.message}`, {
+            cause: error,
+          });
+        }
+      }),
   );
   return new Map(list.map((index) => [index, true]));
 }

@@ -24,14 +24,25 @@ constexpr char kContentSecurityPolicy[] =
 }  // namespace
 
 WebService::WebService() {
+  // The version names this build's files as a whole. The page asks for them under
+  // /assets/<version>/, which browsers may keep for good: a new build is a new address.
+  Sha256 all;
+  for (const WebAsset& asset : WebAssets()) all.Update(asset.path).Update(asset.content);
+  version_ = "v-" + HexEncode(all.Finish()).substr(0, 16);
   for (const WebAsset& asset : WebAssets()) {
+    std::string content(asset.content);
+    if (asset.path == "/index.html") {
+      for (size_t at = 0; (at = content.find("\"/assets/", at)) != std::string::npos; at += 9 + version_.size()) {
+        content.insert(at + 9, version_ + "/");
+      }
+    }
     File file;
     file.content_type = ContentTypeOf(asset.path);
-    file.etag = "\"" + HexEncode(Sha256::Of(asset.content)).substr(0, 32) + "\"";
-    file.body = std::make_shared<const std::string>(asset.content);
-    if (auto gzipped = Gzip(asset.content); gzipped.ok() && gzipped->size() < asset.content.size()) {
+    file.etag = "\"" + HexEncode(Sha256::Of(content)).substr(0, 32) + "\"";
+    if (auto gzipped = Gzip(content); gzipped.ok() && gzipped->size() < content.size()) {
       file.gzipped = std::make_shared<const std::string>(std::move(*gzipped));
     }
+    file.body = std::make_shared<const std::string>(std::move(content));
     files_.emplace(std::string(asset.path), std::move(file));
   }
 }
@@ -46,14 +57,25 @@ HttpResponse WebService::Handle(const HttpRequest& request) const {
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   if (path == "/") path = "/index.html";
-  if (path.starts_with("/assets/")) path.remove_prefix(std::string_view("/assets").size());
+  bool versioned = false;
+  if (path.starts_with("/assets/")) {
+    path.remove_prefix(std::string_view("/assets").size());
+    // "/v-<hex>/js/app.js": this build's files may be cached for good; another build's name gets
+    // today's file, revalidated, so that a page open across an upgrade still loads.
+    if (path.starts_with("/v-")) {
+      const size_t slash = path.find('/', 1);
+      if (slash == std::string_view::npos) return HttpResponse::Text(404, "not found");
+      versioned = path.substr(1, slash - 1) == version_;
+      path.remove_prefix(slash);
+    }
+  }
   auto found = files_.find(path);
   if (found == files_.end()) return HttpResponse::Text(404, "not found");
   const File& file = found->second;
   HttpResponse response;
   // Revalidated on every load (cheap: 304), so that a new server version is never mixed with old
   // files in the browser's cache.
-  response.cache_control = "no-cache";
+  response.cache_control = versioned ? "public, max-age=31536000, immutable" : "no-cache";
   response.headers["ETag"] = file.etag;
   response.headers["Content-Security-Policy"] = kContentSecurityPolicy;
   response.headers["X-Content-Type-Options"] = "nosniff";

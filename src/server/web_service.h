@@ -1,5 +1,6 @@
 // Serves the owner's dashboard: the page at "/" and its files under "/assets/", from the binary
-// itself. Files are revalidated by ETag (their SHA-256) and sent gzip-compressed when the browser
+// itself. The page names its files under "/assets/<version>/" (a digest of all of them), cached by
+// browsers for good; everything else is revalidated by ETag. Sent gzip-compressed when the browser
 // accepts it. Every page is sent with a strict Content-Security-Policy: only this server's own
 // scripts, styles and connections, no inline script, no framing.
 //
@@ -29,6 +30,7 @@ class WebService {
     std::shared_ptr<const std::string> gzipped;
   };
   std::map<std::string, File, std::less<>> files_;
+  std::string version_;
 };
 
 }  // namespace quartet::server

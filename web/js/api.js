@@ -35,7 +35,24 @@ export async function call(method, path, body) {
   return reply;
 }
 
-export const get = (path) => call('GET', path);
+// Answers asked for ahead of need (while another request is under way), taken once.
+const prefetched = new Map();
+
+/** Starts a GET now, for a later get() of the same path to take. */
+export function prefetch(path) {
+  const reply = call('GET', path);
+  reply.catch(() => {}); // a failure surfaces where the answer is taken
+  prefetched.set(path, reply);
+}
+
+export function get(path) {
+  const early = prefetched.get(path);
+  if (early) {
+    prefetched.delete(path);
+    return early;
+  }
+  return call('GET', path);
+}
 export const post = (path, body = {}) => call('POST', path, body);
 export const put = (path, body) => call('PUT', path, body);
 

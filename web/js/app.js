@@ -110,6 +110,8 @@ async function route() {
   replace(main(), container);
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (session === null && parts[0] !== 'sign-in') {
+    // On a fresh load of a client's page, its overview is fetched while the session is checked.
+    if (parts[0] === 'c' && parts[1]) api.prefetch(`/clients/${api.enc(parts[1])}`);
     session = await api.me().catch(() => null);
     if (!session) {
       location.hash = '#/sign-in';

@@ -33,7 +33,7 @@ function statusCard(client, verified) {
   const {checkpoint} = verified;
   return h(
     'section',
-    {class: 'log-status ok', 'aria-label': 'Log verification', 'data-testid': 'log-status'},
+    {class: 'log-status ok', 'aria-label': 'Log verification', 'data-testid': 'log-status', 'data-millis': verified.millis},
     h('span', {class: 'badge ok'}, '✓ Verified in this browser'),
     h(
       'span',

@@ -39,6 +39,8 @@ async function fetchBytes(url) {
  */
 export async function checkLog(tenant, log) {
   const started = performance.now();
+  // The checkpoint is fetched while this browser's record is read; neither waits for the other.
+  const checkpointReply = fetch(`${log.url}/checkpoint`, {cache: 'no-store'});
   const pinned = await getLogState(tenant);
   if (pinned?.alarm) throw new LogAlarm(pinned.alarm);
   const raise = async (message) => {
@@ -51,7 +53,7 @@ export async function checkLog(tenant, log) {
   if (pinned?.witnessKey && pinned.witnessKey !== log.witness_key) {
     await raise("The server no longer presents the checkpoints of the client's own agent.");
   }
-  const response = await fetch(`${log.url}/checkpoint`, {cache: 'no-store'});
+  const response = await checkpointReply;
   if (response.status === 404 && log.witness_key) {
     return {state: 'waiting', millis: performance.now() - started};
   }
@@ -106,17 +108,23 @@ export async function checkLog(tenant, log) {
  */
 export async function checkEvents(tenant, verified, events) {
   const encoder = new TextEncoder();
-  for (const event of events) {
+  // All at once: WebCrypto hashes concurrently, and the tiles are fetched once for all.
+  const checks = events.map(async (event) => {
     try {
-      const proof = await verified.tiles.inclusionProof(event.index);
-      const leaf = await leafHash(encoder.encode(event.entry));
+      const [proof, leaf] = await Promise.all([
+        verified.tiles.inclusionProof(event.index),
+        leafHash(encoder.encode(event.entry)),
+      ]);
       await verifyInclusion(event.index, verified.checkpoint.size, leaf, proof, verified.checkpoint.root);
       event.verified = true;
     } catch (error) {
-      const message = `Event ${event.index} shown by the server is not the one in the signed log (${error.message}).`;
-      const pinned = await getLogState(tenant);
-      await putLogState({...pinned, alarm: message, alarmAt: Date.now()});
-      throw new LogAlarm(message);
+      throw new Error(`Event ${event.index} shown by the server is not the one in the signed log (${error.message}).`);
     }
+  });
+  const failed = (await Promise.allSettled(checks)).find((result) => result.status === 'rejected');
+  if (failed) {
+    const pinned = await getLogState(tenant);
+    await putLogState({...pinned, alarm: failed.reason.message, alarmAt: Date.now()});
+    throw new LogAlarm(failed.reason.message);
   }
 }

@@ -9,8 +9,11 @@
 const dbName = 'quartet';
 const version = 1;
 
+// One connection for the page's life: opening IndexedDB costs tens of milliseconds.
+let connection = null;
+
 function open() {
-  return new Promise((resolve, reject) => {
+  connection ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(dbName, version);
     request.onupgradeneeded = () => {
       const db = request.result;
@@ -18,23 +21,25 @@ function open() {
       if (!db.objectStoreNames.contains('logs')) db.createObjectStore('logs', {keyPath: 'tenant'});
     };
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.onerror = () => {
+      connection = null;
+      reject(request.error);
+    };
   });
+  return connection;
 }
 
 async function run(storeName, mode, action) {
   const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const transaction = db.transaction(storeName, mode);
-      const request = action(transaction.objectStore(storeName));
-      transaction.oncomplete = () => resolve(request?.result);
-      transaction.onerror = () => reject(transaction.error);
-      transaction.onabort = () => reject(transaction.error);
-    });
-  } finally {
-    db.close();
-  }
+  return new Promise((resolve, reject) => {
+    // Relaxed durability: a record lost in a crash only means the next visit checks consistency
+    // from an older checkpoint, which is as safe.
+    const transaction = db.transaction(storeName, mode, {durability: 'relaxed'});
+    const request = action(transaction.objectStore(storeName));
+    transaction.oncomplete = () => resolve(request?.result);
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error);
+  });
 }
 
 export const getOwnerKey = (user) => run('ownerKeys', 'readonly', (s) => s.get(user));

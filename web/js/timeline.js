@@ -118,7 +118,9 @@ export async function renderTimeline(container, context) {
     replace(container, h('p', {class: 'muted'}, 'The timeline is shown once the log verifies.'));
     return;
   }
-  const facets = await api.get(`/clients/${api.enc(tenant)}/event-facets`);
+  // The filters' choices arrive while the first page loads.
+  const facetsReply = api.get(`/clients/${api.enc(tenant)}/event-facets`);
+  const facets = {technicians: [], resources: [], kinds: []};
   const families = ['grant.', 'policy.', 'person.', 'agent.', 'certificate.'];
   const form = h(
     'form',
@@ -166,6 +168,7 @@ export async function renderTimeline(container, context) {
     summary.textContent =
       `${list.children.length} event${list.children.length === 1 ? '' : 's'} shown, each checked against the ` +
       `signed log in this browser (${Math.round(performance.now() - started)} ms).`;
+    summary.dataset.millis = String(performance.now() - started);
     container.dataset.ready = 'true';
   };
   let typing;
@@ -175,5 +178,10 @@ export async function renderTimeline(container, context) {
   });
   form.addEventListener('submit', (event) => event.preventDefault());
   more.addEventListener('click', () => load(false));
-  await load(true);
+  const fillChoices = facetsReply.then((reply) => {
+    for (const [id, values] of [['technician', reply.technicians], ['resource', reply.resources], ['kind', reply.kinds]]) {
+      form.querySelector(`#${id}`).append(...values.map((v) => h('option', {value: v}, v)));
+    }
+  });
+  await Promise.all([load(true), fillChoices]);
 }

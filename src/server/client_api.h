@@ -15,7 +15,7 @@
 //   POST /api/v1/people                          {user, role, client, password} -> {totp_uri}
 //   POST /api/v1/people/{u}/offboard             ends their grants and sign-ins         provider admin
 //
-// Technicians see only the events of their own grants. Thread-safe.
+// Technicians see only the events about them: their grants and their relationship. Thread-safe.
 #pragma once
 
 #include <optional>

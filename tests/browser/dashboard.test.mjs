@@ -86,6 +86,19 @@ test('an owner approves a pending request with a key made in the browser, and th
   const keyId = (await registered.innerText()).match(/signing key \(([0-9a-f]{16})\)/)[1];
   assert.match(await approved.innerText(), new RegExp(`key ${keyId}`));
   await screenshot(page, 'owner-timeline');
+  // Search and filters narrow the timeline; what remains is still checked event by event.
+  await page.getByLabel('Search').fill('phishing');
+  await page.locator('.tab-body p.muted.small', {hasText: /^[1-9]\d* events? shown/}).waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('li.event')].every((e) => /phishing/i.test(e.textContent)));
+  const found = await page.locator('li.event').count();
+  assert.ok(found >= 1 && found < 10, `${found} events match 'phishing'`);
+  await page.getByLabel('Search').fill('');
+  await page.getByLabel('Technician').selectOption('ben');
+  await page.waitForFunction(() => {
+    const items = [...document.querySelectorAll('li.event')];
+    return items.length > 0 && items.every((e) => !/\bana\b/.test(e.querySelector('p').textContent));
+  });
+  assert.equal(await page.locator('li.event .proof').count(), await page.locator('li.event').count());
   await page.goto(`${server.url}/#/c/harbor-dental/insights`);
   await page.locator('figure.chart').first().waitFor();
   await screenshot(page, 'owner-insights');
@@ -174,12 +187,12 @@ test('a rolled-back log and a forked log raise the alarm and switch decisions of
 
   // Olivia's browser verifies a longer history: her revocation adds entries.
   const page = await pageAs('olivia');
+  const snapshotSize = await verifiedSize(page);
   const open = page.locator('article.grant.active', {hasText: 'reception-mail'}).first();
   page.once('dialog', (dialog) => dialog.accept());
   await open.getByRole('button', {name: 'End now'}).click();
   await page.getByRole('heading', {name: 'Open right now (0)'}).waitFor();
   // The revocation is published within moments: wait until this browser has verified it.
-  const snapshotSize = await verifiedSize(page);
   for (let tries = 0; (await verifiedSize(page)) <= snapshotSize; ++tries) {
     assert.ok(tries < 50, `the revocation was not published: ${await page.locator('body').innerText()}`);
     await page.waitForTimeout(200);

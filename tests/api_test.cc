@@ -289,6 +289,8 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
        {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
       {"GET", "/clients/acme/event-facets", Json(),
        {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
+      {"GET", "/clients/acme/policy/proposals", Json(),
+       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
       {"GET", "/clients", Json(),
        {{"ben", 200}, {"oscar", 200}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
       // The provider admin's routes.

@@ -606,6 +606,24 @@ StatusOr<std::string> AccessService::ProposePolicy(const Actor& actor, const std
   return id;
 }
 
+StatusOr<std::vector<AccessService::PolicyProposal>> AccessService::ListProposals(const Actor& actor,
+                                                                                 const std::string& client) {
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(VisibleTechnician(actor, client).status());
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   db_->Prepare("SELECT id, proposed_by, policy FROM policy_proposals WHERE client = ? AND state = 'open' "
+                                "ORDER BY rowid"));
+  select->Bind(1, client);
+  std::vector<PolicyProposal> proposals;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(select->ColumnText(2)));
+    proposals.push_back({std::string(select->ColumnText(0)), std::string(select->ColumnText(1)), std::move(policy)});
+  }
+  return proposals;
+}
+
 Status AccessService::AcceptProposal(const Actor& actor, const std::string& client, const std::string& proposal) {
   if (actor.role != Role::kOwner || actor.client != client) return Forbidden("only the client's owner accepts a proposal");
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {

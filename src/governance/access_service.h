@@ -122,6 +122,13 @@ class AccessService {
   StatusOr<std::string> ProposePolicy(const Actor& actor, const std::string& client, const access::Policy& policy,
                                       const std::string& note);
   Status AcceptProposal(const Actor& actor, const std::string& client, const std::string& proposal);
+  struct PolicyProposal {
+    std::string id;
+    std::string proposed_by;
+    access::Policy policy;
+  };
+  // The proposals still open, oldest first, for anyone who may see the client.
+  StatusOr<std::vector<PolicyProposal>> ListProposals(const Actor& actor, const std::string& client);
   Status Decide(const Actor& actor, const std::string& client, const std::string& grant, access::OwnerDecision decision,
                 const std::string& key_id, ByteView signature, const std::string& comment);
   Status Review(const Actor& actor, const std::string& client, const std::string& grant,

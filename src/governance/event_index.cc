@@ -1,7 +1,11 @@
 #include "governance/event_index.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
+
+#include "base/sha256.h"
 
 namespace quartet::governance {
 namespace {
@@ -28,7 +32,8 @@ CREATE INDEX IF NOT EXISTS event_index_time ON event_index (client, at);
 CREATE VIRTUAL TABLE IF NOT EXISTS event_search USING fts5 (body, content = '', tokenize = 'unicode61');
 CREATE TABLE IF NOT EXISTS event_index_state (
   client TEXT PRIMARY KEY,
-  indexed INTEGER NOT NULL
+  indexed INTEGER NOT NULL,
+  last_digest BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS event_facets (
   client TEXT NOT NULL,
@@ -93,12 +98,41 @@ std::string MatchExpression(std::string_view text) {
   return expression;
 }
 
+constexpr char kDropSchema[] = R"sql(
+DROP TABLE IF EXISTS event_index;
+DROP TABLE IF EXISTS event_search;
+DROP TABLE IF EXISTS event_index_state;
+DROP TABLE IF EXISTS event_facets;
+)sql";
+
 }  // namespace
 
 StatusOr<std::unique_ptr<EventIndex>> EventIndex::Open(store::DataFolder& folder) {
-  ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
+  // A file of its own: the index never holds the write lock of the database the changes commit to.
+  ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/index.db"));
   RETURN_IF_ERROR(db->Execute(kSchema));
   return std::unique_ptr<EventIndex>(new EventIndex(folder, std::move(db)));
+}
+
+Status EventIndex::CheckAgainstLog(const std::string& client, uint64_t indexed, ByteView last_digest) {
+  // An index is only right for the log it was made from: a data folder restored from a backup, or a
+  // log that was rewritten, gets a new index rather than one that points at other entries.
+  ASSIGN_OR_RETURN(uint64_t count, folder_.logs().EntryCount(client));
+  bool same = count >= indexed;
+  if (same && indexed > 0) {
+    std::vector<std::string> last;
+    RETURN_IF_ERROR(folder_.logs().ReadEntries(client, indexed - 1, indexed, last));
+    const Hash digest = Sha256::Of(last.front());
+    same = std::ranges::equal(digest, last_digest);
+  }
+  if (!same) {
+    spdlog::warn("the event index does not match log '{}' (indexed {}, log has {}): rebuilding it", client, indexed,
+                 count);
+    RETURN_IF_ERROR(db_->Execute(kDropSchema));
+    RETURN_IF_ERROR(db_->Execute(kSchema));
+  }
+  checked_.insert(client);
+  return Status::Ok();
 }
 
 Status EventIndex::CatchUp(const std::string& client, uint64_t size) {
@@ -114,11 +148,25 @@ Status EventIndex::CatchUpAll() {
 }
 
 Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size) {
-  ASSIGN_OR_RETURN(store::Statement * state, db_->Prepare("SELECT indexed FROM event_index_state WHERE client = ?"));
-  state->Bind(1, client);
-  ASSIGN_OR_RETURN(bool has_state, state->Step());
-  uint64_t indexed = has_state ? static_cast<uint64_t>(state->ColumnInt(0)) : 0;
-  state->Reset();
+  auto read_state = [&]() -> StatusOr<std::pair<uint64_t, Bytes>> {
+    ASSIGN_OR_RETURN(store::Statement * state,
+                     db_->Prepare("SELECT indexed, last_digest FROM event_index_state WHERE client = ?"));
+    state->Bind(1, client);
+    ASSIGN_OR_RETURN(bool found, state->Step());
+    std::pair<uint64_t, Bytes> out;
+    if (found) {
+      const ByteView digest = state->ColumnBlob(1);
+      out = {static_cast<uint64_t>(state->ColumnInt(0)), Bytes(digest.begin(), digest.end())};
+    }
+    state->Reset();
+    return out;
+  };
+  ASSIGN_OR_RETURN(auto state, read_state());
+  if (!checked_.contains(client)) {
+    RETURN_IF_ERROR(CheckAgainstLog(client, state.first, state.second));
+    ASSIGN_OR_RETURN(state, read_state());
+  }
+  uint64_t indexed = state.first;
   if (indexed >= size) return Status::Ok();
   ASSIGN_OR_RETURN(uint64_t count, folder_.logs().EntryCount(client));
   const uint64_t target = std::min(size, count);
@@ -184,9 +232,10 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size) {
       RETURN_IF_ERROR(add_facet("kind", kind));
     }
     ASSIGN_OR_RETURN(store::Statement * save,
-                     db_->Prepare("INSERT INTO event_index_state (client, indexed) VALUES (?1, ?2) "
-                                  "ON CONFLICT (client) DO UPDATE SET indexed = ?2"));
-    RETURN_IF_ERROR(save->Bind(1, client).Bind(2, static_cast<int64_t>(end)).Run());
+                     db_->Prepare("INSERT INTO event_index_state (client, indexed, last_digest) VALUES (?1, ?2, ?3) "
+                                  "ON CONFLICT (client) DO UPDATE SET indexed = ?2, last_digest = ?3"));
+    const Hash digest = Sha256::Of(entries.back());
+    RETURN_IF_ERROR(save->Bind(1, client).Bind(2, static_cast<int64_t>(end)).BindBlob(3, digest).Run());
     RETURN_IF_ERROR(transaction->Commit());
     indexed = end;
   }

@@ -1,7 +1,7 @@
 // A searchable index of the events in every client's log, for the owner's timeline: by technician,
-// resource, kind, time and words. The log is the truth and the index is derived from it alone: it
-// reads entries past what it has indexed (catching up), so it never holds an event the log lacks,
-// and a lost or stale index is rebuilt from the log. Each event's grant events are attributed to the
+// resource, kind, time and words. The log is the truth and the index is derived from it alone
+// (DATA/index.db): it reads entries past what it has indexed (catching up), so it never holds an
+// event the log lacks, and a lost index, or one that no longer matches its log, is rebuilt. Each event's grant events are attributed to the
 // grant's technician and resource from the grant's own `grant.requested` entry.
 //
 // Results carry the entry's exact bytes and index, so that a reader can hash the entry and check its
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,10 +25,10 @@
 namespace quartet::governance {
 
 struct EventQuery {
-  std::string technician;  // exact user name; empty for any
-  std::string resource;    // exact resource name; empty for any
-  std::string kind;        // "grant.approved", or a family such as "grant." ; empty for any
-  std::string text;        // words that must all appear in the event (prefix match on the last)
+  std::string technician = {};  // exact user name; empty for any
+  std::string resource = {};    // exact resource name; empty for any
+  std::string kind = {};        // "grant.approved", or a family such as "grant." ; empty for any
+  std::string text = {};        // words that must all appear in the event (prefix match on the last)
   int64_t from = 0;        // `at` >= from
   int64_t to = std::numeric_limits<int64_t>::max();  // `at` < to
   // Only entries below this index: the size of the checkpoint the reader verified, and the cursor
@@ -68,10 +69,14 @@ class EventIndex {
   EventIndex(store::DataFolder& folder, std::unique_ptr<store::Database> db)
       : folder_(folder), db_(std::move(db)) {}
   Status CatchUpLocked(const std::string& client, uint64_t size) REQUIRES(mu_);
+  // Once per client and process: the index must end with the log's entry at that index, or it is
+  // dropped and rebuilt.
+  Status CheckAgainstLog(const std::string& client, uint64_t indexed, ByteView last_digest) REQUIRES(mu_);
 
   store::DataFolder& folder_;
   Mutex mu_;
   std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
+  std::set<std::string> checked_ GUARDED_BY(mu_);
 };
 
 }  // namespace quartet::governance

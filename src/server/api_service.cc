@@ -215,6 +215,17 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
       }
       return Status(StatusCode::kInvalidArgument, "method not allowed");
     }
+    if (parts.size() == 7 && parts[5] == "policy" && parts[6] == "proposals" && method == "GET") {
+      ASSIGN_OR_RETURN(auto proposals, service_.ListProposals(*actor, client));
+      Json out = Json::array();
+      for (const auto& proposal : proposals) {
+        out.push_back({{"id", proposal.id},
+                       {"proposed_by", proposal.proposed_by},
+                       {"policy", Json::parse(access::ToJson(proposal.policy))},
+                       {"description", proposal.policy.Describe()}});
+      }
+      return JsonResponse(200, {{"proposals", out}});
+    }
     if (parts.size() == 7 && parts[5] == "policy" && parts[6] == "proposals" && method == "POST") {
       auto policy_field = body->json().find("policy");
       if (policy_field == body->json().end()) return InvalidArgumentError("'policy' is required");

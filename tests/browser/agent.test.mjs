@@ -36,7 +36,9 @@ test("an owner enrols the client's agent from the page, and the page then checks
 
   const agentData = join(folder, 'agent');
   execFileSync(quartet, ['agent', 'enrol', '--server', server.url, '--code', code, '--data', agentData]);
-  agent = spawn(quartet, ['agent', 'run', '--data', agentData], {stdio: 'ignore'});
+  agent = spawn(quartet, ['agent', 'run', '--data', agentData], {stdio: ['ignore', 'ignore', 'pipe']});
+  let agentLog = '';
+  agent.stderr.on('data', (chunk) => (agentLog += chunk));
 
   // Until the agent's first cosignature the log publishes no checkpoint; then the page verifies both
   // signatures, the agent's with the key pinned from the client's record.
@@ -45,7 +47,12 @@ test("an owner enrols the client's agent from the page, and the page then checks
     await page.reload();
     await page.getByRole('heading', {name: 'Your log'}).waitFor();
     if ((await status.count()) > 0 && /cosigned by the client's agent/.test(await status.innerText())) break;
-    assert.ok(tries < 60, 'the page never showed a cosigned checkpoint');
+    // The agent backs off up to 30 s between failed polls: allow it two of those.
+    assert.ok(
+      tries < 120,
+      `the page never showed a cosigned checkpoint; the page showed:\n${await page.locator('body').innerText()}\n` +
+        `the agent said:\n${agentLog}\nthe server said:\n${server.stderr().slice(-3000)}`,
+    );
     await page.waitForTimeout(500);
   }
   const agentCard = page.locator('section', {has: page.getByRole('heading', {name: /^Agent/})});

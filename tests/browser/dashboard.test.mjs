@@ -165,6 +165,26 @@ test("an owner of one client cannot see another client's dashboard or data", asy
   await page.context().close();
 });
 
+test('a technician proposes a policy change on the page, and the owner accepts it', async () => {
+  const technician = await pageAs('ana');
+  await technician.goto(`${server.url}/#/c/harbor-dental/policy`);
+  await technician.getByRole('heading', {name: 'Propose a change'}).waitFor();
+  await technician.getByLabel('Longest access of all (minutes)').fill('240');
+  await technician.getByLabel('Why (shown to the owner)').fill('Month-end backups take longer');
+  await technician.getByRole('button', {name: 'Send the proposal'}).click();
+  await technician.getByRole('heading', {name: 'Changes proposed by your provider (1)'}).waitFor();
+  await technician.context().close();
+
+  const owner = await pageAs('olivia');
+  await owner.goto(`${server.url}/#/c/harbor-dental/policy`);
+  const proposal = owner.locator('article.proposal', {hasText: 'Proposed by ana'});
+  assert.match(await proposal.innerText(), /after at most 4 hours/);
+  await proposal.getByRole('button', {name: 'Accept this policy'}).click();
+  await owner.locator('section.card', {hasText: 'The policy in force'}).getByText(/after at most 4 hours/).waitFor();
+  assert.equal(await owner.locator('article.proposal').count(), 0);
+  await owner.context().close();
+});
+
 test('the provider admin sees clients and staff and onboards a technician with MFA', async () => {
   const page = await pageAs('pat');
   await page.getByRole('heading', {name: 'Clients & staff'}).waitFor();

@@ -159,8 +159,32 @@ function editor(policy, context, onSaved) {
   return form;
 }
 
+function proposalCard(proposal, context, onAccepted) {
+  const error = h('p', {class: 'error', role: 'alert'});
+  const accept = async () => {
+    try {
+      await api.post(`/clients/${api.enc(context.tenant)}/policy/proposals/${api.enc(proposal.id)}/accept`);
+      announce('The proposed policy is accepted and in force.');
+      onAccepted();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  return h(
+    'article',
+    {class: 'card proposal', 'data-proposal': proposal.id},
+    h('h3', {}, `Proposed by ${proposal.proposed_by}`),
+    h('ul', {class: 'plain'}, proposal.description.map((line) => h('li', {}, line))),
+    error,
+    context.session.role === 'owner'
+      ? h('button', {type: 'button', class: 'primary', onclick: accept}, 'Accept this policy')
+      : h('p', {class: 'muted small'}, 'Waiting for an owner to accept it.'),
+  );
+}
+
 export async function renderPolicy(container, context) {
-  const {policy, description} = await api.get(`/clients/${api.enc(context.tenant)}/policy`);
+  const base = `/clients/${api.enc(context.tenant)}/policy`;
+  const [{policy, description}, {proposals}] = await Promise.all([api.get(base), api.get(`${base}/proposals`)]);
   const canEdit = context.session.role === 'owner' || context.session.role === 'provider-admin' ||
     context.session.role === 'technician' || context.session.role === 'senior-technician';
   replace(
@@ -168,6 +192,11 @@ export async function renderPolicy(container, context) {
     h('section', {class: 'card', 'aria-labelledby': 'policy-words'},
       h('h2', {id: 'policy-words'}, 'The policy in force'),
       h('ul', {class: 'plain'}, description.map((line) => h('li', {}, line)))),
+    proposals.length
+      ? h('section', {'aria-labelledby': 'proposals-title'},
+          h('h2', {id: 'proposals-title'}, `Changes proposed by your provider (${proposals.length})`),
+          proposals.map((proposal) => proposalCard(proposal, context, () => renderPolicy(container, context))))
+      : null,
     canEdit ? editor(policy, context, () => renderPolicy(container, context)) : null,
   );
 }

@@ -43,7 +43,7 @@ function grantCard(grant, client, refresh) {
     live && resource?.kind === 'ssh-host'
       ? h('div', {class: 'command'}, h('code', {}, command), copyButton(command))
       : null,
-    live || grant.state === 'pending' ? h('button', {type: 'button', class: 'danger', onclick: end}, live ? 'End now' : 'Withdraw') : null,
+    live ? h('button', {type: 'button', class: 'danger', onclick: end}, 'End now') : null,
   );
 }
 

@@ -84,7 +84,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
         spdlog::error("expiring requests: {}", expired.status().ToString());
       }
       // The timeline's index follows the logs in the background, so that pages rarely wait for it.
-      if (Status indexed = (*events)->CatchUpAll(); !indexed.ok()) {
+      if (Status indexed = (*events)->CatchUpAll(stopping); !indexed.ok()) {
         spdlog::error("indexing events: {}", indexed.ToString());
       }
       for (int i = 0; i < 100 && !stopping; ++i)

@@ -140,15 +140,18 @@ Status EventIndex::CatchUp(const std::string& client, uint64_t size) {
   return CatchUpLocked(client, size);
 }
 
-Status EventIndex::CatchUpAll() {
+Status EventIndex::CatchUpAll(const std::atomic<bool>& stop) {
   ASSIGN_OR_RETURN(auto logs, folder_.logs().ListLogs());
-  MutexLock lock(mu_);
-  for (const ledger::LogConfig& log : logs) RETURN_IF_ERROR(CatchUpLocked(log.tenant, UINT64_MAX));
+  for (const ledger::LogConfig& log : logs) {
+    // A log at a time, so that queries of other clients get their turn.
+    MutexLock lock(mu_);
+    RETURN_IF_ERROR(CatchUpLocked(log.tenant, UINT64_MAX, &stop));
+  }
   return Status::Ok();
 }
 
-Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size) {
-  auto read_state = [&]() -> StatusOr<std::pair<uint64_t, Bytes>> {
+Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size, const std::atomic<bool>* stop) {
+  auto read_state = [&]() REQUIRES(mu_) -> StatusOr<std::pair<uint64_t, Bytes>> {
     ASSIGN_OR_RETURN(store::Statement * state,
                      db_->Prepare("SELECT indexed, last_digest FROM event_index_state WHERE client = ?"));
     state->Bind(1, client);
@@ -171,7 +174,7 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size) {
   ASSIGN_OR_RETURN(uint64_t count, folder_.logs().EntryCount(client));
   const uint64_t target = std::min(size, count);
   std::vector<std::string> entries;
-  while (indexed < target) {
+  while (indexed < target && !(stop && *stop)) {
     const uint64_t end = std::min(target, indexed + kChunk);
     entries.clear();
     RETURN_IF_ERROR(folder_.logs().ReadEntries(client, indexed, end, entries));

@@ -10,6 +10,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -57,8 +58,8 @@ class EventIndex {
   // Indexes `client`'s entries up to `size` (all durable ones if larger).
   Status CatchUp(const std::string& client, uint64_t size = std::numeric_limits<uint64_t>::max())
       EXCLUDES(mu_);
-  // Every log, all the way.
-  Status CatchUpAll() EXCLUDES(mu_);
+  // Every log, all the way; returns early, between chunks, once `stop` is set.
+  Status CatchUpAll(const std::atomic<bool>& stop) EXCLUDES(mu_);
 
   // Newest first. Catches up to `query.below` first.
   StatusOr<std::vector<IndexedEvent>> Find(const std::string& client, const EventQuery& query)
@@ -68,7 +69,8 @@ class EventIndex {
  private:
   EventIndex(store::DataFolder& folder, std::unique_ptr<store::Database> db)
       : folder_(folder), db_(std::move(db)) {}
-  Status CatchUpLocked(const std::string& client, uint64_t size) REQUIRES(mu_);
+  Status CatchUpLocked(const std::string& client, uint64_t size, const std::atomic<bool>* stop = nullptr)
+      REQUIRES(mu_);
   // Once per client and process: the index must end with the log's entry at that index, or it is
   // dropped and rebuilt.
   Status CheckAgainstLog(const std::string& client, uint64_t indexed, ByteView last_digest) REQUIRES(mu_);

@@ -7,7 +7,7 @@
 import * as api from './api.js';
 import {announce, formatDuration, formatRelative, formatTime, h, replace} from './dom.js';
 import {bytesToBase64} from './tlog.js';
-import {getOwnerKey, putOwnerKey} from './store.js';
+import {deleteOwnerKey, getOwnerKey, putOwnerKey} from './store.js';
 import {actionLabel, kindLabel, labelLabel, labelsOf, sensitive, stateText} from './vocab.js';
 
 export function labelChips(names) {
@@ -89,14 +89,25 @@ function requestCard(grant, context, history, actions) {
 function decisionForm(grant, context) {
   const comment = h('input', {id: `comment-${grant.id}`, name: 'comment', maxlength: 500});
   const error = h('p', {class: 'error', role: 'alert'});
+  const send = async (decision) => {
+    const signed = await signDecision(context.session, decision, grant.request);
+    await api.post(`/clients/${api.enc(context.tenant)}/grants/${api.enc(grant.id)}/${decision}`, {
+      ...signed,
+      comment: comment.value,
+    });
+  };
   const decide = async (decision) => {
     error.textContent = '';
     try {
-      const signed = await signDecision(context.session, decision, grant.request);
-      await api.post(`/clients/${api.enc(context.tenant)}/grants/${api.enc(grant.id)}/${decision}`, {
-        ...signed,
-        comment: comment.value,
-      });
+      try {
+        await send(decision);
+      } catch (failure) {
+        // This browser's key is unknown to the server (its records were replaced): make and
+        // register a new one, a logged event like the first, and sign again.
+        if (!(failure.status === 401 && /key is not registered/.test(failure.message))) throw failure;
+        await deleteOwnerKey(context.session.user);
+        await send(decision);
+      }
       announce(decision === 'approve' ? 'Approved and signed.' : 'Denied and signed.');
       context.refresh();
     } catch (failure) {

@@ -44,5 +44,6 @@ async function run(storeName, mode, action) {
 
 export const getOwnerKey = (user) => run('ownerKeys', 'readonly', (s) => s.get(user));
 export const putOwnerKey = (record) => run('ownerKeys', 'readwrite', (s) => s.put(record));
+export const deleteOwnerKey = (user) => run('ownerKeys', 'readwrite', (s) => s.delete(user));
 export const getLogState = (tenant) => run('logs', 'readonly', (s) => s.get(tenant));
 export const putLogState = (record) => run('logs', 'readwrite', (s) => s.put(record));

@@ -32,8 +32,9 @@ WebService::WebService() {
   for (const WebAsset& asset : WebAssets()) {
     std::string content(asset.content);
     if (asset.path == "/index.html") {
-      for (size_t at = 0; (at = content.find("\"/assets/", at)) != std::string::npos; at += 9 + version_.size()) {
-        content.insert(at + 9, version_ + "/");
+      constexpr std::string_view kPrefix = "\"/assets/";
+      for (size_t at = 0; (at = content.find(kPrefix, at)) != std::string::npos; at += kPrefix.size()) {
+        content.insert(at + kPrefix.size(), version_ + "/");
       }
     }
     File file;
@@ -73,8 +74,8 @@ HttpResponse WebService::Handle(const HttpRequest& request) const {
   if (found == files_.end()) return HttpResponse::Text(404, "not found");
   const File& file = found->second;
   HttpResponse response;
-  // Revalidated on every load (cheap: 304), so that a new server version is never mixed with old
-  // files in the browser's cache.
+  // The page itself and unversioned names are revalidated on every load (cheap: 304), so that a
+  // new server is never mixed with an old page.
   response.cache_control = versioned ? "public, max-age=31536000, immutable" : "no-cache";
   response.headers["ETag"] = file.etag;
   response.headers["Content-Security-Policy"] = kContentSecurityPolicy;

@@ -14,13 +14,9 @@ using ::testing::HasSubstr;
 using ::testing::Pair;
 using testing::SshKeygen;
 using testing::TempDirectory;
+using testing::TestKey;
 
 constexpr uint64_t kValidAfter = 1700000000;  // 2023-11-14T22:13:20Z
-
-KeyPair TestKey(uint64_t seed) {
-  FakeRandom random(seed);
-  return KeyPair::Generate(random);
-}
 
 CertificateTemplate TestTemplate(const PublicKey& subject) {
   CertificateTemplate t;

@@ -15,11 +15,7 @@ using testing::FixedRandom;
 using ::testing::HasSubstr;
 using testing::SshKeygen;
 using testing::TempDirectory;
-
-KeyPair TestKey(uint64_t seed) {
-  FakeRandom random(seed);
-  return KeyPair::Generate(random);
-}
+using testing::TestKey;
 
 TEST(SshKeyTest, FormatsAndParsesPublicKeyLines) {
   const KeyPair pair = TestKey(1);

@@ -12,11 +12,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::SshKeygen;
 using testing::TempDirectory;
-
-KeyPair TestKey(uint64_t seed) {
-  FakeRandom random(seed);
-  return KeyPair::Generate(random);
-}
+using testing::TestKey;
 
 std::string SignedCertificate(const KeyPair& ca, uint64_t serial) {
   CertificateTemplate t;

@@ -56,4 +56,9 @@ void FixedRandom::Fill(std::span<uint8_t> out) {
   for (uint8_t& byte : out) byte = next_ < bytes_.size() ? bytes_[next_++] : 0;
 }
 
+KeyPair TestKey(uint64_t seed) {
+  FakeRandom random(seed);
+  return KeyPair::Generate(random);
+}
+
 }  // namespace quartet::ssh::testing

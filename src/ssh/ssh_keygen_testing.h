@@ -10,6 +10,7 @@
 
 #include "base/bytes.h"
 #include "base/random.h"
+#include "ssh/key.h"
 #include "tests/subprocess.h"
 
 namespace quartet::ssh::testing {
@@ -53,5 +54,8 @@ class FixedRandom final : public Random {
   Bytes bytes_;
   size_t next_ = 0;
 };
+
+// The same Ed25519 key pair for the same seed, every run.
+KeyPair TestKey(uint64_t seed);
 
 }  // namespace quartet::ssh::testing

@@ -27,6 +27,12 @@ export class LogAlarm extends Error {
   }
 }
 
+/** Remembers the alarm in this browser's record of the log, then throws it. */
+async function raiseAlarm(tenant, pinned, message) {
+  await putLogState({...(pinned ?? {}), tenant, alarm: message, alarmAt: Date.now()});
+  throw new LogAlarm(message);
+}
+
 async function fetchBytes(url) {
   const response = await fetch(url, {credentials: 'same-origin'});
   if (!response.ok) throw new Error(`${url}: the server answered ${response.status}`);
@@ -43,10 +49,7 @@ export async function checkLog(tenant, log) {
   const checkpointReply = fetch(`${log.url}/checkpoint`, {cache: 'no-store'});
   const pinned = await getLogState(tenant);
   if (pinned?.alarm) throw new LogAlarm(pinned.alarm);
-  const raise = async (message) => {
-    await putLogState({...(pinned ?? {tenant}), tenant, alarm: message, alarmAt: Date.now()});
-    throw new LogAlarm(message);
-  };
+  const raise = (message) => raiseAlarm(tenant, pinned, message);
   if (pinned && pinned.verifierKey !== log.verifier_key) {
     await raise(`The log's signing key changed from the one this browser first saw (${pinned.verifierKey}).`);
   }
@@ -122,9 +125,5 @@ export async function checkEvents(tenant, verified, events) {
     }
   });
   const failed = (await Promise.allSettled(checks)).find((result) => result.status === 'rejected');
-  if (failed) {
-    const pinned = await getLogState(tenant);
-    await putLogState({...pinned, alarm: failed.reason.message, alarmAt: Date.now()});
-    throw new LogAlarm(failed.reason.message);
-  }
+  if (failed) await raiseAlarm(tenant, await getLogState(tenant), failed.reason.message);
 }

@@ -169,31 +169,44 @@ Status AccessService::Transact(const std::string& client, const Change& change) 
 
 void AccessService::CommitBatch(const std::vector<PendingChange*>& batch) {
   MutexLock lock(mu_);
-  auto transaction = store::Transaction::Begin(*db_, store::TransactionMode::kImmediate);
-  if (!transaction.ok()) {
-    for (PendingChange* pending : batch) pending->result = transaction.status();
-    return;
-  }
+  // The changes run one after another in one transaction, without a savepoint each (a savepoint
+  // copies every page a change touches). A change refused before it wrote anything, which is how
+  // changes refuse, leaves the transaction as it was. One that wrote and then failed spoils it: the
+  // transaction is rolled back and made again without that change.
+  std::vector<PendingChange*> changes = batch;
   std::vector<std::string> events;
-  for (PendingChange* pending : batch) {
-    // Each change in its own savepoint: a refused change is undone alone, the others commit.
-    pending->result = db_->Execute("SAVEPOINT change");
-    if (!pending->result.ok()) continue;
-    events.clear();
-    pending->result = (*pending->change)(events);
-    if (pending->result.ok() && !events.empty()) {
-      pending->result =
-          store::SqliteLogStore::AppendInTransaction(**transaction, *pending->client, events).status();
+  for (;;) {
+    auto transaction = store::Transaction::Begin(*db_, store::TransactionMode::kImmediate);
+    if (!transaction.ok()) {
+      for (PendingChange* pending : changes) pending->result = transaction.status();
+      return;
     }
-    if (!pending->result.ok()) (void)db_->Execute("ROLLBACK TO change");
-    (void)db_->Execute("RELEASE change");
-  }
-  // One durable commit for the whole batch: nothing is acknowledged before it.
-  const Status committed = (*transaction)->Commit();
-  if (!committed.ok()) {
-    for (PendingChange* pending : batch) {
-      if (pending->result.ok()) pending->result = committed;
+    auto spoiled = changes.end();
+    for (auto it = changes.begin(); it != changes.end(); ++it) {
+      PendingChange& pending = **it;
+      const int64_t written_before = sqlite3_total_changes64(db_->handle());
+      events.clear();
+      pending.result = (*pending.change)(events);
+      if (pending.result.ok() && !events.empty()) {
+        pending.result = store::SqliteLogStore::AppendInTransaction(**transaction, *pending.client, events).status();
+      }
+      if (!pending.result.ok() && sqlite3_total_changes64(db_->handle()) != written_before) {
+        spoiled = it;
+        break;
+      }
     }
+    if (spoiled != changes.end()) {
+      changes.erase(spoiled);  // keeps its error; the transaction rolls back as it goes
+      continue;
+    }
+    // One durable commit for the whole batch: nothing is acknowledged before it.
+    const Status committed = (*transaction)->Commit();
+    if (!committed.ok()) {
+      for (PendingChange* pending : changes) {
+        if (pending->result.ok()) pending->result = committed;
+      }
+    }
+    return;
   }
 }
 
@@ -549,10 +562,20 @@ StatusOr<access::Policy> AccessService::LoadPolicy(const std::string& client) {
   select->Bind(1, client);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such client");
-  auto policy = access::PolicyFromJson(select->ColumnText(0));
+  // Parsed once per stored text: every request consults the policy, and it rarely changes (the
+  // text is compared, so a change made by another process on the same folder is seen at once).
+  const std::string_view text = select->ColumnText(0);
+  auto cached = policies_.find(client);
+  if (cached == policies_.end() || cached->second.text != text) {
+    auto policy = access::PolicyFromJson(text);
+    if (!policy.ok()) {
+      select->Reset();
+      return DataLossError("stored policy of '" + client + "' is malformed");
+    }
+    cached = policies_.insert_or_assign(client, ParsedPolicy{std::string(text), *std::move(policy)}).first;
+  }
   select->Reset();
-  if (!policy.ok()) return DataLossError("stored policy of '" + client + "' is malformed");
-  return policy;
+  return cached->second.policy;
 }
 
 StatusOr<access::Policy> AccessService::GetPolicy(const Actor& actor, const std::string& client) {
@@ -696,8 +719,12 @@ StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const Acces
     ASSIGN_OR_RETURN(access::Policy policy, LoadPolicy(in.client));
 
     access::GrantRequest request;
+    request.requested_at = clock_.NowUnixSeconds();
+    // The time first, then 64 random bits: new grants sort after old ones, so that storing one
+    // touches the end of the grant table's key index rather than a page anywhere in it.
     Bytes id(12);
-    random_.Fill(id);
+    for (int i = 0; i < 4; ++i) id[i] = static_cast<uint8_t>(static_cast<uint64_t>(request.requested_at) >> (24 - 8 * i));
+    random_.Fill(std::span<uint8_t>(id).subspan(4));
     request.id = "g-" + HexEncode(id);
     request.client = in.client;
     request.technician = actor.user;
@@ -712,7 +739,6 @@ StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const Acces
     request.reason = in.reason;
     request.ticket = in.ticket;
     request.duration_seconds = in.duration_seconds;
-    request.requested_at = clock_.NowUnixSeconds();
     request.not_before = in.not_before;
     request.breakglass = in.breakglass;
     ASSIGN_OR_RETURN(access::LocalTime local, access::ToLocalTime(request.requested_at, policy.time_zone));

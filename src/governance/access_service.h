@@ -17,6 +17,7 @@
 #include <climits>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -231,7 +232,7 @@ class AccessService {
   };
   using ScopedChange = std::function<Status(ChangeScope& scope)>;
   // Runs `change` in one transaction with its events and notices, as every change of this service
-  // is made (group commit). The change must use only `scope.db`.
+  // is made (group commit). The change must use only `scope.db`, and may run more than once.
   Status Commit(const std::string& client, const ScopedChange& change);
 
  private:
@@ -242,7 +243,8 @@ class AccessService {
   using Change = std::function<Status(std::vector<std::string>& events)>;
   // Runs `change` (with mu_ held) in a transaction, and the events it adds in `client`'s log in the
   // same transaction. Group commit: changes queued by concurrent callers share one transaction and
-  // one fsync, each in its own savepoint. Returns once the change is durable, or its error.
+  // one fsync. Returns once the change is durable, or its error. A change may run more than once
+  // (when another in its batch fails after writing): it must act on the database alone.
   Status Transact(const std::string& client, const Change& change) EXCLUDES(mu_, commit_mu_);
   struct PendingChange {
     const std::string* client;
@@ -269,6 +271,11 @@ class AccessService {
   bool leading_ GUARDED_BY(commit_mu_) = false;
   Mutex mu_;
   std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
+  struct ParsedPolicy {
+    std::string text;  // as stored
+    access::Policy policy;
+  };
+  std::map<std::string, ParsedPolicy, std::less<>> policies_ GUARDED_BY(mu_);
   // A second connection for the lookups every request makes (who is this token, who is this user):
   // with WAL they read the last commit while the writer's commit is being made durable.
   Mutex read_mu_;

@@ -340,6 +340,46 @@ TEST_F(AccessServiceTest, ConcurrentChangesCommitTogetherAndRefusalsStayAlone) {
   EXPECT_EQ(service_->ListGrants(olivia_, "acme", all)->size(), static_cast<size_t>(approved.load()));
 }
 
+TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersCommit) {
+  const uint64_t before = LogSize("acme");
+  std::atomic<int> approved{0}, spoiled{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        if ((t + i) % 4 == 0) {
+          // Writes a row and an event, then fails: the row and the event must go.
+          Status status = service_->Commit("acme", [](AccessService::ChangeScope& scope) -> Status {
+            ASSIGN_OR_RETURN(store::Statement * insert,
+                             scope.db.Prepare("INSERT INTO notifications (client, channel, recipient, subject, body, "
+                                              "next_attempt_at) VALUES ('acme', 'email', 'x@example.com', 'spoiled', '', 0)"));
+            RETURN_IF_ERROR(insert->Run());
+            scope.events.push_back(R"({"kind":"spoiled"})");
+            return InternalError("failed after writing");
+          });
+          if (status.code() == StatusCode::kInternal) ++spoiled;
+          continue;
+        }
+        auto grant = service_->RequestAccess(t % 2 ? ana_ : ben_, Routine());
+        if (grant.ok() && grant->progress.state == access::GrantState::kApproved) ++approved;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(spoiled, 50);
+  EXPECT_EQ(approved, 150);
+  EXPECT_EQ(LogSize("acme"), before + 3 * 150);
+  AccessService::GrantQuery all;
+  all.limit = 1000;
+  EXPECT_EQ(service_->ListGrants(olivia_, "acme", all)->size(), 150u);
+  auto db = store::Database::Open((directory_ / "quartet.db").string());
+  ASSERT_TRUE(db.ok());
+  auto count = (*db)->Prepare("SELECT count(*) FROM notifications WHERE subject = 'spoiled'");
+  ASSERT_TRUE(count.ok() && *(*count)->Step());
+  EXPECT_EQ((*count)->ColumnInt(0), 0);
+  (*count)->Reset();
+}
+
 TEST_F(AccessServiceTest, GrantListsPageNewestFirstAndFilterByState) {
   std::vector<std::string> ids;
   for (int i = 0; i < 25; ++i) {

@@ -148,8 +148,9 @@ StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
   return request;
 }
 
-Grant Grant::Restore(GrantRequest request, GrantProgress progress) {
-  Grant grant(std::move(request));
+Grant Grant::Restore(GrantRequest request, GrantProgress progress, std::string canonical) {
+  if (canonical.empty()) canonical = CanonicalRequest(request);
+  Grant grant(std::move(request), std::move(canonical));
   grant.state_ = progress.state;
   grant.approvals_required_ = progress.approvals_required;
   grant.approvals_ = std::move(progress.approvals);
@@ -174,9 +175,10 @@ std::string_view GrantStateName(GrantState state) {
 StatusOr<Grant> Grant::Open(GrantRequest request, const Policy& policy, LocalTime local_time,
                             std::vector<std::string>& events) {
   RETURN_IF_ERROR(Validate(request, policy));
-  Grant grant(std::move(request));
+  std::string canonical = CanonicalRequest(request);
+  Grant grant(std::move(request), std::move(canonical));
   const GrantRequest& r = grant.request_;
-  events.push_back(MakeEvent(r, "grant.requested", r.requested_at, {{"request", CanonicalRequest(r)}}));
+  events.push_back(MakeEvent(r, "grant.requested", r.requested_at, {{"request", grant.canonical_}}));
   if (r.breakglass) {
     grant.awaits_review_ = true;
     events.push_back(MakeEvent(r, "grant.decided", r.requested_at,
@@ -223,7 +225,7 @@ Status Grant::Approve(const std::string& owner, const OwnerKey& key, ByteView si
                       int64_t now, std::vector<std::string>& events) {
   RETURN_IF_ERROR(ValidateComment(comment));
   RETURN_IF_ERROR(CheckOpenForVotes(owner, now, events));
-  RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kApprove, CanonicalRequest(request_), signature));
+  RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kApprove, canonical_, signature));
   approvals_.push_back({owner, key.Id(), Bytes(signature.begin(), signature.end()), now});
   events.push_back(MakeEvent(request_, "grant.approved", now,
                              {{"owner", owner}, {"key_id", key.Id()}, {"signature", Base64Encode(signature)},
@@ -236,7 +238,7 @@ Status Grant::Deny(const std::string& owner, const OwnerKey& key, ByteView signa
                    int64_t now, std::vector<std::string>& events) {
   RETURN_IF_ERROR(ValidateComment(comment));
   RETURN_IF_ERROR(CheckOpenForVotes(owner, now, events));
-  RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kDeny, CanonicalRequest(request_), signature));
+  RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kDeny, canonical_, signature));
   state_ = GrantState::kDenied;
   events.push_back(MakeEvent(request_, "grant.denied", now,
                              {{"owner", owner}, {"key_id", key.Id()}, {"signature", Base64Encode(signature)},

@@ -81,8 +81,9 @@ StatusOr<GrantProgress> ProgressFromJson(std::string_view text);
 
 class Grant {
  public:
-  // A grant as stored: its request and its progress.
-  static Grant Restore(GrantRequest request, GrantProgress progress);
+  // A grant as stored: its request and its progress. `canonical` is CanonicalRequest(request) when
+  // the caller has it at hand (as stored, or from the log); it is made from `request` otherwise.
+  static Grant Restore(GrantRequest request, GrantProgress progress, std::string canonical = {});
   GrantProgress progress() const {
     return {state_, approvals_required_, approvals_, window_start_, window_end_, awaits_review_};
   }
@@ -110,6 +111,8 @@ class Grant {
                 std::vector<std::string>& events);
 
   const GrantRequest& request() const { return request_; }
+  // CanonicalRequest(request()), made once: the text owners sign and the log and store keep.
+  const std::string& canonical_request() const { return canonical_; }
   GrantState state() const { return state_; }
   int approvals_required() const { return approvals_required_; }
   const std::vector<OwnerVote>& approvals() const { return approvals_; }
@@ -120,11 +123,13 @@ class Grant {
   bool IsLive(int64_t now) const;
 
  private:
-  explicit Grant(GrantRequest request) : request_(std::move(request)) {}
+  Grant(GrantRequest request, std::string canonical)
+      : request_(std::move(request)), canonical_(std::move(canonical)) {}
   void Activate(int64_t now, std::vector<std::string>& events);
   Status CheckOpenForVotes(const std::string& owner, int64_t now, std::vector<std::string>& events);
 
   GrantRequest request_;
+  std::string canonical_;
   GrantState state_ = GrantState::kPending;
   int approvals_required_ = 0;
   std::vector<OwnerVote> approvals_;

@@ -89,12 +89,13 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
   auto it = grants_.find(grant_id);
   if (kind == "grant.requested") {
     if (it != grants_.end()) return Taint(*it->second, index, "requested twice");
-    auto request = access::ParseCanonicalRequest(event.Text("request"));
+    std::string canonical(event.Text("request"));
+    auto request = access::ParseCanonicalRequest(canonical);
     if (!request.ok() || request->id != grant_id || request->client != client_) {
       return Violation(index, "grant " + grant_id + ": a request that does not parse");
     }
     auto placeholder =
-        std::make_unique<GrantRecord>(GrantRecord{access::Grant::Restore(*request, {}), {}, {}});
+        std::make_unique<GrantRecord>(GrantRecord{access::Grant::Restore(*request, {}, std::move(canonical)), {}, {}});
     GrantRecord& record = *grants_.emplace(grant_id, std::move(placeholder)).first->second;
     changed_.insert(grant_id);
     auto resource = resources_.find(request->resource);
@@ -220,7 +221,7 @@ Status Replica::LoadContext(std::string_view text) {
 }
 
 std::string Replica::GrantJson(const GrantRecord& record) {
-  return Json{{"request", access::CanonicalRequest(record.grant.request())},
+  return Json{{"request", record.grant.canonical_request()},
               {"progress", access::ProgressToJson(record.grant.progress())},
               {"expected", record.expected},
               {"tainted", record.tainted}}
@@ -232,12 +233,12 @@ Status Replica::LoadGrant(std::string_view text) {
   if (value.is_discarded() || !value.is_object())
     return DataLossError("a stored grant is malformed");
   try {
-    ASSIGN_OR_RETURN(access::GrantRequest request,
-                     access::ParseCanonicalRequest(value.at("request").get<std::string>()));
+    std::string canonical = value.at("request").get<std::string>();
+    ASSIGN_OR_RETURN(access::GrantRequest request, access::ParseCanonicalRequest(canonical));
     ASSIGN_OR_RETURN(access::GrantProgress progress,
                      access::ProgressFromJson(value.at("progress").get<std::string>()));
     auto record = std::make_unique<GrantRecord>(
-        GrantRecord{access::Grant::Restore(request, std::move(progress)),
+        GrantRecord{access::Grant::Restore(request, std::move(progress), std::move(canonical)),
                     value.at("expected").get<std::deque<std::string>>(),
                     value.at("tainted").get<std::string>()});
     grants_[request.id] = std::move(record);

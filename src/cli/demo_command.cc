@@ -90,7 +90,7 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
         const bool approve = n % 9 != 4;
         const auto decision = approve ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny;
         RETURN_IF_ERROR(service.Decide(*owner, client.tenant, id, decision, key_id,
-                                       owner_key.Sign(decision, access::CanonicalRequest(grant.request)),
+                                       owner_key.Sign(decision, grant.canonical_request),
                                        approve ? "ok" : "please do this after hours"));
       }
       if (n % 8 == 3) {

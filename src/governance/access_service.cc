@@ -676,12 +676,13 @@ StatusOr<Grant> AccessService::LoadGrant(const std::string& client, const std::s
   select->Bind(1, client).Bind(2, grant);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such grant");
-  auto request = access::ParseCanonicalRequest(select->ColumnText(0));
+  std::string canonical(select->ColumnText(0));
+  auto request = access::ParseCanonicalRequest(canonical);
   auto progress = access::ProgressFromJson(select->ColumnText(1));
   select->Reset();
   if (!request.ok()) return DataLossError("stored grant request is malformed");
   RETURN_IF_ERROR(progress.status());
-  return Grant::Restore(std::move(*request), std::move(*progress));
+  return Grant::Restore(std::move(*request), std::move(*progress), std::move(canonical));
 }
 
 Status AccessService::SaveGrant(const Grant& grant) {
@@ -695,7 +696,7 @@ Status AccessService::SaveGrant(const Grant& grant) {
       .Bind(3, request.technician)
       .Bind(4, access::GrantStateName(grant.state()))
       .Bind(5, request.requested_at)
-      .Bind(6, access::CanonicalRequest(request))
+      .Bind(6, grant.canonical_request())
       .Bind(7, access::ProgressToJson(grant.progress()));
   return upsert->Run();
 }
@@ -749,7 +750,7 @@ StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const Acces
     opened = std::move(grant);
     return Status::Ok();
   }));
-  return GrantView{opened->request(), opened->progress()};
+  return GrantView{opened->request(), opened->progress(), opened->canonical_request()};
 }
 
 Status AccessService::Decide(const Actor& actor, const std::string& client, const std::string& grant_id,
@@ -852,13 +853,14 @@ StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor, c
   for (;;) {
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
-    auto request = access::ParseCanonicalRequest(select->ColumnText(0));
+    std::string canonical(select->ColumnText(0));
+    auto request = access::ParseCanonicalRequest(canonical);
     auto progress = access::ProgressFromJson(select->ColumnText(1));
     if (!request.ok() || !progress.ok()) {
       status = DataLossError("a stored grant is malformed");
       break;
     }
-    out.push_back({std::move(*request), std::move(*progress)});
+    out.push_back({std::move(*request), std::move(*progress), std::move(canonical)});
   }
   select->Reset();
   RETURN_IF_ERROR(status);
@@ -870,7 +872,7 @@ StatusOr<GrantView> AccessService::GetGrant(const Actor& actor, const std::strin
   ASSIGN_OR_RETURN(std::string technician_only, VisibleTechnician(actor, client));
   ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
   if (!technician_only.empty() && grant.request().technician != technician_only) return NotFoundError("no such grant");
-  return GrantView{grant.request(), grant.progress()};
+  return GrantView{grant.request(), grant.progress(), grant.canonical_request()};
 }
 
 StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& user) {

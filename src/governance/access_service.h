@@ -59,6 +59,7 @@ struct AccessRequest {
 struct GrantView {
   access::GrantRequest request;
   access::GrantProgress progress;
+  std::string canonical_request;  // access::CanonicalRequest(request)
 };
 
 class AccessService {

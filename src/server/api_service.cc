@@ -40,7 +40,7 @@ Json GrantJson(const governance::GrantView& grant, int64_t now) {
           {"window_end", p.window_end},
           {"awaits_review", p.awaits_review},
           {"live", live},
-          {"request", access::CanonicalRequest(r)}};
+          {"request", grant.canonical_request}};
 }
 
 constexpr char kSessionCookie[] = "quartet_session";

@@ -145,25 +145,43 @@ StatusOr<std::unique_ptr<AccessService>> AccessService::Open(store::DataFolder& 
 }
 
 Status AccessService::Transact(const std::string& client, const Change& change) {
-  PendingChange self{&client, &change, Status::Ok(), false};
-  std::vector<PendingChange*> batch;
+  PendingChange self{&client, &change};
+  bool lead;
   {
     MutexLock lock(commit_mu_);
     queue_.push_back(&self);
-    // Wait while another caller leads a commit; on waking, either that commit carried this change,
-    // or this caller leads the next one, with everything queued meanwhile.
-    while (!self.done && leading_) committed_.wait(commit_mu_);
-    if (self.done) return self.result;
+    lead = !leading_;
     leading_ = true;
-    batch.swap(queue_);
   }
-  CommitBatch(batch);
+  // While another caller leads a commit, wait to be woken: either that commit carried this change,
+  // or this caller leads the next one. Each waiter is woken once, by name: no thundering herd.
+  if (!lead) {
+    self.wake.acquire();
+    if (self.done) return self.result;
+  }
+  std::vector<PendingChange*> batch;
   {
     MutexLock lock(commit_mu_);
-    for (PendingChange* pending : batch) pending->done = true;
-    leading_ = false;
+    batch.swap(queue_);  // this change and everything queued meanwhile
   }
-  committed_.notify_all();
+  CommitBatch(batch);
+  PendingChange* next_leader = nullptr;
+  {
+    MutexLock lock(commit_mu_);
+    if (queue_.empty()) {
+      leading_ = false;
+    } else {
+      next_leader = queue_.front();
+    }
+  }
+  // The next batch starts before this one's callers are told. A caller may return (and its
+  // PendingChange go) as soon as it is woken: nothing touches it after release().
+  if (next_leader != nullptr) next_leader->wake.release();
+  for (PendingChange* pending : batch) {
+    if (pending == &self) continue;
+    pending->done = true;
+    pending->wake.release();
+  }
   return self.result;
 }
 
@@ -248,19 +266,19 @@ StatusOr<std::string> AccessService::IssueToken(const std::string& user, int64_t
 StatusOr<Actor> AccessService::Authenticate(std::string_view token) {
   // Looked up by digest: the lookup compares digests, never the secret itself.
   const Hash digest = identity::TokenDigest(token);
-  std::string user;
-  {
-    MutexLock lock(read_mu_);
-    ASSIGN_OR_RETURN(store::Statement * select,
-                     read_db_->Prepare("SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
-                                  "WHERE t.digest = ? AND t.expires_at > ? AND u.active = 1"));
-    select->BindBlob(1, digest).Bind(2, clock_.NowUnixSeconds());
-    ASSIGN_OR_RETURN(bool row, select->Step());
-    if (row) user = std::string(select->ColumnText(0));
-    select->Reset();
-  }
-  if (user.empty()) return UnauthenticatedError("unknown or expired token");
-  return FindActor(user);
+  MutexLock lock(read_mu_);
+  ASSIGN_OR_RETURN(store::Statement * select,
+                   read_db_->Prepare("SELECT u.name, u.role, coalesce(u.client, '') FROM tokens t "
+                                     "JOIN users u ON u.name = t.user "
+                                     "WHERE t.digest = ? AND t.expires_at > ? AND u.active = 1"));
+  select->BindBlob(1, digest).Bind(2, clock_.NowUnixSeconds());
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  if (!row) return UnauthenticatedError("unknown or expired token");
+  auto role = RoleFromName(select->ColumnText(1));
+  Actor actor{std::string(select->ColumnText(0)), role.ok() ? *role : Role::kAuditor, std::string(select->ColumnText(2))};
+  select->Reset();
+  RETURN_IF_ERROR(role.status());
+  return actor;
 }
 
 Status AccessService::SetPassword(const std::string& user, std::string_view password) {

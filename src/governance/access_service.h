@@ -15,11 +15,11 @@
 #pragma once
 
 #include <climits>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -247,11 +247,14 @@ class AccessService {
   // one fsync. Returns once the change is durable, or its error. A change may run more than once
   // (when another in its batch fails after writing): it must act on the database alone.
   Status Transact(const std::string& client, const Change& change) EXCLUDES(mu_, commit_mu_);
+  // A caller's change waiting for its batch. `result` and `done` are written by the leader of the
+  // batch before it releases `wake`, and read by the caller after it acquires it.
   struct PendingChange {
     const std::string* client;
     const Change* change;
-    Status result;
+    Status result = Status::Ok();
     bool done = false;
+    std::binary_semaphore wake{0};
   };
   void CommitBatch(const std::vector<PendingChange*>& batch) EXCLUDES(mu_);
   StatusOr<access::Grant> LoadGrant(const std::string& client, const std::string& grant) REQUIRES(mu_);
@@ -267,7 +270,6 @@ class AccessService {
   store::DataFolder& folder_;
   // Guards the commit queue; never held together with mu_.
   Mutex commit_mu_;
-  std::condition_variable_any committed_;
   std::vector<PendingChange*> queue_ GUARDED_BY(commit_mu_);
   bool leading_ GUARDED_BY(commit_mu_) = false;
   Mutex mu_;

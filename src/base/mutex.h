@@ -1,6 +1,9 @@
 // A mutex that clang's -Wthread-safety understands (libstdc++'s std::mutex is not annotated), and
-// its scoped lock. Mutex is BasicLockable, so std::condition_variable_any can wait on it.
+// its scoped lock. Mutex is BasicLockable, so std::condition_variable_any can wait on it. And a
+// one-shot wake-up for handing a result from one thread to another.
 #pragma once
+
+#include <semaphore.h>
 
 #include <mutex>
 
@@ -19,6 +22,28 @@ class CAPABILITY("mutex") Mutex {
 
  private:
   std::mutex mu_;
+};
+
+// One thread waits until another signals, once. What the signaller wrote before Signal() is seen
+// by the waiter after Wait() returns. The waiter may destroy the Wakeup as soon as Wait() returns.
+// A POSIX semaphore: it sleeps in the kernel at once, where std::binary_semaphore (libstdc++ 12)
+// first spins calling sched_yield, which costs many waiting threads dearly.
+class Wakeup {
+ public:
+  Wakeup() { sem_init(&sem_, 0, 0); }
+  ~Wakeup() { sem_destroy(&sem_); }
+  Wakeup(const Wakeup&) = delete;
+  Wakeup& operator=(const Wakeup&) = delete;
+
+  void Signal() { sem_post(&sem_); }
+  void Wait() {
+    while (sem_wait(&sem_) != 0) {
+      // EINTR: a signal arrived while waiting; wait on.
+    }
+  }
+
+ private:
+  sem_t sem_;
 };
 
 class SCOPED_CAPABILITY MutexLock {

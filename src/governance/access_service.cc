@@ -156,7 +156,7 @@ Status AccessService::Transact(const std::string& client, const Change& change) 
   // While another caller leads a commit, wait to be woken: either that commit carried this change,
   // or this caller leads the next one. Each waiter is woken once, by name: no thundering herd.
   if (!lead) {
-    self.wake.acquire();
+    self.wake.Wait();
     if (self.done) return self.result;
   }
   std::vector<PendingChange*> batch;
@@ -175,12 +175,12 @@ Status AccessService::Transact(const std::string& client, const Change& change) 
     }
   }
   // The next batch starts before this one's callers are told. A caller may return (and its
-  // PendingChange go) as soon as it is woken: nothing touches it after release().
-  if (next_leader != nullptr) next_leader->wake.release();
+  // PendingChange go) as soon as it is woken: nothing touches it after Signal().
+  if (next_leader != nullptr) next_leader->wake.Signal();
   for (PendingChange* pending : batch) {
     if (pending == &self) continue;
     pending->done = true;
-    pending->wake.release();
+    pending->wake.Signal();
   }
   return self.result;
 }

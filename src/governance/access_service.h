@@ -19,7 +19,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -248,13 +247,13 @@ class AccessService {
   // (when another in its batch fails after writing): it must act on the database alone.
   Status Transact(const std::string& client, const Change& change) EXCLUDES(mu_, commit_mu_);
   // A caller's change waiting for its batch. `result` and `done` are written by the leader of the
-  // batch before it releases `wake`, and read by the caller after it acquires it.
+  // batch before it signals `wake`, and read by the caller after it wakes.
   struct PendingChange {
     const std::string* client;
     const Change* change;
     Status result = Status::Ok();
     bool done = false;
-    std::binary_semaphore wake{0};
+    Wakeup wake{};
   };
   void CommitBatch(const std::vector<PendingChange*>& batch) EXCLUDES(mu_);
   StatusOr<access::Grant> LoadGrant(const std::string& client, const std::string& grant) REQUIRES(mu_);

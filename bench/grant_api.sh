@@ -33,5 +33,5 @@ wrk.headers["Authorization"] = "Bearer $tech_token"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"resource":"host","login":"admin","reason":"benchmark","ticket":"T-1","duration_seconds":600}'
 LUA
-wrk -t1 -c${CONNECTIONS:-32} -d10s -s "$work/request.lua" "$url/api/v1/clients/bench/grants" | grep -E "Requests/sec|Non-2xx|Latency"
+wrk -t1 -c${CONNECTIONS:-64} -d10s -s "$work/request.lua" "$url/api/v1/clients/bench/grants" | grep -E "Requests/sec|Non-2xx|Latency"
 curl -sf -H "Authorization: Bearer $owner_token" "$url/api/v1/clients/bench/grants" | python3 -c "import json,sys; g=json.load(sys.stdin)['grants']; print('grants listed (at most 1000):', len(g), 'approved:', sum(x['state']=='approved' for x in g))"

@@ -208,7 +208,9 @@ void AccessService::CommitBatch(const std::vector<PendingChange*>& batch) {
       if (pending.result.ok() && !events.empty()) {
         pending.result = store::SqliteLogStore::AppendInTransaction(**transaction, *pending.client, events).status();
       }
-      if (!pending.result.ok() && sqlite3_total_changes64(db_->handle()) != written_before) {
+      // SQLite may also have rolled the whole transaction back itself (a full disk, an I/O error).
+      if (!pending.result.ok() && (sqlite3_total_changes64(db_->handle()) != written_before ||
+                                   sqlite3_get_autocommit(db_->handle()) != 0)) {
         spoiled = it;
         break;
       }

@@ -163,7 +163,7 @@ Status LogService::Refresh(const std::string& tenant) {
     }
   }
   View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note), nullptr,
-            published_size};
+            published_size, !config.witness_key.empty()};
   if (config.witness_key.empty()) {
     view.published = view.note;
   } else if (cosigned.has_value()) {
@@ -327,6 +327,16 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
     return HttpResponse::FromStatus(view.status());
   }
   if (rest == "checkpoint") {
+    // A view made before the log had a witness may predate an agent's enrolment committed since:
+    // once the client's record names its agent, no checkpoint without its cosignature is served.
+    if (!view->witnessed) {
+      auto config = folder_.logs().GetLog(tenant);
+      if (config.ok() && !config->witness_key.empty()) {
+        if (Status refreshed = Refresh(tenant); !refreshed.ok()) return HttpResponse::FromStatus(refreshed);
+        view = CurrentView(tenant);
+        if (!view.ok()) return HttpResponse::FromStatus(view.status());
+      }
+    }
     if (view->published == nullptr)
       return HttpResponse::Text(404, "no checkpoint cosigned by the log's witness yet");
     HttpResponse response;

@@ -69,6 +69,7 @@ class LogService {
     // until it has cosigned one); otherwise `note`.
     Blob published;
     uint64_t published_size = 0;
+    bool witnessed = false;  // the log had a witness when the view was made
   };
 
   StatusOr<View> CurrentView(const std::string& tenant);

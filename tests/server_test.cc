@@ -1,6 +1,7 @@
 // A real `quartet server` on a loopback port, checked with HTTP and with `quartet verify`.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -187,6 +188,71 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
     ASSERT_TRUE(response.ok());
     ASSERT_EQ(response->status, 200);
   }
+}
+
+// HTTPS with a certificate made for "localhost": a client checks the chain (the system's CAs, or
+// SSL_CERT_FILE) and the name, and refuses the server otherwise.
+class HttpsTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    certificate_ = dir_ + "/cert.pem";
+    key_file_ = dir_ + "/key.pem";
+    RunResult made = RunProcess({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                 "-nodes", "-keyout", key_file_, "-out", certificate_, "-days", "2", "-subj",
+                                 "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"});
+    ASSERT_EQ(made.status, 0) << made.err;
+  }
+  void TearDown() override {
+    unsetenv("SSL_CERT_FILE");
+    ServerTest::TearDown();
+  }
+  static StatusOr<client::HttpResult> Get(const std::string& url, const std::string& path) {
+    ASSIGN_OR_RETURN(client::Url parsed, client::Url::Parse(url));
+    client::HttpClient http(parsed);
+    return http.Get(parsed.path + path);
+  }
+  std::string certificate_, key_file_;
+};
+
+TEST_F(HttpsTest, ServesALogOverTlsToClientsThatTrustItsCertificate) {
+  RunningServer server(data_, {"--tls-cert", certificate_, "--tls-key", key_file_});
+  ASSERT_TRUE(server.url().starts_with("https://127.0.0.1:")) << server.url();
+  const std::string by_name = "https://localhost:" + server.port();
+
+  // Not trusted yet: the system's CAs do not know this certificate.
+  auto untrusted = Get(by_name, "/healthz");
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(untrusted.status().message().find("certificate verify failed"), std::string::npos)
+      << untrusted.status().ToString();
+
+  setenv("SSL_CERT_FILE", certificate_.c_str(), 1);
+  auto healthy = Get(by_name, "/healthz");
+  ASSERT_TRUE(healthy.ok()) << healthy.status().ToString();
+  EXPECT_EQ(healthy->status, 200);
+  EXPECT_EQ(healthy->body, "ok\n");
+  // Trusted, but the certificate does not name 127.0.0.1.
+  auto wrong_name = Get(server.url(), "/healthz");
+  ASSERT_FALSE(wrong_name.ok());
+  // Plain HTTP to the TLS port gets no answer.
+  EXPECT_FALSE(Get("http://127.0.0.1:" + server.port(), "/healthz").ok());
+
+  // The whole log, checkpoint and tiles, verified through HTTPS by the CLI (which inherits
+  // SSL_CERT_FILE).
+  RunResult verified = Verify(by_name + "/logs/acme");
+  EXPECT_EQ(verified.status, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("600"), std::string::npos) << verified.out;
+}
+
+TEST_F(HttpsTest, AKeyThatIsNotTheCertificatesStopsTheServerAtOnce) {
+  RunResult other = RunProcess({"openssl", "genpkey", "-algorithm", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                "-out", dir_ + "/other.pem"});
+  ASSERT_EQ(other.status, 0) << other.err;
+  RunResult started = RunProcess({QuartetBinary(), "server", "--data", data_, "--listen", "127.0.0.1:0", "--tls-cert",
+                                  certificate_, "--tls-key", dir_ + "/other.pem"});
+  EXPECT_NE(started.status, 0);
+  EXPECT_NE(started.err.find("TLS key"), std::string::npos) << started.err;
+  EXPECT_NE(started.err.find("mismatch"), std::string::npos) << started.err;
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ Subprocess Subprocess::Start(const std::vector<std::string>& argv, const std::st
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execvp(args[0], args.data());  // a bare name is looked up in PATH
     ::_exit(127);
   }
   ::close(out_pipe[1]);

@@ -31,8 +31,18 @@ RunResult AppendLines(const std::string& data, const std::string& tenant, const 
   return RunProcess({QuartetBinary(), "log", "append", "--data", data, "--tenant", tenant}, scratch);
 }
 
-RunningServer::RunningServer(const std::string& data)
-    : process_(Subprocess::Start({QuartetBinary(), "server", "--data", data, "--listen", "127.0.0.1:0"})) {
+namespace {
+
+std::vector<std::string> ServerArguments(const std::string& data, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {QuartetBinary(), "server", "--data", data, "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+}  // namespace
+
+RunningServer::RunningServer(const std::string& data, const std::vector<std::string>& extra)
+    : process_(Subprocess::Start(ServerArguments(data, extra))) {
   auto line = process_.ReadLine(std::chrono::seconds(20));
   const std::string prefix = "quartet server listening on ";
   if (!line.has_value() || line->rfind(prefix, 0) != 0) {

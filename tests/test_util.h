@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "tests/subprocess.h"
 
@@ -17,10 +18,10 @@ std::string InitLog(const std::string& data, const std::string& tenant);
 RunResult AppendLines(const std::string& data, const std::string& tenant, const std::string& input,
                       const std::string& scratch);
 
-// `quartet server` on 127.0.0.1:0, stopped with SIGTERM when destroyed.
+// `quartet server` on 127.0.0.1:0 (with `extra` options), stopped with SIGTERM when destroyed.
 class RunningServer {
  public:
-  explicit RunningServer(const std::string& data);
+  explicit RunningServer(const std::string& data, const std::vector<std::string>& extra = {});
   ~RunningServer();
   const std::string& url() const { return url_; }
   std::string host() const { return "127.0.0.1"; }

@@ -183,7 +183,7 @@ int Login(const ServerOptions& options, const std::string& user, std::istream& i
   };
   const std::string password = read_line("password: ", true);
   const std::string code = read_line("code (empty if none): ", false);
-  client::HttpClient http(url->host, url->port);
+  client::HttpClient http(*url);
   const Json body = {{"user", user}, {"password", password}, {"code", code}};
   auto result = http.Request("POST", url->path + "/api/v1/sessions", body.dump());
   if (!result.ok()) return Fail(result.status().message());

@@ -21,7 +21,8 @@ namespace quartet::cli {
 // Serves `folder` until SIGTERM or SIGINT; `on_ready` prints what the user needs once the address is
 // known (the first line of output is always the address).
 struct MailOptions;
-int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
+struct TlsFiles;
+int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail, const TlsFiles& tls,
           const std::function<void(const std::string& base_url)>& on_ready);
 
 int LogInit(const std::string& data, const std::string& tenant, const std::optional<std::string>& origin);
@@ -32,7 +33,12 @@ struct MailOptions {
   std::string smtp;  // HOST:PORT of the relay; empty: e-mails wait in the outbox
   std::string from = "quartet@localhost";
 };
-int Server(const std::string& data, const std::string& listen, const MailOptions& mail);
+// The server's certificate chain and key (PEM files): HTTPS. Both empty: plain HTTP.
+struct TlsFiles {
+  std::string certificate;
+  std::string key;
+};
+int Server(const std::string& data, const std::string& listen, const MailOptions& mail, const TlsFiles& tls);
 int Demo(const std::string& data, const std::string& listen);
 int Verify(const std::string& url, const std::string& key, const std::vector<std::string>& witnesses,
            const std::optional<std::string>& state);

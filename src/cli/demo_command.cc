@@ -206,7 +206,7 @@ int Demo(const std::string& data, const std::string& listen) {
     if (!token.ok()) return Fail(token.status().message());
     sign_ins.emplace_back(user, *token);
   }
-  return Serve(**folder, listen, MailOptions{}, [&](const std::string& base_url) {
+  return Serve(**folder, listen, MailOptions{}, TlsFiles{}, [&](const std::string& base_url) {
     std::cout << "\ndemo sign-ins (bearer tokens, valid 7 days; use with --token or QUARTET_TOKEN):\n";
     for (const auto& [user, token] : sign_ins) {
       auto actor = (*service)->FindActor(user);

@@ -47,7 +47,11 @@ int main(int argc, char** argv) {
   MailOptions mail;
   server->add_option("--smtp", mail.smtp, "HOST:PORT of the SMTP relay for owners' notifications");
   server->add_option("--smtp-from", mail.from, "sender address of notifications");
-  server->callback([&] { result = Server(data, listen, mail); });
+  TlsFiles tls;
+  server->add_option("--tls-cert", tls.certificate, "serve HTTPS: the certificate chain, PEM (the server's first)")
+      ->check(CLI::ExistingFile);
+  server->add_option("--tls-key", tls.key, "the certificate's private key, PEM")->check(CLI::ExistingFile);
+  server->callback([&] { result = Server(data, listen, mail, tls); });
 
   auto* demo = app.add_subcommand("demo", "create demo clients and logs, then serve them");
   demo->add_option("--data", data, "data folder")->required();

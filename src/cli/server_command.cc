@@ -42,10 +42,12 @@ std::string HostForUrl(const std::string& host) {
 
 }  // namespace
 
-int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
+int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail, const TlsFiles& tls,
           const std::function<void(const std::string& base_url)>& on_ready) {
   auto options = ParseListen(listen);
   if (!options.ok()) return Fail(options.status().message());
+  options->tls_certificate_file = tls.certificate;
+  options->tls_key_file = tls.key;
   // Standard output is for what the user asked for (the address); the server's log goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("quartet"));
   auto governance = governance::AccessService::Open(folder, Clock::System(), Random::System());
@@ -111,7 +113,8 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
     return Fail(http.status().message());
   }
   const std::string base_url =
-      "http://" + HostForUrl(options->host) + ":" + std::to_string((*http)->port());
+      (tls.certificate.empty() ? "http://" : "https://") + HostForUrl(options->host) + ":" +
+      std::to_string((*http)->port());
   // The first line says where: scripts and tests read it.
   std::cout << "quartet server listening on " << base_url << std::endl;
   if (on_ready) on_ready(base_url);
@@ -122,10 +125,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   return 0;
 }
 
-int Server(const std::string& data, const std::string& listen, const MailOptions& mail) {
+int Server(const std::string& data, const std::string& listen, const MailOptions& mail, const TlsFiles& tls) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
-  return Serve(**folder, listen, mail, nullptr);
+  return Serve(**folder, listen, mail, tls, nullptr);
 }
 
 }  // namespace quartet::cli

@@ -42,7 +42,7 @@ int Verify(const std::string& url, const std::string& key, const std::vector<std
   }
 
   // The checkpoint comes first; once its size is known, tiles are fetched ahead of the hashing.
-  client::HttpClient http(parsed_url->host, parsed_url->port);
+  client::HttpClient http(*parsed_url);
   std::unique_ptr<client::TilePrefetcher> prefetcher;
   auto verified = ledger::VerifyLog(
       [&]() -> StatusOr<std::string> {

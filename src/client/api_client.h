@@ -56,7 +56,7 @@ class ApiClient {
   ApiClient(Url url, std::string token)
       : url_(std::move(url)),
         token_(std::move(token)),
-        http_(std::make_shared<HttpClient>(url_.host, url_.port)) {}
+        http_(std::make_shared<HttpClient>(url_)) {}
   Url url_;
   std::string token_;
   std::shared_ptr<HttpClient> http_;

@@ -1,5 +1,7 @@
 // A blocking HTTP/1.1 client with one keep-alive connection, reconnecting when the server closes it.
-// Plain http:// only. Not thread-safe.
+// http:// or https://. Over TLS (1.2 or later) the server's certificate must chain to a trusted CA,
+// from the system's store or from the file in SSL_CERT_FILE (OpenSSL's variable; a private CA or a
+// self-signed server certificate), and must name the host. Not thread-safe.
 #pragma once
 
 #include <map>
@@ -11,6 +13,7 @@
 namespace quartet::client {
 
 struct Url {
+  bool tls = false;  // https://
   std::string host;
   std::string port;
   std::string path;  // without a trailing slash
@@ -26,7 +29,10 @@ struct HttpResult {
 
 class HttpClient {
  public:
+  // Plain HTTP to host:port.
   HttpClient(std::string host, std::string port);
+  // To the server of `url`, over TLS for https://.
+  explicit HttpClient(const Url& url);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -42,8 +48,10 @@ class HttpClient {
 
  private:
   struct Connection;
+  Status Connect();
   std::string host_;
   std::string port_;
+  bool tls_ = false;
   std::unique_ptr<Connection> connection_;
 };
 

@@ -41,7 +41,7 @@ StatusOr<std::string> FetchBody(HttpClient& http, const std::string& target) {
 }
 
 TilePrefetcher::TilePrefetcher(const Url& url, uint64_t size)
-    : url_(url), direct_(url.host, url.port), schedule_(ConsumptionOrder(size)), position_(Positions(schedule_)) {
+    : url_(url), direct_(url), schedule_(ConsumptionOrder(size)), position_(Positions(schedule_)) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -55,7 +55,7 @@ TilePrefetcher::~TilePrefetcher() {
 }
 
 void TilePrefetcher::Run() {
-  HttpClient http(url_.host, url_.port);
+  HttpClient http(url_);
   for (;;) {
     size_t position;
     {

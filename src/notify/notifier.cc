@@ -24,7 +24,7 @@ Status Notifier::Deliver(const governance::AccessService::Notification& notifica
                      clock_.NowUnixSeconds());
   }
   ASSIGN_OR_RETURN(client::Url url, client::Url::Parse(notification.recipient));
-  client::HttpClient http(url.host, url.port);
+  client::HttpClient http(url);
   ASSIGN_OR_RETURN(client::HttpResult result,
                    http.Request("POST", url.path.empty() ? "/" : url.path, notification.body,
                                 {{"X-Quartet-Signature", WebhookSignature(notification.secret, notification.body)},

@@ -1,10 +1,13 @@
 // The only server file that includes Boost.Beast (slow to compile: keep it that way).
 #include <utility>  // before asio: Boost 1.74 with g++ 12 in C++20 mode needs it
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -21,6 +24,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
 class BeastHttpServer final : public HttpServer {
  public:
@@ -28,6 +32,7 @@ class BeastHttpServer final : public HttpServer {
       : options_(std::move(options)), handler_(std::move(handler)), acceptor_(io_), signals_(io_) {}
 
   Status Listen() {
+    if (!options_.tls_certificate_file.empty() || !options_.tls_key_file.empty()) RETURN_IF_ERROR(LoadTls());
     beast::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
     if (ec) return InvalidArgumentError("bad listen address '" + options_.host + "'");
@@ -93,18 +98,55 @@ class BeastHttpServer final : public HttpServer {
     }
   }
 
+  Status LoadTls() {
+    if (options_.tls_certificate_file.empty() || options_.tls_key_file.empty()) {
+      return InvalidArgumentError("TLS needs both a certificate file and a key file");
+    }
+    auto& context = tls_.emplace(asio::ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
+    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::single_dh_use);
+    beast::error_code ec;
+    context.use_certificate_chain_file(options_.tls_certificate_file, ec);
+    if (ec) return InvalidArgumentError("TLS certificate " + options_.tls_certificate_file + ": " + ec.message());
+    context.use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) return InvalidArgumentError("TLS key " + options_.tls_key_file + ": " + ec.message());
+    if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+      return InvalidArgumentError("the TLS key does not match the certificate");
+    }
+    return Status::Ok();
+  }
+
   asio::awaitable<void> Session(tcp::socket socket) {
     beast::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     std::string remote;
     if (auto endpoint = socket.remote_endpoint(ec); !ec) remote = endpoint.address().to_string();
     beast::tcp_stream stream(std::move(socket));
+    if (!tls_) {
+      co_await Serve(stream, remote);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls_);
+    beast::get_lowest_layer(secure).expires_after(kHandshakeTimeout);
+    co_await secure.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // not TLS, or a client that does not trust the certificate
+    co_await Serve(secure, remote);
+    beast::get_lowest_layer(secure).expires_after(kHandshakeTimeout);
+    co_await secure.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // Requests and answers on one connection until it closes, fails or idles out.
+  template <typename Stream>
+  asio::awaitable<void> Serve(Stream& stream, const std::string& remote) {
+    beast::error_code ec;
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(16 * 1024);
       parser.body_limit(options_.max_body_bytes);
-      stream.expires_after(kIdleTimeout);
+      beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {
         co_await Write(stream, HttpResponse::Text(413, "request body too large"), false, false);
@@ -135,11 +177,10 @@ class BeastHttpServer final : public HttpServer {
       --in_flight_;
       if (!ok || !keep_alive) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  asio::awaitable<bool> Write(beast::tcp_stream& stream, const HttpResponse& response,
-                              bool keep_alive, bool head) {
+  template <typename Stream>
+  asio::awaitable<bool> Write(Stream& stream, const HttpResponse& response, bool keep_alive, bool head) {
     http::response<http::span_body<const char>> out;
     out.result(static_cast<unsigned>(response.status));
     out.version(11);
@@ -152,7 +193,7 @@ class BeastHttpServer final : public HttpServer {
     if (!head) out.body() = boost::beast::span<const char>(body.data(), body.size());
     out.content_length(body.size());
     beast::error_code ec;
-    stream.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
     co_await http::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
@@ -160,6 +201,7 @@ class BeastHttpServer final : public HttpServer {
   const HttpServerOptions options_;
   const HttpHandler handler_;
   asio::io_context io_;
+  std::optional<asio::ssl::context> tls_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   uint16_t port_ = 0;

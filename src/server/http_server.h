@@ -1,5 +1,5 @@
 // An HTTP/1.1 server (Boost.Beast, C++20 coroutines): keep-alive, bounded request sizes, a fixed
-// pool of threads, and a clean stop.
+// pool of threads, a clean stop, and HTTPS (TLS 1.2 or later) when given a certificate.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,10 @@ struct HttpServerOptions {
   // Called once when the server starts to stop, before it waits for open requests: the place to
   // end long polls.
   std::function<void()> on_stop;
+  // PEM files: the certificate chain (the server's first) and its private key. Both empty: plain
+  // HTTP.
+  std::string tls_certificate_file = {};
+  std::string tls_key_file = {};
 };
 
 class HttpServer {

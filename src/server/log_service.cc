@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "server/gzip.h"
@@ -145,6 +146,14 @@ Status LogService::PublishOnce() {
 }
 
 Status LogService::Refresh(const std::string& tenant) {
+  // Refreshes run at once (the publisher, and requests): the one that read the store last wins,
+  // whatever order they finish in, so that a slow one never puts back what a later one replaced
+  // (say, a view from before the log had a witness).
+  uint64_t ticket;
+  {
+    MutexLock lock(mu_);
+    ticket = ++refresh_tickets_;
+  }
   ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(tenant));
   if (!latest.has_value()) return NotFoundError("log '" + tenant + "' has no checkpoint yet");
   ASSIGN_OR_RETURN(ledger::LogConfig config, folder_.logs().GetLog(tenant));
@@ -158,12 +167,14 @@ Status LogService::Refresh(const std::string& tenant) {
     auto it = views_.find(tenant);
     if (it != views_.end() && it->second.size == latest->size &&
         it->second.published_size == published_size &&
+        it->second.witnessed == !config.witness_key.empty() &&
         (it->second.published != nullptr) == (config.witness_key.empty() || cosigned.has_value())) {
+      it->second.ticket = std::max(it->second.ticket, ticket);
       return Status::Ok();
     }
   }
   View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note), nullptr,
-            published_size, !config.witness_key.empty()};
+            published_size, !config.witness_key.empty(), ticket};
   if (config.witness_key.empty()) {
     view.published = view.note;
   } else if (cosigned.has_value()) {
@@ -172,10 +183,7 @@ Status LogService::Refresh(const std::string& tenant) {
   RETURN_IF_ERROR(VerifyRightEdge(tenant, view));
   MutexLock lock(mu_);
   auto& current = views_[tenant];
-  if (current.note == nullptr || current.size < view.size ||
-      current.published_size <= view.published_size) {
-    current = std::move(view);
-  }
+  if (current.note == nullptr || current.ticket < view.ticket) current = std::move(view);
   return Status::Ok();
 }
 

@@ -70,6 +70,7 @@ class LogService {
     Blob published;
     uint64_t published_size = 0;
     bool witnessed = false;  // the log had a witness when the view was made
+    uint64_t ticket = 0;     // the Refresh that made or last confirmed it (see Refresh)
   };
 
   StatusOr<View> CurrentView(const std::string& tenant);
@@ -92,6 +93,7 @@ class LogService {
 
   Mutex mu_;
   std::map<std::string, View> views_ GUARDED_BY(mu_);
+  uint64_t refresh_tickets_ GUARDED_BY(mu_) = 0;
   // Verified tiles, least recently used first.
   std::list<std::pair<std::string, Blob>> lru_ GUARDED_BY(mu_);
   std::unordered_map<std::string, std::list<std::pair<std::string, Blob>>::iterator> cache_

@@ -133,6 +133,20 @@ bool IsProviderRole(Role role) {
   return role == Role::kProviderAdmin || role == Role::kSeniorTechnician || role == Role::kTechnician;
 }
 
+namespace {
+
+// The person on the row `select` stands on, whose columns are name, role and client; releases the
+// statement.
+StatusOr<Actor> ActorFromRow(store::Statement& select) {
+  auto role = RoleFromName(select.ColumnText(1));
+  Actor actor{std::string(select.ColumnText(0)), role.ok() ? *role : Role::kAuditor, std::string(select.ColumnText(2))};
+  select.Reset();
+  RETURN_IF_ERROR(role.status());
+  return actor;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<AccessService>> AccessService::Open(store::DataFolder& folder, Clock& clock, Random& random) {
   ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
   {
@@ -233,15 +247,11 @@ void AccessService::CommitBatch(const std::vector<PendingChange*>& batch) {
 StatusOr<Actor> AccessService::FindActor(const std::string& user) {
   MutexLock lock(read_mu_);
   ASSIGN_OR_RETURN(store::Statement * select,
-                   read_db_->Prepare("SELECT role, coalesce(client, '') FROM users WHERE name = ? AND active = 1"));
+                   read_db_->Prepare("SELECT name, role, coalesce(client, '') FROM users WHERE name = ? AND active = 1"));
   select->Bind(1, user);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such user");
-  auto role = RoleFromName(select->ColumnText(0));
-  Actor actor{user, role.ok() ? *role : Role::kAuditor, std::string(select->ColumnText(1))};
-  select->Reset();
-  RETURN_IF_ERROR(role.status());
-  return actor;
+  return ActorFromRow(*select);
 }
 
 Status AccessService::CreateProviderAdmin(const std::string& user) {
@@ -276,11 +286,7 @@ StatusOr<Actor> AccessService::Authenticate(std::string_view token) {
   select->BindBlob(1, digest).Bind(2, clock_.NowUnixSeconds());
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return UnauthenticatedError("unknown or expired token");
-  auto role = RoleFromName(select->ColumnText(1));
-  Actor actor{std::string(select->ColumnText(0)), role.ok() ? *role : Role::kAuditor, std::string(select->ColumnText(2))};
-  select->Reset();
-  RETURN_IF_ERROR(role.status());
-  return actor;
+  return ActorFromRow(*select);
 }
 
 Status AccessService::SetPassword(const std::string& user, std::string_view password) {
@@ -658,12 +664,19 @@ StatusOr<std::vector<AccessService::PolicyProposal>> AccessService::ListProposal
                                 "ORDER BY rowid"));
   select->Bind(1, client);
   std::vector<PolicyProposal> proposals;
+  Status status;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
-    ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(select->ColumnText(2)));
-    proposals.push_back({std::string(select->ColumnText(0)), std::string(select->ColumnText(1)), std::move(policy)});
+    auto policy = access::PolicyFromJson(select->ColumnText(2));
+    if (!policy.ok()) {
+      status = policy.status();
+      break;
+    }
+    proposals.push_back({std::string(select->ColumnText(0)), std::string(select->ColumnText(1)), *std::move(policy)});
   }
+  select->Reset();
+  RETURN_IF_ERROR(status);
   return proposals;
 }
 

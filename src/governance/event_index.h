@@ -1,8 +1,9 @@
 // A searchable index of the events in every client's log, for the owner's timeline: by technician,
 // resource, kind, time and words. The log is the truth and the index is derived from it alone
 // (DATA/index.db): it reads entries past what it has indexed (catching up), so it never holds an
-// event the log lacks, and a lost index, or one that no longer matches its log, is rebuilt. Each event's grant events are attributed to the
-// grant's technician and resource from the grant's own `grant.requested` entry.
+// event the log lacks, and a lost index, or one that no longer matches its log, is rebuilt. Each
+// event's grant events are attributed to the grant's technician and resource from the grant's own
+// `grant.requested` entry.
 //
 // Results carry the entry's exact bytes and index, so that a reader can hash the entry and check its
 // inclusion proof against a checkpoint without trusting the index.
@@ -30,7 +31,7 @@ struct EventQuery {
   std::string resource = {};    // exact resource name; empty for any
   std::string kind = {};        // "grant.approved", or a family such as "grant." ; empty for any
   std::string text = {};        // words that must all appear in the event (prefix match on the last)
-  int64_t from = 0;        // `at` >= from
+  int64_t from = 0;             // `at` >= from
   int64_t to = std::numeric_limits<int64_t>::max();  // `at` < to
   // Only entries below this index: the size of the checkpoint the reader verified, and the cursor
   // of the next page (the smallest index of the previous one).

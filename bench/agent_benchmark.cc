@@ -4,10 +4,11 @@
 // baseline, in the same run, is one durable SQLite commit of one small row in the same folder.
 //
 //   QUARTET_BENCH_DIR=/work/benchdata build/default/bench/agent_benchmark
-#include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
 #include "access/grant.h"

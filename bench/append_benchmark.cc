@@ -3,14 +3,15 @@
 // waits for a published checkpoint.
 //
 //   build/default/bench/append_benchmark --benchmark_min_time=1
-#include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
+
+#include <benchmark/benchmark.h>
 
 #include "base/random.h"
 #include "ledger/integrator.h"
@@ -63,7 +64,8 @@ std::string FreshDirectory(const char* name) {
   const char* root = std::getenv("QUARTET_BENCH_DIR");
   static int counter = 0;
   auto path = std::filesystem::path(root ? root : ".") /
-              (std::string("quartet-bench-") + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+              (std::string("quartet-bench-") + name + "-" + std::to_string(::getpid()) + "-" +
+               std::to_string(counter++));
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path.string();
@@ -71,10 +73,12 @@ std::string FreshDirectory(const char* name) {
 
 // A fresh data folder with one log and its integrator, opened.
 struct Ledger {
-  explicit Ledger(const char* name) : dir(FreshDirectory(name)), folder(*store::DataFolder::Open(dir)) {
+  explicit Ledger(const char* name)
+      : dir(FreshDirectory(name)), folder(*store::DataFolder::Open(dir)) {
     (void)folder->InitLog("bench", "bench.example/logs/bench", Random::System());
     integrator = std::make_unique<ledger::Integrator>(folder->logs(), folder->fs(), "bench",
-                                                      folder->LogDirectory("bench"), *folder->LogSigner("bench"));
+                                                      folder->LogDirectory("bench"),
+                                                      *folder->LogSigner("bench"));
     (void)integrator->Open();
   }
   ~Ledger() {
@@ -84,7 +88,9 @@ struct Ledger {
   }
   Status Append(int begin, int batch) {
     std::span<const std::string> all(Entries());
-    return folder->logs().Append("bench", all.subspan(begin, std::min(batch, kEntries - begin))).status();
+    return folder->logs()
+        .Append("bench", all.subspan(begin, std::min(batch, kEntries - begin)))
+        .status();
   }
   std::string dir;
   std::unique_ptr<store::DataFolder> folder;
@@ -99,11 +105,14 @@ void BM_RawSqliteBatchedInsert(benchmark::State& state) {
     state.PauseTiming();
     const std::string dir = FreshDirectory("raw");
     auto db = *store::Database::Open(dir + "/raw.db");
-    (void)db->Execute("CREATE TABLE entries (log_id INTEGER NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (log_id, idx)) WITHOUT ROWID");
+    (void)db->Execute(
+        "CREATE TABLE entries (log_id INTEGER NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, "
+        "PRIMARY KEY (log_id, idx)) WITHOUT ROWID");
     state.ResumeTiming();
     for (int begin = 0; begin < kEntries; begin += batch) {
       auto transaction = *store::Transaction::Begin(*db, store::TransactionMode::kImmediate);
-      store::Statement* insert = *db->Prepare("INSERT INTO entries (log_id, idx, data) VALUES (?, ?, ?)");
+      store::Statement* insert =
+          *db->Prepare("INSERT INTO entries (log_id, idx, data) VALUES (?, ?, ?)");
       for (int i = begin; i < std::min(kEntries, begin + batch); ++i) {
         insert->Bind(1, int64_t{1}).Bind(2, int64_t{i}).BindBlob(3, AsBytes(Entries()[i]));
         (void)insert->Run();
@@ -169,7 +178,9 @@ void BM_LedgerAppendAndPublish(benchmark::State& state) {
     const auto last_append = std::chrono::steady_clock::now();
     appended = true;
     publisher.join();
-    publish_lag_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - last_append).count();
+    publish_lag_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - last_append)
+            .count();
 
     state.PauseTiming();
     ledger.reset();

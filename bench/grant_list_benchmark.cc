@@ -48,13 +48,15 @@ Status Populate(store::DataFolder& folder) {
       for (int i = 0; !done; ++i) {
         // One request in a hundred waits for the owner: the pending list.
         const bool pending = i % 100 == 0;
-        auto grant = service->RequestAccess(technicians[t], {"big", pending ? "mail" : "host", access::Action::kLogin,
-                                                             "admin", "maintenance", "T-1", 1800, 0, false});
+        auto grant = service->RequestAccess(
+            technicians[t], {"big", pending ? "mail" : "host", access::Action::kLogin, "admin",
+                             "maintenance", "T-1", 1800, 0, false});
         if (!grant.ok()) ++failures;
         if (t == 0 && i % 1000 == 0) {
           auto size = folder.logs().EntryCount("big");
           if (size.ok() && *size >= kTargetEvents) done = true;
-          std::fprintf(stderr, "\rbuilding: %llu events", static_cast<unsigned long long>(size.ok() ? *size : 0));
+          std::fprintf(stderr, "\rbuilding: %llu events",
+                       static_cast<unsigned long long>(size.ok() ? *size : 0));
         }
       }
     });
@@ -70,7 +72,9 @@ void Measure(const char* name, const std::function<void()>& call) {
   for (int i = 0; i < 300; ++i) {
     const auto start = std::chrono::steady_clock::now();
     call();
-    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    micros.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(micros.begin(), micros.end());
   std::printf("%-48s p50 %8.2f ms   p95 %8.2f ms\n", name, micros[150] / 1000, micros[285] / 1000);
@@ -85,7 +89,8 @@ int Main() {
   if (!folder.ok()) return std::fprintf(stderr, "%s\n", folder.status().ToString().c_str()), 1;
   if (!built) {
     const auto start = std::chrono::steady_clock::now();
-    if (Status status = Populate(**folder); !status.ok()) return std::fprintf(stderr, "%s\n", status.ToString().c_str()), 1;
+    if (Status status = Populate(**folder); !status.ok())
+      return std::fprintf(stderr, "%s\n", status.ToString().c_str()), 1;
     std::fprintf(stderr, "built in %.0f s\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     std::FILE* marker = std::fopen((path + "/built").c_str(), "w");
@@ -98,10 +103,13 @@ int Main() {
               static_cast<unsigned long long>(*(*folder)->logs().EntryCount("big")));
   AccessService::GrantQuery pending;
   pending.state = "pending";
-  std::printf("pending grants on the first page: %zu\n", (*service)->ListGrants(owner, "big", pending)->size());
-  Measure("owner's pending list (first 100)", [&] { (void)(*service)->ListGrants(owner, "big", pending); });
+  std::printf("pending grants on the first page: %zu\n",
+              (*service)->ListGrants(owner, "big", pending)->size());
+  Measure("owner's pending list (first 100)",
+          [&] { (void)(*service)->ListGrants(owner, "big", pending); });
   AccessService::GrantQuery history;
-  Measure("grant history, first page (100)", [&] { (void)(*service)->ListGrants(owner, "big", history); });
+  Measure("grant history, first page (100)",
+          [&] { (void)(*service)->ListGrants(owner, "big", history); });
   // A page from the middle of the history, by cursor.
   AccessService::GrantQuery deep;
   deep.limit = 1000;
@@ -111,7 +119,8 @@ int Main() {
     deep.before_id = grants->back().request.id;
   }
   deep.limit = 100;
-  Measure("grant history, a page 150,000 grants back (100)", [&] { (void)(*service)->ListGrants(owner, "big", deep); });
+  Measure("grant history, a page 150,000 grants back (100)",
+          [&] { (void)(*service)->ListGrants(owner, "big", deep); });
   return 0;
 }
 

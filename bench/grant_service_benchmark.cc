@@ -3,6 +3,8 @@
 // service's share of bench/grant_api.sh (the same requests through HTTP).
 //
 //   QUARTET_BENCH_DIR=/work/benchdata build/default/bench/grant_service_benchmark [SECONDS [THREADS…]]
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -11,8 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <sys/resource.h>
 
 #include "base/random.h"
 #include "governance/access_service.h"
@@ -64,8 +64,8 @@ int Main(int seconds, const std::vector<int>& thread_counts) {
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&] {
         while (!done) {
-          auto grant = access.RequestAccess(
-              tech, {"bench", "host", access::Action::kLogin, "admin", "benchmark", "T-1", 600, 0, false});
+          auto grant = access.RequestAccess(tech, {"bench", "host", access::Action::kLogin, "admin",
+                                                   "benchmark", "T-1", 600, 0, false});
           if (grant.ok() && grant->progress.state == access::GrantState::kApproved) {
             ++granted;
           } else {
@@ -77,10 +77,12 @@ int Main(int seconds, const std::vector<int>& thread_counts) {
     std::this_thread::sleep_for(std::chrono::seconds(seconds));
     done = true;
     for (auto& worker : workers) worker.join();
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double cpu = CpuSeconds() - cpu_start;
     std::printf("%-10d %12.0f %16.0f%s\n", threads, static_cast<double>(granted) / elapsed,
-                cpu * 1e6 / static_cast<double>(granted), failed > 0 ? "  (some requests failed)" : "");
+                cpu * 1e6 / static_cast<double>(granted),
+                failed > 0 ? "  (some requests failed)" : "");
   }
   return 0;
 }

@@ -1,10 +1,10 @@
 // Merkle hashing, proof generation from an in-memory tree of a million leaves, and verification.
 // Self-contained: defines its own main().
-#include <benchmark/benchmark.h>
-
 #include <array>
 #include <cstdint>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "base/random.h"
 #include "bench/memory_tree.h"

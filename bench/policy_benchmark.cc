@@ -12,10 +12,26 @@ namespace {
 
 void BM_Decide(benchmark::State& state) {
   Policy policy = Policy::SafeDefault("Europe/London");
-  Rule finance{"Finance system needs two owners", 0, Bit(ResourceKind::kFinanceSystem), 0, 0,
-               TicketCondition::kAny, HoursCondition::kAny, 0, Effect::kAskOwners, 2};
-  Rule nights{"Nothing at night", 0, 0, 0, 0, TicketCondition::kAny, HoursCondition::kOutsideBusinessHours, 0,
-              Effect::kDeny, 1};
+  Rule finance{"Finance system needs two owners",
+               0,
+               Bit(ResourceKind::kFinanceSystem),
+               0,
+               0,
+               TicketCondition::kAny,
+               HoursCondition::kAny,
+               0,
+               Effect::kAskOwners,
+               2};
+  Rule nights{"Nothing at night",
+              0,
+              0,
+              0,
+              0,
+              TicketCondition::kAny,
+              HoursCondition::kOutsideBusinessHours,
+              0,
+              Effect::kDeny,
+              1};
   policy.rules.insert(policy.rules.begin(), {finance, nights});
   AccessContext request;
   request.has_ticket = true;

@@ -2,9 +2,9 @@
 // log of 1,000,000 entries: with the tiles already read (warm) and from scratch (cold).
 //
 //   build/default/bench/proof_benchmark
-#include <benchmark/benchmark.h>
-
 #include <map>
+
+#include <benchmark/benchmark.h>
 
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
@@ -21,14 +21,16 @@ const std::map<std::string, std::string>& Tiles() {
     MerkleHasher hasher;
     CompactRange range;
     for (uint64_t i = 0; i < kSize; ++i) {
-      range.Append(hasher, hasher.Leaf(AsBytes(std::to_string(i))), [&](int level, uint64_t index, const Hash& h) {
-        if (level % kTileHeight == 0) nodes[{level / kTileHeight, index}] = h;
-      });
+      range.Append(hasher, hasher.Leaf(AsBytes(std::to_string(i))),
+                   [&](int level, uint64_t index, const Hash& h) {
+                     if (level % kTileHeight == 0) nodes[{level / kTileHeight, index}] = h;
+                   });
     }
     std::map<std::string, std::string> out;
     for (const TileId& id : TilesForTree(kSize)) {
       std::vector<Hash> hashes;
-      for (uint32_t i = 0; i < id.width; ++i) hashes.push_back(nodes.at({id.level, id.index * kTileWidth + i}));
+      for (uint32_t i = 0; i < id.width; ++i)
+        hashes.push_back(nodes.at({id.level, id.index * kTileWidth + i}));
       out[id.Path()] = EncodeHashTile(hashes);
     }
     return out;

@@ -2,7 +2,6 @@
 // Debian's sshd started on a loopback port with its own configuration (TrustedUserCAKeys from
 // `quartet agent ca`, AuthorizedPrincipalsCommand `quartet agent principals`), and the real `ssh`
 // client. Each case is judged by ssh's exit status and by sshd's own log.
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -13,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "access/grant.h"
 #include "base/bytes.h"

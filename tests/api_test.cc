@@ -1,11 +1,11 @@
 // The access API through a real `quartet server`, set up with `quartet admin` as an operator would:
 // the flow of a request, and tenant isolation as a matrix of every route, every role and
 // own client / other client / no relationship.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <map>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "access/approval.h"
 #include "base/random.h"
@@ -32,7 +32,8 @@ class ApiTest : public ::testing::Test {
     for (const char* client : {"acme", "beta"}) {
       admin({"client", "add", "--tenant", client, "--name", std::string(client) + " Ltd"});
       admin({"resource", "add", "--client", client, "--name", "fileserver", "--kind", "ssh-host"});
-      admin({"resource", "add", "--client", client, "--name", "mail", "--kind", "mailbox", "--label", "email"});
+      admin({"resource", "add", "--client", client, "--name", "mail", "--kind", "mailbox",
+             "--label", "email"});
     }
     admin({"user", "add", "--name", "ana", "--role", "technician"});
     admin({"user", "add", "--name", "ben", "--role", "technician"});
@@ -44,13 +45,15 @@ class ApiTest : public ::testing::Test {
     admin({"relate", "--client", "beta", "--technician", "ben"});
     tokens_ = new std::map<std::string, std::string>();
     for (const char* user : {"pat", "ana", "ben", "olivia", "oscar", "audrey", "sam"}) {
-      auto token = RunProcess({QuartetBinary(), "admin", "--data", *data_, "token", "create", "--user", user});
+      auto token = RunProcess(
+          {QuartetBinary(), "admin", "--data", *data_, "token", "create", "--user", user});
       ASSERT_EQ(token.status, 0) << token.err;
       (*tokens_)[user] = token.out.substr(0, token.out.find('\n'));
     }
     WriteTextFile(*dir_ + "/password", "correct horse battery\n");
-    auto password = RunProcess({QuartetBinary(), "admin", "--data", *data_, "user", "password", "--name", "olivia"},
-                               *dir_ + "/password");
+    auto password = RunProcess(
+        {QuartetBinary(), "admin", "--data", *data_, "user", "password", "--name", "olivia"},
+        *dir_ + "/password");
     ASSERT_EQ(password.status, 0) << password.err;
     server_ = new RunningServer(*data_);
   }
@@ -66,17 +69,23 @@ class ApiTest : public ::testing::Test {
     int status;
     Json body;
   };
-  Reply Call(const std::string& user, const std::string& method, const std::string& path, const Json& body = Json()) {
+  Reply Call(const std::string& user, const std::string& method, const std::string& path,
+             const Json& body = Json()) {
     client::HttpClient http(server_->host(), server_->port());
     std::map<std::string, std::string> headers;
     if (!user.empty()) headers["Authorization"] = "Bearer " + tokens_->at(user);
-    auto result = http.Request(method, "/api/v1" + path, body.is_null() ? "" : body.dump(), headers);
+    auto result =
+        http.Request(method, "/api/v1" + path, body.is_null() ? "" : body.dump(), headers);
     EXPECT_TRUE(result.ok());
     return {result->status, Json::parse(result->body, nullptr, false)};
   }
-  std::string Request(const std::string& user, const std::string& client, const std::string& resource) {
+  std::string Request(const std::string& user, const std::string& client,
+                      const std::string& resource) {
     Reply reply = Call(user, "POST", "/clients/" + client + "/grants",
-                       {{"resource", resource}, {"login", "admin"}, {"reason", "maintenance"}, {"ticket", "T-1"},
+                       {{"resource", resource},
+                        {"login", "admin"},
+                        {"reason", "maintenance"},
+                        {"ticket", "T-1"},
                         {"duration_seconds", 1800}});
     EXPECT_EQ(reply.status, 201) << reply.body.dump();
     return reply.body["id"].get<std::string>();
@@ -95,25 +104,34 @@ RunningServer* ApiTest::server_ = nullptr;
 TEST_F(ApiTest, RequestsNeedAValidToken) {
   EXPECT_EQ(Call("", "GET", "/me").status, 401);
   client::HttpClient http(server_->host(), server_->port());
-  EXPECT_EQ(http.Request("GET", "/api/v1/me", "", {{"Authorization", "Bearer qt_forged"}})->status, 401);
+  EXPECT_EQ(http.Request("GET", "/api/v1/me", "", {{"Authorization", "Bearer qt_forged"}})->status,
+            401);
   EXPECT_EQ(Call("ana", "GET", "/me").body["role"], "technician");
   EXPECT_EQ(Call("ana", "POST", "/clients/acme/grants", Json::parse("[1]")).status, 400);
   client::HttpClient raw(server_->host(), server_->port());
-  EXPECT_EQ(raw.Request("POST", "/api/v1/clients/acme/grants", "{not json", {{"Authorization", "Bearer " + tokens_->at("ana")}})->status, 400);
-  EXPECT_EQ(raw.Request("POST", "/api/v1/clients/acme/grants", std::string(70000, ' '), {{"Authorization", "Bearer " + tokens_->at("ana")}})->status, 400);
+  EXPECT_EQ(raw.Request("POST", "/api/v1/clients/acme/grants", "{not json",
+                        {{"Authorization", "Bearer " + tokens_->at("ana")}})
+                ->status,
+            400);
+  EXPECT_EQ(raw.Request("POST", "/api/v1/clients/acme/grants", std::string(70000, ' '),
+                        {{"Authorization", "Bearer " + tokens_->at("ana")}})
+                ->status,
+            400);
 }
 
 TEST_F(ApiTest, OwnerApprovesWithHerOwnKey) {
   FakeRandom random(12);
   const access::OwnerSigner olivia = access::OwnerSigner::Generate(random);
-  Reply registered = Call("olivia", "POST", "/owner-keys", {{"public_key", Base64Encode(olivia.key().public_key)}});
+  Reply registered = Call("olivia", "POST", "/owner-keys",
+                          {{"public_key", Base64Encode(olivia.key().public_key)}});
   ASSERT_EQ(registered.status, 201) << registered.body.dump();
   const std::string id = Request("ana", "acme", "mail");
   Reply pending = Call("olivia", "GET", "/clients/acme/grants/" + id);
   ASSERT_EQ(pending.body["state"], "pending");
   const std::string request = pending.body["request"].get<std::string>();
-  const Json approval = {{"key_id", olivia.key().Id()},
-                         {"signature", Base64Encode(olivia.Sign(access::OwnerDecision::kApprove, request))}};
+  const Json approval = {
+      {"key_id", olivia.key().Id()},
+      {"signature", Base64Encode(olivia.Sign(access::OwnerDecision::kApprove, request))}};
   EXPECT_EQ(Call("ana", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 403);
   EXPECT_EQ(Call("pat", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 403);
   EXPECT_EQ(Call("oscar", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 404);
@@ -124,12 +142,14 @@ TEST_F(ApiTest, OwnerApprovesWithHerOwnKey) {
   ASSERT_EQ(approved.status, 200) << approved.body.dump();
   EXPECT_EQ(approved.body["state"], "approved");
   EXPECT_EQ(approved.body["live"], true);
-  EXPECT_EQ(Call("olivia", "POST", "/clients/acme/grants/" + id + "/approve", approval).status, 409);
+  EXPECT_EQ(Call("olivia", "POST", "/clients/acme/grants/" + id + "/approve", approval).status,
+            409);
 }
 
 TEST_F(ApiTest, BrowserSessionsUseACookieAndACsrfToken) {
   client::HttpClient http(server_->host(), server_->port());
-  auto signed_in = http.Request("POST", "/api/v1/sessions", R"({"user":"olivia","password":"correct horse battery"})");
+  auto signed_in = http.Request("POST", "/api/v1/sessions",
+                                R"({"user":"olivia","password":"correct horse battery"})");
   ASSERT_TRUE(signed_in.ok());
   ASSERT_EQ(signed_in->status, 201) << signed_in->body;
   const Json session = Json::parse(signed_in->body);
@@ -137,28 +157,41 @@ TEST_F(ApiTest, BrowserSessionsUseACookieAndACsrfToken) {
   EXPECT_EQ(http.Request("GET", "/api/v1/me", "", {{"Cookie", cookie}})->status, 200);
   const std::string body = R"({"verdict":"acknowledged"})";
   // A state-changing request with the cookie alone (what a forged cross-site form would send) is refused.
-  EXPECT_EQ(http.Request("POST", "/api/v1/owner-keys", R"({"public_key":"AAAA"})", {{"Cookie", cookie}})->status, 403);
+  EXPECT_EQ(
+      http.Request("POST", "/api/v1/owner-keys", R"({"public_key":"AAAA"})", {{"Cookie", cookie}})
+          ->status,
+      403);
   EXPECT_EQ(http.Request("POST", "/api/v1/owner-keys", R"({"public_key":"AAAA"})",
-                         {{"Cookie", cookie}, {"X-CSRF-Token", "csrf_wrong"}})->status, 403);
+                         {{"Cookie", cookie}, {"X-CSRF-Token", "csrf_wrong"}})
+                ->status,
+            403);
   // With the session's CSRF token it goes through to the real check (here: a malformed key).
   EXPECT_EQ(http.Request("POST", "/api/v1/owner-keys", R"({"public_key":"AAAA"})",
-                         {{"Cookie", cookie}, {"X-CSRF-Token", session["csrf"].get<std::string>()}})->status, 400);
-  auto out = http.Request("DELETE", "/api/v1/sessions", "", {{"Cookie", cookie}, {"X-CSRF-Token", session["csrf"].get<std::string>()}});
+                         {{"Cookie", cookie}, {"X-CSRF-Token", session["csrf"].get<std::string>()}})
+                ->status,
+            400);
+  auto out =
+      http.Request("DELETE", "/api/v1/sessions", "",
+                   {{"Cookie", cookie}, {"X-CSRF-Token", session["csrf"].get<std::string>()}});
   EXPECT_EQ(out->status, 200);
   EXPECT_EQ(http.Request("GET", "/api/v1/me", "", {{"Cookie", cookie}})->status, 401);
 }
 
 TEST_F(ApiTest, LoginCommandPrintsAWorkingToken) {
   WriteTextFile(*dir_ + "/login", "correct horse battery\n\n");
-  auto login = RunProcess({QuartetBinary(), "--server", server_->url(), "login", "--user", "olivia"}, *dir_ + "/login");
+  auto login = RunProcess(
+      {QuartetBinary(), "--server", server_->url(), "login", "--user", "olivia"}, *dir_ + "/login");
   ASSERT_EQ(login.status, 0) << login.err;
   const std::string token = login.out.substr(0, login.out.find('\n'));
-  auto grants = RunProcess({QuartetBinary(), "--server", server_->url(), "--token", token, "grants"});
+  auto grants =
+      RunProcess({QuartetBinary(), "--server", server_->url(), "--token", token, "grants"});
   EXPECT_EQ(grants.status, 0) << grants.err;
   WriteTextFile(*dir_ + "/login", "wrong horse battery\n\n");
-  auto refused = RunProcess({QuartetBinary(), "--server", server_->url(), "login", "--user", "olivia"}, *dir_ + "/login");
+  auto refused = RunProcess(
+      {QuartetBinary(), "--server", server_->url(), "login", "--user", "olivia"}, *dir_ + "/login");
   EXPECT_EQ(refused.status, 1);
-  EXPECT_NE(refused.err.find("wrong user name, password or code"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("wrong user name, password or code"), std::string::npos)
+      << refused.err;
 }
 
 TEST_F(ApiTest, GrantListsFilterAndPage) {
@@ -168,7 +201,9 @@ TEST_F(ApiTest, GrantListsFilterAndPage) {
   ASSERT_EQ(first.body["grants"].size(), 2u);
   for (const Json& grant : first.body["grants"]) EXPECT_EQ(grant["state"], "pending");
   ASSERT_TRUE(first.body.contains("next"));
-  Reply second = Call("olivia", "GET", "/clients/acme/grants?state=pending&limit=2&before=" + first.body["next"].get<std::string>());
+  Reply second = Call(
+      "olivia", "GET",
+      "/clients/acme/grants?state=pending&limit=2&before=" + first.body["next"].get<std::string>());
   ASSERT_EQ(second.status, 200);
   ASSERT_GE(second.body["grants"].size(), 1u);
   EXPECT_NE(second.body["grants"][0]["id"], first.body["grants"][1]["id"]);
@@ -179,13 +214,16 @@ TEST_F(ApiTest, GrantListsFilterAndPage) {
 }
 
 TEST_F(ApiTest, PolicyProposalsNeedTheOwnersAcceptance) {
-  const Json proposal_body = {{"policy", Json::parse(R"({"rules":[],"fallback":"ask-owners","max_duration_seconds":3600})")},
-                              {"note", "one hour at most"}};
+  const Json proposal_body = {
+      {"policy",
+       Json::parse(R"({"rules":[],"fallback":"ask-owners","max_duration_seconds":3600})")},
+      {"note", "one hour at most"}};
   EXPECT_EQ(Call("olivia", "POST", "/clients/acme/policy/proposals", proposal_body).status, 403);
   EXPECT_EQ(Call("ben", "POST", "/clients/acme/policy/proposals", proposal_body).status, 404);
   Reply proposed = Call("ana", "POST", "/clients/acme/policy/proposals", proposal_body);
   ASSERT_EQ(proposed.status, 201) << proposed.body.dump();
-  const std::string accept = "/clients/acme/policy/proposals/" + proposed.body["proposal"].get<std::string>() + "/accept";
+  const std::string accept =
+      "/clients/acme/policy/proposals/" + proposed.body["proposal"].get<std::string>() + "/accept";
   EXPECT_EQ(Call("pat", "POST", accept).status, 403);
   EXPECT_EQ(Call("oscar", "POST", accept).status, 403);
   Reply accepted = Call("olivia", "POST", accept);
@@ -197,12 +235,17 @@ TEST_F(ApiTest, RepeatedFailedSignInsAreThrottled) {
   client::HttpClient http(server_->host(), server_->port());
   std::vector<int> statuses;
   for (int i = 0; i < 8; ++i) {
-    statuses.push_back(http.Request("POST", "/api/v1/sessions", R"({"user":"audrey","password":"guess number one"})")->status);
+    statuses.push_back(http.Request("POST", "/api/v1/sessions",
+                                    R"({"user":"audrey","password":"guess number one"})")
+                           ->status);
   }
   EXPECT_EQ(statuses.front(), 401);
   EXPECT_EQ(statuses.back(), 429);
   // Provider staff without a second factor cannot sign in with a password alone.
-  EXPECT_NE(http.Request("POST", "/api/v1/sessions", R"({"user":"ana","password":"whatever it is"})")->status, 201);
+  EXPECT_NE(
+      http.Request("POST", "/api/v1/sessions", R"({"user":"ana","password":"whatever it is"})")
+          ->status,
+      201);
 }
 
 // Every route, every role, against acme's grant: own client, other client, no relationship.
@@ -218,7 +261,8 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
       {"GET", "/clients/acme/grants", Json()},
       {"GET", g, Json()},
       {"GET", "/clients/acme/policy", Json()},
-      {"POST", "/clients/acme/grants",
+      {"POST",
+       "/clients/acme/grants",
        {{"resource", "fileserver"}, {"login", "admin"}, {"reason", "x"}, {"duration_seconds", 60}}},
       {"POST", g + "/revoke", {{"reason", "matrix"}}},
       {"PUT", "/clients/acme/policy", policy},
@@ -227,12 +271,9 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
   // ben: technician of another client; olivia: acme's owner; oscar: another client's owner;
   // audrey: acme's auditor; sam: acme's staff.
   const std::map<std::string, std::vector<int>> expected = {
-      {"ben", {404, 404, 404, 404, 403, 403}},
-      {"oscar", {404, 404, 404, 403, 404, 403}},
-      {"audrey", {200, 200, 200, 403, 403, 403}},
-      {"sam", {200, 200, 200, 403, 403, 403}},
-      {"ana", {200, 200, 200, 201, 403, 403}},
-      {"pat", {200, 200, 200, 404, 200, 403}},
+      {"ben", {404, 404, 404, 404, 403, 403}},    {"oscar", {404, 404, 404, 403, 404, 403}},
+      {"audrey", {200, 200, 200, 403, 403, 403}}, {"sam", {200, 200, 200, 403, 403, 403}},
+      {"ana", {200, 200, 200, 201, 403, 403}},    {"pat", {200, 200, 200, 404, 200, 403}},
       {"olivia", {200, 200, 200, 403, 409, 200}},
   };
   // Ordered so that state-changing calls that succeed come last.
@@ -240,18 +281,24 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
     for (size_t i = 0; i < routes.size(); ++i) {
       Reply reply = Call(user, routes[i].method, routes[i].path, routes[i].body);
       EXPECT_EQ(reply.status, expected.at(user)[i])
-          << user << " " << routes[i].method << " " << routes[i].path << " -> " << reply.body.dump();
+          << user << " " << routes[i].method << " " << routes[i].path << " -> "
+          << reply.body.dump();
     }
   }
   // The grant routes that remain, against a fresh pending request and a fresh break-glass grant.
   const std::string pending = Request("ana", "acme", "mail");
   Reply opened = Call("ana", "POST", "/clients/acme/grants",
-                      {{"resource", "fileserver"}, {"login", "admin"}, {"reason", "outage"}, {"duration_seconds", 600},
+                      {{"resource", "fileserver"},
+                       {"login", "admin"},
+                       {"reason", "outage"},
+                       {"duration_seconds", 600},
                        {"breakglass", true}});
   ASSERT_EQ(opened.status, 201);
   const std::string breakglass = opened.body["id"].get<std::string>();
-  const Json signature = {{"key_id", "0000000000000000"}, {"signature", Base64Encode(Bytes(64, 1))}};
-  const std::string technician_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP6IU5wQfLMxk/naBBJRHkm7syk0xjtqB9u//PoJnQ+N";
+  const Json signature = {{"key_id", "0000000000000000"},
+                          {"signature", Base64Encode(Bytes(64, 1))}};
+  const std::string technician_key =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP6IU5wQfLMxk/naBBJRHkm7syk0xjtqB9u//PoJnQ+N";
   struct Case {
     std::string method, path;
     Json body;
@@ -259,59 +306,228 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
   };
   const std::vector<Case> cases = {
       // Only acme's owner gets past the role and tenant checks; then the unregistered key fails.
-      {"POST", "/clients/acme/grants/" + pending + "/approve", signature,
-       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 401}}},
-      {"POST", "/clients/acme/grants/" + pending + "/deny", signature,
-       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 401}}},
-      {"POST", "/clients/acme/grants/" + breakglass + "/review", {{"verdict", "acknowledged"}},
-       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 200}}},
+      {"POST",
+       "/clients/acme/grants/" + pending + "/approve",
+       signature,
+       {{"ben", 403},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"ana", 403},
+        {"pat", 403},
+        {"olivia", 401}}},
+      {"POST",
+       "/clients/acme/grants/" + pending + "/deny",
+       signature,
+       {{"ben", 403},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"ana", 403},
+        {"pat", 403},
+        {"olivia", 401}}},
+      {"POST",
+       "/clients/acme/grants/" + breakglass + "/review",
+       {{"verdict", "acknowledged"}},
+       {{"ben", 403},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"ana", 403},
+        {"pat", 403},
+        {"olivia", 200}}},
       // The client's agent: its health, enrolment codes (an owner's), certificates (the grant's
       // technician's; acme has no agent yet), and the agent's own routes (no person's token works).
-      {"GET", "/clients/acme/agent", Json(),
-       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"ana", 200}, {"pat", 200}, {"olivia", 200}}},
-      {"POST", "/clients/acme/agent/enrolment-codes", Json::object(),
-       {{"ben", 403}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"olivia", 201}}},
-      {"POST", "/clients/acme/grants/" + breakglass + "/certificates", {{"public_key", technician_key}},
-       {{"ben", 404}, {"oscar", 404}, {"audrey", 403}, {"sam", 403}, {"pat", 403}, {"olivia", 403}, {"ana", 409}}},
-      {"GET", "/clients/acme/certificates/c0000000000000000", Json(),
-       {{"ben", 404}, {"oscar", 404}, {"audrey", 404}, {"sam", 404}, {"pat", 404}, {"olivia", 404}, {"ana", 404}}},
-      {"GET", "/agent/work?witnessed=0", Json(),
-       {{"ben", 401}, {"oscar", 401}, {"audrey", 401}, {"sam", 401}, {"pat", 401}, {"olivia", 401}, {"ana", 401}}},
+      {"GET",
+       "/clients/acme/agent",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 200},
+        {"ana", 200},
+        {"pat", 200},
+        {"olivia", 200}}},
+      {"POST",
+       "/clients/acme/agent/enrolment-codes",
+       Json::object(),
+       {{"ben", 403},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"ana", 403},
+        {"pat", 403},
+        {"olivia", 201}}},
+      {"POST",
+       "/clients/acme/grants/" + breakglass + "/certificates",
+       {{"public_key", technician_key}},
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 403},
+        {"olivia", 403},
+        {"ana", 409}}},
+      {"GET",
+       "/clients/acme/certificates/c0000000000000000",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 404},
+        {"sam", 404},
+        {"pat", 404},
+        {"olivia", 404},
+        {"ana", 404}}},
+      {"GET",
+       "/agent/work?witnessed=0",
+       Json(),
+       {{"ben", 401},
+        {"oscar", 401},
+        {"audrey", 401},
+        {"sam", 401},
+        {"pat", 401},
+        {"olivia", 401},
+        {"ana", 401}}},
       // Ending is the requesting technician's alone (ana's comes last: it succeeds).
-      {"POST", "/clients/acme/grants/" + breakglass + "/end", Json::object(),
-       {{"ben", 404}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 404}, {"olivia", 403}, {"ana", 200}}},
-      {"POST", "/owner-keys", {{"public_key", Base64Encode(Bytes(32, 0))}},
-       {{"ben", 403}, {"audrey", 403}, {"sam", 403}, {"ana", 403}, {"pat", 403}, {"oscar", 400}, {"olivia", 400}}},
+      {"POST",
+       "/clients/acme/grants/" + breakglass + "/end",
+       Json::object(),
+       {{"ben", 404},
+        {"oscar", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 404},
+        {"olivia", 403},
+        {"ana", 200}}},
+      {"POST",
+       "/owner-keys",
+       {{"public_key", Base64Encode(Bytes(32, 0))}},
+       {{"ben", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"ana", 403},
+        {"pat", 403},
+        {"oscar", 400},
+        {"olivia", 400}}},
       // What the dashboard reads: the client, its timeline and the timeline's filters.
-      {"GET", "/clients/acme", Json(),
-       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
-      {"GET", "/clients/acme/events?limit=500", Json(),
-       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
-      {"GET", "/clients/acme/event-facets", Json(),
-       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
-      {"GET", "/clients/acme/policy/proposals", Json(),
-       {{"ben", 404}, {"oscar", 404}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
-      {"GET", "/clients", Json(),
-       {{"ben", 200}, {"oscar", 200}, {"audrey", 200}, {"sam", 200}, {"pat", 200}, {"olivia", 200}, {"ana", 200}}},
+      {"GET",
+       "/clients/acme",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 200},
+        {"pat", 200},
+        {"olivia", 200},
+        {"ana", 200}}},
+      {"GET",
+       "/clients/acme/events?limit=500",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 200},
+        {"pat", 200},
+        {"olivia", 200},
+        {"ana", 200}}},
+      {"GET",
+       "/clients/acme/event-facets",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 200},
+        {"pat", 200},
+        {"olivia", 200},
+        {"ana", 200}}},
+      {"GET",
+       "/clients/acme/policy/proposals",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 200},
+        {"pat", 200},
+        {"olivia", 200},
+        {"ana", 200}}},
+      {"GET",
+       "/clients",
+       Json(),
+       {{"ben", 200},
+        {"oscar", 200},
+        {"audrey", 200},
+        {"sam", 200},
+        {"pat", 200},
+        {"olivia", 200},
+        {"ana", 200}}},
       // The provider admin's routes.
-      {"GET", "/staff", Json(),
-       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 200}, {"olivia", 403}, {"ana", 403}}},
-      {"POST", "/clients", {{"tenant", "gamma"}, {"name", "Gamma"}, {"time_zone", "UTC"}},
-       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
-      {"POST", "/clients/acme/resources", {{"name", "router"}, {"kind", "network-device"}},
-       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
-      {"POST", "/people", {{"user", "zed"}, {"role", "technician"}, {"password", "a long enough password"}},
-       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
-      {"POST", "/people/zed/offboard", Json::object(),
-       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 200}, {"olivia", 403}, {"ana", 403}}},
+      {"GET",
+       "/staff",
+       Json(),
+       {{"ben", 403},
+        {"oscar", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 200},
+        {"olivia", 403},
+        {"ana", 403}}},
+      {"POST",
+       "/clients",
+       {{"tenant", "gamma"}, {"name", "Gamma"}, {"time_zone", "UTC"}},
+       {{"ben", 403},
+        {"oscar", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 201},
+        {"olivia", 403},
+        {"ana", 403}}},
+      {"POST",
+       "/clients/acme/resources",
+       {{"name", "router"}, {"kind", "network-device"}},
+       {{"ben", 403},
+        {"oscar", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 201},
+        {"olivia", 403},
+        {"ana", 403}}},
+      {"POST",
+       "/people",
+       {{"user", "zed"}, {"role", "technician"}, {"password", "a long enough password"}},
+       {{"ben", 403},
+        {"oscar", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 201},
+        {"olivia", 403},
+        {"ana", 403}}},
+      {"POST",
+       "/people/zed/offboard",
+       Json::object(),
+       {{"ben", 403},
+        {"oscar", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 200},
+        {"olivia", 403},
+        {"ana", 403}}},
       // Last: it relates ben to acme.
-      {"POST", "/clients/acme/technicians", {{"technician", "ben"}},
-       {{"ben", 403}, {"oscar", 403}, {"audrey", 403}, {"sam", 403}, {"pat", 201}, {"olivia", 403}, {"ana", 403}}},
+      {"POST",
+       "/clients/acme/technicians",
+       {{"technician", "ben"}},
+       {{"ben", 403},
+        {"oscar", 403},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 201},
+        {"olivia", 403},
+        {"ana", 403}}},
   };
   for (const Case& c : cases) {
     for (const char* user : {"ben", "oscar", "audrey", "sam", "pat", "olivia", "ana"}) {
       Reply reply = Call(user, c.method, c.path, c.body);
-      EXPECT_EQ(reply.status, c.expected.at(user)) << user << " " << c.method << " " << c.path << " -> " << reply.body.dump();
+      EXPECT_EQ(reply.status, c.expected.at(user))
+          << user << " " << c.method << " " << c.path << " -> " << reply.body.dump();
     }
   }
   for (const char* user : {"ben", "oscar", "audrey", "sam", "pat", "olivia", "ana"}) {
@@ -331,10 +547,12 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
       EXPECT_EQ(event["technician"], "ana") << event.dump();
       continue;
     }
-    const Json grant_view = Call("ana", "GET", "/clients/acme/grants/" + event["grant"].get<std::string>()).body;
+    const Json grant_view =
+        Call("ana", "GET", "/clients/acme/grants/" + event["grant"].get<std::string>()).body;
     EXPECT_EQ(grant_view["technician"], "ana") << event.dump();
   }
-  EXPECT_LT(timeline.body["events"].size(), Call("olivia", "GET", "/clients/acme/events?limit=500").body["events"].size());
+  EXPECT_LT(timeline.body["events"].size(),
+            Call("olivia", "GET", "/clients/acme/events?limit=500").body["events"].size());
 }
 
 }  // namespace

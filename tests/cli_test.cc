@@ -1,7 +1,7 @@
 // `quartet log ...` as a user runs it: real processes on a real data folder.
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "ledger/receipt.h"
 #include "store/data_folder.h"
@@ -13,7 +13,8 @@ namespace {
 class LogCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = FreshDirectory(std::string("cli-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = FreshDirectory(std::string("cli-") +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     data_ = dir_ + "/data";
     key_ = InitLog(data_, "acme");
   }
@@ -83,7 +84,8 @@ TEST_F(LogCommandsTest, ProofIsAValidTlogProofReceipt) {
   std::string input;
   for (int i = 0; i < 300; ++i) input += "{\"n\":" + std::to_string(i) + "}\n";
   ASSERT_EQ(Append(input).status, 0);
-  auto proof = RunProcess({QuartetBinary(), "log", "proof", "--data", data_, "--tenant", "acme", "--index", "257"});
+  auto proof = RunProcess(
+      {QuartetBinary(), "log", "proof", "--data", data_, "--tenant", "acme", "--index", "257"});
   ASSERT_EQ(proof.status, 0) << proof.err;
   EXPECT_TRUE(proof.out.starts_with("c2sp.org/tlog-proof@v1\nindex 257\n")) << proof.out;
   auto receipt = ledger::Receipt::Parse(proof.out);
@@ -92,7 +94,8 @@ TEST_F(LogCommandsTest, ProofIsAValidTlogProofReceipt) {
   auto verified = ledger::VerifyReceipt(*receipt, AsBytes("{\"n\":257}"), policy);
   EXPECT_TRUE(verified.ok()) << verified.status().ToString();
   EXPECT_FALSE(ledger::VerifyReceipt(*receipt, AsBytes("{\"n\":258}"), policy).ok());
-  auto beyond = RunProcess({QuartetBinary(), "log", "proof", "--data", data_, "--tenant", "acme", "--index", "300"});
+  auto beyond = RunProcess(
+      {QuartetBinary(), "log", "proof", "--data", data_, "--tenant", "acme", "--index", "300"});
   EXPECT_EQ(beyond.status, 1);
 }
 

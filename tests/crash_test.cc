@@ -1,14 +1,13 @@
 // Kills real `quartet` processes with SIGKILL in the middle of appending and publishing, many times,
 // and checks that no acknowledged entry is lost, that batches are all-or-nothing, and that every
 // checkpoint published is consistent with every later one.
-#include <gtest/gtest.h>
-
-#include <map>
-
 #include <filesystem>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "store/data_folder.h"
 #include "tests/test_util.h"
@@ -41,7 +40,8 @@ std::vector<uint64_t> ParseIndexes(const std::string& out) {
 class CrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = FreshDirectory(std::string("crash-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = FreshDirectory(std::string("crash-") +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     data_ = dir_ + "/data";
     key_ = InitLog(data_, "acme");
   }
@@ -59,8 +59,9 @@ class CrashTest : public ::testing::Test {
       const std::string head = entries[first];
       const std::string batch = head.substr(9, head.find(',') - 9);
       for (int i = 0; i < kBatch; ++i) {
-        ASSERT_NE(entries[first + i].find("\"batch\":" + batch + ",\"i\":" + std::to_string(i) + ","),
-                  std::string::npos);
+        ASSERT_NE(
+            entries[first + i].find("\"batch\":" + batch + ",\"i\":" + std::to_string(i) + ","),
+            std::string::npos);
       }
     }
     for (const auto& [batch, first] : acknowledged_first_index) {
@@ -70,7 +71,8 @@ class CrashTest : public ::testing::Test {
   }
 
   RunResult Verify(const std::string& url, const std::string& state) {
-    return RunProcess({QuartetBinary(), "verify", "--url", url + "/logs/acme", "--key", key_, "--state", state});
+    return RunProcess(
+        {QuartetBinary(), "verify", "--url", url + "/logs/acme", "--key", key_, "--state", state});
   }
 
   std::string dir_, data_, key_;
@@ -83,7 +85,8 @@ TEST_F(CrashTest, KillingAppendNeverLosesAcknowledgedEntries) {
   for (int batch = 0; batch < 16; ++batch) {
     const std::string input = dir_ + "/batch.jsonl";
     WriteTextFile(input, BatchInput(batch));
-    Subprocess append = Subprocess::Start({QuartetBinary(), "log", "append", "--data", data_, "--tenant", "acme"}, input);
+    Subprocess append = Subprocess::Start(
+        {QuartetBinary(), "log", "append", "--data", data_, "--tenant", "acme"}, input);
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 400));
     append.Signal(SIGKILL);
     if (append.Wait() != 0) ++killed;
@@ -109,7 +112,8 @@ TEST_F(CrashTest, KillingTheServerWhilePublishingKeepsCheckpointsConsistent) {
     ASSERT_EQ(verified.status, 0) << "round " << round << ": " << verified.err;
     const std::string input = dir_ + "/batch.jsonl";
     WriteTextFile(input, BatchInput(round));
-    auto appended = RunProcess({QuartetBinary(), "log", "append", "--data", data_, "--tenant", "acme"}, input);
+    auto appended =
+        RunProcess({QuartetBinary(), "log", "append", "--data", data_, "--tenant", "acme"}, input);
     ASSERT_EQ(appended.status, 0) << appended.err;
     acknowledged[round] = ParseIndexes(appended.out).front();
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
@@ -121,7 +125,8 @@ TEST_F(CrashTest, KillingTheServerWhilePublishingKeepsCheckpointsConsistent) {
   RunningServer server(data_);
   auto verified = Verify(server.url(), state);
   ASSERT_EQ(verified.status, 0) << verified.err;
-  EXPECT_NE(verified.out.find("has " + std::to_string(12 * kBatch) + " entries"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("has " + std::to_string(12 * kBatch) + " entries"), std::string::npos)
+      << verified.out;
 }
 
 }  // namespace

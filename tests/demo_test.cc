@@ -1,9 +1,9 @@
 // `quartet demo`, as the README's first command runs it: the demo's logs verify from outside with the
 // keys it prints, and its owners have requests waiting.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <regex>
+
+#include <gtest/gtest.h>
 
 #include "tests/test_util.h"
 
@@ -12,7 +12,8 @@ namespace {
 
 TEST(DemoTest, DemoLogsVerifyAndOwnersHaveWork) {
   const std::string dir = FreshDirectory("demo");
-  Subprocess demo = Subprocess::Start({QuartetBinary(), "demo", "--data", dir + "/data", "--listen", "127.0.0.1:0"});
+  Subprocess demo = Subprocess::Start(
+      {QuartetBinary(), "demo", "--data", dir + "/data", "--listen", "127.0.0.1:0"});
   std::string output;
   for (;;) {
     auto line = demo.ReadLine(std::chrono::seconds(60));
@@ -32,8 +33,10 @@ TEST(DemoTest, DemoLogsVerifyAndOwnersHaveWork) {
     ++verified;
   }
   EXPECT_EQ(verified, 2);
-  ASSERT_TRUE(std::regex_search(output, match, std::regex("olivia \\(owner of harbor-dental\\): (qt_\\S+)")));
-  auto grants = RunProcess({QuartetBinary(), "--server", url, "--token", match[1], "--json", "grants"});
+  ASSERT_TRUE(std::regex_search(output, match,
+                                std::regex("olivia \\(owner of harbor-dental\\): (qt_\\S+)")));
+  auto grants =
+      RunProcess({QuartetBinary(), "--server", url, "--token", match[1], "--json", "grants"});
   ASSERT_EQ(grants.status, 0) << grants.err;
   EXPECT_NE(grants.out.find("\"state\":\"pending\""), std::string::npos);
   EXPECT_NE(grants.out.find("\"breakglass\":true"), std::string::npos);

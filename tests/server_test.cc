@@ -1,9 +1,9 @@
 // A real `quartet server` on a loopback port, checked with HTTP and with `quartet verify`.
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "client/http_client.h"
 #include "server/gzip.h"
@@ -15,7 +15,8 @@ namespace {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = FreshDirectory(std::string("server-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = FreshDirectory(std::string("server-") +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     data_ = dir_ + "/data";
     key_ = InitLog(data_, "acme");
     AppendEvents(data_, "acme", 0, 600);
@@ -25,7 +26,8 @@ class ServerTest : public ::testing::Test {
   RunResult AppendEvents(const std::string& data, const std::string& tenant, int from, int count,
                          const std::string& flavour = "a") {
     std::string input;
-    for (int i = from; i < from + count; ++i) input += "{\"n\":" + std::to_string(i) + ",\"f\":\"" + flavour + "\"}\n";
+    for (int i = from; i < from + count; ++i)
+      input += "{\"n\":" + std::to_string(i) + ",\"f\":\"" + flavour + "\"}\n";
     auto result = AppendLines(data, tenant, input, dir_ + "/in.jsonl");
     EXPECT_EQ(result.status, 0) << result.err;
     return result;
@@ -64,8 +66,8 @@ TEST_F(ServerTest, ServesCheckpointAndTilesWithTheSpecsHeaders) {
   EXPECT_EQ(old_partial->status, 200);
   EXPECT_EQ(old_partial->body, tile->body.substr(0, 96));
 
-  EXPECT_EQ(http.Get("/logs/acme/tile/0/002")->status, 404);        // not full yet
-  EXPECT_EQ(http.Get("/logs/acme/tile/0/002.p/89")->status, 404);   // wider than the tree
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/002")->status, 404);       // not full yet
+  EXPECT_EQ(http.Get("/logs/acme/tile/0/002.p/89")->status, 404);  // wider than the tree
   EXPECT_EQ(http.Get("/logs/acme/tile/0/003.p/1")->status, 404);
   EXPECT_EQ(http.Get("/logs/acme/tile/2/000.p/1")->status, 404);
   EXPECT_EQ(http.Get("/logs/acme/tile/0/0001")->status, 400);
@@ -99,8 +101,9 @@ TEST_F(ServerTest, VerifyChecksTheLogAndRemembersWhatItSaw) {
   EXPECT_EQ(first.out, "ok: example.test/logs/acme has 600 entries, all verified\n");
   EXPECT_NE(ReadTextFile(state).find("\n600\n"), std::string::npos);
 
-  auto wrong_key = RunProcess({QuartetBinary(), "verify", "--url", server.url() + "/logs/acme", "--key",
-                        "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"});
+  auto wrong_key =
+      RunProcess({QuartetBinary(), "verify", "--url", server.url() + "/logs/acme", "--key",
+                  "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"});
   EXPECT_EQ(wrong_key.status, 1);
   EXPECT_NE(wrong_key.err.find("verification failed"), std::string::npos) << wrong_key.err;
 }
@@ -130,7 +133,8 @@ TEST_F(ServerTest, VerifyRefusesRollbackAndRewrittenHistory) {
     // Without the remembered state, the forked log is self-consistent: only memory catches it.
     EXPECT_EQ(Verify(rewritten.url() + "/logs/acme").status, 0);
   }
-  EXPECT_NE(ReadTextFile(state).find("\n700\n"), std::string::npos) << "state must not move to a bad log";
+  EXPECT_NE(ReadTextFile(state).find("\n700\n"), std::string::npos)
+      << "state must not move to a bad log";
 }
 
 TEST_F(ServerTest, CorruptTilesAreReportedNotServed) {
@@ -176,7 +180,9 @@ TEST_F(ServerTest, EntryBundlesAreGzippedForClientsThatAskForIt) {
   auto inflated = server::Gunzip(gzipped->body, 1 << 20);
   ASSERT_TRUE(inflated.ok());
   EXPECT_EQ(*inflated, plain->body);
-  EXPECT_EQ(http.Get("/logs/acme/tile/entries/001", {{"Accept-Encoding", "gzip;q=0"}})->content_encoding, "");
+  EXPECT_EQ(
+      http.Get("/logs/acme/tile/entries/001", {{"Accept-Encoding", "gzip;q=0"}})->content_encoding,
+      "");
   EXPECT_EQ(http.Get("/logs/acme/tile/0/001", {{"Accept-Encoding", "gzip"}})->content_encoding, "");
 }
 
@@ -198,9 +204,10 @@ class HttpsTest : public ServerTest {
     ServerTest::SetUp();
     certificate_ = dir_ + "/cert.pem";
     key_file_ = dir_ + "/key.pem";
-    RunResult made = RunProcess({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                 "-nodes", "-keyout", key_file_, "-out", certificate_, "-days", "2", "-subj",
-                                 "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"});
+    RunResult made = RunProcess({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                 "ec_paramgen_curve:P-256", "-nodes", "-keyout", key_file_, "-out",
+                                 certificate_, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                                 "subjectAltName=DNS:localhost"});
     ASSERT_EQ(made.status, 0) << made.err;
   }
   void TearDown() override {
@@ -245,11 +252,12 @@ TEST_F(HttpsTest, ServesALogOverTlsToClientsThatTrustItsCertificate) {
 }
 
 TEST_F(HttpsTest, AKeyThatIsNotTheCertificatesStopsTheServerAtOnce) {
-  RunResult other = RunProcess({"openssl", "genpkey", "-algorithm", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                "-out", dir_ + "/other.pem"});
+  RunResult other = RunProcess({"openssl", "genpkey", "-algorithm", "ec", "-pkeyopt",
+                                "ec_paramgen_curve:P-256", "-out", dir_ + "/other.pem"});
   ASSERT_EQ(other.status, 0) << other.err;
-  RunResult started = RunProcess({QuartetBinary(), "server", "--data", data_, "--listen", "127.0.0.1:0", "--tls-cert",
-                                  certificate_, "--tls-key", dir_ + "/other.pem"});
+  RunResult started =
+      RunProcess({QuartetBinary(), "server", "--data", data_, "--listen", "127.0.0.1:0",
+                  "--tls-cert", certificate_, "--tls-key", dir_ + "/other.pem"});
   EXPECT_NE(started.status, 0);
   EXPECT_NE(started.err.find("TLS key"), std::string::npos) << started.err;
   EXPECT_NE(started.err.find("mismatch"), std::string::npos) << started.err;

@@ -79,7 +79,8 @@ std::optional<std::string> Subprocess::ReadLine(std::chrono::milliseconds timeou
       buffer_.erase(0, newline + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     pollfd fd{stdout_fd_, POLLIN, 0};
     if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -127,7 +128,8 @@ std::string QuartetBinary() {
 }
 
 std::string FreshDirectory(const std::string& name) {
-  auto path = std::filesystem::temp_directory_path() / ("quartet-" + name + "-" + std::to_string(::getpid()));
+  auto path = std::filesystem::temp_directory_path() /
+              ("quartet-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path.string();

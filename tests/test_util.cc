@@ -19,8 +19,8 @@ std::string ReadTextFile(const std::string& path) {
 }
 
 std::string InitLog(const std::string& data, const std::string& tenant) {
-  auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data, "--tenant", tenant, "--origin",
-                          "example.test/logs/" + tenant});
+  auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data, "--tenant", tenant,
+                          "--origin", "example.test/logs/" + tenant});
   if (init.status != 0) throw std::runtime_error("log init failed: " + init.err);
   return init.out.substr(0, init.out.find('\n'));
 }
@@ -28,13 +28,16 @@ std::string InitLog(const std::string& data, const std::string& tenant) {
 RunResult AppendLines(const std::string& data, const std::string& tenant, const std::string& input,
                       const std::string& scratch) {
   WriteTextFile(scratch, input);
-  return RunProcess({QuartetBinary(), "log", "append", "--data", data, "--tenant", tenant}, scratch);
+  return RunProcess({QuartetBinary(), "log", "append", "--data", data, "--tenant", tenant},
+                    scratch);
 }
 
 namespace {
 
-std::vector<std::string> ServerArguments(const std::string& data, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {QuartetBinary(), "server", "--data", data, "--listen", "127.0.0.1:0"};
+std::vector<std::string> ServerArguments(const std::string& data,
+                                         const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {QuartetBinary(), "server",     "--data", data,
+                                   "--listen",      "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }

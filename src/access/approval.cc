@@ -29,15 +29,18 @@ StatusOr<OwnerKey> OwnerKey::FromPublicKey(ByteView public_key) {
   return OwnerKey{Bytes(public_key.begin(), public_key.end())};
 }
 
-Status VerifyOwnerDecision(const OwnerKey& key, OwnerDecision decision, std::string_view canonical_request,
-                           ByteView signature) {
-  if (signature.size() != crypto_sign_BYTES || key.public_key.size() != crypto_sign_PUBLICKEYBYTES) {
+Status VerifyOwnerDecision(const OwnerKey& key, OwnerDecision decision,
+                           std::string_view canonical_request, ByteView signature) {
+  if (signature.size() != crypto_sign_BYTES ||
+      key.public_key.size() != crypto_sign_PUBLICKEYBYTES) {
     return UnauthenticatedError("malformed owner signature");
   }
   const std::string message = OwnerDecisionMessage(decision, canonical_request);
-  if (crypto_sign_verify_detached(signature.data(), reinterpret_cast<const unsigned char*>(message.data()),
+  if (crypto_sign_verify_detached(signature.data(),
+                                  reinterpret_cast<const unsigned char*>(message.data()),
                                   message.size(), key.public_key.data()) != 0) {
-    return UnauthenticatedError("the owner's signature does not match this decision on this request");
+    return UnauthenticatedError(
+        "the owner's signature does not match this decision on this request");
   }
   return Status::Ok();
 }
@@ -54,7 +57,8 @@ OwnerSigner OwnerSigner::Generate(Random& random) {
 }
 
 StatusOr<OwnerSigner> OwnerSigner::FromSeed(ByteView seed) {
-  if (seed.size() != crypto_sign_SEEDBYTES) return InvalidArgumentError("an owner key seed is 32 bytes");
+  if (seed.size() != crypto_sign_SEEDBYTES)
+    return InvalidArgumentError("an owner key seed is 32 bytes");
   OwnerSigner signer;
   signer.public_key_.resize(crypto_sign_PUBLICKEYBYTES);
   signer.secret_key_.resize(crypto_sign_SECRETKEYBYTES);
@@ -67,8 +71,9 @@ OwnerKey OwnerSigner::key() const { return OwnerKey{public_key_}; }
 Bytes OwnerSigner::Sign(OwnerDecision decision, std::string_view canonical_request) const {
   const std::string message = OwnerDecisionMessage(decision, canonical_request);
   Bytes signature(crypto_sign_BYTES);
-  crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
-                       message.size(), secret_key_.data());
+  crypto_sign_detached(signature.data(), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       secret_key_.data());
   return signature;
 }
 

@@ -31,8 +31,8 @@ struct OwnerKey {
 };
 
 // Unauthenticated unless `signature` (64 bytes) is `key`'s signature of the decision message.
-Status VerifyOwnerDecision(const OwnerKey& key, OwnerDecision decision, std::string_view canonical_request,
-                           ByteView signature);
+Status VerifyOwnerDecision(const OwnerKey& key, OwnerDecision decision,
+                           std::string_view canonical_request, ByteView signature);
 
 // An owner's key pair, as the CLI holds it (the browser holds its own in WebCrypto). Secret: never
 // log it.

@@ -1,9 +1,9 @@
 #include "access/grant.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+
+#include <nlohmann/json.hpp>
 
 namespace quartet::access {
 namespace {
@@ -16,7 +16,8 @@ constexpr size_t kMaxTicket = 100;
 constexpr int64_t kMaxScheduleAhead = 7 * 86400;
 
 bool IsPrintable(std::string_view text) {
-  return std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  return std::none_of(text.begin(), text.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
 }
 
 // POSIX-style account names: they become SSH certificate principals.
@@ -24,8 +25,8 @@ bool IsValidLogin(std::string_view login) {
   if (login.empty() || login.size() > 64) return false;
   if (!(std::islower(static_cast<unsigned char>(login[0])) || login[0] == '_')) return false;
   return std::all_of(login.begin(), login.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-           c == '_' || c == '-' || c == '.';
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
   });
 }
 
@@ -41,7 +42,8 @@ Status Validate(const GrantRequest& request, const Policy& policy) {
   RETURN_IF_ERROR(ValidateName(request.client, "the client"));
   RETURN_IF_ERROR(ValidateName(request.technician, "the technician"));
   RETURN_IF_ERROR(ValidateName(request.resource, "the resource"));
-  if (request.reason.empty() || request.reason.size() > kMaxReason || !IsPrintable(request.reason)) {
+  if (request.reason.empty() || request.reason.size() > kMaxReason ||
+      !IsPrintable(request.reason)) {
     return InvalidArgumentError("a reason is required (at most 1,000 characters)");
   }
   if (request.ticket.size() > kMaxTicket || !IsPrintable(request.ticket)) {
@@ -50,13 +52,14 @@ Status Validate(const GrantRequest& request, const Policy& policy) {
   if (request.action == Action::kLogin && !IsValidLogin(request.login)) {
     return InvalidArgumentError("logging in needs an account name such as 'admin' or 'svc_backup'");
   }
-  if (!request.login.empty() && !IsValidLogin(request.login)) return InvalidArgumentError("malformed account name");
+  if (!request.login.empty() && !IsValidLogin(request.login))
+    return InvalidArgumentError("malformed account name");
   if (request.duration_seconds <= 0) return InvalidArgumentError("a grant needs a duration");
   if (request.breakglass && request.duration_seconds > policy.max_duration_seconds) {
     return InvalidArgumentError("break-glass access is limited to the policy's longest grant");
   }
-  if (request.not_before != 0 &&
-      (request.not_before < request.requested_at || request.not_before > request.requested_at + kMaxScheduleAhead)) {
+  if (request.not_before != 0 && (request.not_before < request.requested_at ||
+                                  request.not_before > request.requested_at + kMaxScheduleAhead)) {
     return InvalidArgumentError("a scheduled start must be within the next 7 days");
   }
   return Status::Ok();
@@ -71,9 +74,12 @@ Status ValidateComment(const std::string& comment) {
 
 std::string_view EffectWord(Effect effect) {
   switch (effect) {
-    case Effect::kApprove: return "approve";
-    case Effect::kAskOwners: return "ask-owners";
-    case Effect::kDeny: return "deny";
+    case Effect::kApprove:
+      return "approve";
+    case Effect::kAskOwners:
+      return "ask-owners";
+    case Effect::kDeny:
+      return "deny";
   }
   return "deny";
 }
@@ -109,10 +115,12 @@ std::string CanonicalRequest(const GrantRequest& request) {
 
 StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
   const Json value = Json::parse(canonical, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded() || !value.is_object()) return InvalidArgumentError("malformed grant request");
+  if (value.is_discarded() || !value.is_object())
+    return InvalidArgumentError("malformed grant request");
   auto text = [&](const char* key) -> StatusOr<std::string> {
     auto it = value.find(key);
-    if (it == value.end() || !it->is_string()) return InvalidArgumentError(std::string("grant request lacks ") + key);
+    if (it == value.end() || !it->is_string())
+      return InvalidArgumentError(std::string("grant request lacks ") + key);
     return it->get<std::string>();
   };
   auto integer = [&](const char* key) -> StatusOr<int64_t> {
@@ -142,9 +150,11 @@ StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
   ASSIGN_OR_RETURN(std::string action, text("action"));
   ASSIGN_OR_RETURN(request.action, ActionFromName(action));
   auto breakglass = value.find("breakglass");
-  if (breakglass == value.end() || !breakglass->is_boolean()) return InvalidArgumentError("grant request lacks breakglass");
+  if (breakglass == value.end() || !breakglass->is_boolean())
+    return InvalidArgumentError("grant request lacks breakglass");
   request.breakglass = breakglass->get<bool>();
-  if (CanonicalRequest(request) != canonical) return InvalidArgumentError("grant request is not canonical");
+  if (CanonicalRequest(request) != canonical)
+    return InvalidArgumentError("grant request is not canonical");
   return request;
 }
 
@@ -162,12 +172,18 @@ Grant Grant::Restore(GrantRequest request, GrantProgress progress, std::string c
 
 std::string_view GrantStateName(GrantState state) {
   switch (state) {
-    case GrantState::kPending: return "pending";
-    case GrantState::kApproved: return "approved";
-    case GrantState::kDenied: return "denied";
-    case GrantState::kEnded: return "ended";
-    case GrantState::kRevoked: return "revoked";
-    case GrantState::kExpired: return "expired";
+    case GrantState::kPending:
+      return "pending";
+    case GrantState::kApproved:
+      return "approved";
+    case GrantState::kDenied:
+      return "denied";
+    case GrantState::kEnded:
+      return "ended";
+    case GrantState::kRevoked:
+      return "revoked";
+    case GrantState::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -178,25 +194,39 @@ StatusOr<Grant> Grant::Open(GrantRequest request, const Policy& policy, LocalTim
   std::string canonical = CanonicalRequest(request);
   Grant grant(std::move(request), std::move(canonical));
   const GrantRequest& r = grant.request_;
-  events.push_back(MakeEvent(r, "grant.requested", r.requested_at, {{"request", grant.canonical_}}));
+  events.push_back(
+      MakeEvent(r, "grant.requested", r.requested_at, {{"request", grant.canonical_}}));
   if (r.breakglass) {
     grant.awaits_review_ = true;
-    events.push_back(MakeEvent(r, "grant.decided", r.requested_at,
-                               {{"decision", "breakglass"}, {"rule", ""}, {"approvals_required", 0}}));
+    events.push_back(
+        MakeEvent(r, "grant.decided", r.requested_at,
+                  {{"decision", "breakglass"}, {"rule", ""}, {"approvals_required", 0}}));
     grant.Activate(r.requested_at, events);
     return grant;
   }
-  AccessContext context{r.kind, r.labels, r.action, r.role, !r.ticket.empty(), r.duration_seconds,
-                        local_time.weekday, local_time.minute_of_day};
+  AccessContext context{r.kind,
+                        r.labels,
+                        r.action,
+                        r.role,
+                        !r.ticket.empty(),
+                        r.duration_seconds,
+                        local_time.weekday,
+                        local_time.minute_of_day};
   const Verdict verdict = Decide(policy, context);
   events.push_back(MakeEvent(r, "grant.decided", r.requested_at,
                              {{"decision", std::string(EffectWord(verdict.effect))},
                               {"rule", std::string(verdict.reason)},
                               {"approvals_required", verdict.approvals_required}}));
   switch (verdict.effect) {
-    case Effect::kApprove: grant.Activate(r.requested_at, events); break;
-    case Effect::kAskOwners: grant.approvals_required_ = verdict.approvals_required; break;
-    case Effect::kDeny: grant.state_ = GrantState::kDenied; break;
+    case Effect::kApprove:
+      grant.Activate(r.requested_at, events);
+      break;
+    case Effect::kAskOwners:
+      grant.approvals_required_ = verdict.approvals_required;
+      break;
+    case Effect::kDeny:
+      grant.state_ = GrantState::kDenied;
+      break;
   }
   return grant;
 }
@@ -206,48 +236,57 @@ void Grant::Activate(int64_t now, std::vector<std::string>& events) {
   window_start_ = std::max(now, request_.not_before);
   window_end_ = window_start_ + request_.duration_seconds;
   events.push_back(MakeEvent(request_, "grant.activated", now,
-                             {{"window_start", window_start_}, {"window_end", window_end_},
+                             {{"window_start", window_start_},
+                              {"window_end", window_end_},
                               {"breakglass", request_.breakglass}}));
 }
 
-Status Grant::CheckOpenForVotes(const std::string& owner, int64_t now, std::vector<std::string>& events) {
+Status Grant::CheckOpenForVotes(const std::string& owner, int64_t now,
+                                std::vector<std::string>& events) {
   ExpireIfStale(now, events);
   if (state_ != GrantState::kPending) {
-    return FailedPreconditionError("the request is " + std::string(GrantStateName(state_)) + ", not pending");
+    return FailedPreconditionError("the request is " + std::string(GrantStateName(state_)) +
+                                   ", not pending");
   }
   for (const OwnerVote& vote : approvals_) {
-    if (vote.owner == owner) return FailedPreconditionError("this owner has already approved the request");
+    if (vote.owner == owner)
+      return FailedPreconditionError("this owner has already approved the request");
   }
   return Status::Ok();
 }
 
-Status Grant::Approve(const std::string& owner, const OwnerKey& key, ByteView signature, const std::string& comment,
-                      int64_t now, std::vector<std::string>& events) {
+Status Grant::Approve(const std::string& owner, const OwnerKey& key, ByteView signature,
+                      const std::string& comment, int64_t now, std::vector<std::string>& events) {
   RETURN_IF_ERROR(ValidateComment(comment));
   RETURN_IF_ERROR(CheckOpenForVotes(owner, now, events));
   RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kApprove, canonical_, signature));
   approvals_.push_back({owner, key.Id(), Bytes(signature.begin(), signature.end()), now});
   events.push_back(MakeEvent(request_, "grant.approved", now,
-                             {{"owner", owner}, {"key_id", key.Id()}, {"signature", Base64Encode(signature)},
+                             {{"owner", owner},
+                              {"key_id", key.Id()},
+                              {"signature", Base64Encode(signature)},
                               {"comment", comment}}));
   if (static_cast<int>(approvals_.size()) >= approvals_required_) Activate(now, events);
   return Status::Ok();
 }
 
-Status Grant::Deny(const std::string& owner, const OwnerKey& key, ByteView signature, const std::string& comment,
-                   int64_t now, std::vector<std::string>& events) {
+Status Grant::Deny(const std::string& owner, const OwnerKey& key, ByteView signature,
+                   const std::string& comment, int64_t now, std::vector<std::string>& events) {
   RETURN_IF_ERROR(ValidateComment(comment));
   RETURN_IF_ERROR(CheckOpenForVotes(owner, now, events));
   RETURN_IF_ERROR(VerifyOwnerDecision(key, OwnerDecision::kDeny, canonical_, signature));
   state_ = GrantState::kDenied;
   events.push_back(MakeEvent(request_, "grant.denied", now,
-                             {{"owner", owner}, {"key_id", key.Id()}, {"signature", Base64Encode(signature)},
+                             {{"owner", owner},
+                              {"key_id", key.Id()},
+                              {"signature", Base64Encode(signature)},
                               {"comment", comment}}));
   return Status::Ok();
 }
 
 Status Grant::End(const std::string& by, int64_t now, std::vector<std::string>& events) {
-  if (by != request_.technician) return PermissionDeniedError("only the technician who asked can end a grant");
+  if (by != request_.technician)
+    return PermissionDeniedError("only the technician who asked can end a grant");
   if (state_ != GrantState::kApproved || now >= window_end_) {
     return FailedPreconditionError("the grant is not open");
   }
@@ -257,10 +296,12 @@ Status Grant::End(const std::string& by, int64_t now, std::vector<std::string>& 
   return Status::Ok();
 }
 
-Status Grant::Revoke(const std::string& by, const std::string& reason, int64_t now, std::vector<std::string>& events) {
+Status Grant::Revoke(const std::string& by, const std::string& reason, int64_t now,
+                     std::vector<std::string>& events) {
   RETURN_IF_ERROR(ValidateComment(reason));
   ExpireIfStale(now, events);
-  const bool open = state_ == GrantState::kPending || (state_ == GrantState::kApproved && now < window_end_);
+  const bool open =
+      state_ == GrantState::kPending || (state_ == GrantState::kApproved && now < window_end_);
   if (!open) return FailedPreconditionError("the grant is not open");
   if (state_ == GrantState::kApproved) window_end_ = std::max(window_start_, now);
   state_ = GrantState::kRevoked;
@@ -269,27 +310,33 @@ Status Grant::Revoke(const std::string& by, const std::string& reason, int64_t n
 }
 
 void Grant::ExpireIfStale(int64_t now, std::vector<std::string>& events) {
-  if (state_ != GrantState::kPending || now < request_.requested_at + kRequestLifetimeSeconds) return;
+  if (state_ != GrantState::kPending || now < request_.requested_at + kRequestLifetimeSeconds)
+    return;
   state_ = GrantState::kExpired;
-  events.push_back(MakeEvent(request_, "grant.expired", request_.requested_at + kRequestLifetimeSeconds, Json::object()));
+  events.push_back(MakeEvent(request_, "grant.expired",
+                             request_.requested_at + kRequestLifetimeSeconds, Json::object()));
 }
 
-Status Grant::Review(const std::string& owner, BreakglassReview verdict, const std::string& comment, int64_t now,
-                     std::vector<std::string>& events) {
+Status Grant::Review(const std::string& owner, BreakglassReview verdict, const std::string& comment,
+                     int64_t now, std::vector<std::string>& events) {
   RETURN_IF_ERROR(ValidateComment(comment));
-  if (!awaits_review_) return FailedPreconditionError("this grant does not await a break-glass review");
+  if (!awaits_review_)
+    return FailedPreconditionError("this grant does not await a break-glass review");
   awaits_review_ = false;
-  events.push_back(MakeEvent(request_, "breakglass.reviewed", now,
-                             {{"owner", owner},
-                              {"verdict", verdict == BreakglassReview::kAcknowledged ? "acknowledged" : "disputed"},
-                              {"comment", comment}}));
+  events.push_back(MakeEvent(
+      request_, "breakglass.reviewed", now,
+      {{"owner", owner},
+       {"verdict", verdict == BreakglassReview::kAcknowledged ? "acknowledged" : "disputed"},
+       {"comment", comment}}));
   return Status::Ok();
 }
 
 std::string ProgressToJson(const GrantProgress& progress) {
   Json approvals = Json::array();
   for (const OwnerVote& vote : progress.approvals) {
-    approvals.push_back({{"owner", vote.owner}, {"key_id", vote.key_id}, {"signature", Base64Encode(vote.signature)},
+    approvals.push_back({{"owner", vote.owner},
+                         {"key_id", vote.key_id},
+                         {"signature", Base64Encode(vote.signature)},
                          {"at", vote.at}});
   }
   return Json{{"state", std::string(GrantStateName(progress.state))},
@@ -303,13 +350,14 @@ std::string ProgressToJson(const GrantProgress& progress) {
 
 StatusOr<GrantProgress> ProgressFromJson(std::string_view text) {
   const Json value = Json::parse(text, nullptr, false);
-  if (value.is_discarded() || !value.is_object()) return DataLossError("stored grant progress is malformed");
+  if (value.is_discarded() || !value.is_object())
+    return DataLossError("stored grant progress is malformed");
   try {
     GrantProgress progress;
     const std::string state = value.at("state").get<std::string>();
     bool known = false;
-    for (GrantState candidate : {GrantState::kPending, GrantState::kApproved, GrantState::kDenied, GrantState::kEnded,
-                                 GrantState::kRevoked, GrantState::kExpired}) {
+    for (GrantState candidate : {GrantState::kPending, GrantState::kApproved, GrantState::kDenied,
+                                 GrantState::kEnded, GrantState::kRevoked, GrantState::kExpired}) {
       if (GrantStateName(candidate) == state) {
         progress.state = candidate;
         known = true;
@@ -323,8 +371,9 @@ StatusOr<GrantProgress> ProgressFromJson(std::string_view text) {
     for (const Json& vote : value.at("approvals")) {
       auto signature = Base64Decode(vote.at("signature").get<std::string>());
       if (!signature.ok()) return DataLossError("stored approval signature is malformed");
-      progress.approvals.push_back({vote.at("owner").get<std::string>(), vote.at("key_id").get<std::string>(),
-                                    std::move(*signature), vote.at("at").get<int64_t>()});
+      progress.approvals.push_back({vote.at("owner").get<std::string>(),
+                                    vote.at("key_id").get<std::string>(), std::move(*signature),
+                                    vote.at("at").get<int64_t>()});
     }
     return progress;
   } catch (const Json::exception&) {

@@ -34,13 +34,13 @@ struct GrantRequest {
   std::string client;      // the client's tenant slug
   std::string technician;  // provider staff user name
   StaffRole role = StaffRole::kTechnician;
-  std::string resource;    // resource name within the client
+  std::string resource;  // resource name within the client
   ResourceKind kind = ResourceKind::kSshHost;
   LabelSet labels = 0;
   Action action = Action::kLogin;
-  std::string login;       // the account to log in as (required for kLogin)
-  std::string reason;      // required
-  std::string ticket;      // optional ticket reference
+  std::string login;   // the account to log in as (required for kLogin)
+  std::string reason;  // required
+  std::string ticket;  // optional ticket reference
   int64_t duration_seconds = 0;
   int64_t requested_at = 0;  // Unix seconds
   int64_t not_before = 0;    // a scheduled start; 0 for "as soon as approved"
@@ -95,20 +95,21 @@ class Grant {
 
   // An owner's signed approval. FailedPrecondition unless pending (an unanswered request past its
   // lifetime expires first) or if this owner already approved; Unauthenticated for a bad signature.
-  Status Approve(const std::string& owner, const OwnerKey& key, ByteView signature, const std::string& comment,
-                 int64_t now, std::vector<std::string>& events);
+  Status Approve(const std::string& owner, const OwnerKey& key, ByteView signature,
+                 const std::string& comment, int64_t now, std::vector<std::string>& events);
   // An owner's signed denial, with the same checks.
-  Status Deny(const std::string& owner, const OwnerKey& key, ByteView signature, const std::string& comment,
-              int64_t now, std::vector<std::string>& events);
+  Status Deny(const std::string& owner, const OwnerKey& key, ByteView signature,
+              const std::string& comment, int64_t now, std::vector<std::string>& events);
   // The technician ends the grant early. PermissionDenied for anyone else.
   Status End(const std::string& by, int64_t now, std::vector<std::string>& events);
   // An owner or a provider admin revokes a pending or approved grant (the caller checks who).
-  Status Revoke(const std::string& by, const std::string& reason, int64_t now, std::vector<std::string>& events);
+  Status Revoke(const std::string& by, const std::string& reason, int64_t now,
+                std::vector<std::string>& events);
   // Expires a pending request past its lifetime; does nothing otherwise.
   void ExpireIfStale(int64_t now, std::vector<std::string>& events);
   // An owner acknowledges or disputes a break-glass grant. FailedPrecondition unless it awaits review.
-  Status Review(const std::string& owner, BreakglassReview verdict, const std::string& comment, int64_t now,
-                std::vector<std::string>& events);
+  Status Review(const std::string& owner, BreakglassReview verdict, const std::string& comment,
+                int64_t now, std::vector<std::string>& events);
 
   const GrantRequest& request() const { return request_; }
   // CanonicalRequest(request()), made once: the text owners sign and the log and store keep.

@@ -71,7 +71,10 @@ TEST_F(GrantTest, PolicyApprovalOpensTheWindowAtOnceAndLogsWhy) {
 TEST_F(GrantTest, OwnerSignedApprovalActivatesAPendingRequest) {
   Grant grant = OpenPending();
   events_.clear();
-  ASSERT_TRUE(grant.Approve("olivia", owner_.key(), Sign(owner_, OwnerDecision::kApprove, grant), "ok", kNow + 60, events_).ok());
+  ASSERT_TRUE(grant
+                  .Approve("olivia", owner_.key(), Sign(owner_, OwnerDecision::kApprove, grant),
+                           "ok", kNow + 60, events_)
+                  .ok());
   EXPECT_EQ(grant.state(), GrantState::kApproved);
   EXPECT_EQ(grant.window_start(), kNow + 60);
   EXPECT_EQ(grant.window_end(), kNow + 60 + 1800);
@@ -82,7 +85,9 @@ TEST_F(GrantTest, OwnerSignedApprovalActivatesAPendingRequest) {
   // The signature is in the entry, so the agent can check it again from the log alone.
   auto signature = Base64Decode(approved["signature"].get<std::string>());
   ASSERT_TRUE(signature.ok());
-  EXPECT_TRUE(VerifyOwnerDecision(owner_.key(), OwnerDecision::kApprove, CanonicalRequest(grant.request()), *signature).ok());
+  EXPECT_TRUE(VerifyOwnerDecision(owner_.key(), OwnerDecision::kApprove,
+                                  CanonicalRequest(grant.request()), *signature)
+                  .ok());
 }
 
 TEST_F(GrantTest, ForgedReplayedOrMisdirectedSignaturesChangeNothing) {
@@ -93,17 +98,28 @@ TEST_F(GrantTest, ForgedReplayedOrMisdirectedSignaturesChangeNothing) {
   events_.clear();
 
   // Signed by a key that is not the owner's.
-  EXPECT_EQ(grant.Approve("olivia", owner_.key(), Sign(second_owner_, OwnerDecision::kApprove, grant), "", kNow, events_).code(),
+  EXPECT_EQ(grant
+                .Approve("olivia", owner_.key(),
+                         Sign(second_owner_, OwnerDecision::kApprove, grant), "", kNow, events_)
+                .code(),
             StatusCode::kUnauthenticated);
   // The owner's approval of another grant.
-  EXPECT_EQ(grant.Approve("olivia", owner_.key(), Sign(owner_, OwnerDecision::kApprove, other), "", kNow, events_).code(),
+  EXPECT_EQ(grant
+                .Approve("olivia", owner_.key(), Sign(owner_, OwnerDecision::kApprove, other), "",
+                         kNow, events_)
+                .code(),
             StatusCode::kUnauthenticated);
   // A denial presented as an approval.
-  EXPECT_EQ(grant.Approve("olivia", owner_.key(), Sign(owner_, OwnerDecision::kDeny, grant), "", kNow, events_).code(),
+  EXPECT_EQ(grant
+                .Approve("olivia", owner_.key(), Sign(owner_, OwnerDecision::kDeny, grant), "",
+                         kNow, events_)
+                .code(),
             StatusCode::kUnauthenticated);
   // Garbage.
-  EXPECT_EQ(grant.Approve("olivia", owner_.key(), Bytes(64, 0), "", kNow, events_).code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(grant.Approve("olivia", owner_.key(), Bytes(3, 0), "", kNow, events_).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(grant.Approve("olivia", owner_.key(), Bytes(64, 0), "", kNow, events_).code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(grant.Approve("olivia", owner_.key(), Bytes(3, 0), "", kNow, events_).code(),
+            StatusCode::kUnauthenticated);
   EXPECT_TRUE(events_.empty());
   EXPECT_EQ(grant.state(), GrantState::kPending);
 
@@ -117,17 +133,28 @@ TEST_F(GrantTest, ForgedReplayedOrMisdirectedSignaturesChangeNothing) {
   const Bytes approval = Sign(owner_, OwnerDecision::kApprove, *pending);
   ASSERT_TRUE(pending->Approve("olivia", owner_.key(), approval, "", kNow, events_).ok());
   EXPECT_EQ(pending->state(), GrantState::kPending);
-  EXPECT_EQ(pending->Approve("olivia", owner_.key(), approval, "", kNow, events_).code(), StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(pending->Approve("oscar", second_owner_.key(), Sign(second_owner_, OwnerDecision::kApprove, *pending), "", kNow, events_).ok());
+  EXPECT_EQ(pending->Approve("olivia", owner_.key(), approval, "", kNow, events_).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(pending
+                  ->Approve("oscar", second_owner_.key(),
+                            Sign(second_owner_, OwnerDecision::kApprove, *pending), "", kNow,
+                            events_)
+                  .ok());
   EXPECT_EQ(pending->state(), GrantState::kApproved);
 }
 
 TEST_F(GrantTest, OwnerDenialIsFinal) {
   Grant grant = OpenPending();
-  ASSERT_TRUE(grant.Deny("olivia", owner_.key(), Sign(owner_, OwnerDecision::kDeny, grant), "not today", kNow, events_).ok());
+  ASSERT_TRUE(grant
+                  .Deny("olivia", owner_.key(), Sign(owner_, OwnerDecision::kDeny, grant),
+                        "not today", kNow, events_)
+                  .ok());
   EXPECT_EQ(grant.state(), GrantState::kDenied);
   EXPECT_EQ(Parse(events_.back())["kind"], "grant.denied");
-  EXPECT_EQ(grant.Approve("oscar", second_owner_.key(), Sign(second_owner_, OwnerDecision::kApprove, grant), "", kNow, events_).code(),
+  EXPECT_EQ(grant
+                .Approve("oscar", second_owner_.key(),
+                         Sign(second_owner_, OwnerDecision::kApprove, grant), "", kNow, events_)
+                .code(),
             StatusCode::kFailedPrecondition);
   EXPECT_FALSE(grant.IsLive(kNow));
 }
@@ -138,8 +165,10 @@ TEST_F(GrantTest, UnansweredRequestsExpireAfterTwelveHours) {
   grant.ExpireIfStale(kNow + kRequestLifetimeSeconds - 1, events_);
   EXPECT_EQ(grant.state(), GrantState::kPending);
   const Bytes approval = Sign(owner_, OwnerDecision::kApprove, grant);
-  EXPECT_EQ(grant.Approve("olivia", owner_.key(), approval, "", kNow + kRequestLifetimeSeconds, events_).code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      grant.Approve("olivia", owner_.key(), approval, "", kNow + kRequestLifetimeSeconds, events_)
+          .code(),
+      StatusCode::kFailedPrecondition);
   EXPECT_EQ(grant.state(), GrantState::kExpired);
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(Parse(events_[0])["kind"], "grant.expired");
@@ -160,7 +189,8 @@ TEST_F(GrantTest, RevocationClosesTheDoorAtOnce) {
   ASSERT_TRUE(grant->Revoke("olivia", "suspicious activity", kNow + 5, events_).ok());
   EXPECT_FALSE(grant->IsLive(kNow + 5));
   EXPECT_EQ(Parse(events_.back())["reason"], "suspicious activity");
-  EXPECT_EQ(grant->Revoke("olivia", "again", kNow + 6, events_).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(grant->Revoke("olivia", "again", kNow + 6, events_).code(),
+            StatusCode::kFailedPrecondition);
   Grant pending = OpenPending();
   ASSERT_TRUE(pending.Revoke("provider-admin", "ticket closed", kNow, events_).ok());
   EXPECT_EQ(pending.state(), GrantState::kRevoked);
@@ -175,7 +205,8 @@ TEST_F(GrantTest, ScheduledStartDelaysTheWindow) {
   EXPECT_TRUE(grant->IsLive(kNow + 3600));
   EXPECT_FALSE(grant->IsLive(kNow + 3600 + 1800));
   request.not_before = kNow + 8 * 86400;
-  EXPECT_EQ(Grant::Open(request, policy_, kWorkingHours, events_).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Grant::Open(request, policy_, kWorkingHours, events_).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(GrantTest, BreakGlassIsImmediateAndAwaitsAnOwnersReview) {
@@ -188,12 +219,16 @@ TEST_F(GrantTest, BreakGlassIsImmediateAndAwaitsAnOwnersReview) {
   EXPECT_TRUE(grant->awaits_review());
   EXPECT_EQ(Parse(events_[1])["decision"], "breakglass");
   EXPECT_EQ(Parse(events_[2])["breakglass"], true);
-  ASSERT_TRUE(grant->Review("olivia", BreakglassReview::kDisputed, "nobody told me", kNow + 100, events_).ok());
+  ASSERT_TRUE(
+      grant->Review("olivia", BreakglassReview::kDisputed, "nobody told me", kNow + 100, events_)
+          .ok());
   EXPECT_FALSE(grant->awaits_review());
   EXPECT_EQ(Parse(events_.back())["verdict"], "disputed");
-  EXPECT_EQ(grant->Review("olivia", BreakglassReview::kAcknowledged, "", kNow, events_).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(grant->Review("olivia", BreakglassReview::kAcknowledged, "", kNow, events_).code(),
+            StatusCode::kFailedPrecondition);
   request.duration_seconds = 9 * 3600;
-  EXPECT_EQ(Grant::Open(request, policy_, kNight, events_).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Grant::Open(request, policy_, kNight, events_).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(GrantTest, MalformedRequestsAreRefusedWithAReason) {
@@ -217,7 +252,8 @@ TEST_F(GrantTest, MalformedRequestsAreRefusedWithAReason) {
     std::vector<std::string> events;
     auto grant = Grant::Open(request, policy_, kWorkingHours, events);
     ASSERT_FALSE(grant.ok()) << c.reason;
-    EXPECT_NE(grant.status().message().find(c.reason), std::string::npos) << grant.status().message();
+    EXPECT_NE(grant.status().message().find(c.reason), std::string::npos)
+        << grant.status().message();
     EXPECT_TRUE(events.empty());
   }
 }

@@ -1,9 +1,9 @@
 #include "access/local_time.h"
 
-#include <date/tz.h>
-
 #include <chrono>
 #include <string>
+
+#include <date/tz.h>
 
 namespace quartet::access {
 
@@ -20,7 +20,8 @@ StatusOr<LocalTime> ToLocalTime(int64_t unix_seconds, std::string_view time_zone
   const date::weekday weekday{day};
   const auto since_midnight = std::chrono::duration_cast<std::chrono::minutes>(local - day);
   // date::weekday counts from Sunday = 0; policies count from Monday = 0.
-  return LocalTime{static_cast<int>((weekday.c_encoding() + 6) % 7), static_cast<int>(since_midnight.count())};
+  return LocalTime{static_cast<int>((weekday.c_encoding() + 6) % 7),
+                   static_cast<int>(since_midnight.count())};
 }
 
 }  // namespace quartet::access

@@ -10,20 +10,22 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<std::string_view, 8> kLabelNames = {"email",    "financial", "hr",          "personal",
-                                                         "health",   "legal",     "credentials", "backups"};
-constexpr std::array<std::string_view, 7> kKindNames = {"ssh-host",       "mailbox",     "file-share",
-                                                        "finance-system", "network-device", "saas-console",
-                                                        "backup"};
-constexpr std::array<std::string_view, 7> kActionNames = {"login",        "reveal-credential", "open-mailbox",
-                                                          "read-files",   "change-files",      "administer",
-                                                          "restore-backup"};
-constexpr std::array<std::string_view, 3> kRoleNames = {"technician", "senior-technician", "provider-admin"};
+constexpr std::array<std::string_view, 8> kLabelNames = {
+    "email", "financial", "hr", "personal", "health", "legal", "credentials", "backups"};
+constexpr std::array<std::string_view, 7> kKindNames = {
+    "ssh-host",       "mailbox",      "file-share", "finance-system",
+    "network-device", "saas-console", "backup"};
+constexpr std::array<std::string_view, 7> kActionNames = {
+    "login",        "reveal-credential", "open-mailbox",  "read-files",
+    "change-files", "administer",        "restore-backup"};
+constexpr std::array<std::string_view, 3> kRoleNames = {"technician", "senior-technician",
+                                                        "provider-admin"};
 constexpr std::array<std::string_view, 3> kEffectNames = {"approve", "ask-owners", "deny"};
 constexpr std::array<std::string_view, 3> kTicketNames = {"any", "present", "absent"};
-constexpr std::array<std::string_view, 3> kHoursNames = {"any", "inside-business-hours", "outside-business-hours"};
-constexpr std::array<std::string_view, 7> kDayNames = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-                                                       "Friday", "Saturday", "Sunday"};
+constexpr std::array<std::string_view, 3> kHoursNames = {"any", "inside-business-hours",
+                                                         "outside-business-hours"};
+constexpr std::array<std::string_view, 7> kDayNames = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
 
 template <size_t N>
 Json MaskToJson(uint32_t mask, const std::array<std::string_view, N>& names) {
@@ -40,7 +42,8 @@ StatusOr<uint32_t> MaskFromJson(const Json& value, const std::array<std::string_
   if (!value.is_array()) return InvalidArgumentError(std::string(what) + " must be a list");
   uint32_t mask = 0;
   for (const Json& item : value) {
-    if (!item.is_string()) return InvalidArgumentError(std::string(what) + " must be a list of names");
+    if (!item.is_string())
+      return InvalidArgumentError(std::string(what) + " must be a list of names");
     const auto& name = item.get_ref<const std::string&>();
     size_t i = 0;
     while (i < N && names[i] != name) ++i;
@@ -61,15 +64,19 @@ StatusOr<size_t> EnumFromJson(const Json& value, const std::array<std::string_vi
   return InvalidArgumentError("unknown " + std::string(what) + " '" + name + "'");
 }
 
-StatusOr<int64_t> IntegerFromJson(const Json& value, std::string_view what, int64_t low, int64_t high) {
-  if (!value.is_number_integer()) return InvalidArgumentError(std::string(what) + " must be an integer");
+StatusOr<int64_t> IntegerFromJson(const Json& value, std::string_view what, int64_t low,
+                                  int64_t high) {
+  if (!value.is_number_integer())
+    return InvalidArgumentError(std::string(what) + " must be an integer");
   const int64_t number = value.get<int64_t>();
-  if (number < low || number > high) return InvalidArgumentError(std::string(what) + " out of range");
+  if (number < low || number > high)
+    return InvalidArgumentError(std::string(what) + " out of range");
   return number;
 }
 
 std::string FormatDuration(int64_t seconds) {
-  if (seconds % 3600 == 0) return std::to_string(seconds / 3600) + (seconds == 3600 ? " hour" : " hours");
+  if (seconds % 3600 == 0)
+    return std::to_string(seconds / 3600) + (seconds == 3600 ? " hour" : " hours");
   return std::to_string(seconds / 60) + " minutes";
 }
 
@@ -80,7 +87,8 @@ std::string FormatMinute(int minute) {
 }
 
 template <size_t N>
-std::string JoinNames(uint32_t mask, const std::array<std::string_view, N>& names, std::string_view last) {
+std::string JoinNames(uint32_t mask, const std::array<std::string_view, N>& names,
+                      std::string_view last) {
   std::vector<std::string_view> picked;
   for (size_t i = 0; i < N; ++i) {
     if ((mask >> i) & 1) picked.push_back(names[i]);
@@ -100,7 +108,8 @@ bool Matches(const Rule& rule, const AccessContext& request, const BusinessHours
   if (rule.roles != 0 && (rule.roles & Bit(request.role)) == 0) return false;
   if (rule.ticket == TicketCondition::kPresent && !request.has_ticket) return false;
   if (rule.ticket == TicketCondition::kAbsent && request.has_ticket) return false;
-  if (rule.max_duration_seconds > 0 && request.duration_seconds > rule.max_duration_seconds) return false;
+  if (rule.max_duration_seconds > 0 && request.duration_seconds > rule.max_duration_seconds)
+    return false;
   if (rule.hours != HoursCondition::kAny) {
     const bool inside = hours.Contains(request.weekday, request.minute_of_day);
     if (inside != (rule.hours == HoursCondition::kInsideBusinessHours)) return false;
@@ -123,11 +132,12 @@ Verdict Decide(const Policy& policy, const AccessContext& request) {
   for (size_t i = 0; i < policy.rules.size(); ++i) {
     const Rule& rule = policy.rules[i];
     if (Matches(rule, request, policy.business_hours)) {
-      return {rule.effect, rule.effect == Effect::kAskOwners ? rule.approvals : 0, static_cast<int>(i), rule.name};
+      return {rule.effect, rule.effect == Effect::kAskOwners ? rule.approvals : 0,
+              static_cast<int>(i), rule.name};
     }
   }
-  return {policy.fallback, policy.fallback == Effect::kAskOwners ? policy.fallback_approvals : 0, -1,
-          "no rule matched"};
+  return {policy.fallback, policy.fallback == Effect::kAskOwners ? policy.fallback_approvals : 0,
+          -1, "no rule matched"};
 }
 
 Policy Policy::SafeDefault(std::string zone) {
@@ -158,12 +168,15 @@ Policy Policy::SafeDefault(std::string zone) {
 Status Policy::Validate() const {
   std::set<std::string> names;
   for (const Rule& rule : rules) {
-    if (rule.name.empty() || rule.name.size() > 200) return InvalidArgumentError("every rule needs a short name");
-    if (!names.insert(rule.name).second) return InvalidArgumentError("two rules are named '" + rule.name + "'");
+    if (rule.name.empty() || rule.name.size() > 200)
+      return InvalidArgumentError("every rule needs a short name");
+    if (!names.insert(rule.name).second)
+      return InvalidArgumentError("two rules are named '" + rule.name + "'");
     if (rule.effect == Effect::kAskOwners && (rule.approvals < 1 || rule.approvals > 16)) {
       return InvalidArgumentError("rule '" + rule.name + "' must ask for 1 to 16 approvals");
     }
-    if (rule.max_duration_seconds < 0) return InvalidArgumentError("rule '" + rule.name + "' has a negative duration");
+    if (rule.max_duration_seconds < 0)
+      return InvalidArgumentError("rule '" + rule.name + "' has a negative duration");
   }
   if (fallback == Effect::kAskOwners && (fallback_approvals < 1 || fallback_approvals > 16)) {
     return InvalidArgumentError("the fallback must ask for 1 to 16 approvals");
@@ -171,8 +184,8 @@ Status Policy::Validate() const {
   if (max_duration_seconds <= 0 || max_duration_seconds > 7 * 86400) {
     return InvalidArgumentError("the longest grant must be between 1 second and 7 days");
   }
-  if (business_hours.start_minute >= business_hours.end_minute || business_hours.end_minute > 24 * 60 ||
-      business_hours.days > 0x7f) {
+  if (business_hours.start_minute >= business_hours.end_minute ||
+      business_hours.end_minute > 24 * 60 || business_hours.days > 0x7f) {
     return InvalidArgumentError("business hours must be a window within one day");
   }
   if (time_zone.empty()) return InvalidArgumentError("the policy needs the client's time zone");
@@ -182,11 +195,14 @@ Status Policy::Validate() const {
 std::vector<std::string> Policy::Describe() const {
   auto effect_words = [](Effect effect, int approvals) -> std::string {
     switch (effect) {
-      case Effect::kApprove: return "approved at once";
-      case Effect::kDeny: return "refused";
+      case Effect::kApprove:
+        return "approved at once";
+      case Effect::kDeny:
+        return "refused";
       case Effect::kAskOwners:
-        return approvals == 1 ? "sent to an owner for approval"
-                              : "sent to the owners: " + std::to_string(approvals) + " must approve";
+        return approvals == 1
+                   ? "sent to an owner for approval"
+                   : "sent to the owners: " + std::to_string(approvals) + " must approve";
     }
     return "";
   };
@@ -197,23 +213,26 @@ std::vector<std::string> Policy::Describe() const {
     std::string line = "Requests";
     if (rule.actions != 0) line += " to " + JoinNames(rule.actions, kActionNames, "or");
     if (rule.kinds != 0) line += " on a " + JoinNames(rule.kinds, kKindNames, "or");
-    if (rule.labels_any != 0) line += " touching " + JoinNames(rule.labels_any, kLabelNames, "or") + " data";
+    if (rule.labels_any != 0)
+      line += " touching " + JoinNames(rule.labels_any, kLabelNames, "or") + " data";
     if (rule.roles != 0) line += " by a " + JoinNames(rule.roles, kRoleNames, "or");
     if (rule.ticket == TicketCondition::kPresent) line += " with a ticket";
     if (rule.ticket == TicketCondition::kAbsent) line += " without a ticket";
     if (rule.hours == HoursCondition::kInsideBusinessHours) line += " during business hours";
     if (rule.hours == HoursCondition::kOutsideBusinessHours) line += " outside business hours";
-    if (rule.max_duration_seconds > 0) line += " for up to " + FormatDuration(rule.max_duration_seconds);
+    if (rule.max_duration_seconds > 0)
+      line += " for up to " + FormatDuration(rule.max_duration_seconds);
     line += " are " + effect_words(rule.effect, rule.approvals) + " (" + rule.name + ").";
     lines.push_back(std::move(line));
   }
   lines.push_back("Anything else is " + effect_words(fallback, fallback_approvals) + ".");
   std::string days;
   for (int d = 0; d < 7; ++d) {
-    if ((business_hours.days >> d) & 1) days += std::string(days.empty() ? "" : ", ") + std::string(kDayNames[d]);
+    if ((business_hours.days >> d) & 1)
+      days += std::string(days.empty() ? "" : ", ") + std::string(kDayNames[d]);
   }
-  lines.push_back("Business hours: " + days + ", " + FormatMinute(business_hours.start_minute) + " to " +
-                  FormatMinute(business_hours.end_minute) + " (" + time_zone + ").");
+  lines.push_back("Business hours: " + days + ", " + FormatMinute(business_hours.start_minute) +
+                  " to " + FormatMinute(business_hours.end_minute) + " (" + time_zone + ").");
   return lines;
 }
 
@@ -291,7 +310,8 @@ StatusOr<Policy> PolicyFromJson(std::string_view text) {
   policy.rules.clear();
   for (const auto& [key, field] : value.items()) {
     if (key == "rules") {
-      if (!field.is_array() || field.size() > 100) return InvalidArgumentError("policy: rules must be a list of at most 100");
+      if (!field.is_array() || field.size() > 100)
+        return InvalidArgumentError("policy: rules must be a list of at most 100");
       for (const Json& item : field) {
         ASSIGN_OR_RETURN(Rule rule, RuleFromJson(item));
         policy.rules.push_back(std::move(rule));
@@ -305,14 +325,16 @@ StatusOr<Policy> PolicyFromJson(std::string_view text) {
     } else if (key == "max_duration_seconds") {
       ASSIGN_OR_RETURN(policy.max_duration_seconds, IntegerFromJson(field, key, 1, 7 * 86400));
     } else if (key == "business_hours") {
-      if (!field.is_object()) return InvalidArgumentError("policy: business_hours must be an object");
+      if (!field.is_object())
+        return InvalidArgumentError("policy: business_hours must be an object");
       for (const auto& [hours_key, hours_field] : field.items()) {
         if (hours_key == "days") {
           ASSIGN_OR_RETURN(uint32_t days, MaskFromJson(hours_field, kDayNames, "day"));
           policy.business_hours.days = static_cast<uint8_t>(days);
         } else if (hours_key == "start_minute" || hours_key == "end_minute") {
           ASSIGN_OR_RETURN(int64_t minute, IntegerFromJson(hours_field, hours_key, 0, 24 * 60));
-          (hours_key == "start_minute" ? policy.business_hours.start_minute : policy.business_hours.end_minute) =
+          (hours_key == "start_minute" ? policy.business_hours.start_minute
+                                       : policy.business_hours.end_minute) =
               static_cast<uint16_t>(minute);
         } else {
           return InvalidArgumentError("policy: unknown business_hours field '" + hours_key + "'");
@@ -338,7 +360,8 @@ std::string_view LabelName(Label label) {
 }
 namespace {
 template <typename Enum, size_t N>
-StatusOr<Enum> FromName(std::string_view name, const std::array<std::string_view, N>& names, std::string_view what) {
+StatusOr<Enum> FromName(std::string_view name, const std::array<std::string_view, N>& names,
+                        std::string_view what) {
   for (size_t i = 0; i < N; ++i) {
     if (names[i] == name) return static_cast<Enum>(i);
   }
@@ -349,8 +372,12 @@ StatusOr<Enum> FromName(std::string_view name, const std::array<std::string_view
 StatusOr<ResourceKind> ResourceKindFromName(std::string_view name) {
   return FromName<ResourceKind>(name, kKindNames, "resource kind");
 }
-StatusOr<Action> ActionFromName(std::string_view name) { return FromName<Action>(name, kActionNames, "action"); }
-StatusOr<StaffRole> StaffRoleFromName(std::string_view name) { return FromName<StaffRole>(name, kRoleNames, "role"); }
+StatusOr<Action> ActionFromName(std::string_view name) {
+  return FromName<Action>(name, kActionNames, "action");
+}
+StatusOr<StaffRole> StaffRoleFromName(std::string_view name) {
+  return FromName<StaffRole>(name, kRoleNames, "role");
+}
 StatusOr<Label> LabelFromName(std::string_view name) {
   for (size_t i = 0; i < kLabelNames.size(); ++i) {
     if (kLabelNames[i] == name) return static_cast<Label>(1u << i);

@@ -133,13 +133,16 @@ TEST(PolicyTest, DescribesItselfInPlainWords) {
   const auto lines = Policy::SafeDefault("Europe/London").Describe();
   ASSERT_EQ(lines.size(), 6u);
   EXPECT_EQ(lines[0], "No access is standing: every grant ends by itself, after at most 8 hours.");
-  EXPECT_EQ(lines[1],
-            "Requests touching email, financial, hr or personal data are sent to an owner for approval "
-            "(Email, financial, HR and personal data need an owner).");
+  EXPECT_EQ(
+      lines[1],
+      "Requests touching email, financial, hr or personal data are sent to an owner for approval "
+      "(Email, financial, HR and personal data need an owner).");
   EXPECT_EQ(lines[3],
             "Requests with a ticket during business hours for up to 2 hours are approved at once "
             "(Routine work with a ticket in business hours).");
-  EXPECT_EQ(lines[5], "Business hours: Monday, Tuesday, Wednesday, Thursday, Friday, 08:00 to 18:00 (Europe/London).");
+  EXPECT_EQ(lines[5],
+            "Business hours: Monday, Tuesday, Wednesday, Thursday, Friday, 08:00 to 18:00 "
+            "(Europe/London).");
 }
 
 TEST(LocalTimeTest, FollowsTheClientsTimeZoneAndDaylightSaving) {

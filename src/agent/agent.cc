@@ -1,8 +1,8 @@
 #include "agent/agent.h"
 
-#include <spdlog/spdlog.h>
-
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "agent/witness.h"
 #include "ledger/checkpoint.h"

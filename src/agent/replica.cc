@@ -94,8 +94,8 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
     if (!request.ok() || request->id != grant_id || request->client != client_) {
       return Violation(index, "grant " + grant_id + ": a request that does not parse");
     }
-    auto placeholder =
-        std::make_unique<GrantRecord>(GrantRecord{access::Grant::Restore(*request, {}, std::move(canonical)), {}, {}});
+    auto placeholder = std::make_unique<GrantRecord>(
+        GrantRecord{access::Grant::Restore(*request, {}, std::move(canonical)), {}, {}});
     GrantRecord& record = *grants_.emplace(grant_id, std::move(placeholder)).first->second;
     changed_.insert(grant_id);
     auto resource = resources_.find(request->resource);

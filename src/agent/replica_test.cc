@@ -1,7 +1,6 @@
 #include "agent/replica.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "access/approval.h"

@@ -19,7 +19,8 @@ StatusOr<Bytes> HexDecode(std::string_view hex) {
   Bytes out(hex.size() / 2);
   size_t written = 0;
   const char* end = nullptr;
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end) != 0 ||
+  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end) !=
+          0 ||
       written != out.size() || end != hex.data() + hex.size()) {
     return InvalidArgumentError("malformed hex string");
   }
@@ -36,7 +37,8 @@ std::string Base64Encode(ByteView data) {
 }
 
 StatusOr<Bytes> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return InvalidArgumentError("malformed base64: length not a multiple of 4");
+  if (text.size() % 4 != 0)
+    return InvalidArgumentError("malformed base64: length not a multiple of 4");
   if (text.empty()) return Bytes();
   // libsodium 1.0.18 decodes any byte from 0x80 up as '/': refuse them before it sees them.
   for (char c : text) {

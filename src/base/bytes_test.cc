@@ -16,12 +16,14 @@ TEST(BytesTest, Base64RoundTripAndRfc4648Vectors) {
 }
 
 TEST(BytesTest, Base64RefusesNonCanonicalText) {
-  EXPECT_FALSE(Base64Decode("Zg=").ok());       // missing padding
-  EXPECT_FALSE(Base64Decode("Zh==").ok());      // non-zero trailing bits
+  EXPECT_FALSE(Base64Decode("Zg=").ok());        // missing padding
+  EXPECT_FALSE(Base64Decode("Zh==").ok());       // non-zero trailing bits
   EXPECT_FALSE(Base64Decode("Zm9v YmFy").ok());  // white space
   EXPECT_FALSE(Base64Decode("Zm9v$mFy").ok());
   // Regression: libsodium 1.0.18 read bytes from 0x80 up as '/', giving one value two texts.
-  EXPECT_FALSE(Base64Decode("AB\xbf" "A").ok());
+  EXPECT_FALSE(Base64Decode("AB\xbf"
+                            "A")
+                   .ok());
   EXPECT_TRUE(Base64Decode("AB/A").ok());
 }
 

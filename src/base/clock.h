@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include "base/mutex.h"
 
+#include "base/mutex.h"
 #include "base/thread_annotations.h"
 
 namespace quartet {

@@ -4,7 +4,8 @@ namespace quartet {
 
 class FaultWritableFile final : public WritableFile {
  public:
-  FaultWritableFile(FaultInjectionFileSystem* fs, std::shared_ptr<FaultInjectionFileSystem::Inode> inode)
+  FaultWritableFile(FaultInjectionFileSystem* fs,
+                    std::shared_ptr<FaultInjectionFileSystem::Inode> inode)
       : fs_(fs), inode_(std::move(inode)) {}
 
   Status Append(std::string_view data) override {
@@ -110,7 +111,8 @@ Status FaultInjectionFileSystem::SyncFileSystem(const std::string&) {
   return Status::Ok();
 }
 
-StatusOr<std::vector<std::string>> FaultInjectionFileSystem::ListDirectory(const std::string& path) {
+StatusOr<std::vector<std::string>> FaultInjectionFileSystem::ListDirectory(
+    const std::string& path) {
   MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
   if (!directories_.contains(path)) return NotFoundError("no such directory " + path);

@@ -6,10 +6,10 @@
 
 #include <map>
 #include <memory>
-#include "base/mutex.h"
 #include <set>
 
 #include "base/file_system.h"
+#include "base/mutex.h"
 #include "base/thread_annotations.h"
 
 namespace quartet {

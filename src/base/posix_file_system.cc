@@ -108,7 +108,8 @@ class PosixFileSystem final : public FileSystem {
     }
     const std::string parent = ParentDirectory(path);
     RETURN_IF_ERROR(CreateDirectories(parent));
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", path, errno);
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+      return ErrnoError("mkdir", path, errno);
     return SyncDirectory(parent);
   }
 
@@ -157,7 +158,8 @@ Status WriteSecretFile(const std::string& path, std::string_view contents) {
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return InternalError("cannot create " + temporary + ": " + std::strerror(errno));
   const bool written =
-      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) && ::fsync(fd) == 0;
+      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+      ::fsync(fd) == 0;
   ::close(fd);
   if (!written) {
     ::unlink(temporary.c_str());

@@ -1,10 +1,10 @@
 #include "base/sha256.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+
+#include <openssl/evp.h>
 
 namespace quartet {
 namespace {
@@ -44,7 +44,8 @@ StatusOr<Hash> HashFromBase64(std::string_view text, std::string_view what) {
   StatusOr<Bytes> bytes = Base64Decode(text);
   if (!bytes.ok()) return bytes.status().WithContext(what);
   Hash hash;
-  if (bytes->size() != hash.size()) return InvalidArgumentError(std::string(what) + " is not 32 bytes");
+  if (bytes->size() != hash.size())
+    return InvalidArgumentError(std::string(what) + " is not 32 bytes");
   std::copy(bytes->begin(), bytes->end(), hash.begin());
   return hash;
 }

@@ -1,5 +1,5 @@
 // Errors as values. A Status is OK or carries a code and a message meant for a person; StatusOr<T>
-// carries a T or a non-OK Status. Codes map to HTTP in exactly one place (server/http_status.cc).
+// carries a T or a non-OK Status. Codes map to HTTP in exactly one place (server/http.cc, HttpStatusFor).
 #pragma once
 
 #include <cassert>
@@ -103,7 +103,8 @@ Status ToStatus(const StatusOr<T>& status_or) {
 
 // Returns from the enclosing function if `expr` (a Status or StatusOr) is not OK. Nests (a lambda
 // inside the expression may use it too): each use names its local uniquely.
-#define RETURN_IF_ERROR(expr) QUARTET_RETURN_IF_ERROR_IMPL(QUARTET_CONCAT(quartet_status_, __COUNTER__), expr)
+#define RETURN_IF_ERROR(expr) \
+  QUARTET_RETURN_IF_ERROR_IMPL(QUARTET_CONCAT(quartet_status_, __COUNTER__), expr)
 #define QUARTET_RETURN_IF_ERROR_IMPL(status, expr)                    \
   do {                                                                \
     ::quartet::Status status = ::quartet::internal::ToStatus((expr)); \

@@ -50,7 +50,8 @@ void FakeRandom::Fill(std::span<uint8_t> out) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z ^= z >> 31;
-    for (size_t j = 0; j < 8 && i + j < out.size(); ++j) out[i + j] = static_cast<uint8_t>(z >> (8 * j));
+    for (size_t j = 0; j < 8 && i + j < out.size(); ++j)
+      out[i + j] = static_cast<uint8_t>(z >> (8 * j));
   }
 }
 

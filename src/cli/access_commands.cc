@@ -23,8 +23,10 @@ namespace {
 using Json = nlohmann::json;
 
 StatusOr<client::ApiClient> ConnectApi(const ServerOptions& options) {
-  if (options.server.empty()) return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
-  if (options.token.empty()) return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
+  if (options.server.empty())
+    return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
+  if (options.token.empty())
+    return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
   return client::ApiClient::Connect(options.server, options.token);
 }
 
@@ -36,8 +38,9 @@ void PrintGrantLine(const Json& g) {
   std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", g["id"].get<std::string>().c_str(),
               g["state"].get<std::string>().c_str(), g["technician"].get<std::string>().c_str(),
               g["resource"].get<std::string>().c_str(), g["login"].get<std::string>().c_str(),
-              g["live"].get<bool>() ? ("until " + FormatTime(g["window_end"].get<int64_t>())).c_str()
-                                    : FormatTime(g["window_start"].get<int64_t>()).c_str(),
+              g["live"].get<bool>()
+                  ? ("until " + FormatTime(g["window_end"].get<int64_t>())).c_str()
+                  : FormatTime(g["window_start"].get<int64_t>()).c_str(),
               g["reason"].get<std::string>().c_str());
 }
 
@@ -46,8 +49,8 @@ void PrintGrants(const Json& grants, bool json) {
     std::cout << grants.dump() << "\n";
     return;
   }
-  std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", "ID", "STATE", "TECHNICIAN", "RESOURCE", "LOGIN", "WINDOW",
-              "REASON");
+  std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", "ID", "STATE", "TECHNICIAN", "RESOURCE",
+              "LOGIN", "WINDOW", "REASON");
   for (const Json& g : grants) PrintGrantLine(g);
 }
 
@@ -56,8 +59,12 @@ int Report(const StatusOr<Json>& result, bool json, const char* verb) {
   if (json) {
     std::cout << result->dump() << "\n";
   } else {
-    std::cout << verb << " " << (*result)["id"].get<std::string>() << ": " << (*result)["state"].get<std::string>()
-              << ((*result)["live"].get<bool>() ? ", open until " + FormatTime((*result)["window_end"].get<int64_t>()) + " UTC" : "")
+    std::cout << verb << " " << (*result)["id"].get<std::string>() << ": "
+              << (*result)["state"].get<std::string>()
+              << ((*result)["live"].get<bool>()
+                      ? ", open until " + FormatTime((*result)["window_end"].get<int64_t>()) +
+                            " UTC"
+                      : "")
               << "\n";
   }
   return 0;
@@ -94,11 +101,13 @@ StatusOr<int64_t> ParseDuration(std::string_view text) {
       continue;
     }
     const int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400 : 0;
-    if (unit == 0 || number < 0) return InvalidArgumentError("durations look like 30m, 2h or 1h30m");
+    if (unit == 0 || number < 0)
+      return InvalidArgumentError("durations look like 30m, 2h or 1h30m");
     total += number * unit;
     number = -1;
   }
-  if (number >= 0 || total <= 0) return InvalidArgumentError("durations look like 30m, 2h or 1h30m");
+  if (number >= 0 || total <= 0)
+    return InvalidArgumentError("durations look like 30m, 2h or 1h30m");
   return total;
 }
 
@@ -107,13 +116,16 @@ int RequestAccess(const ServerOptions& options, const AccessArguments& args) {
   if (!api.ok()) return Fail(api.status().message());
   auto duration = ParseDuration(args.duration);
   if (!duration.ok()) return Fail(duration.status().message());
-  Json body = {{"resource", args.resource}, {"action", args.action}, {"login", args.login}, {"reason", args.reason},
-               {"ticket", args.ticket}, {"duration_seconds", *duration}, {"breakglass", args.breakglass}};
+  Json body = {{"resource", args.resource},    {"action", args.action},
+               {"login", args.login},          {"reason", args.reason},
+               {"ticket", args.ticket},        {"duration_seconds", *duration},
+               {"breakglass", args.breakglass}};
   return Report(api->Call("POST", "/clients/" + args.client + "/grants", body), options.json,
                 args.breakglass ? "break-glass grant" : "grant");
 }
 
-int ListGrants(const ServerOptions& options, const std::string& client, const std::string& state, int limit) {
+int ListGrants(const ServerOptions& options, const std::string& client, const std::string& state,
+               int limit) {
   auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto resolved = ResolveClient(*api, client);
@@ -126,8 +138,8 @@ int ListGrants(const ServerOptions& options, const std::string& client, const st
   return 0;
 }
 
-int DecideGrant(const ServerOptions& options, const std::string& client, const std::string& id, bool approve,
-                const std::string& key_file, const std::string& comment) {
+int DecideGrant(const ServerOptions& options, const std::string& client, const std::string& id,
+                bool approve, const std::string& key_file, const std::string& comment) {
   auto signer = LoadOwnerKey(key_file);
   if (!signer.ok()) return Fail(signer.status().message());
   auto api = ConnectApi(options);
@@ -139,10 +151,13 @@ int DecideGrant(const ServerOptions& options, const std::string& client, const s
   // The owner signs the request exactly as the server recorded it in the log.
   const std::string request = (*grant)["request"].get<std::string>();
   const auto decision = approve ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny;
-  Json body = {{"key_id", signer->key().Id()}, {"signature", Base64Encode(signer->Sign(decision, request))},
+  Json body = {{"key_id", signer->key().Id()},
+               {"signature", Base64Encode(signer->Sign(decision, request))},
                {"comment", comment}};
-  return Report(api->Call("POST", "/clients/" + *resolved + "/grants/" + id + (approve ? "/approve" : "/deny"), body),
-                options.json, approve ? "approved" : "denied");
+  return Report(
+      api->Call("POST",
+                "/clients/" + *resolved + "/grants/" + id + (approve ? "/approve" : "/deny"), body),
+      options.json, approve ? "approved" : "denied");
 }
 
 int GrantAction(const ServerOptions& options, const std::string& client, const std::string& id,
@@ -153,8 +168,8 @@ int GrantAction(const ServerOptions& options, const std::string& client, const s
   if (!resolved.ok()) return Fail(resolved.status().message());
   Json body = Json::object();
   if (verb == "revoke") body["reason"] = reason;
-  return Report(api->Call("POST", "/clients/" + *resolved + "/grants/" + id + "/" + verb, body), options.json,
-                verb == "end" ? "ended" : "revoked");
+  return Report(api->Call("POST", "/clients/" + *resolved + "/grants/" + id + "/" + verb, body),
+                options.json, verb == "end" ? "ended" : "revoked");
 }
 
 int Login(const ServerOptions& options, const std::string& user, std::istream& in) {
@@ -189,8 +204,9 @@ int Login(const ServerOptions& options, const std::string& user, std::istream& i
   if (!result.ok()) return Fail(result.status().message());
   const Json reply = Json::parse(result->body, nullptr, false);
   if (result->status != 201 || reply.is_discarded()) {
-    return Fail(!reply.is_discarded() && reply.contains("error") ? reply["error"].get<std::string>()
-                                                                 : "HTTP " + std::to_string(result->status));
+    return Fail(!reply.is_discarded() && reply.contains("error")
+                    ? reply["error"].get<std::string>()
+                    : "HTTP " + std::to_string(result->status));
   }
   // The token alone on standard output, for QUARTET_TOKEN=$(quartet login ...).
   std::cout << reply["token"].get<std::string>() << "\n";
@@ -202,7 +218,8 @@ int OwnerKeyCreate(const std::string& out) {
   const std::string text = "quartet-owner-key v1\n" + Base64Encode(signer.Seed()) + "\n";
   // Readable by its owner alone, and never replaced silently.
   if (Status written = WriteSecretFile(out, text); !written.ok()) {
-    return Fail(written.message() + (written.code() == StatusCode::kAlreadyExists ? " (it must not exist yet)" : ""));
+    return Fail(written.message() +
+                (written.code() == StatusCode::kAlreadyExists ? " (it must not exist yet)" : ""));
   }
   std::cout << "owner key " << signer.key().Id() << " written to " << out << "\n";
   return 0;
@@ -213,7 +230,8 @@ int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file) 
   if (!signer.ok()) return Fail(signer.status().message());
   auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
-  auto result = api->Call("POST", "/owner-keys", {{"public_key", Base64Encode(signer->key().public_key)}});
+  auto result =
+      api->Call("POST", "/owner-keys", {{"public_key", Base64Encode(signer->key().public_key)}});
   if (!result.ok()) return Fail(result.status().message());
   std::cout << "registered owner key " << (*result)["key_id"].get<std::string>() << "\n";
   return 0;

@@ -78,7 +78,8 @@ int AdminAddTeam(const std::string& data, const std::string& team) {
   });
 }
 
-int AdminAddTeamMember(const std::string& data, const std::string& team, const std::string& technician) {
+int AdminAddTeamMember(const std::string& data, const std::string& team,
+                       const std::string& technician) {
   return Run(data, [&](governance::AccessService& service) -> Status {
     RETURN_IF_ERROR(service.AddTeamMember(kLocalAdmin, team, technician));
     std::cout << technician << " is in team " << team << "\n";
@@ -132,7 +133,9 @@ int AdminSetEmail(const std::string& data, const std::string& user, const std::s
 int AdminSetWebhook(const std::string& data, const std::string& client, const std::string& url) {
   return Run(data, [&](governance::AccessService& service) -> Status {
     ASSIGN_OR_RETURN(std::string secret, service.SetWebhook(kLocalAdmin, client, url));
-    std::cout << "webhook set; check X-Quartet-Signature (HMAC-SHA256 of the body) with this secret:\n" << secret << "\n";
+    std::cout
+        << "webhook set; check X-Quartet-Signature (HMAC-SHA256 of the body) with this secret:\n"
+        << secret << "\n";
     return Status::Ok();
   });
 }

@@ -22,10 +22,11 @@ namespace quartet::cli {
 // known (the first line of output is always the address).
 struct MailOptions;
 struct TlsFiles;
-int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail, const TlsFiles& tls,
-          const std::function<void(const std::string& base_url)>& on_ready);
+int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
+          const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready);
 
-int LogInit(const std::string& data, const std::string& tenant, const std::optional<std::string>& origin);
+int LogInit(const std::string& data, const std::string& tenant,
+            const std::optional<std::string>& origin);
 int LogAppend(const std::string& data, const std::string& tenant, std::istream& in);
 int LogKey(const std::string& data, const std::string& tenant);
 int LogProof(const std::string& data, const std::string& tenant, uint64_t index);
@@ -38,13 +39,15 @@ struct TlsFiles {
   std::string certificate;
   std::string key;
 };
-int Server(const std::string& data, const std::string& listen, const MailOptions& mail, const TlsFiles& tls);
+int Server(const std::string& data, const std::string& listen, const MailOptions& mail,
+           const TlsFiles& tls);
 int Demo(const std::string& data, const std::string& listen);
-int Verify(const std::string& url, const std::string& key, const std::vector<std::string>& witnesses,
-           const std::optional<std::string>& state);
+int Verify(const std::string& url, const std::string& key,
+           const std::vector<std::string>& witnesses, const std::optional<std::string>& state);
 
 // Local administration on a data folder (`quartet admin`).
-int AdminAddUser(const std::string& data, const std::string& user, const std::string& role, const std::string& client);
+int AdminAddUser(const std::string& data, const std::string& user, const std::string& role,
+                 const std::string& client);
 int AdminAddClient(const std::string& data, const std::string& tenant, const std::string& name,
                    const std::string& time_zone);
 int AdminAddResource(const std::string& data, const std::string& client, const std::string& name,
@@ -52,7 +55,8 @@ int AdminAddResource(const std::string& data, const std::string& client, const s
 int AdminRelate(const std::string& data, const std::string& client, const std::string& technician);
 int AdminOffboard(const std::string& data, const std::string& user);
 int AdminAddTeam(const std::string& data, const std::string& team);
-int AdminAddTeamMember(const std::string& data, const std::string& team, const std::string& technician);
+int AdminAddTeamMember(const std::string& data, const std::string& team,
+                       const std::string& technician);
 int AdminRelateTeam(const std::string& data, const std::string& client, const std::string& team);
 int AdminCreateToken(const std::string& data, const std::string& user, int days);
 // Reads one line from `in`: the new password.
@@ -74,9 +78,10 @@ struct AccessArguments {
   bool breakglass = false;
 };
 int RequestAccess(const ServerOptions& options, const AccessArguments& args);
-int ListGrants(const ServerOptions& options, const std::string& client, const std::string& state, int limit);
-int DecideGrant(const ServerOptions& options, const std::string& client, const std::string& id, bool approve,
-                const std::string& key_file, const std::string& comment);
+int ListGrants(const ServerOptions& options, const std::string& client, const std::string& state,
+               int limit);
+int DecideGrant(const ServerOptions& options, const std::string& client, const std::string& id,
+                bool approve, const std::string& key_file, const std::string& comment);
 int GrantAction(const ServerOptions& options, const std::string& client, const std::string& id,
                 const std::string& verb, const std::string& reason);
 int OwnerKeyCreate(const std::string& out);
@@ -85,7 +90,8 @@ int Login(const ServerOptions& options, const std::string& user, std::istream& i
 int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file);
 // The client's agent (agent_commands.cc).
 int AgentInvite(const ServerOptions& options, const std::string& client);
-int AgentEnrol(const std::string& server, const std::string& code, const std::string& data, const std::string& name);
+int AgentEnrol(const std::string& server, const std::string& code, const std::string& data,
+               const std::string& name);
 int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds);
 int AgentCa(const std::string& data);
 int AgentPrincipals(const std::string& data, const std::string& user, const std::string& key_id,

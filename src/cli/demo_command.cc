@@ -42,14 +42,26 @@ struct DemoClient {
 
 const std::vector<DemoClient>& DemoClients() {
   static const std::vector<DemoClient> clients = {
-      {"harbor-dental", "Harbor Dental Practice", "Europe/London", "olivia", "fiona.accountant", {"ana", "ben"},
+      {"harbor-dental",
+       "Harbor Dental Practice",
+       "Europe/London",
+       "olivia",
+       "fiona.accountant",
+       {"ana", "ben"},
        {{"fileserver-01", ResourceKind::kSshHost, 0},
         {"reception-mail", ResourceKind::kMailbox, static_cast<access::LabelSet>(Label::kEmail)},
         {"patient-records", ResourceKind::kFileShare,
-         static_cast<access::LabelSet>(Label::kPersonal) | static_cast<access::LabelSet>(Label::kHealth)},
-        {"practice-accounts", ResourceKind::kFinanceSystem, static_cast<access::LabelSet>(Label::kFinancial)},
+         static_cast<access::LabelSet>(Label::kPersonal) |
+             static_cast<access::LabelSet>(Label::kHealth)},
+        {"practice-accounts", ResourceKind::kFinanceSystem,
+         static_cast<access::LabelSet>(Label::kFinancial)},
         {"backup-nas", ResourceKind::kBackup, static_cast<access::LabelSet>(Label::kBackups)}}},
-      {"kestrel-law", "Kestrel & Moss Solicitors", "Europe/Dublin", "oscar", "", {"ben", "chloe"},
+      {"kestrel-law",
+       "Kestrel & Moss Solicitors",
+       "Europe/Dublin",
+       "oscar",
+       "",
+       {"ben", "chloe"},
        {{"dms-server", ResourceKind::kSshHost, static_cast<access::LabelSet>(Label::kLegal)},
         {"partner-mail", ResourceKind::kMailbox, static_cast<access::LabelSet>(Label::kEmail)},
         {"core-switch", ResourceKind::kNetworkDevice, 0},
@@ -58,9 +70,10 @@ const std::vector<DemoClient>& DemoClients() {
   return clients;
 }
 
-const char* const kReasons[] = {"Apply monthly security updates", "Investigate slow logins reported by reception",
-                                "Renew TLS certificate", "Check backup job failures", "Restore a deleted folder",
-                                "Rotate service account password"};
+const char* const kReasons[] = {
+    "Apply monthly security updates", "Investigate slow logins reported by reception",
+    "Renew TLS certificate",          "Check backup job failures",
+    "Restore a deleted folder",       "Rotate service account password"};
 
 // Three weeks of history: routine work approved by policy, sensitive requests approved or denied by
 // the owner with a signature, an early end, a revocation, an expiry, a break-glass night and its review.
@@ -69,26 +82,36 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
   auto owner = service.FindActor(client.owner);
   RETURN_IF_ERROR(owner.status());
   // Days start at 08:30 UTC, 21 days ago; work is spread over the office day.
-  const auto first_day = std::chrono::floor<std::chrono::days>(clock.Now()) + std::chrono::minutes(8 * 60 + 30);
+  const auto first_day =
+      std::chrono::floor<std::chrono::days>(clock.Now()) + std::chrono::minutes(8 * 60 + 30);
   int n = 0;
   for (int day = 0; day < 21; ++day) {
     const auto morning = first_day + std::chrono::days(day);
-    if (std::chrono::weekday(std::chrono::floor<std::chrono::days>(morning)).iso_encoding() >= 6) continue;
+    if (std::chrono::weekday(std::chrono::floor<std::chrono::days>(morning)).iso_encoding() >= 6)
+      continue;
     for (int slot = 0; slot < 3; ++slot, ++n) {
       clock.Set(morning + std::chrono::minutes(slot * 150 + (n * 37) % 60));
       const DemoResource& resource = client.resources[n % client.resources.size()];
-      ASSIGN_OR_RETURN(Actor technician, service.FindActor(client.technicians[n % client.technicians.size()]));
+      ASSIGN_OR_RETURN(Actor technician,
+                       service.FindActor(client.technicians[n % client.technicians.size()]));
       const bool login = resource.kind == ResourceKind::kSshHost;
-      governance::AccessRequest request{client.tenant,     resource.name, login ? Action::kLogin : Action::kAdminister,
-                                        login ? "admin" : "", kReasons[n % 6], "T-" + std::to_string(4100 + n),
-                                        (1 + n % 3) * 1800, 0, false};
+      governance::AccessRequest request{client.tenant,
+                                        resource.name,
+                                        login ? Action::kLogin : Action::kAdminister,
+                                        login ? "admin" : "",
+                                        kReasons[n % 6],
+                                        "T-" + std::to_string(4100 + n),
+                                        (1 + n % 3) * 1800,
+                                        0,
+                                        false};
       ASSIGN_OR_RETURN(governance::GrantView grant, service.RequestAccess(technician, request));
       const std::string& id = grant.request.id;
       if (grant.progress.state == access::GrantState::kPending) {
         clock.Advance(std::chrono::minutes(12 + n % 20));
         if (n % 11 == 5) continue;  // left unanswered: it expires
         const bool approve = n % 9 != 4;
-        const auto decision = approve ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny;
+        const auto decision =
+            approve ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny;
         RETURN_IF_ERROR(service.Decide(*owner, client.tenant, id, decision, key_id,
                                        owner_key.Sign(decision, grant.canonical_request),
                                        approve ? "ok" : "please do this after hours"));
@@ -97,7 +120,8 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
         clock.Advance(std::chrono::minutes(10));
         (void)service.End(technician, client.tenant, id);
       }
-      if (n % 17 == 16) RETURN_IF_ERROR(service.Revoke(*owner, client.tenant, id, "the ticket was closed"));
+      if (n % 17 == 16)
+        RETURN_IF_ERROR(service.Revoke(*owner, client.tenant, id, "the ticket was closed"));
     }
     clock.Set(morning + std::chrono::hours(14));
     RETURN_IF_ERROR(service.ExpireStale().status());
@@ -105,19 +129,22 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
       // A night-time outage: break-glass at 02:10, reviewed by the owner the next morning.
       clock.Set(morning + std::chrono::minutes(17 * 60 + 40));
       ASSIGN_OR_RETURN(Actor technician, service.FindActor(client.technicians[0]));
-      ASSIGN_OR_RETURN(governance::GrantView grant,
-                       service.RequestAccess(technician, {client.tenant, client.resources[0].name, Action::kLogin,
-                                                          "admin", "Server down overnight, on-call restart", "T-OUTAGE",
-                                                          3600, 0, true}));
+      ASSIGN_OR_RETURN(
+          governance::GrantView grant,
+          service.RequestAccess(
+              technician, {client.tenant, client.resources[0].name, Action::kLogin, "admin",
+                           "Server down overnight, on-call restart", "T-OUTAGE", 3600, 0, true}));
       clock.Set(morning + std::chrono::hours(24) + std::chrono::minutes(5));
-      RETURN_IF_ERROR(service.Review(*owner, client.tenant, grant.request.id, access::BreakglassReview::kAcknowledged,
+      RETURN_IF_ERROR(service.Review(*owner, client.tenant, grant.request.id,
+                                     access::BreakglassReview::kAcknowledged,
                                      "thanks for the quick fix"));
     }
   }
   return Status::Ok();
 }
 
-const char* const kDemoUsers[] = {"pat", "ana", "ben", "chloe", "olivia", "oscar", "fiona.accountant"};
+const char* const kDemoUsers[] = {
+    "pat", "ana", "ben", "chloe", "olivia", "oscar", "fiona.accountant"};
 
 std::string Base32Lower(std::span<const uint8_t> bytes) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -152,16 +179,21 @@ Status CreateDemo(store::DataFolder& folder) {
   for (const DemoClient& client : DemoClients()) {
     RETURN_IF_ERROR(service->CreateClient(admin, client.tenant, client.name, client.time_zone));
     RETURN_IF_ERROR(service->AddUser(admin, client.owner, Role::kOwner, client.tenant));
-    if (*client.auditor) RETURN_IF_ERROR(service->AddUser(admin, client.auditor, Role::kAuditor, client.tenant));
+    if (*client.auditor)
+      RETURN_IF_ERROR(service->AddUser(admin, client.auditor, Role::kAuditor, client.tenant));
     for (const DemoResource& resource : client.resources) {
-      RETURN_IF_ERROR(service->AddResource(admin, client.tenant, resource.name, resource.kind, resource.labels));
+      RETURN_IF_ERROR(service->AddResource(admin, client.tenant, resource.name, resource.kind,
+                                           resource.labels));
     }
-    for (const char* technician : client.technicians) RETURN_IF_ERROR(service->Relate(admin, client.tenant, technician));
+    for (const char* technician : client.technicians)
+      RETURN_IF_ERROR(service->Relate(admin, client.tenant, technician));
     const access::OwnerSigner owner_key = access::OwnerSigner::Generate(random);
-    RETURN_IF_ERROR(WriteSecretFile(folder.path() + "/demo/" + client.owner + ".key",
-                                    "quartet-owner-key v1\n" + Base64Encode(owner_key.Seed()) + "\n"));
+    RETURN_IF_ERROR(
+        WriteSecretFile(folder.path() + "/demo/" + client.owner + ".key",
+                        "quartet-owner-key v1\n" + Base64Encode(owner_key.Seed()) + "\n"));
     ASSIGN_OR_RETURN(Actor owner, service->FindActor(client.owner));
-    ASSIGN_OR_RETURN(std::string key_id, service->RegisterOwnerKey(owner, owner_key.key().public_key));
+    ASSIGN_OR_RETURN(std::string key_id,
+                     service->RegisterOwnerKey(owner, owner_key.key().public_key));
     RETURN_IF_ERROR(MakeHistory(*service, clock, client, owner_key, key_id));
     clock.Set(now - std::chrono::hours(24 * 21));
   }
@@ -175,7 +207,8 @@ Status CreateDemo(store::DataFolder& folder) {
     RETURN_IF_ERROR(service->SetPassword(user, password));
     ASSIGN_OR_RETURN(std::string uri, service->EnrolTotp(user));
     const size_t secret = uri.find("secret=") + 7;
-    sign_ins += std::string(user) + " " + password + " " + uri.substr(secret, uri.find('&', secret) - secret) + "\n";
+    sign_ins += std::string(user) + " " + password + " " +
+                uri.substr(secret, uri.find('&', secret) - secret) + "\n";
   }
   RETURN_IF_ERROR(WriteSecretFile(folder.path() + "/demo/sign-ins.txt", sign_ins));
   // Requests waiting for the owners right now.
@@ -183,11 +216,15 @@ Status CreateDemo(store::DataFolder& folder) {
   ASSIGN_OR_RETURN(auto current, governance::AccessService::Open(folder, today, random));
   ASSIGN_OR_RETURN(Actor ana, current->FindActor("ana"));
   ASSIGN_OR_RETURN(Actor chloe, current->FindActor("chloe"));
-  RETURN_IF_ERROR(current->RequestAccess(ana, {"harbor-dental", "reception-mail", Action::kOpenMailbox, "",
-                                               "Trace a phishing email reported by reception", "T-4301", 3600, 0, false})
+  RETURN_IF_ERROR(current
+                      ->RequestAccess(ana, {"harbor-dental", "reception-mail", Action::kOpenMailbox,
+                                            "", "Trace a phishing email reported by reception",
+                                            "T-4301", 3600, 0, false})
                       .status());
-  RETURN_IF_ERROR(current->RequestAccess(chloe, {"kestrel-law", "partner-mail", Action::kOpenMailbox, "",
-                                                 "Mailbox over quota: archive old items", "T-4302", 1800, 0, false})
+  RETURN_IF_ERROR(current
+                      ->RequestAccess(chloe, {"kestrel-law", "partner-mail", Action::kOpenMailbox,
+                                              "", "Mailbox over quota: archive old items", "T-4302",
+                                              1800, 0, false})
                       .status());
   return Status::Ok();
 }
@@ -197,7 +234,8 @@ Status CreateDemo(store::DataFolder& folder) {
 int Demo(const std::string& data, const std::string& listen) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
-  if (Status created = CreateDemo(**folder); !created.ok()) return Fail("demo: " + created.message());
+  if (Status created = CreateDemo(**folder); !created.ok())
+    return Fail("demo: " + created.message());
   auto service = governance::AccessService::Open(**folder, Clock::System(), Random::System());
   if (!service.ok()) return Fail(service.status().message());
   std::vector<std::pair<std::string, std::string>> sign_ins;
@@ -207,30 +245,35 @@ int Demo(const std::string& data, const std::string& listen) {
     sign_ins.emplace_back(user, *token);
   }
   return Serve(**folder, listen, MailOptions{}, TlsFiles{}, [&](const std::string& base_url) {
-    std::cout << "\ndemo sign-ins (bearer tokens, valid 7 days; use with --token or QUARTET_TOKEN):\n";
+    std::cout
+        << "\ndemo sign-ins (bearer tokens, valid 7 days; use with --token or QUARTET_TOKEN):\n";
     for (const auto& [user, token] : sign_ins) {
       auto actor = (*service)->FindActor(user);
       std::cout << "  " << user << " (" << (actor.ok() ? governance::RoleName(actor->role) : "?")
-                << (actor.ok() && !actor->client.empty() ? " of " + actor->client : "") << "): " << token << "\n";
+                << (actor.ok() && !actor->client.empty() ? " of " + actor->client : "")
+                << "): " << token << "\n";
     }
     if (auto sign_in_file = FileSystem::Posix().ReadFile((*folder)->path() + "/demo/sign-ins.txt");
         sign_in_file.ok()) {
-      std::cout << "\ndashboard: " << base_url << "/  (user, password, TOTP secret for an authenticator app or "
+      std::cout << "\ndashboard: " << base_url
+                << "/  (user, password, TOTP secret for an authenticator app or "
                 << "`oathtool --totp -b SECRET`):\n";
       std::istringstream lines(*sign_in_file);
       for (std::string user, password, secret; lines >> user >> password >> secret;) {
         std::cout << "  " << user << "  " << password << "  " << secret << "\n";
       }
     }
-    std::cout << "owner signing keys: " << (*folder)->path() << "/demo/olivia.key, " << (*folder)->path()
-              << "/demo/oscar.key\n\nclients and their logs:\n";
+    std::cout << "owner signing keys: " << (*folder)->path() << "/demo/olivia.key, "
+              << (*folder)->path() << "/demo/oscar.key\n\nclients and their logs:\n";
     for (const DemoClient& client : DemoClients()) {
       auto config = (*folder)->logs().GetLog(client.tenant);
-      std::cout << "  " << client.name << ": " << base_url << "/logs/" << client.tenant << "\n    check it: quartet verify --url "
-                << base_url << "/logs/" << client.tenant << " --key '" << (config.ok() ? config->verifier_key : "?")
-                << "'\n";
+      std::cout << "  " << client.name << ": " << base_url << "/logs/" << client.tenant
+                << "\n    check it: quartet verify --url " << base_url << "/logs/" << client.tenant
+                << " --key '" << (config.ok() ? config->verifier_key : "?") << "'\n";
     }
-    std::cout << "\ntry: QUARTET_SERVER=" << base_url << " QUARTET_TOKEN=<olivia's token> quartet grants\n" << std::flush;
+    std::cout << "\ntry: QUARTET_SERVER=" << base_url
+              << " QUARTET_TOKEN=<olivia's token> quartet grants\n"
+              << std::flush;
   });
 }
 

@@ -31,10 +31,12 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-int LogInit(const std::string& data, const std::string& tenant, const std::optional<std::string>& origin) {
+int LogInit(const std::string& data, const std::string& tenant,
+            const std::optional<std::string>& origin) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
-  auto key = (*folder)->InitLog(tenant, origin.value_or(store::DefaultOrigin(tenant)), Random::System());
+  auto key =
+      (*folder)->InitLog(tenant, origin.value_or(store::DefaultOrigin(tenant)), Random::System());
   if (!key.ok()) return Fail(key.status().message());
   if (Status published = PublishIfIdle(**folder, tenant); !published.ok()) {
     return Fail(published.message());

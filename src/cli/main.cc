@@ -1,7 +1,7 @@
 // The `quartet` command line: parsing only (the one file that includes CLI11).
-#include <CLI/CLI.hpp>
-
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 
@@ -48,9 +48,12 @@ int main(int argc, char** argv) {
   server->add_option("--smtp", mail.smtp, "HOST:PORT of the SMTP relay for owners' notifications");
   server->add_option("--smtp-from", mail.from, "sender address of notifications");
   TlsFiles tls;
-  server->add_option("--tls-cert", tls.certificate, "serve HTTPS: the certificate chain, PEM (the server's first)")
+  server
+      ->add_option("--tls-cert", tls.certificate,
+                   "serve HTTPS: the certificate chain, PEM (the server's first)")
       ->check(CLI::ExistingFile);
-  server->add_option("--tls-key", tls.key, "the certificate's private key, PEM")->check(CLI::ExistingFile);
+  server->add_option("--tls-key", tls.key, "the certificate's private key, PEM")
+      ->check(CLI::ExistingFile);
   server->callback([&] { result = Server(data, listen, mail, tls); });
 
   auto* demo = app.add_subcommand("demo", "create demo clients and logs, then serve them");
@@ -63,11 +66,14 @@ int main(int argc, char** argv) {
   verify->add_option("--key", key, "the log's C2SP verifier key")->required();
   verify->add_option("--state", state, "file keeping the last verified checkpoint");
   std::vector<std::string> witnesses;
-  verify->add_option("--witness", witnesses, "a witness's verifier key (the client's agent): accept only its cosigned checkpoints");
+  verify->add_option(
+      "--witness", witnesses,
+      "a witness's verifier key (the client's agent): accept only its cosigned checkpoints");
   verify->callback([&] { result = Verify(url, key, witnesses, state); });
 
   ServerOptions server_options;
-  app.add_option("--server", server_options.server, "the Quartet server's URL")->envname("QUARTET_SERVER");
+  app.add_option("--server", server_options.server, "the Quartet server's URL")
+      ->envname("QUARTET_SERVER");
   app.add_option("--token", server_options.token, "a bearer token")->envname("QUARTET_TOKEN");
   app.add_flag("--json", server_options.json, "JSON output for scripts");
 
@@ -81,27 +87,34 @@ int main(int argc, char** argv) {
   auto* admin_user = admin->add_subcommand("user", "people")->require_subcommand(1);
   auto* user_add = admin_user->add_subcommand("add", "add a person");
   user_add->add_option("--name", user, "user name")->required();
-  user_add->add_option("--role", role, "provider-admin, senior-technician, technician, owner, client-staff, auditor")
+  user_add
+      ->add_option("--role", role,
+                   "provider-admin, senior-technician, technician, owner, client-staff, auditor")
       ->required();
   user_add->add_option("--client", client, "the client of an owner, client staff or auditor");
   user_add->callback([&] { result = AdminAddUser(data, user, role, client); });
-  auto* user_password = admin_user->add_subcommand("password", "set a password, read from standard input");
+  auto* user_password =
+      admin_user->add_subcommand("password", "set a password, read from standard input");
   user_password->add_option("--name", user, "user name")->required();
   user_password->callback([&] { result = AdminSetPassword(data, user, std::cin); });
-  auto* user_totp = admin_user->add_subcommand("totp", "enrol a TOTP second factor; prints its otpauth:// URI");
+  auto* user_totp =
+      admin_user->add_subcommand("totp", "enrol a TOTP second factor; prints its otpauth:// URI");
   user_totp->add_option("--name", user, "user name")->required();
   user_totp->callback([&] { result = AdminEnrolTotp(data, user); });
   std::string email, url_option;
-  auto* user_email = admin_user->add_subcommand("email", "where a person hears of requests and break-glass");
+  auto* user_email =
+      admin_user->add_subcommand("email", "where a person hears of requests and break-glass");
   user_email->add_option("--name", user, "user name")->required();
   user_email->add_option("--email", email, "e-mail address")->required();
   user_email->callback([&] { result = AdminSetEmail(data, user, email); });
   auto* admin_client = admin->add_subcommand("client", "clients")->require_subcommand(1);
-  auto* client_webhook = admin_client->add_subcommand("webhook", "a client's webhook for requests and break-glass");
+  auto* client_webhook =
+      admin_client->add_subcommand("webhook", "a client's webhook for requests and break-glass");
   client_webhook->add_option("--tenant", tenant, "client slug")->required();
   client_webhook->add_option("--url", url_option, "http(s) URL")->required();
   client_webhook->callback([&] { result = AdminSetWebhook(data, tenant, url_option); });
-  auto* client_add = admin_client->add_subcommand("add", "add a client, with its log and the safe default policy");
+  auto* client_add =
+      admin_client->add_subcommand("add", "add a client, with its log and the safe default policy");
   client_add->add_option("--tenant", tenant, "client slug")->required();
   client_add->add_option("--name", name, "the client's name")->required();
   client_add->add_option("--time-zone", time_zone, "IANA time zone, e.g. Europe/London");
@@ -110,9 +123,13 @@ int main(int argc, char** argv) {
   auto* resource_add = admin_resource->add_subcommand("add", "add a client resource");
   resource_add->add_option("--client", client, "client slug")->required();
   resource_add->add_option("--name", name, "resource name")->required();
-  resource_add->add_option("--kind", kind, "ssh-host, mailbox, file-share, finance-system, network-device, saas-console, backup")
+  resource_add
+      ->add_option(
+          "--kind", kind,
+          "ssh-host, mailbox, file-share, finance-system, network-device, saas-console, backup")
       ->required();
-  resource_add->add_option("--label", labels, "email, financial, hr, personal, health, legal, credentials, backups");
+  resource_add->add_option("--label", labels,
+                           "email, financial, hr, personal, health, legal, credentials, backups");
   resource_add->callback([&] { result = AdminAddResource(data, client, name, kind, labels); });
   std::string team;
   auto* relate = admin->add_subcommand("relate", "let a technician or a team serve a client");
@@ -124,10 +141,12 @@ int main(int argc, char** argv) {
     if (team.empty() && technician.empty()) {
       result = Fail("say --technician or --team");
     } else {
-      result = team.empty() ? AdminRelate(data, client, technician) : AdminRelateTeam(data, client, team);
+      result = team.empty() ? AdminRelate(data, client, technician)
+                            : AdminRelateTeam(data, client, team);
     }
   });
-  auto* admin_team = admin->add_subcommand("team", "teams of provider staff")->require_subcommand(1);
+  auto* admin_team =
+      admin->add_subcommand("team", "teams of provider staff")->require_subcommand(1);
   auto* team_add = admin_team->add_subcommand("add", "add a team");
   team_add->add_option("--name", team, "team name")->required();
   team_add->callback([&] { result = AdminAddTeam(data, team); });
@@ -135,7 +154,8 @@ int main(int argc, char** argv) {
   team_member->add_option("--team", team, "team name")->required();
   team_member->add_option("--user", user, "provider user")->required();
   team_member->callback([&] { result = AdminAddTeamMember(data, team, user); });
-  auto* offboard = admin->add_subcommand("offboard", "end a provider user's grants and sign-ins at once");
+  auto* offboard =
+      admin->add_subcommand("offboard", "end a provider user's grants and sign-ins at once");
   offboard->add_option("--user", user, "provider user")->required();
   offboard->callback([&] { result = AdminOffboard(data, user); });
   auto* admin_token = admin->add_subcommand("token", "bearer tokens")->require_subcommand(1);
@@ -150,7 +170,8 @@ int main(int argc, char** argv) {
     command->add_option("--client", access.client, "client slug")->required();
     command->add_option("--resource", access.resource, "resource name")->required();
     command->add_option("--login", access.login, "account to log in as");
-    command->add_option("--action", access.action, "login, reveal-credential, open-mailbox, read-files, ...");
+    command->add_option("--action", access.action,
+                        "login, reveal-credential, open-mailbox, read-files, ...");
     command->add_option("--for", access.duration, "how long, e.g. 30m or 2h")->required();
     command->add_option("--reason", access.reason, "why")->required();
     command->add_option("--ticket", access.ticket, "ticket reference");
@@ -158,7 +179,8 @@ int main(int argc, char** argv) {
   auto* request = app.add_subcommand("request", "ask for just-in-time access");
   add_request_options(request);
   request->callback([&] { result = RequestAccess(server_options, access); });
-  auto* breakglass = app.add_subcommand("breakglass", "take access at once; the owners are told and must review it");
+  auto* breakglass = app.add_subcommand(
+      "breakglass", "take access at once; the owners are told and must review it");
   add_request_options(breakglass);
   breakglass->callback([&] {
     access.breakglass = true;
@@ -168,45 +190,62 @@ int main(int argc, char** argv) {
   grants->add_option("--client", client, "client slug (an owner's own by default)");
   std::string grant_state;
   int limit = 100;
-  grants->add_option("--state", grant_state, "pending, approved, denied, ended, revoked or expired");
+  grants->add_option("--state", grant_state,
+                     "pending, approved, denied, ended, revoked or expired");
   grants->add_option("--limit", limit, "how many, newest first")->check(CLI::Range(1, 1000));
   grants->callback([&] { result = ListGrants(server_options, client, grant_state, limit); });
   std::string grant_id, key_file, comment, reason;
   for (const char* verb : {"approve", "deny"}) {
-    auto* decide = app.add_subcommand(verb, std::string(verb) + " a pending request, signed with your owner key");
+    auto* decide = app.add_subcommand(
+        verb, std::string(verb) + " a pending request, signed with your owner key");
     decide->add_option("id", grant_id, "grant id")->required();
     decide->add_option("--client", client, "client slug (your own by default)");
-    decide->add_option("--key", key_file, "owner key file")->required()->envname("QUARTET_OWNER_KEY");
+    decide->add_option("--key", key_file, "owner key file")
+        ->required()
+        ->envname("QUARTET_OWNER_KEY");
     decide->add_option("--comment", comment, "a note kept in the log");
     const bool approve = std::string(verb) == "approve";
-    decide->callback([&, approve] { result = DecideGrant(server_options, client, grant_id, approve, key_file, comment); });
+    decide->callback([&, approve] {
+      result = DecideGrant(server_options, client, grant_id, approve, key_file, comment);
+    });
   }
   for (const char* verb : {"end", "revoke"}) {
-    auto* action = app.add_subcommand(verb, std::string(verb) == "end" ? "end your grant now" : "revoke a grant now");
+    auto* action = app.add_subcommand(
+        verb, std::string(verb) == "end" ? "end your grant now" : "revoke a grant now");
     action->add_option("id", grant_id, "grant id")->required();
     action->add_option("--client", client, "client slug (your own by default)");
     if (std::string(verb) == "revoke") action->add_option("--reason", reason, "why");
     const std::string name_copy = verb;
-    action->callback([&, name_copy] { result = GrantAction(server_options, client, grant_id, name_copy, reason); });
+    action->callback([&, name_copy] {
+      result = GrantAction(server_options, client, grant_id, name_copy, reason);
+    });
   }
-  auto* login = app.add_subcommand("login", "sign in with password and code; prints a token for QUARTET_TOKEN");
+  auto* login = app.add_subcommand(
+      "login", "sign in with password and code; prints a token for QUARTET_TOKEN");
   login->add_option("--user", user, "user name")->required();
   login->callback([&] { result = Login(server_options, user, std::cin); });
-  auto* owner_key = app.add_subcommand("owner-key", "an owner's signing key")->require_subcommand(1);
-  auto* owner_key_create = owner_key->add_subcommand("create", "make a key, kept in a file only you can read");
+  auto* owner_key =
+      app.add_subcommand("owner-key", "an owner's signing key")->require_subcommand(1);
+  auto* owner_key_create =
+      owner_key->add_subcommand("create", "make a key, kept in a file only you can read");
   owner_key_create->add_option("--out", key_file, "file to create")->required();
   owner_key_create->callback([&] { result = OwnerKeyCreate(key_file); });
-  auto* owner_key_register = owner_key->add_subcommand("register", "register your key with the server (logged)");
+  auto* owner_key_register =
+      owner_key->add_subcommand("register", "register your key with the server (logged)");
   owner_key_register->add_option("--key", key_file, "owner key file")->required();
   owner_key_register->callback([&] { result = OwnerKeyRegister(server_options, key_file); });
 
-  auto* agent = app.add_subcommand("agent", "the client's agent: witness, SSH CA, access only through logged grants")
-                    ->require_subcommand(1);
+  auto* agent =
+      app.add_subcommand("agent",
+                         "the client's agent: witness, SSH CA, access only through logged grants")
+          ->require_subcommand(1);
   std::string agent_data, code, agent_name = "agent", out, principal_user, key_id, serial;
-  auto* agent_invite = agent->add_subcommand("invite", "an owner: a one-time code to enrol the client's agent");
+  auto* agent_invite =
+      agent->add_subcommand("invite", "an owner: a one-time code to enrol the client's agent");
   agent_invite->add_option("--client", client, "client slug (your own by default)");
   agent_invite->callback([&] { result = AgentInvite(server_options, client); });
-  auto* agent_enrol = agent->add_subcommand("enrol", "make the agent's keys and enrol it with an owner's code");
+  auto* agent_enrol =
+      agent->add_subcommand("enrol", "make the agent's keys and enrol it with an owner's code");
   agent_enrol->add_option("--code", code, "the one-time code")->required();
   agent_enrol->add_option("--data", agent_data, "the agent's data folder")->required();
   agent_enrol->add_option("--name", agent_name, "a name for this agent");
@@ -218,26 +257,34 @@ int main(int argc, char** argv) {
     result = AgentEnrol(server_options.server, code, agent_data, agent_name);
   });
   int unknown_grant_seconds = 30;
-  auto* agent_run = agent->add_subcommand("run", "follow and cosign the log; sign certificates for live grants");
+  auto* agent_run =
+      agent->add_subcommand("run", "follow and cosign the log; sign certificates for live grants");
   agent_run->add_option("--data", agent_data, "the agent's data folder")->required();
-  agent_run->add_option("--unknown-grant-wait", unknown_grant_seconds,
-                        "seconds a certificate request for a grant not in the log waits before it is refused");
-  agent_run->callback([&] { result = AgentRun(agent_data, server_options.server, unknown_grant_seconds); });
-  auto* agent_ca = agent->add_subcommand("ca", "print the client's SSH CA public key (for TrustedUserCAKeys)");
+  agent_run->add_option(
+      "--unknown-grant-wait", unknown_grant_seconds,
+      "seconds a certificate request for a grant not in the log waits before it is refused");
+  agent_run->callback(
+      [&] { result = AgentRun(agent_data, server_options.server, unknown_grant_seconds); });
+  auto* agent_ca =
+      agent->add_subcommand("ca", "print the client's SSH CA public key (for TrustedUserCAKeys)");
   agent_ca->add_option("--data", agent_data, "the agent's data folder")->required();
   agent_ca->callback([&] { result = AgentCa(agent_data); });
-  auto* agent_principals =
-      agent->add_subcommand("principals", "for sshd's AuthorizedPrincipalsCommand: the login a live grant allows");
+  auto* agent_principals = agent->add_subcommand(
+      "principals", "for sshd's AuthorizedPrincipalsCommand: the login a live grant allows");
   agent_principals->add_option("--data", agent_data, "the agent's data folder")->required();
-  agent_principals->add_option("--user", principal_user, "the account logged in to (%u)")->required();
+  agent_principals->add_option("--user", principal_user, "the account logged in to (%u)")
+      ->required();
   agent_principals->add_option("--key-id", key_id, "the certificate's key ID (%i)")->required();
   agent_principals->add_option("--serial", serial, "the certificate's serial (%s)")->required();
-  agent_principals->callback([&] { result = AgentPrincipals(agent_data, principal_user, key_id, serial); });
-  auto* agent_krl = agent->add_subcommand("krl", "write an OpenSSH KRL of certificates whose grants are over");
+  agent_principals->callback(
+      [&] { result = AgentPrincipals(agent_data, principal_user, key_id, serial); });
+  auto* agent_krl =
+      agent->add_subcommand("krl", "write an OpenSSH KRL of certificates whose grants are over");
   agent_krl->add_option("--data", agent_data, "the agent's data folder")->required();
   agent_krl->add_option("--out", out, "the KRL file (for sshd's RevokedKeys)")->required();
   agent_krl->callback([&] { result = AgentKrl(agent_data, out); });
-  auto* agent_status = agent->add_subcommand("status", "what the agent has witnessed, issued and raised");
+  auto* agent_status =
+      agent->add_subcommand("status", "what the agent has witnessed, issued and raised");
   agent_status->add_option("--data", agent_data, "the agent's data folder")->required();
   agent_status->add_flag("--json", server_options.json, "JSON output");
   agent_status->callback([&] { result = AgentStatus(agent_data, server_options.json); });
@@ -246,11 +293,14 @@ int main(int argc, char** argv) {
   auto* cert = app.add_subcommand("cert", "a key pair and an SSH certificate for your live grant");
   cert->add_option("--client", client, "client slug")->required();
   cert->add_option("--grant", grant_id, "grant id")->required();
-  cert->add_option("--out", out, "key file to create; the certificate goes to FILE-cert.pub")->required();
+  cert->add_option("--out", out, "key file to create; the certificate goes to FILE-cert.pub")
+      ->required();
   cert->add_option("--wait", wait_seconds, "seconds to wait for the client's agent");
-  cert->callback([&] { result = Certificate(server_options, client, grant_id, out, wait_seconds); });
+  cert->callback(
+      [&] { result = Certificate(server_options, client, grant_id, out, wait_seconds); });
   SshArguments ssh_args;
-  auto* ssh = app.add_subcommand("ssh", "log in to a resource with a certificate for your live grant");
+  auto* ssh =
+      app.add_subcommand("ssh", "log in to a resource with a certificate for your live grant");
   ssh->add_option("resource", ssh_args.resource, "the resource")->required();
   ssh->add_option("--client", ssh_args.client, "client slug")->required();
   ssh->add_option("--host", ssh_args.host, "host name or address (the resource's name by default)");

@@ -1,12 +1,12 @@
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <thread>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "base/clock.h"
 #include "base/random.h"
@@ -42,8 +42,8 @@ std::string HostForUrl(const std::string& host) {
 
 }  // namespace
 
-int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail, const TlsFiles& tls,
-          const std::function<void(const std::string& base_url)>& on_ready) {
+int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
+          const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready) {
   auto options = ParseListen(listen);
   if (!options.ok()) return Fail(options.status().message());
   options->tls_certificate_file = tls.certificate;
@@ -112,9 +112,8 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
     stop_sweeper();
     return Fail(http.status().message());
   }
-  const std::string base_url =
-      (tls.certificate.empty() ? "http://" : "https://") + HostForUrl(options->host) + ":" +
-      std::to_string((*http)->port());
+  const std::string base_url = (tls.certificate.empty() ? "http://" : "https://") +
+                               HostForUrl(options->host) + ":" + std::to_string((*http)->port());
   // The first line says where: scripts and tests read it.
   std::cout << "quartet server listening on " << base_url << std::endl;
   if (on_ready) on_ready(base_url);
@@ -125,7 +124,8 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   return 0;
 }
 
-int Server(const std::string& data, const std::string& listen, const MailOptions& mail, const TlsFiles& tls) {
+int Server(const std::string& data, const std::string& listen, const MailOptions& mail,
+           const TlsFiles& tls) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
   return Serve(**folder, listen, mail, tls, nullptr);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"

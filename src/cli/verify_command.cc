@@ -12,8 +12,8 @@
 
 namespace quartet::cli {
 
-int Verify(const std::string& url, const std::string& key, const std::vector<std::string>& witnesses,
-           const std::optional<std::string>& state) {
+int Verify(const std::string& url, const std::string& key,
+           const std::vector<std::string>& witnesses, const std::optional<std::string>& state) {
   auto parsed_key = ledger::NoteVerifier::Parse(key);
   if (!parsed_key.ok()) return Fail("bad --key: " + parsed_key.status().message());
   auto parsed_url = client::Url::Parse(url);
@@ -46,13 +46,15 @@ int Verify(const std::string& url, const std::string& key, const std::vector<std
   std::unique_ptr<client::TilePrefetcher> prefetcher;
   auto verified = ledger::VerifyLog(
       [&]() -> StatusOr<std::string> {
-        ASSIGN_OR_RETURN(std::string note, client::FetchBody(http, parsed_url->path + "/checkpoint"));
+        ASSIGN_OR_RETURN(std::string note,
+                         client::FetchBody(http, parsed_url->path + "/checkpoint"));
         // Unverified here; VerifyLog checks it before using any tile.
         const size_t first = note.find('\n');
         const size_t second = note.find('\n', first + 1);
-        auto size = first == std::string::npos || second == std::string::npos
-                        ? StatusOr<uint64_t>(InvalidArgumentError("bad checkpoint"))
-                        : ParseDecimal(std::string_view(note).substr(first + 1, second - first - 1));
+        auto size =
+            first == std::string::npos || second == std::string::npos
+                ? StatusOr<uint64_t>(InvalidArgumentError("bad checkpoint"))
+                : ParseDecimal(std::string_view(note).substr(first + 1, second - first - 1));
         if (size.ok()) prefetcher = std::make_unique<client::TilePrefetcher>(*parsed_url, *size);
         return note;
       },
@@ -68,7 +70,8 @@ int Verify(const std::string& url, const std::string& key, const std::vector<std
     }
   }
   std::cout << "ok: " << verified->checkpoint.origin << " has " << verified->checkpoint.size
-            << " entries, all verified" << (witnesses.empty() ? "" : ", cosigned by its witness") << "\n";
+            << " entries, all verified" << (witnesses.empty() ? "" : ", cosigned by its witness")
+            << "\n";
   return 0;
 }
 

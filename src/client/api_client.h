@@ -3,8 +3,9 @@
 #pragma once
 
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "client/http_client.h"
@@ -54,9 +55,7 @@ class ApiClient {
 
  private:
   ApiClient(Url url, std::string token)
-      : url_(std::move(url)),
-        token_(std::move(token)),
-        http_(std::make_shared<HttpClient>(url_)) {}
+      : url_(std::move(url)), token_(std::move(token)), http_(std::make_shared<HttpClient>(url_)) {}
   Url url_;
   std::string token_;
   std::shared_ptr<HttpClient> http_;

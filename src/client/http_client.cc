@@ -1,13 +1,13 @@
 // The only client file that includes Boost.Beast.
+#include "client/http_client.h"
+
+#include <optional>
 #include <utility>  // before asio: Boost 1.74 with g++ 12 in C++20 mode needs it
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <optional>
-
-#include "client/http_client.h"
 
 namespace quartet::client {
 
@@ -40,9 +40,11 @@ StatusOr<Url> Url::Parse(std::string_view url) {
   } else {
     const size_t colon = authority.rfind(':');
     out.host = std::string(authority.substr(0, colon));
-    out.port = colon == std::string_view::npos ? default_port : std::string(authority.substr(colon + 1));
+    out.port =
+        colon == std::string_view::npos ? default_port : std::string(authority.substr(colon + 1));
   }
-  if (out.host.empty() || out.port.empty()) return InvalidArgumentError("bad URL: " + std::string(url));
+  if (out.host.empty() || out.port.empty())
+    return InvalidArgumentError("bad URL: " + std::string(url));
   return out;
 }
 
@@ -128,7 +130,8 @@ Status HttpClient::Connect() {
   return Status::Ok();
 }
 
-StatusOr<HttpResult> HttpClient::Request(const std::string& method, const std::string& target, const std::string& body,
+StatusOr<HttpResult> HttpClient::Request(const std::string& method, const std::string& target,
+                                         const std::string& body,
                                          const std::map<std::string, std::string>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     Connection& c = *connection_;

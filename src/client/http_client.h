@@ -43,7 +43,8 @@ class HttpClient {
     return Request("GET", target, "", headers);
   }
   // Any method; a non-empty body is sent as application/json.
-  StatusOr<HttpResult> Request(const std::string& method, const std::string& target, const std::string& body,
+  StatusOr<HttpResult> Request(const std::string& method, const std::string& target,
+                               const std::string& body,
                                const std::map<std::string, std::string>& headers = {});
 
  private:

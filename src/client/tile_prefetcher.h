@@ -3,10 +3,10 @@
 #pragma once
 
 #include <condition_variable>
-#include <vector>
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/mutex.h"
 #include "client/http_client.h"

@@ -32,7 +32,14 @@
 
 namespace quartet::governance {
 
-enum class Role : uint8_t { kProviderAdmin, kSeniorTechnician, kTechnician, kOwner, kClientStaff, kAuditor };
+enum class Role : uint8_t {
+  kProviderAdmin,
+  kSeniorTechnician,
+  kTechnician,
+  kOwner,
+  kClientStaff,
+  kAuditor
+};
 std::string_view RoleName(Role role);
 StatusOr<Role> RoleFromName(std::string_view name);
 bool IsProviderRole(Role role);
@@ -64,7 +71,8 @@ struct GrantView {
 class AccessService {
  public:
   // `folder` must outlive the service.
-  static StatusOr<std::unique_ptr<AccessService>> Open(store::DataFolder& folder, Clock& clock, Random& random);
+  static StatusOr<std::unique_ptr<AccessService>> Open(store::DataFolder& folder, Clock& clock,
+                                                       Random& random);
 
   // Local administration only (`quartet admin`, run by whoever holds the data folder): the first
   // provider admin, who then adds everyone else.
@@ -89,8 +97,8 @@ class AccessService {
   };
   // Unauthenticated with one vague reason for every wrong user, password or code; the caller
   // throttles. FailedPrecondition for provider staff who have not enrolled TOTP yet.
-  StatusOr<Session> SignIn(const std::string& user, std::string_view password, std::string_view code,
-                           int64_t lifetime_seconds);
+  StatusOr<Session> SignIn(const std::string& user, std::string_view password,
+                           std::string_view code, int64_t lifetime_seconds);
   // Whether `csrf` is the one issued with session `token` (constant time).
   bool CheckCsrf(std::string_view token, std::string_view csrf);
   // Ends the session or token at once.
@@ -115,13 +123,14 @@ class AccessService {
   StatusOr<int> Offboard(const Actor& actor, const std::string& user);
 
   // Owners.
-  StatusOr<std::string> RegisterOwnerKey(const Actor& actor, ByteView public_key);  // returns the key ID
+  StatusOr<std::string> RegisterOwnerKey(const Actor& actor,
+                                         ByteView public_key);  // returns the key ID
   Status ChangePolicy(const Actor& actor, const std::string& client, const access::Policy& policy);
   StatusOr<access::Policy> GetPolicy(const Actor& actor, const std::string& client);
   // The provider may propose a policy (a provider admin, or a technician who serves the client);
   // only an owner of the client can accept it, and then it is in force. Both are logged.
-  StatusOr<std::string> ProposePolicy(const Actor& actor, const std::string& client, const access::Policy& policy,
-                                      const std::string& note);
+  StatusOr<std::string> ProposePolicy(const Actor& actor, const std::string& client,
+                                      const access::Policy& policy, const std::string& note);
   Status AcceptProposal(const Actor& actor, const std::string& client, const std::string& proposal);
   struct PolicyProposal {
     std::string id;
@@ -129,9 +138,11 @@ class AccessService {
     access::Policy policy;
   };
   // The proposals still open, oldest first, for anyone who may see the client.
-  StatusOr<std::vector<PolicyProposal>> ListProposals(const Actor& actor, const std::string& client);
-  Status Decide(const Actor& actor, const std::string& client, const std::string& grant, access::OwnerDecision decision,
-                const std::string& key_id, ByteView signature, const std::string& comment);
+  StatusOr<std::vector<PolicyProposal>> ListProposals(const Actor& actor,
+                                                      const std::string& client);
+  Status Decide(const Actor& actor, const std::string& client, const std::string& grant,
+                access::OwnerDecision decision, const std::string& key_id, ByteView signature,
+                const std::string& comment);
   Status Review(const Actor& actor, const std::string& client, const std::string& grant,
                 access::BreakglassReview verdict, const std::string& comment);
 
@@ -140,35 +151,39 @@ class AccessService {
   Status End(const Actor& actor, const std::string& client, const std::string& grant);
 
   // Owners and provider admins.
-  Status Revoke(const Actor& actor, const std::string& client, const std::string& grant, const std::string& reason);
+  Status Revoke(const Actor& actor, const std::string& client, const std::string& grant,
+                const std::string& reason);
 
   // What `actor` may see of a client's grants, newest first, a page at a time.
   struct GrantQuery {
-    std::string state;              // e.g. "pending"; empty for all
+    std::string state;                // e.g. "pending"; empty for all
     int64_t before_time = INT64_MAX;  // cursor: grants strictly older than (before_time, before_id)
     std::string before_id;
-    int limit = 100;                // 1..1000
+    int limit = 100;  // 1..1000
   };
-  StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client, const GrantQuery& query);
+  StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client,
+                                              const GrantQuery& query);
   StatusOr<std::vector<GrantView>> ListGrants(const Actor& actor, const std::string& client) {
     return ListGrants(actor, client, GrantQuery{});
   }
-  StatusOr<GrantView> GetGrant(const Actor& actor, const std::string& client, const std::string& grant);
+  StatusOr<GrantView> GetGrant(const Actor& actor, const std::string& client,
+                               const std::string& grant);
 
   // Notifications. Owners hear of requests waiting for them and of break-glass access by e-mail (to
   // the addresses set here) and by the client's webhook. They are queued in the same transaction as
   // the events that cause them (an outbox), so none is lost; a Notifier delivers them.
   Status SetEmail(const Actor& actor, const std::string& user, const std::string& email);
   // Sets the client's webhook URL and returns a fresh secret for checking its HMAC signatures.
-  StatusOr<std::string> SetWebhook(const Actor& actor, const std::string& client, const std::string& url);
+  StatusOr<std::string> SetWebhook(const Actor& actor, const std::string& client,
+                                   const std::string& url);
   struct Notification {
     int64_t id = 0;
     std::string client;
     std::string channel;    // "email" or "webhook"
     std::string recipient;  // an address, or the webhook URL
     std::string subject;
-    std::string body;       // plain text, or the webhook's JSON
-    std::string secret;     // webhook only: the HMAC key
+    std::string body;    // plain text, or the webhook's JSON
+    std::string secret;  // webhook only: the HMAC key
     int attempts = 0;
   };
   StatusOr<std::vector<Notification>> DueNotifications(int limit);
@@ -208,8 +223,8 @@ class AccessService {
   StatusOr<std::vector<PersonView>> ListStaff(const Actor& actor);
   // Provider admin: adds a person with a first password and enrols TOTP (required of provider
   // staff), in one step; returns the otpauth:// URI to hand to the person, once.
-  StatusOr<std::string> Onboard(const Actor& actor, const std::string& user, Role role, const std::string& client,
-                                std::string_view password);
+  StatusOr<std::string> Onboard(const Actor& actor, const std::string& user, Role role,
+                                const std::string& client, std::string_view password);
 
   // Whose events and grants of `client` the actor may see: "" for everyone's, a technician's own
   // name, or NotFound when the actor may not see the client at all.
@@ -238,7 +253,11 @@ class AccessService {
  private:
   AccessService(store::DataFolder& folder, std::unique_ptr<store::Database> db,
                 std::unique_ptr<store::Database> read_db, Clock& clock, Random& random)
-      : folder_(folder), db_(std::move(db)), read_db_(std::move(read_db)), clock_(clock), random_(random) {}
+      : folder_(folder),
+        db_(std::move(db)),
+        read_db_(std::move(read_db)),
+        clock_(clock),
+        random_(random) {}
 
   using Change = std::function<Status(std::vector<std::string>& events)>;
   // Runs `change` (with mu_ held) in a transaction, and the events it adds in `client`'s log in the
@@ -256,12 +275,14 @@ class AccessService {
     Wakeup wake{};
   };
   void CommitBatch(const std::vector<PendingChange*>& batch) EXCLUDES(mu_);
-  StatusOr<access::Grant> LoadGrant(const std::string& client, const std::string& grant) REQUIRES(mu_);
+  StatusOr<access::Grant> LoadGrant(const std::string& client, const std::string& grant)
+      REQUIRES(mu_);
   Status SaveGrant(const access::Grant& grant) REQUIRES(mu_);
   StatusOr<access::Policy> LoadPolicy(const std::string& client) REQUIRES(mu_);
   StatusOr<bool> IsRelated(const std::string& client, const std::string& technician) REQUIRES(mu_);
   // Whose grants of `client` the actor may see: "" for all, a technician's own name, or NotFound.
-  StatusOr<std::string> VisibleTechnician(const Actor& actor, const std::string& client) REQUIRES(mu_);
+  StatusOr<std::string> VisibleTechnician(const Actor& actor, const std::string& client)
+      REQUIRES(mu_);
   Status RequireClient(const std::string& client) REQUIRES(mu_);
   Status QueueNotifications(const access::Grant& grant) REQUIRES(mu_);
   Status QueueForOwners(const std::string& client, const OwnerNotice& notice) REQUIRES(mu_);

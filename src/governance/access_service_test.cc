@@ -1,13 +1,14 @@
 #include "governance/access_service.h"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "identity/totp.h"
 
@@ -44,10 +45,14 @@ class AccessServiceTest : public ::testing::Test {
     ASSERT_TRUE(service_->AddUser(admin_, "olivia", Role::kOwner, "acme").ok());
     ASSERT_TRUE(service_->AddUser(admin_, "oscar", Role::kOwner, "beta").ok());
     ASSERT_TRUE(service_->AddUser(admin_, "audrey", Role::kAuditor, "acme").ok());
-    ASSERT_TRUE(service_->AddResource(admin_, "acme", "fileserver", ResourceKind::kSshHost, 0).ok());
-    ASSERT_TRUE(service_->AddResource(admin_, "acme", "mail", ResourceKind::kMailbox,
-                                      static_cast<access::LabelSet>(Label::kEmail)).ok());
-    ASSERT_TRUE(service_->AddResource(admin_, "beta", "fileserver", ResourceKind::kSshHost, 0).ok());
+    ASSERT_TRUE(
+        service_->AddResource(admin_, "acme", "fileserver", ResourceKind::kSshHost, 0).ok());
+    ASSERT_TRUE(service_
+                    ->AddResource(admin_, "acme", "mail", ResourceKind::kMailbox,
+                                  static_cast<access::LabelSet>(Label::kEmail))
+                    .ok());
+    ASSERT_TRUE(
+        service_->AddResource(admin_, "beta", "fileserver", ResourceKind::kSshHost, 0).ok());
     ASSERT_TRUE(service_->Relate(admin_, "acme", "ana").ok());
     ASSERT_TRUE(service_->Relate(admin_, "acme", "ben").ok());
     ana_ = *service_->FindActor("ana");
@@ -64,14 +69,16 @@ class AccessServiceTest : public ::testing::Test {
     std::filesystem::remove_all(directory_);
   }
 
-  AccessRequest Routine(const std::string& client = "acme", const std::string& resource = "fileserver") {
+  AccessRequest Routine(const std::string& client = "acme",
+                        const std::string& resource = "fileserver") {
     return {client, resource, Action::kLogin, "admin", "Apply updates", "T-1", 1800, 0, false};
   }
   std::vector<std::string> Kinds(const std::string& client) {
     std::vector<std::string> entries, kinds;
     const uint64_t size = *folder_->logs().EntryCount(client);
     EXPECT_TRUE(folder_->logs().ReadEntries(client, 0, size, entries).ok());
-    for (const auto& entry : entries) kinds.push_back(nlohmann::json::parse(entry)["kind"].get<std::string>());
+    for (const auto& entry : entries)
+      kinds.push_back(nlohmann::json::parse(entry)["kind"].get<std::string>());
     return kinds;
   }
   uint64_t LogSize(const std::string& client) { return *folder_->logs().EntryCount(client); }
@@ -92,11 +99,13 @@ class AccessServiceTest : public ::testing::Test {
 };
 
 TEST_F(AccessServiceTest, EveryChangeIsInTheClientsOwnLog) {
-  EXPECT_EQ(Kinds("acme"), (std::vector<std::string>{"client.created", "policy.changed", "person.added", "person.added",
-                                                     "resource.added", "resource.added", "relationship.added",
-                                                     "relationship.added", "owner.key_registered"}));
-  EXPECT_EQ(Kinds("beta"), (std::vector<std::string>{"client.created", "policy.changed", "person.added", "resource.added",
-                                                     "owner.key_registered"}));
+  EXPECT_EQ(Kinds("acme"), (std::vector<std::string>{
+                               "client.created", "policy.changed", "person.added", "person.added",
+                               "resource.added", "resource.added", "relationship.added",
+                               "relationship.added", "owner.key_registered"}));
+  EXPECT_EQ(Kinds("beta"),
+            (std::vector<std::string>{"client.created", "policy.changed", "person.added",
+                                      "resource.added", "owner.key_registered"}));
 }
 
 TEST_F(AccessServiceTest, RoutineRequestIsApprovedByPolicyAndLogged) {
@@ -117,34 +126,47 @@ TEST_F(AccessServiceTest, OwnerApprovesWithARegisteredKeyAndNobodyElseCan) {
   const uint64_t before = LogSize("acme");
 
   // Nobody on the provider's side can approve, not even with the owner's signature in hand.
-  EXPECT_EQ(service_->Decide(ana_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
-            StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->Decide(admin_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
+  EXPECT_EQ(
+      service_->Decide(ana_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
+      StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->Decide(admin_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "")
+                .code(),
             StatusCode::kPermissionDenied);
   // Another client's owner does not even see the grant.
-  EXPECT_EQ(service_->Decide(oscar_, "acme", id, OwnerDecision::kApprove, oscar_key_,
-                             Sign(oscar_signer_, OwnerDecision::kApprove, *grant), "").code(),
+  EXPECT_EQ(service_
+                ->Decide(oscar_, "acme", id, OwnerDecision::kApprove, oscar_key_,
+                         Sign(oscar_signer_, OwnerDecision::kApprove, *grant), "")
+                .code(),
             StatusCode::kNotFound);
   // The owner with someone else's key, or a forged signature.
-  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, oscar_key_, approval, "").code(),
+  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, oscar_key_, approval, "")
+                .code(),
             StatusCode::kUnauthenticated);
-  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, Bytes(64, 1), "").code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, Bytes(64, 1), "")
+          .code(),
+      StatusCode::kUnauthenticated);
   EXPECT_EQ(LogSize("acme"), before) << "refused decisions change nothing";
   EXPECT_EQ(service_->GetGrant(olivia_, "acme", id)->progress.state, access::GrantState::kPending);
 
-  ASSERT_TRUE(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "fine").ok());
+  ASSERT_TRUE(
+      service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "fine")
+          .ok());
   EXPECT_EQ(service_->GetGrant(olivia_, "acme", id)->progress.state, access::GrantState::kApproved);
   EXPECT_EQ(LogSize("acme"), before + 2);  // grant.approved, grant.activated
   // Replaying the same approval changes nothing.
-  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "")
+          .code(),
+      StatusCode::kFailedPrecondition);
 }
 
 TEST_F(AccessServiceTest, NoRelationshipNoAccess) {
   EXPECT_EQ(service_->RequestAccess(ana_, Routine("beta")).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->RequestAccess(olivia_, Routine()).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->RequestAccess(ana_, Routine("acme", "no-such-host")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->RequestAccess(olivia_, Routine()).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->RequestAccess(ana_, Routine("acme", "no-such-host")).status().code(),
+            StatusCode::kNotFound);
   EXPECT_EQ(service_->ListGrants(ana_, "beta").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(service_->GetPolicy(ana_, "beta").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(service_->GetPolicy(olivia_, "beta").status().code(), StatusCode::kNotFound);
@@ -160,12 +182,15 @@ TEST_F(AccessServiceTest, EachSeesOnlyWhatTheirRoleAllows) {
   EXPECT_EQ(service_->ListGrants(audrey_, "acme")->size(), 2u);
   EXPECT_EQ(service_->ListGrants(admin_, "acme")->size(), 2u);
   EXPECT_EQ(service_->ListGrants(oscar_, "acme").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->GetGrant(ben_, "acme", anas->request.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetGrant(ben_, "acme", anas->request.id).status().code(),
+            StatusCode::kNotFound);
   // Ending is for the technician who asked; revoking for the client's owners and provider admins.
   EXPECT_EQ(service_->End(ben_, "acme", anas->request.id).code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->Revoke(ben_, "acme", anas->request.id, "").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->Revoke(ben_, "acme", anas->request.id, "").code(),
+            StatusCode::kPermissionDenied);
   EXPECT_EQ(service_->Revoke(oscar_, "acme", anas->request.id, "").code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->Revoke(audrey_, "acme", anas->request.id, "").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->Revoke(audrey_, "acme", anas->request.id, "").code(),
+            StatusCode::kPermissionDenied);
   EXPECT_TRUE(service_->End(ana_, "acme", anas->request.id).ok());
   EXPECT_TRUE(service_->Revoke(olivia_, "acme", bens->request.id, "not needed").ok());
 }
@@ -186,19 +211,26 @@ TEST_F(AccessServiceTest, OnlyTheClientsOwnerChangesItsPolicy) {
 TEST_F(AccessServiceTest, TheProviderProposesAndOnlyTheOwnerAccepts) {
   access::Policy policy = access::Policy::SafeDefault("UTC");
   policy.max_duration_seconds = 4 * 3600;
-  EXPECT_EQ(service_->ProposePolicy(olivia_, "acme", policy, "").status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->ProposePolicy(ana_, "beta", policy, "").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->ProposePolicy(olivia_, "acme", policy, "").status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->ProposePolicy(ana_, "beta", policy, "").status().code(),
+            StatusCode::kNotFound);
   auto proposal = service_->ProposePolicy(ana_, "acme", policy, "shorter grants, as agreed");
   ASSERT_TRUE(proposal.ok()) << proposal.status().ToString();
   EXPECT_EQ(Kinds("acme").back(), "policy.proposed");
-  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->max_duration_seconds, 8 * 3600) << "not in force until accepted";
-  EXPECT_EQ(service_->AcceptProposal(admin_, "acme", *proposal).code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AcceptProposal(ana_, "acme", *proposal).code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AcceptProposal(oscar_, "acme", *proposal).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->max_duration_seconds, 8 * 3600)
+      << "not in force until accepted";
+  EXPECT_EQ(service_->AcceptProposal(admin_, "acme", *proposal).code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AcceptProposal(ana_, "acme", *proposal).code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AcceptProposal(oscar_, "acme", *proposal).code(),
+            StatusCode::kPermissionDenied);
   ASSERT_TRUE(service_->AcceptProposal(olivia_, "acme", *proposal).ok());
   EXPECT_EQ(Kinds("acme").back(), "policy.changed");
   EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->max_duration_seconds, 4 * 3600);
-  EXPECT_EQ(service_->AcceptProposal(olivia_, "acme", *proposal).code(), StatusCode::kNotFound) << "accepted once";
+  EXPECT_EQ(service_->AcceptProposal(olivia_, "acme", *proposal).code(), StatusCode::kNotFound)
+      << "accepted once";
 }
 
 TEST_F(AccessServiceTest, TeamsServeTheirClientsThroughTheirMembers) {
@@ -229,7 +261,8 @@ TEST_F(AccessServiceTest, OffboardingRevokesEverythingAtOnce) {
   auto revoked = service_->Offboard(admin_, "ana");
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
   EXPECT_EQ(*revoked, 2);
-  EXPECT_EQ(service_->GetGrant(olivia_, "acme", open->request.id)->progress.state, access::GrantState::kRevoked);
+  EXPECT_EQ(service_->GetGrant(olivia_, "acme", open->request.id)->progress.state,
+            access::GrantState::kRevoked);
   EXPECT_EQ(Kinds("acme").back(), "staff.offboarded");
   EXPECT_EQ(service_->FindActor("ana").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(service_->RequestAccess(ana_, Routine()).status().code(), StatusCode::kNotFound);
@@ -241,7 +274,8 @@ TEST_F(AccessServiceTest, UnansweredRequestsExpire) {
   EXPECT_EQ(*service_->ExpireStale(), 0);
   clock_.Advance(std::chrono::hours(13));
   EXPECT_EQ(*service_->ExpireStale(), 1);
-  EXPECT_EQ(service_->GetGrant(olivia_, "acme", pending->request.id)->progress.state, access::GrantState::kExpired);
+  EXPECT_EQ(service_->GetGrant(olivia_, "acme", pending->request.id)->progress.state,
+            access::GrantState::kExpired);
   EXPECT_EQ(Kinds("acme").back(), "grant.expired");
 }
 
@@ -252,9 +286,14 @@ TEST_F(AccessServiceTest, BreakGlassOpensAtOnceForAnOwnersReview) {
   ASSERT_TRUE(grant.ok());
   EXPECT_EQ(grant->progress.state, access::GrantState::kApproved);
   EXPECT_TRUE(grant->progress.awaits_review);
-  EXPECT_EQ(service_->Review(ben_, "acme", grant->request.id, access::BreakglassReview::kAcknowledged, "").code(),
-            StatusCode::kPermissionDenied);
-  ASSERT_TRUE(service_->Review(olivia_, "acme", grant->request.id, access::BreakglassReview::kDisputed, "why?").ok());
+  EXPECT_EQ(
+      service_->Review(ben_, "acme", grant->request.id, access::BreakglassReview::kAcknowledged, "")
+          .code(),
+      StatusCode::kPermissionDenied);
+  ASSERT_TRUE(
+      service_
+          ->Review(olivia_, "acme", grant->request.id, access::BreakglassReview::kDisputed, "why?")
+          .ok());
   EXPECT_EQ(Kinds("acme").back(), "breakglass.reviewed");
 }
 
@@ -298,18 +337,22 @@ TEST_F(AccessServiceTest, SignInNeedsPasswordAndForStaffASecondFactor) {
             service_->SignIn("mallory", "correct horse battery", "", 3600).status().message());
 
   // Provider staff need TOTP.
-  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "", 3600).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "", 3600).status().code(),
+            StatusCode::kFailedPrecondition);
   auto uri = service_->EnrolTotp("ana");
   ASSERT_TRUE(uri.ok());
   const std::string encoded = uri->substr(uri->find("secret=") + 7, 32);
   auto secret = identity::Base32Decode(encoded);
   ASSERT_TRUE(secret.ok()) << encoded;
-  const std::string code = identity::TotpCode(*secret, clock_.NowUnixSeconds(), identity::TotpParameters{});
-  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "000000", 3600).status().code(), StatusCode::kUnauthenticated);
+  const std::string code =
+      identity::TotpCode(*secret, clock_.NowUnixSeconds(), identity::TotpParameters{});
+  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "000000", 3600).status().code(),
+            StatusCode::kUnauthenticated);
   auto staff = service_->SignIn("ana", "staple battery horse", code, 3600);
   ASSERT_TRUE(staff.ok()) << staff.status().ToString();
   // A code works once.
-  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", code, 3600).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", code, 3600).status().code(),
+            StatusCode::kUnauthenticated);
   // Offboarding ends the session at once.
   ASSERT_TRUE(service_->Offboard(admin_, "ana").ok());
   EXPECT_EQ(service_->Authenticate(staff->token).status().code(), StatusCode::kUnauthenticated);
@@ -324,7 +367,8 @@ TEST_F(AccessServiceTest, ConcurrentChangesCommitTogetherAndRefusalsStayAlone) {
       for (int i = 0; i < 25; ++i) {
         // Every fifth request names a resource that does not exist: refused, alone.
         const bool bad = (t + i) % 5 == 0;
-        auto grant = service_->RequestAccess(t % 2 ? ana_ : ben_, Routine("acme", bad ? "no-such-host" : "fileserver"));
+        auto grant = service_->RequestAccess(t % 2 ? ana_ : ben_,
+                                             Routine("acme", bad ? "no-such-host" : "fileserver"));
         if (grant.ok() && grant->progress.state == access::GrantState::kApproved) ++approved;
         if (!grant.ok() && grant.status().code() == StatusCode::kNotFound) ++refused;
       }
@@ -337,7 +381,8 @@ TEST_F(AccessServiceTest, ConcurrentChangesCommitTogetherAndRefusalsStayAlone) {
   EXPECT_EQ(LogSize("acme"), before + 3 * static_cast<uint64_t>(approved.load()));
   AccessService::GrantQuery all;
   all.limit = 1000;
-  EXPECT_EQ(service_->ListGrants(olivia_, "acme", all)->size(), static_cast<size_t>(approved.load()));
+  EXPECT_EQ(service_->ListGrants(olivia_, "acme", all)->size(),
+            static_cast<size_t>(approved.load()));
 }
 
 TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersCommit) {
@@ -350,9 +395,12 @@ TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersC
         if ((t + i) % 4 == 0) {
           // Writes a row and an event, then fails: the row and the event must go.
           Status status = service_->Commit("acme", [](AccessService::ChangeScope& scope) -> Status {
-            ASSIGN_OR_RETURN(store::Statement * insert,
-                             scope.db.Prepare("INSERT INTO notifications (client, channel, recipient, subject, body, "
-                                              "next_attempt_at) VALUES ('acme', 'email', 'x@example.com', 'spoiled', '', 0)"));
+            ASSIGN_OR_RETURN(
+                store::Statement * insert,
+                scope.db.Prepare(
+                    "INSERT INTO notifications (client, channel, recipient, subject, body, "
+                    "next_attempt_at) VALUES ('acme', 'email', 'x@example.com', 'spoiled', '', "
+                    "0)"));
             RETURN_IF_ERROR(insert->Run());
             scope.events.push_back(R"({"kind":"spoiled"})");
             return InternalError("failed after writing");
@@ -383,7 +431,8 @@ TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersC
 TEST_F(AccessServiceTest, GrantListsPageNewestFirstAndFilterByState) {
   std::vector<std::string> ids;
   for (int i = 0; i < 25; ++i) {
-    clock_.Advance(std::chrono::seconds(i % 3 == 0 ? 0 : 1));  // some share a second: the cursor breaks ties by id
+    clock_.Advance(std::chrono::seconds(
+        i % 3 == 0 ? 0 : 1));  // some share a second: the cursor breaks ties by id
     auto grant = service_->RequestAccess(ana_, Routine("acme", i % 5 == 0 ? "mail" : "fileserver"));
     ASSERT_TRUE(grant.ok());
     ids.push_back(grant->request.id);
@@ -406,7 +455,8 @@ TEST_F(AccessServiceTest, GrantListsPageNewestFirstAndFilterByState) {
   pending.state = "pending";
   EXPECT_EQ(service_->ListGrants(olivia_, "acme", pending)->size(), 5u);
   pending.state = "sleeping";
-  EXPECT_EQ(service_->ListGrants(olivia_, "acme", pending).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->ListGrants(olivia_, "acme", pending).status().code(),
+            StatusCode::kInvalidArgument);
   // The oldest grant is still found directly, whatever the page size.
   EXPECT_TRUE(service_->GetGrant(olivia_, "acme", ids.front()).ok());
   EXPECT_EQ(service_->GetGrant(ben_, "acme", ids.front()).status().code(), StatusCode::kNotFound);
@@ -414,13 +464,19 @@ TEST_F(AccessServiceTest, GrantListsPageNewestFirstAndFilterByState) {
 }
 
 TEST_F(AccessServiceTest, AdministrationIsForProviderAdmins) {
-  EXPECT_EQ(service_->CreateClient(ana_, "gamma", "Gamma", "UTC").code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AddUser(olivia_, "eve", Role::kOwner, "acme").code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AddResource(ana_, "acme", "x", ResourceKind::kBackup, 0).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->CreateClient(ana_, "gamma", "Gamma", "UTC").code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AddUser(olivia_, "eve", Role::kOwner, "acme").code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->AddResource(ana_, "acme", "x", ResourceKind::kBackup, 0).code(),
+            StatusCode::kPermissionDenied);
   EXPECT_EQ(service_->Relate(olivia_, "beta", "ana").code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AddUser(admin_, "eve", Role::kOwner, "").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->AddUser(admin_, "ana", Role::kTechnician, "").code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(service_->CreateClient(admin_, "gamma", "Gamma", "Not/AZone").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->AddUser(admin_, "eve", Role::kOwner, "").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->AddUser(admin_, "ana", Role::kTechnician, "").code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->CreateClient(admin_, "gamma", "Gamma", "Not/AZone").code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(service_->RegisterOwnerKey(ana_, olivia_signer_.key().public_key).status().code(),
             StatusCode::kPermissionDenied);
 }

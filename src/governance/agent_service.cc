@@ -1,6 +1,7 @@
 #include "governance/agent_service.h"
 
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "governance/event.h"

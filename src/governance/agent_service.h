@@ -12,8 +12,7 @@
 //                 the request waits until the agent, which checks the grant against the log itself,
 //                 signs or refuses it. Issued and refused certificates are log entries.
 //   alarms        the agent reports a rollback or fork of the log (and keeps its own record):
-//   logged
-//                 and sent to the owners.
+//                 logged and sent to the owners.
 //
 // The server holds no key that can sign a certificate; it only relays.
 //

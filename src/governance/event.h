@@ -1,9 +1,10 @@
 // One canonical log event (docs/events.md): `fields` plus kind, client and at.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace quartet::governance {
 

@@ -1,9 +1,9 @@
 #include "governance/event_index.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "base/sha256.h"
 
@@ -81,7 +81,8 @@ std::string MatchExpression(std::string_view text) {
     word.clear();
   };
   for (char c : text) {
-    const bool separator = static_cast<unsigned char>(c) < 0x80 && !std::isalnum(static_cast<unsigned char>(c));
+    const bool separator =
+        static_cast<unsigned char>(c) < 0x80 && !std::isalnum(static_cast<unsigned char>(c));
     if (separator) {
       flush();
     } else {
@@ -114,7 +115,8 @@ StatusOr<std::unique_ptr<EventIndex>> EventIndex::Open(store::DataFolder& folder
   return std::unique_ptr<EventIndex>(new EventIndex(folder, std::move(db)));
 }
 
-Status EventIndex::CheckAgainstLog(const std::string& client, uint64_t indexed, ByteView last_digest) {
+Status EventIndex::CheckAgainstLog(const std::string& client, uint64_t indexed,
+                                   ByteView last_digest) {
   // An index is only right for the log it was made from: a data folder restored from a backup, or a
   // log that was rewritten, gets a new index rather than one that points at other entries.
   ASSIGN_OR_RETURN(uint64_t count, folder_.logs().EntryCount(client));
@@ -126,8 +128,8 @@ Status EventIndex::CheckAgainstLog(const std::string& client, uint64_t indexed, 
     same = std::ranges::equal(digest, last_digest);
   }
   if (!same) {
-    spdlog::warn("the event index does not match log '{}' (indexed {}, log has {}): rebuilding it", client, indexed,
-                 count);
+    spdlog::warn("the event index does not match log '{}' (indexed {}, log has {}): rebuilding it",
+                 client, indexed, count);
     RETURN_IF_ERROR(db_->Execute(kDropSchema));
     RETURN_IF_ERROR(db_->Execute(kSchema));
   }
@@ -150,10 +152,12 @@ Status EventIndex::CatchUpAll(const std::atomic<bool>& stop) {
   return Status::Ok();
 }
 
-Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size, const std::atomic<bool>* stop) {
+Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
+                                 const std::atomic<bool>* stop) {
   auto read_state = [&]() REQUIRES(mu_) -> StatusOr<std::pair<uint64_t, Bytes>> {
-    ASSIGN_OR_RETURN(store::Statement * state,
-                     db_->Prepare("SELECT indexed, last_digest FROM event_index_state WHERE client = ?"));
+    ASSIGN_OR_RETURN(
+        store::Statement * state,
+        db_->Prepare("SELECT indexed, last_digest FROM event_index_state WHERE client = ?"));
     state->Bind(1, client);
     ASSIGN_OR_RETURN(bool found, state->Step());
     std::pair<uint64_t, Bytes> out;
@@ -178,16 +182,23 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size, const
     const uint64_t end = std::min(target, indexed + kChunk);
     entries.clear();
     RETURN_IF_ERROR(folder_.logs().ReadEntries(client, indexed, end, entries));
-    ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
-    ASSIGN_OR_RETURN(store::Statement * insert,
-                     db_->Prepare("INSERT OR IGNORE INTO event_index (client, idx, at, kind, grant_id, technician, "
-                                  "resource) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-    ASSIGN_OR_RETURN(store::Statement * words, db_->Prepare("INSERT INTO event_search (rowid, body) VALUES (?, ?)"));
-    ASSIGN_OR_RETURN(store::Statement * requested,
-                     db_->Prepare("SELECT technician, resource FROM event_index WHERE client = ? AND grant_id = ? "
-                                  "AND kind = 'grant.requested'"));
-    ASSIGN_OR_RETURN(store::Statement * facet,
-                     db_->Prepare("INSERT OR IGNORE INTO event_facets (client, facet, value) VALUES (?, ?, ?)"));
+    ASSIGN_OR_RETURN(auto transaction,
+                     store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
+    ASSIGN_OR_RETURN(
+        store::Statement * insert,
+        db_->Prepare(
+            "INSERT OR IGNORE INTO event_index (client, idx, at, kind, grant_id, technician, "
+            "resource) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(store::Statement * words,
+                     db_->Prepare("INSERT INTO event_search (rowid, body) VALUES (?, ?)"));
+    ASSIGN_OR_RETURN(
+        store::Statement * requested,
+        db_->Prepare(
+            "SELECT technician, resource FROM event_index WHERE client = ? AND grant_id = ? "
+            "AND kind = 'grant.requested'"));
+    ASSIGN_OR_RETURN(
+        store::Statement * facet,
+        db_->Prepare("INSERT OR IGNORE INTO event_facets (client, facet, value) VALUES (?, ?, ?)"));
     auto add_facet = [&](const char* name, const std::string& value) -> Status {
       if (value.empty()) return Status::Ok();
       return facet->Bind(1, client).Bind(2, name).Bind(3, value).Run();
@@ -234,18 +245,22 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size, const
       RETURN_IF_ERROR(add_facet("resource", resource));
       RETURN_IF_ERROR(add_facet("kind", kind));
     }
-    ASSIGN_OR_RETURN(store::Statement * save,
-                     db_->Prepare("INSERT INTO event_index_state (client, indexed, last_digest) VALUES (?1, ?2, ?3) "
-                                  "ON CONFLICT (client) DO UPDATE SET indexed = ?2, last_digest = ?3"));
+    ASSIGN_OR_RETURN(
+        store::Statement * save,
+        db_->Prepare(
+            "INSERT INTO event_index_state (client, indexed, last_digest) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (client) DO UPDATE SET indexed = ?2, last_digest = ?3"));
     const Hash digest = Sha256::Of(entries.back());
-    RETURN_IF_ERROR(save->Bind(1, client).Bind(2, static_cast<int64_t>(end)).BindBlob(3, digest).Run());
+    RETURN_IF_ERROR(
+        save->Bind(1, client).Bind(2, static_cast<int64_t>(end)).BindBlob(3, digest).Run());
     RETURN_IF_ERROR(transaction->Commit());
     indexed = end;
   }
   return Status::Ok();
 }
 
-StatusOr<std::vector<IndexedEvent>> EventIndex::Find(const std::string& client, const EventQuery& query) {
+StatusOr<std::vector<IndexedEvent>> EventIndex::Find(const std::string& client,
+                                                     const EventQuery& query) {
   if (query.limit < 1 || query.limit > 500) return InvalidArgumentError("limit must be 1 to 500");
   MutexLock lock(mu_);
   RETURN_IF_ERROR(CatchUpLocked(client, query.below));
@@ -254,11 +269,13 @@ StatusOr<std::vector<IndexedEvent>> EventIndex::Find(const std::string& client, 
   if (!query.technician.empty()) sql += " AND technician = ?3";
   if (!query.resource.empty()) sql += " AND resource = ?4";
   const bool family = query.kind.ends_with('.');
-  if (!query.kind.empty()) sql += family ? " AND kind >= ?5 AND kind < ?5 || '~'" : " AND kind = ?5";
+  if (!query.kind.empty())
+    sql += family ? " AND kind >= ?5 AND kind < ?5 || '~'" : " AND kind = ?5";
   if (query.from > 0) sql += " AND at >= ?6";
   if (query.to != std::numeric_limits<int64_t>::max()) sql += " AND at < ?7";
   const std::string match = MatchExpression(query.text);
-  if (!match.empty()) sql += " AND id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?8)";
+  if (!match.empty())
+    sql += " AND id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?8)";
   sql += " ORDER BY idx DESC LIMIT ?9";
   ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare(sql));
   select->Bind(1, client)
@@ -289,7 +306,8 @@ StatusOr<std::vector<IndexedEvent>> EventIndex::Find(const std::string& client, 
     while (j < indexes.size() && indexes[j] + 1 == indexes[j - 1]) ++j;
     entries.clear();
     RETURN_IF_ERROR(folder_.logs().ReadEntries(client, indexes[j - 1], indexes[i] + 1, entries));
-    for (size_t k = i; k < j; ++k) events.push_back({indexes[k], std::move(entries[indexes[k] - indexes[j - 1]])});
+    for (size_t k = i; k < j; ++k)
+      events.push_back({indexes[k], std::move(entries[indexes[k] - indexes[j - 1]])});
     i = j;
   }
   return events;
@@ -298,8 +316,9 @@ StatusOr<std::vector<IndexedEvent>> EventIndex::Find(const std::string& client, 
 StatusOr<EventFacets> EventIndex::Facets(const std::string& client) {
   MutexLock lock(mu_);
   RETURN_IF_ERROR(CatchUpLocked(client, UINT64_MAX));
-  ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT facet, value FROM event_facets WHERE client = ? ORDER BY facet, value"));
+  ASSIGN_OR_RETURN(
+      store::Statement * select,
+      db_->Prepare("SELECT facet, value FROM event_facets WHERE client = ? ORDER BY facet, value"));
   select->Bind(1, client);
   EventFacets facets;
   for (;;) {

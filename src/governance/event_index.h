@@ -30,8 +30,8 @@ struct EventQuery {
   std::string technician = {};  // exact user name; empty for any
   std::string resource = {};    // exact resource name; empty for any
   std::string kind = {};        // "grant.approved", or a family such as "grant." ; empty for any
-  std::string text = {};        // words that must all appear in the event (prefix match on the last)
-  int64_t from = 0;             // `at` >= from
+  std::string text = {};  // words that must all appear in the event (prefix match on the last)
+  int64_t from = 0;       // `at` >= from
   int64_t to = std::numeric_limits<int64_t>::max();  // `at` < to
   // Only entries below this index: the size of the checkpoint the reader verified, and the cursor
   // of the next page (the smallest index of the previous one).
@@ -70,11 +70,12 @@ class EventIndex {
  private:
   EventIndex(store::DataFolder& folder, std::unique_ptr<store::Database> db)
       : folder_(folder), db_(std::move(db)) {}
-  Status CatchUpLocked(const std::string& client, uint64_t size, const std::atomic<bool>* stop = nullptr)
-      REQUIRES(mu_);
+  Status CatchUpLocked(const std::string& client, uint64_t size,
+                       const std::atomic<bool>* stop = nullptr) REQUIRES(mu_);
   // Once per client and process: the index must end with the log's entry at that index, or it is
   // dropped and rebuilt.
-  Status CheckAgainstLog(const std::string& client, uint64_t indexed, ByteView last_digest) REQUIRES(mu_);
+  Status CheckAgainstLog(const std::string& client, uint64_t indexed, ByteView last_digest)
+      REQUIRES(mu_);
 
   store::DataFolder& folder_;
   Mutex mu_;

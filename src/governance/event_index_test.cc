@@ -1,9 +1,10 @@
 #include "governance/event_index.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "base/random.h"
@@ -33,8 +34,10 @@ class EventIndexTest : public ::testing::Test {
 
   // A grant's life: its request names the technician and resource; later events only the grant.
   static std::vector<std::string> GrantEvents(const std::string& id, const std::string& technician,
-                                              const std::string& resource, const std::string& reason, int64_t at) {
-    const Json request = {{"id", id}, {"technician", technician}, {"resource", resource}, {"reason", reason}};
+                                              const std::string& resource,
+                                              const std::string& reason, int64_t at) {
+    const Json request = {
+        {"id", id}, {"technician", technician}, {"resource", resource}, {"reason", reason}};
     return {Event("grant.requested", "acme", at, {{"grant", id}, {"request", request.dump()}}),
             Event("grant.approved", "acme", at + 60, {{"grant", id}, {"owner", "olivia"}}),
             Event("grant.ended", "acme", at + 600, {{"grant", id}, {"by", technician}})};
@@ -55,8 +58,10 @@ class EventIndexTest : public ::testing::Test {
 TEST_F(EventIndexTest, FindsByTechnicianResourceKindTimeAndWordsNewestFirst) {
   auto folder = MakeFolder("data");
   std::vector<std::string> entries = {Event("client.created", "acme", 1000, {{"by", "pat"}})};
-  for (const auto& e : GrantEvents("g1", "ana", "fileserver", "Apply security updates", 2000)) entries.push_back(e);
-  for (const auto& e : GrantEvents("g2", "ben", "mailbox", "Trace a phishing email", 3000)) entries.push_back(e);
+  for (const auto& e : GrantEvents("g1", "ana", "fileserver", "Apply security updates", 2000))
+    entries.push_back(e);
+  for (const auto& e : GrantEvents("g2", "ben", "mailbox", "Trace a phishing email", 3000))
+    entries.push_back(e);
   ASSERT_TRUE(folder->logs().Append("acme", entries).ok());
   auto index = EventIndex::Open(*folder);
   ASSERT_TRUE(index.ok()) << index.status().ToString();
@@ -65,14 +70,19 @@ TEST_F(EventIndexTest, FindsByTechnicianResourceKindTimeAndWordsNewestFirst) {
   EXPECT_EQ(Indexes(events.Find("acme", {})), (std::vector<uint64_t>{6, 5, 4, 3, 2, 1, 0}));
   // Later events of a grant are found by its request's technician and resource.
   EXPECT_EQ(Indexes(events.Find("acme", {.technician = "ana"})), (std::vector<uint64_t>{3, 2, 1}));
-  EXPECT_EQ(Indexes(events.Find("acme", {.resource = "mailbox"})), (std::vector<uint64_t>{6, 5, 4}));
-  EXPECT_EQ(Indexes(events.Find("acme", {.kind = "grant.approved"})), (std::vector<uint64_t>{5, 2}));
-  EXPECT_EQ(Indexes(events.Find("acme", {.kind = "grant."})), (std::vector<uint64_t>{6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(Indexes(events.Find("acme", {.resource = "mailbox"})),
+            (std::vector<uint64_t>{6, 5, 4}));
+  EXPECT_EQ(Indexes(events.Find("acme", {.kind = "grant.approved"})),
+            (std::vector<uint64_t>{5, 2}));
+  EXPECT_EQ(Indexes(events.Find("acme", {.kind = "grant."})),
+            (std::vector<uint64_t>{6, 5, 4, 3, 2, 1}));
   EXPECT_EQ(Indexes(events.Find("acme", {.text = "phish"})), (std::vector<uint64_t>{4}));
   EXPECT_EQ(Indexes(events.Find("acme", {.text = "security updates"})), (std::vector<uint64_t>{1}));
   // Quotes and FTS syntax in the search are words, not operators.
-  EXPECT_EQ(Indexes(events.Find("acme", {.text = "\"phishing\" OR NEAR(*"})), (std::vector<uint64_t>{}));
-  EXPECT_EQ(Indexes(events.Find("acme", {.from = 2000, .to = 3000})), (std::vector<uint64_t>{3, 2, 1}));
+  EXPECT_EQ(Indexes(events.Find("acme", {.text = "\"phishing\" OR NEAR(*"})),
+            (std::vector<uint64_t>{}));
+  EXPECT_EQ(Indexes(events.Find("acme", {.from = 2000, .to = 3000})),
+            (std::vector<uint64_t>{3, 2, 1}));
   // Pages: below the verified size, and below the previous page's last index.
   EXPECT_EQ(Indexes(events.Find("acme", {.below = 4, .limit = 2})), (std::vector<uint64_t>{3, 2}));
   EXPECT_EQ(Indexes(events.Find("acme", {.below = 2, .limit = 2})), (std::vector<uint64_t>{1, 0}));
@@ -85,8 +95,11 @@ TEST_F(EventIndexTest, FindsByTechnicianResourceKindTimeAndWordsNewestFirst) {
   EXPECT_EQ(found->front().entry, entries[0]);
 
   // New entries are indexed on the next query; the filters' values follow.
-  ASSERT_TRUE(folder->logs().Append("acme", GrantEvents("g3", "chloe", "backup", "Restore a folder", 4000)).ok());
-  EXPECT_EQ(Indexes(events.Find("acme", {.technician = "chloe"})), (std::vector<uint64_t>{9, 8, 7}));
+  ASSERT_TRUE(folder->logs()
+                  .Append("acme", GrantEvents("g3", "chloe", "backup", "Restore a folder", 4000))
+                  .ok());
+  EXPECT_EQ(Indexes(events.Find("acme", {.technician = "chloe"})),
+            (std::vector<uint64_t>{9, 8, 7}));
   auto facets = events.Facets("acme");
   ASSERT_TRUE(facets.ok());
   EXPECT_EQ(facets->technicians, (std::vector<std::string>{"ana", "ben", "chloe"}));
@@ -97,11 +110,13 @@ TEST_F(EventIndexTest, AnIndexThatNoLongerMatchesItsLogIsRebuilt) {
   // The index of one history, put next to another history of the same client (a restored backup,
   // a rewritten log): it must answer for the log it sits with.
   auto first = MakeFolder("first");
-  ASSERT_TRUE(first->logs().Append("acme", GrantEvents("g1", "ana", "fileserver", "one", 1000)).ok());
+  ASSERT_TRUE(
+      first->logs().Append("acme", GrantEvents("g1", "ana", "fileserver", "one", 1000)).ok());
   {
     auto index = EventIndex::Open(*first);
     ASSERT_TRUE(index.ok());
-    EXPECT_EQ(Indexes((*index)->Find("acme", {.technician = "ana"})), (std::vector<uint64_t>{2, 1, 0}));
+    EXPECT_EQ(Indexes((*index)->Find("acme", {.technician = "ana"})),
+              (std::vector<uint64_t>{2, 1, 0}));
   }
   auto second = MakeFolder("second");
   std::vector<std::string> other = GrantEvents("g9", "ben", "mailbox", "two", 1000);
@@ -112,7 +127,8 @@ TEST_F(EventIndexTest, AnIndexThatNoLongerMatchesItsLogIsRebuilt) {
   auto index = EventIndex::Open(*second);
   ASSERT_TRUE(index.ok());
   EXPECT_EQ(Indexes((*index)->Find("acme", {.technician = "ana"})), (std::vector<uint64_t>{}));
-  EXPECT_EQ(Indexes((*index)->Find("acme", {.technician = "ben"})), (std::vector<uint64_t>{2, 1, 0}));
+  EXPECT_EQ(Indexes((*index)->Find("acme", {.technician = "ben"})),
+            (std::vector<uint64_t>{2, 1, 0}));
 
   // A log shorter than its index (rolled back) is re-indexed too.
   auto shorter = MakeFolder("shorter");

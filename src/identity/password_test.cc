@@ -1,9 +1,10 @@
 #include "identity/password.h"
 
-#include <gtest/gtest.h>
 #include <sodium.h>
 
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace quartet::identity {
 namespace {

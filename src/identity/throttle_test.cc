@@ -1,10 +1,10 @@
 #include "identity/throttle.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace quartet::identity {
 namespace {

@@ -1,8 +1,8 @@
 #include "identity/token.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace quartet::identity {
 namespace {

@@ -1,14 +1,14 @@
 #include "identity/totp.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-
 #include <array>
 #include <cstdlib>
 #include <limits>
 #include <memory>
 #include <optional>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 namespace quartet::identity {
 namespace {

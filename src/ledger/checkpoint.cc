@@ -19,7 +19,6 @@ StatusOr<std::vector<std::string_view>> SplitLines(std::string_view text) {
   return lines;
 }
 
-
 }  // namespace
 
 std::string Checkpoint::Text() const {

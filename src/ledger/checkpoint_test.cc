@@ -1,9 +1,9 @@
 #include "ledger/checkpoint.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "base/bytes.h"
 #include "ledger/note.h"

@@ -51,7 +51,8 @@ Status Integrator::Open() {
   if (!loaded.ok()) {
     RETURN_IF_ERROR(RebuildFromEntries(latest->size));
     if (range_.Root(hasher_) != latest->root) {
-      return DataLossError("log '" + tenant_ + "': entries do not hash to the published checkpoint");
+      return DataLossError("log '" + tenant_ +
+                           "': entries do not hash to the published checkpoint");
     }
   }
   return Publish(*latest);
@@ -117,11 +118,13 @@ void Integrator::AddEntry(const std::string& entry, std::vector<PendingFile>& pe
   range_.Append(hasher_, leaf, [&](int level, uint64_t index, const Hash& hash) {
     if (level % kTileHeight != 0) return;
     const int tile_level = level / kTileHeight;
-    if (partial_tiles_.size() <= static_cast<size_t>(tile_level)) partial_tiles_.resize(tile_level + 1);
+    if (partial_tiles_.size() <= static_cast<size_t>(tile_level))
+      partial_tiles_.resize(tile_level + 1);
     std::vector<Hash>& tile = partial_tiles_[tile_level];
     tile.push_back(hash);
     if (tile.size() == kTileWidth) {
-      pending.push_back({TilePath({tile_level, index / kTileWidth, kTileWidth}), EncodeHashTile(tile)});
+      pending.push_back(
+          {TilePath({tile_level, index / kTileWidth, kTileWidth}), EncodeHashTile(tile)});
       tile.clear();
     }
   });
@@ -140,7 +143,8 @@ void Integrator::AddPartialTiles(std::vector<PendingFile>& pending) const {
     const std::vector<Hash>& tile = partial_tiles_[level];
     if (tile.empty()) continue;
     const int tile_level = static_cast<int>(level);
-    const TileId id{tile_level, TileIndexAtLevel(size, tile_level), static_cast<uint32_t>(tile.size())};
+    const TileId id{tile_level, TileIndexAtLevel(size, tile_level),
+                    static_cast<uint32_t>(tile.size())};
     pending.push_back({TilePath(id), EncodeHashTile(tile)});
   }
   if (partial_bundle_count_ > 0) {
@@ -168,7 +172,8 @@ Status Integrator::WriteFiles(const std::vector<PendingFile>& pending) {
   const size_t half = pending.size() > 64 ? pending.size() / 2 : pending.size();
   Status second_half;
   std::thread helper;
-  if (half < pending.size()) helper = std::thread([&] { second_half = write_range(half, pending.size()); });
+  if (half < pending.size())
+    helper = std::thread([&] { second_half = write_range(half, pending.size()); });
   Status first_half = write_range(0, half);
   if (helper.joinable()) helper.join();
   RETURN_IF_ERROR(first_half);

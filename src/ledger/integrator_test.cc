@@ -18,7 +18,9 @@ class IntegratorTest : public ::testing::Test {
   void SetUp() override {
     Bytes seed(32, 7);
     signer_ = *NoteSigner::FromSeed("example.test/logs/acme", SignatureType::kEd25519, seed);
-    ASSERT_TRUE(store_.CreateLog({kTenant, "example.test/logs/acme", signer_.VerifierKeyString(), ""}).ok());
+    ASSERT_TRUE(
+        store_.CreateLog({kTenant, "example.test/logs/acme", signer_.VerifierKeyString(), ""})
+            .ok());
   }
 
   std::unique_ptr<Integrator> NewIntegrator() {
@@ -29,16 +31,19 @@ class IntegratorTest : public ::testing::Test {
     std::vector<std::string> entries;
     for (int i = 0; i < count; ++i) {
       const int n = next_++;
-      entries.push_back("{\"n\":" + std::to_string(n) + ",\"pad\":\"" + std::string(n % 50, 'p') + "\"}");
+      entries.push_back("{\"n\":" + std::to_string(n) + ",\"pad\":\"" + std::string(n % 50, 'p') +
+                        "\"}");
     }
     ASSERT_TRUE(store_.Append(kTenant, entries).ok());
   }
 
   StatusOr<VerifiedLog> VerifyPublished(std::optional<std::string> previous = std::nullopt) {
-    VerifyLogOptions options{*NoteVerifier::Parse(signer_.VerifierKeyString()), {}, std::move(previous), nullptr};
-    return VerifyLog([&] { return fs_.ReadFile(std::string(kDirectory) + "/checkpoint"); },
-                     [&](const TileId& id) { return fs_.ReadFile(std::string(kDirectory) + "/" + id.Path()); },
-                     options);
+    VerifyLogOptions options{
+        *NoteVerifier::Parse(signer_.VerifierKeyString()), {}, std::move(previous), nullptr};
+    return VerifyLog(
+        [&] { return fs_.ReadFile(std::string(kDirectory) + "/checkpoint"); },
+        [&](const TileId& id) { return fs_.ReadFile(std::string(kDirectory) + "/" + id.Path()); },
+        options);
   }
 
   // Every checkpoint ever recorded is the root of a prefix of the published tree.
@@ -94,13 +99,14 @@ TEST_F(IntegratorTest, IntegratesAtMostTheBatchLimit) {
   EXPECT_EQ(*integrator->IntegrateOnce(300), 300u);
   EXPECT_EQ(*integrator->IntegrateOnce(300), 600u);
   EXPECT_EQ(*integrator->IntegrateOnce(UINT64_MAX), 1000u);  // regression: start + max overflowed
-  EXPECT_EQ(*integrator->IntegrateOnce(), 1000u);  // nothing new: no new checkpoint
+  EXPECT_EQ(*integrator->IntegrateOnce(), 1000u);            // nothing new: no new checkpoint
   EXPECT_EQ(store_.Checkpoints(kTenant).size(), 4u);
   ASSERT_TRUE(VerifyPublished().ok());
 }
 
 TEST_F(IntegratorTest, RefusesAKeyThatIsNotTheLogs) {
-  NoteSigner other = *NoteSigner::FromSeed("example.test/logs/acme", SignatureType::kEd25519, Bytes(32, 9));
+  NoteSigner other =
+      *NoteSigner::FromSeed("example.test/logs/acme", SignatureType::kEd25519, Bytes(32, 9));
   Integrator integrator(store_, fs_, kTenant, kDirectory, other);
   EXPECT_EQ(integrator.Open().code(), StatusCode::kFailedPrecondition);
 }

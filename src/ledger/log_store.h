@@ -47,7 +47,8 @@ class LogStore {
   virtual StatusOr<std::vector<LogConfig>> ListLogs() = 0;
 
   // Appends `entries` in one durable, all-or-nothing transaction; returns the index of the first.
-  virtual StatusOr<uint64_t> Append(std::string_view tenant, std::span<const std::string> entries) = 0;
+  virtual StatusOr<uint64_t> Append(std::string_view tenant,
+                                    std::span<const std::string> entries) = 0;
   // The number of durable entries.
   virtual StatusOr<uint64_t> EntryCount(std::string_view tenant) = 0;
   // Appends entries [begin, end) to `out`. OutOfRange if end > EntryCount().
@@ -57,13 +58,16 @@ class LogStore {
   virtual StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint(std::string_view tenant) = 0;
   virtual Status AddCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) = 0;
   // The recorded checkpoint of exactly `size`, if there is one.
-  virtual StatusOr<std::optional<StoredCheckpoint>> CheckpointOfSize(std::string_view tenant, uint64_t size) = 0;
+  virtual StatusOr<std::optional<StoredCheckpoint>> CheckpointOfSize(std::string_view tenant,
+                                                                     uint64_t size) = 0;
 
   // The latest checkpoint the witness cosigned; its note carries the log's signature and the
   // witness's. FailedPrecondition from AddCosignedCheckpoint for one not larger than the latest, or
   // of a size with no recorded checkpoint (the caller checks the cosignature itself).
-  virtual StatusOr<std::optional<StoredCheckpoint>> LatestCosignedCheckpoint(std::string_view tenant) = 0;
-  virtual Status AddCosignedCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) = 0;
+  virtual StatusOr<std::optional<StoredCheckpoint>> LatestCosignedCheckpoint(
+      std::string_view tenant) = 0;
+  virtual Status AddCosignedCheckpoint(std::string_view tenant,
+                                       const StoredCheckpoint& checkpoint) = 0;
 };
 
 // Whether `tenant` is a valid slug.

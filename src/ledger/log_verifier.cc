@@ -11,7 +11,8 @@ StatusOr<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& k
   keys.insert(keys.end(), witnesses.begin(), witnesses.end());
   std::vector<VerifiedSignature> verified;
   auto opened = OpenNote(note, keys, &verified);
-  if (!opened.ok()) return InvalidArgumentError("checkpoint signature: " + opened.status().message());
+  if (!opened.ok())
+    return InvalidArgumentError("checkpoint signature: " + opened.status().message());
   auto signed_by = [&](const NoteVerifier& verifier) {
     for (const VerifiedSignature& signature : verified) {
       if (signature.name == verifier.name() && signature.key_id == verifier.key_id()) return true;
@@ -20,7 +21,9 @@ StatusOr<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& k
   };
   if (!signed_by(key)) return InvalidArgumentError("checkpoint signature: the log did not sign it");
   for (const NoteVerifier& witness : witnesses) {
-    if (!signed_by(witness)) return InvalidArgumentError("the checkpoint lacks the cosignature of witness " + witness.name());
+    if (!signed_by(witness))
+      return InvalidArgumentError("the checkpoint lacks the cosignature of witness " +
+                                  witness.name());
   }
   auto checkpoint = Checkpoint::Parse(opened->text);
   if (!checkpoint.ok()) return InvalidArgumentError("checkpoint: " + checkpoint.status().message());
@@ -50,8 +53,10 @@ class TileChecker {
       current = {true, tile_index, std::move(*hashes)};
     }
     if (current.hashes[node_index % kTileWidth] != hash) {
-      return DataLossError("tile " + TileId{tile_level, tile_index, static_cast<uint32_t>(current.hashes.size())}.Path() +
-                           " does not match the entries (hash " + std::to_string(node_index % kTileWidth) + ")");
+      return DataLossError(
+          "tile " +
+          TileId{tile_level, tile_index, static_cast<uint32_t>(current.hashes.size())}.Path() +
+          " does not match the entries (hash " + std::to_string(node_index % kTileWidth) + ")");
     }
     return Status::Ok();
   }
@@ -79,9 +84,9 @@ StatusOr<VerifiedLog> VerifyLog(const std::function<StatusOr<std::string>()>& fe
     if (!opened.ok()) return opened.status().WithContext("the remembered checkpoint");
     previous = std::move(*opened);
     if (previous->size > checkpoint.size) {
-      return FailedPreconditionError("rollback: the log now has " + std::to_string(checkpoint.size) +
-                                     " entries but had " + std::to_string(previous->size) +
-                                     " when last verified");
+      return FailedPreconditionError("rollback: the log now has " +
+                                     std::to_string(checkpoint.size) + " entries but had " +
+                                     std::to_string(previous->size) + " when last verified");
     }
   }
 
@@ -96,8 +101,10 @@ StatusOr<VerifiedLog> VerifyLog(const std::function<StatusOr<std::string>()>& fe
     }
   };
   auto check_previous = [&]() -> Status {
-    if (previous.has_value() && previous->size == range.size() && range.Root(hasher) != previous->root) {
-      return FailedPreconditionError("history rewritten: the first " + std::to_string(previous->size) +
+    if (previous.has_value() && previous->size == range.size() &&
+        range.Root(hasher) != previous->root) {
+      return FailedPreconditionError("history rewritten: the first " +
+                                     std::to_string(previous->size) +
                                      " entries no longer match the checkpoint verified before");
     }
     return Status::Ok();

@@ -30,7 +30,8 @@ StatusOr<std::vector<LogConfig>> MemoryLogStore::ListLogs() {
   return out;
 }
 
-StatusOr<uint64_t> MemoryLogStore::Append(std::string_view tenant, std::span<const std::string> entries) {
+StatusOr<uint64_t> MemoryLogStore::Append(std::string_view tenant,
+                                          std::span<const std::string> entries) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   const uint64_t first = log->entries.size();
@@ -54,7 +55,8 @@ Status MemoryLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint
   return Status::Ok();
 }
 
-StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::LatestCheckpoint(std::string_view tenant) {
+StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::LatestCheckpoint(
+    std::string_view tenant) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   if (log->checkpoints.empty()) return std::optional<StoredCheckpoint>();
@@ -74,7 +76,8 @@ Status MemoryLogStore::AddCheckpoint(std::string_view tenant, const StoredCheckp
   return Status::Ok();
 }
 
-StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::CheckpointOfSize(std::string_view tenant, uint64_t size) {
+StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::CheckpointOfSize(std::string_view tenant,
+                                                                           uint64_t size) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   for (const StoredCheckpoint& checkpoint : log->checkpoints) {
@@ -83,14 +86,16 @@ StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::CheckpointOfSize(std::
   return std::optional<StoredCheckpoint>();
 }
 
-StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::LatestCosignedCheckpoint(std::string_view tenant) {
+StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::LatestCosignedCheckpoint(
+    std::string_view tenant) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   if (log->cosigned.empty()) return std::optional<StoredCheckpoint>();
   return std::optional<StoredCheckpoint>(log->cosigned.back());
 }
 
-Status MemoryLogStore::AddCosignedCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) {
+Status MemoryLogStore::AddCosignedCheckpoint(std::string_view tenant,
+                                             const StoredCheckpoint& checkpoint) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(Log * log, Find(tenant));
   if (!log->cosigned.empty() && checkpoint.size <= log->cosigned.back().size) {
@@ -98,7 +103,8 @@ Status MemoryLogStore::AddCosignedCheckpoint(std::string_view tenant, const Stor
   }
   bool recorded = false;
   for (const StoredCheckpoint& signed_checkpoint : log->checkpoints) {
-    recorded |= signed_checkpoint.size == checkpoint.size && signed_checkpoint.root == checkpoint.root;
+    recorded |=
+        signed_checkpoint.size == checkpoint.size && signed_checkpoint.root == checkpoint.root;
   }
   if (!recorded) return FailedPreconditionError("no such checkpoint was signed");
   log->cosigned.push_back(checkpoint);

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <map>
-#include "base/mutex.h"
 
+#include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "ledger/log_store.h"
 
@@ -21,9 +21,12 @@ class MemoryLogStore final : public LogStore {
                      std::vector<std::string>& out) override;
   StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint(std::string_view tenant) override;
   Status AddCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) override;
-  StatusOr<std::optional<StoredCheckpoint>> CheckpointOfSize(std::string_view tenant, uint64_t size) override;
-  StatusOr<std::optional<StoredCheckpoint>> LatestCosignedCheckpoint(std::string_view tenant) override;
-  Status AddCosignedCheckpoint(std::string_view tenant, const StoredCheckpoint& checkpoint) override;
+  StatusOr<std::optional<StoredCheckpoint>> CheckpointOfSize(std::string_view tenant,
+                                                             uint64_t size) override;
+  StatusOr<std::optional<StoredCheckpoint>> LatestCosignedCheckpoint(
+      std::string_view tenant) override;
+  Status AddCosignedCheckpoint(std::string_view tenant,
+                               const StoredCheckpoint& checkpoint) override;
   Status SetWitness(std::string_view tenant, const std::string& verifier_key);
 
   // Every checkpoint recorded so far, oldest first.

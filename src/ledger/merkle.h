@@ -53,7 +53,8 @@ StatusOr<Hash> ComputeSubtreeRoot(NodeReader& reader, uint64_t begin, uint64_t e
 StatusOr<std::vector<Hash>> InclusionProof(NodeReader& reader, uint64_t index, uint64_t size);
 // RFC 6962 section 2.1.2 consistency proof between sizes old_size and new_size.
 // InvalidArgument unless 0 < old_size <= new_size (empty when equal).
-StatusOr<std::vector<Hash>> ConsistencyProof(NodeReader& reader, uint64_t old_size, uint64_t new_size);
+StatusOr<std::vector<Hash>> ConsistencyProof(NodeReader& reader, uint64_t old_size,
+                                             uint64_t new_size);
 
 // RFC 9162 section 2.1.3.2. Returns OK only if `proof` proves `leaf_hash` at `index` in the tree of
 // `size` with root `root`; InvalidArgument with a reason otherwise.

@@ -1,12 +1,13 @@
 #include "ledger/note.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <sodium.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace quartet::ledger {
 namespace {

@@ -22,7 +22,6 @@ StatusOr<std::string_view> NextLine(std::string_view& rest) {
   return line;
 }
 
-
 // Parses the lines between the header and the blank line: extra, index and the proof.
 Status ParseProofLines(std::string_view& rest, Receipt& receipt) {
   ASSIGN_OR_RETURN(std::string_view line, NextLine(rest));

@@ -42,6 +42,7 @@ struct ReceiptPolicy {
 
 // Verifies that `entry` is at receipt.index in the checkpointed tree, that the checkpoint is signed
 // by the log for the expected origin, and that enough witnesses cosigned. Returns the checkpoint.
-StatusOr<Checkpoint> VerifyReceipt(const Receipt& receipt, ByteView entry, const ReceiptPolicy& policy);
+StatusOr<Checkpoint> VerifyReceipt(const Receipt& receipt, ByteView entry,
+                                   const ReceiptPolicy& policy);
 
 }  // namespace quartet::ledger

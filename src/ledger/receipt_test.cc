@@ -1,10 +1,10 @@
 #include "ledger/receipt.h"
 
-#include <gtest/gtest.h>
-
 #include <bit>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "ledger/merkle.h"
 

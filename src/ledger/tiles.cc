@@ -144,15 +144,16 @@ StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view data,
   size_t offset = 0;
   while (offset < data.size()) {
     if (data.size() - offset < 2) return DataLossError("entry bundle truncated in a length prefix");
-    const size_t length = (static_cast<uint8_t>(data[offset]) << 8) | static_cast<uint8_t>(data[offset + 1]);
+    const size_t length =
+        (static_cast<uint8_t>(data[offset]) << 8) | static_cast<uint8_t>(data[offset + 1]);
     offset += 2;
     if (data.size() - offset < length) return DataLossError("entry bundle truncated in an entry");
     entries.push_back(data.substr(offset, length));
     offset += length;
   }
   if (entries.size() != width) {
-    return DataLossError("entry bundle has " + std::to_string(entries.size()) + " entries, expected " +
-                         std::to_string(width));
+    return DataLossError("entry bundle has " + std::to_string(entries.size()) +
+                         " entries, expected " + std::to_string(width));
   }
   return entries;
 }
@@ -175,7 +176,8 @@ StatusOr<const std::vector<Hash>*> TileNodeReader::Tile(int tile_level, uint64_t
   for (int height = 1; height < kTileHeight && layers.back().size() >= 2; ++height) {
     const std::vector<Hash>& below = layers.back();
     std::vector<Hash> layer(below.size() / 2);
-    for (size_t i = 0; i < layer.size(); ++i) layer[i] = hasher_.Children(below[2 * i], below[2 * i + 1]);
+    for (size_t i = 0; i < layer.size(); ++i)
+      layer[i] = hasher_.Children(below[2 * i], below[2 * i + 1]);
     layers.push_back(std::move(layer));
   }
   return &tiles_.emplace(key, std::move(layers)).first->second[0];

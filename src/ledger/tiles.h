@@ -29,9 +29,9 @@ inline constexpr size_t kMaxEntrySize = 65535;  // the uint16 length prefix
 inline constexpr int kEntriesLevel = -1;        // TileId::level of an entry bundle
 
 struct TileId {
-  int level = 0;        // 0..63 for hash tiles, kEntriesLevel for entry bundles
-  uint64_t index = 0;   // N
-  uint32_t width = 256; // 1..256; 256 is a full tile
+  int level = 0;         // 0..63 for hash tiles, kEntriesLevel for entry bundles
+  uint64_t index = 0;    // N
+  uint32_t width = 256;  // 1..256; 256 is a full tile
 
   bool is_entries() const { return level == kEntriesLevel; }
   bool is_partial() const { return width < kTileWidth; }
@@ -72,7 +72,8 @@ using TileFetcher = std::function<StatusOr<std::string>(const TileId&)>;
 // (255 hashes for a full tile), so that later reads are lookups. Not thread-safe.
 class TileNodeReader final : public NodeReader {
  public:
-  TileNodeReader(uint64_t tree_size, TileFetcher fetch) : size_(tree_size), fetch_(std::move(fetch)) {}
+  TileNodeReader(uint64_t tree_size, TileFetcher fetch)
+      : size_(tree_size), fetch_(std::move(fetch)) {}
   StatusOr<Hash> ReadNode(int level, uint64_t index) override;
 
   // The hashes of a tile, fetched and cached.

@@ -1,8 +1,8 @@
 #include "ledger/tiles.h"
 
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 namespace quartet::ledger {
 namespace {
@@ -23,11 +23,11 @@ TEST(TilesTest, ParsesExactlyTheSpecForm) {
   EXPECT_EQ(*id, (TileId{0, 1234067, 8}));
   EXPECT_EQ(*ParseTilePath("tile/entries/000"), (TileId{kEntriesLevel, 0, 256}));
   EXPECT_EQ(*ParseTilePath("tile/63/000"), (TileId{63, 0, 256}));
-  for (const char* bad : {"tile/0/1", "tile/0/0001", "tile/00/000", "tile/64/000", "tile/0/001/002",
-                          "tile/0/x001", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/08",
-                          "tile/0/000.p/", "tile/0/000.p", "tile/-1/000", "tile/entries/abc",
-                          "tiles/0/000", "tile/0/x1/000", "tile/0//000", "tile/0/000/",
-                          "tile/0/x999/x999/x999/x999/x999/x999/x999/999"}) {
+  for (const char* bad :
+       {"tile/0/1", "tile/0/0001", "tile/00/000", "tile/64/000", "tile/0/001/002", "tile/0/x001",
+        "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/08", "tile/0/000.p/", "tile/0/000.p",
+        "tile/-1/000", "tile/entries/abc", "tiles/0/000", "tile/0/x1/000", "tile/0//000",
+        "tile/0/000/", "tile/0/x999/x999/x999/x999/x999/x999/x999/999"}) {
     EXPECT_FALSE(ParseTilePath(bad).ok()) << bad;
   }
 }
@@ -63,7 +63,8 @@ TEST(TilesTest, EntryBundlesRoundTripAndRefuseDamage) {
   EXPECT_EQ((*entries)[2].size(), 300u);
   EXPECT_EQ(bundle.substr(0, 2), std::string("\x00\x07", 2));
   EXPECT_EQ(DecodeEntryBundle(bundle, 2).status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(DecodeEntryBundle(bundle.substr(0, bundle.size() - 1), 3).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeEntryBundle(bundle.substr(0, bundle.size() - 1), 3).status().code(),
+            StatusCode::kDataLoss);
   EXPECT_EQ(DecodeEntryBundle(bundle + "\x01", 3).status().code(), StatusCode::kDataLoss);
 }
 
@@ -84,11 +85,14 @@ TEST(TilesTest, NodeReaderComputesNodesBetweenTileLevels) {
   std::map<std::pair<int, uint64_t>, Hash> nodes;
   for (int i = 0; i < 600; ++i) {
     range.Append(hasher, hasher.Leaf(AsBytes(std::to_string(i))),
-                 [&](int level, uint64_t index, const Hash& h) { nodes[{level, index}] = h; });
+                 [&](int level, uint64_t index, const Hash& h) {
+                   nodes[{level, index}] = h;
+                 });
   }
   auto fetch = [&](const TileId& id) -> StatusOr<std::string> {
     std::vector<Hash> tile;
-    for (uint32_t i = 0; i < id.width; ++i) tile.push_back(nodes.at({8 * id.level, id.index * 256 + i}));
+    for (uint32_t i = 0; i < id.width; ++i)
+      tile.push_back(nodes.at({8 * id.level, id.index * 256 + i}));
     return EncodeHashTile(tile);
   };
   TileNodeReader reader(600, fetch);

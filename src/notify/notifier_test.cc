@@ -1,13 +1,14 @@
 #include "notify/notifier.h"
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "base/mutex.h"
 #include "server/http_server.h"
@@ -47,7 +48,8 @@ class SmtpServer {
         process_(testing::Subprocess::Start({"/usr/bin/python3", "-u", "-m", "aiosmtpd", "-n", "-l",
                                              "127.0.0.1:" + std::to_string(port_), "-c",
                                              "aiosmtpd.handlers.Debugging", "stdout"})) {
-    for (int i = 0; i < 100 && !CanConnect(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 100 && !CanConnect(port_); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ~SmtpServer() {
     process_.Signal(SIGTERM);
@@ -72,7 +74,8 @@ class SmtpServer {
 class NotifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() / ("quartet-notify-" + std::to_string(::getpid()));
+    directory_ =
+        std::filesystem::temp_directory_path() / ("quartet-notify-" + std::to_string(::getpid()));
     std::filesystem::remove_all(directory_);
     folder_ = std::move(*store::DataFolder::Open(directory_.string()));
     service_ = std::move(*governance::AccessService::Open(*folder_, clock_, random_));
@@ -81,8 +84,10 @@ class NotifierTest : public ::testing::Test {
     ASSERT_TRUE(service_->AddUser(admin, "ana", governance::Role::kTechnician, "").ok());
     ASSERT_TRUE(service_->AddUser(admin, "olivia", governance::Role::kOwner, "acme").ok());
     ASSERT_TRUE(service_->SetEmail(admin, "olivia", "olivia@acme.example").ok());
-    ASSERT_TRUE(service_->AddResource(admin, "acme", "mail", access::ResourceKind::kMailbox,
-                                      static_cast<access::LabelSet>(access::Label::kEmail)).ok());
+    ASSERT_TRUE(service_
+                    ->AddResource(admin, "acme", "mail", access::ResourceKind::kMailbox,
+                                  static_cast<access::LabelSet>(access::Label::kEmail))
+                    .ok());
     ASSERT_TRUE(service_->Relate(admin, "acme", "ana").ok());
     ana_ = *service_->FindActor("ana");
   }
@@ -92,8 +97,8 @@ class NotifierTest : public ::testing::Test {
     std::filesystem::remove_all(directory_);
   }
   void RequestMail() {
-    auto grant = service_->RequestAccess(
-        ana_, {"acme", "mail", access::Action::kOpenMailbox, "", "Trace a phishing email", "T-9", 1800, 0, false});
+    auto grant = service_->RequestAccess(ana_, {"acme", "mail", access::Action::kOpenMailbox, "",
+                                                "Trace a phishing email", "T-9", 1800, 0, false});
     ASSERT_TRUE(grant.ok()) << grant.status().ToString();
     ASSERT_EQ(grant->progress.state, access::GrantState::kPending);
   }
@@ -110,19 +115,22 @@ TEST_F(NotifierTest, OwnersGetAnEmailAndTheClientsWebhookASignedPost) {
   SmtpServer smtp;
   Mutex mu;
   std::vector<server::HttpRequest> received;
-  auto receiver = server::HttpServer::Start({"127.0.0.1", 0, 1, 1 << 20, nullptr}, [&](const server::HttpRequest& request) {
-    MutexLock lock(mu);
-    received.push_back(request);
-    return server::HttpResponse::Text(200, "ok");
-  });
+  auto receiver = server::HttpServer::Start({"127.0.0.1", 0, 1, 1 << 20, nullptr},
+                                            [&](const server::HttpRequest& request) {
+                                              MutexLock lock(mu);
+                                              received.push_back(request);
+                                              return server::HttpResponse::Text(200, "ok");
+                                            });
   ASSERT_TRUE(receiver.ok());
   std::thread serving([&] { (*receiver)->Run(false); });
-  auto secret = service_->SetWebhook({"olivia", governance::Role::kOwner, "acme"}, "acme",
-                                     "http://127.0.0.1:" + std::to_string((*receiver)->port()) + "/quartet");
+  auto secret =
+      service_->SetWebhook({"olivia", governance::Role::kOwner, "acme"}, "acme",
+                           "http://127.0.0.1:" + std::to_string((*receiver)->port()) + "/quartet");
   ASSERT_TRUE(secret.ok());
 
   RequestMail();
-  Notifier notifier(*service_, SmtpRelay{"127.0.0.1", smtp.port(), "quartet@provider.example", 10}, clock_);
+  Notifier notifier(*service_, SmtpRelay{"127.0.0.1", smtp.port(), "quartet@provider.example", 10},
+                    clock_);
   auto delivered = notifier.DeliverDue();
   ASSERT_TRUE(delivered.ok()) << delivered.status().ToString();
   EXPECT_EQ(*delivered, 2);
@@ -137,14 +145,16 @@ TEST_F(NotifierTest, OwnersGetAnEmailAndTheClientsWebhookASignedPost) {
   serving.join();
   ASSERT_EQ(received.size(), 1u);
   EXPECT_EQ(received[0].target, "/quartet");
-  EXPECT_EQ(received[0].headers["x-quartet-signature"], WebhookSignature(*secret, received[0].body));
+  EXPECT_EQ(received[0].headers["x-quartet-signature"],
+            WebhookSignature(*secret, received[0].body));
   EXPECT_NE(received[0].body.find("\"event\":\"approval.requested\""), std::string::npos);
 }
 
 TEST_F(NotifierTest, UndeliveredNotificationsWaitAndAreRetried) {
   RequestMail();
   const uint16_t closed = FreePort();  // nothing listens there
-  Notifier notifier(*service_, SmtpRelay{"127.0.0.1", closed, "quartet@provider.example", 2}, clock_);
+  Notifier notifier(*service_, SmtpRelay{"127.0.0.1", closed, "quartet@provider.example", 2},
+                    clock_);
   EXPECT_EQ(*notifier.DeliverDue(), 0);
   EXPECT_TRUE(service_->DueNotifications(10)->empty()) << "backing off";
   clock_.Advance(std::chrono::seconds(10));

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include "base/clock.h"
 
 namespace quartet::notify {
@@ -88,7 +87,9 @@ StatusOr<int> Connect(const SmtpRelay& relay) {
     }
   }
   ::freeaddrinfo(result);
-  if (fd < 0) return UnavailableError("cannot connect to SMTP relay " + relay.host + ":" + std::to_string(relay.port));
+  if (fd < 0)
+    return UnavailableError("cannot connect to SMTP relay " + relay.host + ":" +
+                            std::to_string(relay.port));
   return fd;
 }
 
@@ -118,7 +119,8 @@ Status SendEmail(const SmtpRelay& relay, const Email& email, int64_t unix_time) 
     if (!IsSafeAddress(to)) return InvalidArgumentError("malformed recipient address");
   }
   if (!IsSafeAddress(relay.from)) return InvalidArgumentError("malformed sender address");
-  if (!IsSafeHeaderValue(email.subject)) return InvalidArgumentError("the subject must be one line");
+  if (!IsSafeHeaderValue(email.subject))
+    return InvalidArgumentError("the subject must be one line");
   ASSIGN_OR_RETURN(int fd, Connect(relay));
   Connection connection(fd, relay.timeout_seconds * 1000);
   RETURN_IF_ERROR(connection.Expect('2'));
@@ -134,7 +136,8 @@ Status SendEmail(const SmtpRelay& relay, const Email& email, int64_t unix_time) 
   RETURN_IF_ERROR(connection.Expect('3'));
   std::string to_header;
   for (const std::string& to : email.to) to_header += (to_header.empty() ? "" : ", ") + to;
-  std::string message = "From: Quartet <" + relay.from + ">\r\nTo: " + to_header + "\r\nSubject: " + email.subject +
+  std::string message = "From: Quartet <" + relay.from + ">\r\nTo: " + to_header +
+                        "\r\nSubject: " + email.subject +
                         "\r\nDate: " + FormatUtc(unix_time, "%a, %d %b %Y %H:%M:%S +0000") +
                         "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
                         DotStuff(email.body) + ".\r\n";

@@ -1,18 +1,18 @@
 // The routes of the client's agent under /api/v1 (docs/openapi.yaml):
 //
 //   by the agent itself (Authorization: Bearer qa_..., from enrolment)
-//     POST /api/v1/agent/enrolment                  {code, name, witness_key, ssh_ca_key} (the code
-//     authorises) GET  /api/v1/agent/work?witnessed=N&wait=S    long poll: tlog-witness
-//     add-checkpoint body and
-//                                                   pending certificate requests
-//     POST /api/v1/agent/cosignatures               {size, cosignature}
-//     POST /api/v1/agent/alarms                     {kind, detail}
-//     POST /api/v1/agent/certificates/{id}          {certificate} or {refused: reason}
+//     POST /api/v1/agent/enrolment                     {code, name, witness_key, ssh_ca_key}
+//                                                      (the code authorises)
+//     GET  /api/v1/agent/work?witnessed=N&wait=S       long poll: a tlog-witness add-checkpoint
+//                                                      body and pending certificate requests
+//     POST /api/v1/agent/cosignatures                  {size, cosignature}
+//     POST /api/v1/agent/alarms                        {kind, detail}
+//     POST /api/v1/agent/certificates/{id}             {certificate} or {refused: reason}
 //   by people (signed in as for every other route)
-//     POST /api/v1/clients/{c}/agent/enrolment-codes          an owner
-//     GET  /api/v1/clients/{c}/agent                           the agent's health
-//     POST /api/v1/clients/{c}/grants/{g}/certificates        {public_key, wait_seconds}: the
-//     technician GET  /api/v1/clients/{c}/certificates/{id}?wait=S        the technician who asked
+//     POST /api/v1/clients/{c}/agent/enrolment-codes   an owner
+//     GET  /api/v1/clients/{c}/agent                   the agent's health
+//     POST /api/v1/clients/{c}/grants/{g}/certificates {public_key, wait_seconds}: the technician
+//     GET  /api/v1/clients/{c}/certificates/{id}?wait=S   the technician who asked
 //
 // Thread-safe. Long polls block the calling thread for at most their wait (capped at 25 s); at
 // most 40 wait at once, the others are answered at once.

@@ -2,10 +2,11 @@
 // JSON bodies, and the path and header helpers.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "access/policy.h"
 #include "base/status.h"
@@ -33,7 +34,8 @@ inline HttpResponse Error(const Status& status) {
 inline Json LabelsJson(access::LabelSet labels) {
   Json out = Json::array();
   for (uint32_t bit = 1; bit != 0 && bit <= labels; bit <<= 1) {
-    if (labels & bit) out.push_back(std::string(access::LabelName(static_cast<access::Label>(bit))));
+    if (labels & bit)
+      out.push_back(std::string(access::LabelName(static_cast<access::Label>(bit))));
   }
   return out;
 }

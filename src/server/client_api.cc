@@ -29,34 +29,36 @@ StatusOr<int64_t> TimeParameter(std::string_view value) {
 
 StatusOr<governance::EventQuery> ParseEventQuery(std::string_view target) {
   governance::EventQuery query;
-  RETURN_IF_ERROR(ForEachQueryParameter(target, [&](std::string_view key, std::string_view raw) -> Status {
-    ASSIGN_OR_RETURN(std::string value, PercentDecode(raw));
-    if (key == "below") {
-      auto below = ParseDecimal(value);
-      if (!below.ok()) return InvalidArgumentError("'below' must be a log index");
-      query.below = *below;
-    } else if (key == "limit") {
-      auto limit = ParseDecimal(value);
-      if (!limit.ok() || *limit < 1 || *limit > 500) return InvalidArgumentError("limit must be 1 to 500");
-      query.limit = static_cast<int>(*limit);
-    } else if (key == "from") {
-      ASSIGN_OR_RETURN(query.from, TimeParameter(value));
-    } else if (key == "to") {
-      ASSIGN_OR_RETURN(query.to, TimeParameter(value));
-    } else if (key == "technician") {
-      query.technician = value;
-    } else if (key == "resource") {
-      query.resource = value;
-    } else if (key == "kind") {
-      query.kind = value;
-    } else if (key == "q") {
-      if (value.size() > 200) return InvalidArgumentError("search text over 200 characters");
-      query.text = value;
-    } else {
-      return InvalidArgumentError("unknown query parameter '" + std::string(key) + "'");
-    }
-    return Status::Ok();
-  }));
+  RETURN_IF_ERROR(
+      ForEachQueryParameter(target, [&](std::string_view key, std::string_view raw) -> Status {
+        ASSIGN_OR_RETURN(std::string value, PercentDecode(raw));
+        if (key == "below") {
+          auto below = ParseDecimal(value);
+          if (!below.ok()) return InvalidArgumentError("'below' must be a log index");
+          query.below = *below;
+        } else if (key == "limit") {
+          auto limit = ParseDecimal(value);
+          if (!limit.ok() || *limit < 1 || *limit > 500)
+            return InvalidArgumentError("limit must be 1 to 500");
+          query.limit = static_cast<int>(*limit);
+        } else if (key == "from") {
+          ASSIGN_OR_RETURN(query.from, TimeParameter(value));
+        } else if (key == "to") {
+          ASSIGN_OR_RETURN(query.to, TimeParameter(value));
+        } else if (key == "technician") {
+          query.technician = value;
+        } else if (key == "resource") {
+          query.resource = value;
+        } else if (key == "kind") {
+          query.kind = value;
+        } else if (key == "q") {
+          if (value.size() > 200) return InvalidArgumentError("search text over 200 characters");
+          query.text = value;
+        } else {
+          return InvalidArgumentError("unknown query parameter '" + std::string(key) + "'");
+        }
+        return Status::Ok();
+      }));
   return query;
 }
 
@@ -80,10 +82,11 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
   const std::string& method = request.method;
   const size_t n = parts.size();
   const bool clients = n >= 4 && parts[3] == "clients";
-  const bool mine = (clients && (n == 4 || (n == 5 && method == "GET") ||
-                                 (n == 6 && (parts[5] == "resources" || parts[5] == "technicians" ||
-                                             parts[5] == "events" || parts[5] == "event-facets")))) ||
-                    (n == 4 && parts[3] == "staff") || (n >= 4 && n <= 6 && parts[3] == "people");
+  const bool mine =
+      (clients && (n == 4 || (n == 5 && method == "GET") ||
+                   (n == 6 && (parts[5] == "resources" || parts[5] == "technicians" ||
+                               parts[5] == "events" || parts[5] == "event-facets")))) ||
+      (n == 4 && parts[3] == "staff") || (n >= 4 && n <= 6 && parts[3] == "people");
   if (!mine) return std::nullopt;
   auto body = Body::Parse(request.body);
   if (!body.ok()) return Error(body.status());
@@ -93,7 +96,8 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
       ASSIGN_OR_RETURN(auto list, service_.ListClients(actor));
       Json out = Json::array();
       for (const auto& client : list) {
-        out.push_back({{"tenant", client.tenant}, {"name", client.name}, {"time_zone", client.time_zone}});
+        out.push_back(
+            {{"tenant", client.tenant}, {"name", client.name}, {"time_zone", client.time_zone}});
       }
       return JsonResponse(200, {{"clients", out}});
     }
@@ -136,7 +140,8 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
       ASSIGN_OR_RETURN(access::ResourceKind kind, access::ResourceKindFromName(kind_name));
       ASSIGN_OR_RETURN(access::LabelSet labels, LabelsFromJson(body->json()));
       RETURN_IF_ERROR(service_.AddResource(actor, parts[4], name, kind, labels));
-      return JsonResponse(201, {{"name", name}, {"kind", kind_name}, {"labels", LabelsJson(labels)}});
+      return JsonResponse(201,
+                          {{"name", name}, {"kind", kind_name}, {"labels", LabelsJson(labels)}});
     }
     if (clients && n == 6 && parts[5] == "technicians" && method == "POST") {
       ASSIGN_OR_RETURN(std::string technician, body->Text("technician", true));
@@ -155,7 +160,8 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
       }
       ASSIGN_OR_RETURN(auto found, events_.Find(client, query));
       Json out = Json::array();
-      for (const auto& event : found) out.push_back({{"index", event.index}, {"entry", event.entry}});
+      for (const auto& event : found)
+        out.push_back({{"index", event.index}, {"entry", event.entry}});
       Json reply = {{"events", out}};
       if (static_cast<int>(found.size()) == query.limit) reply["next"] = found.back().index;
       return JsonResponse(200, reply);
@@ -180,7 +186,8 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
       ASSIGN_OR_RETURN(std::string password, body->Text("password", true));
       ASSIGN_OR_RETURN(Role role, governance::RoleFromName(role_name));
       ASSIGN_OR_RETURN(std::string uri, service_.Onboard(actor, user, role, client, password));
-      return JsonResponse(201, {{"user", user}, {"role", role_name}, {"client", client}, {"totp_uri", uri}});
+      return JsonResponse(
+          201, {{"user", user}, {"role", role_name}, {"client", client}, {"totp_uri", uri}});
     }
     if (n == 6 && parts[3] == "people" && parts[5] == "offboard" && method == "POST") {
       ASSIGN_OR_RETURN(int revoked, service_.Offboard(actor, parts[4]));

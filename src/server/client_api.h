@@ -31,7 +31,8 @@ namespace quartet::server {
 
 class ClientApi {
  public:
-  ClientApi(governance::AccessService& service, governance::EventIndex& events, store::DataFolder& folder)
+  ClientApi(governance::AccessService& service, governance::EventIndex& events,
+            store::DataFolder& folder)
       : service_(service), events_(events), folder_(folder) {}
 
   // nullopt when the route is not one of these. `parts` is the split path ("", "api", "v1", ...).

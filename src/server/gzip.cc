@@ -15,7 +15,8 @@ constexpr int kGzipWindowBits = 15 + 16;  // 2^15 window, gzip wrapper
 
 StatusOr<std::string> Gzip(std::string_view data) {
   z_stream stream{};
-  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return InternalError("deflateInit2 failed");
   }
   std::string out(deflateBound(&stream, data.size()) + 32, '\0');
@@ -53,12 +54,14 @@ StatusOr<std::string> Gunzip(std::string_view data, size_t max_size) {
 
 bool AcceptsGzip(std::string_view accept_encoding) {
   std::string value(accept_encoding);
-  std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(value.begin(), value.end(), value.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   value.erase(std::remove(value.begin(), value.end(), ' '), value.end());
   size_t start = 0;
   for (;;) {
     const size_t comma = value.find(',', start);
-    const std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item =
+        value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const size_t semicolon = item.find(';');
     const std::string name = item.substr(0, semicolon);
     if (name == "gzip" || name == "*") {

@@ -13,8 +13,8 @@
 namespace quartet::server {
 
 struct HttpRequest {
-  std::string method;  // "GET", "HEAD", ...
-  std::string target;  // path and query, as sent
+  std::string method;                          // "GET", "HEAD", ...
+  std::string target;                          // path and query, as sent
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string remote_address;

@@ -1,19 +1,19 @@
 // The only server file that includes Boost.Beast (slow to compile: keep it that way).
-#include <utility>  // before asio: Boost 1.74 with g++ 12 in C++20 mode needs it
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast.hpp>
-#include <boost/beast/ssl.hpp>
+#include "server/http_server.h"
 
 #include <atomic>
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <utility>  // before asio: Boost 1.74 with g++ 12 in C++20 mode needs it
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
-#include "server/http_server.h"
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace quartet::server {
 namespace {
@@ -32,7 +32,8 @@ class BeastHttpServer final : public HttpServer {
       : options_(std::move(options)), handler_(std::move(handler)), acceptor_(io_), signals_(io_) {}
 
   Status Listen() {
-    if (!options_.tls_certificate_file.empty() || !options_.tls_key_file.empty()) RETURN_IF_ERROR(LoadTls());
+    if (!options_.tls_certificate_file.empty() || !options_.tls_key_file.empty())
+      RETURN_IF_ERROR(LoadTls());
     beast::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
     if (ec) return InvalidArgumentError("bad listen address '" + options_.host + "'");
@@ -104,10 +105,13 @@ class BeastHttpServer final : public HttpServer {
     }
     auto& context = tls_.emplace(asio::ssl::context::tls_server);
     SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::single_dh_use);
+    context.set_options(asio::ssl::context::default_workarounds |
+                        asio::ssl::context::single_dh_use);
     beast::error_code ec;
     context.use_certificate_chain_file(options_.tls_certificate_file, ec);
-    if (ec) return InvalidArgumentError("TLS certificate " + options_.tls_certificate_file + ": " + ec.message());
+    if (ec)
+      return InvalidArgumentError("TLS certificate " + options_.tls_certificate_file + ": " +
+                                  ec.message());
     context.use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
     if (ec) return InvalidArgumentError("TLS key " + options_.tls_key_file + ": " + ec.message());
     if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
@@ -147,7 +151,8 @@ class BeastHttpServer final : public HttpServer {
       parser.header_limit(16 * 1024);
       parser.body_limit(options_.max_body_bytes);
       beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {
         co_await Write(stream, HttpResponse::Text(413, "request body too large"), false, false);
         break;
@@ -180,7 +185,8 @@ class BeastHttpServer final : public HttpServer {
   }
 
   template <typename Stream>
-  asio::awaitable<bool> Write(Stream& stream, const HttpResponse& response, bool keep_alive, bool head) {
+  asio::awaitable<bool> Write(Stream& stream, const HttpResponse& response, bool keep_alive,
+                              bool head) {
     http::response<http::span_body<const char>> out;
     out.result(static_cast<unsigned>(response.status));
     out.version(11);

@@ -29,7 +29,8 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   // Binds and listens at once, so that port() is known before Run().
-  static StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler handler);
+  static StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
+                                                     HttpHandler handler);
   virtual ~HttpServer() = default;
 
   virtual uint16_t port() const = 0;

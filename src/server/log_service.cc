@@ -1,9 +1,9 @@
 #include "server/log_service.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include <spdlog/spdlog.h>
 
 #include "server/gzip.h"
 
@@ -173,8 +173,9 @@ Status LogService::Refresh(const std::string& tenant) {
       return Status::Ok();
     }
   }
-  View view{latest->size, latest->root, std::make_shared<const std::string>(latest->note), nullptr,
-            published_size, !config.witness_key.empty(), ticket};
+  View view{latest->size, latest->root,   std::make_shared<const std::string>(latest->note),
+            nullptr,      published_size, !config.witness_key.empty(),
+            ticket};
   if (config.witness_key.empty()) {
     view.published = view.note;
   } else if (cosigned.has_value()) {
@@ -340,7 +341,8 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
     if (!view->witnessed) {
       auto config = folder_.logs().GetLog(tenant);
       if (config.ok() && !config->witness_key.empty()) {
-        if (Status refreshed = Refresh(tenant); !refreshed.ok()) return HttpResponse::FromStatus(refreshed);
+        if (Status refreshed = Refresh(tenant); !refreshed.ok())
+          return HttpResponse::FromStatus(refreshed);
         view = CurrentView(tenant);
         if (!view.ok()) return HttpResponse::FromStatus(view.status());
       }

@@ -1,11 +1,12 @@
 #include "server/log_service.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "base/random.h"
 #include "store/sqlite.h"
@@ -57,7 +58,8 @@ class LogServiceTest : public ::testing::Test {
     ASSERT_TRUE(db.ok());
     auto transaction = store::Transaction::Begin(**db, store::TransactionMode::kImmediate);
     ASSERT_TRUE(transaction.ok());
-    ASSERT_TRUE(store::SqliteLogStore::SetWitnessInTransaction(**db, "acme", "agent+01234567+AAAA").ok());
+    ASSERT_TRUE(
+        store::SqliteLogStore::SetWitnessInTransaction(**db, "acme", "agent+01234567+AAAA").ok());
     ASSERT_TRUE((*transaction)->Commit().ok());
   }
 

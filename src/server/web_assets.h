@@ -7,7 +7,7 @@
 namespace quartet::server {
 
 struct WebAsset {
-  std::string_view path;     // "/index.html", "/js/app.js", ...
+  std::string_view path;  // "/index.html", "/js/app.js", ...
   std::string_view content;
 };
 

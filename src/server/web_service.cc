@@ -18,7 +18,8 @@ std::string ContentTypeOf(std::string_view path) {
 }
 
 constexpr char kContentSecurityPolicy[] =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src "
+    "'self'; "
     "manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 }  // namespace
@@ -33,7 +34,8 @@ WebService::WebService() {
     std::string content(asset.content);
     if (asset.path == "/index.html") {
       constexpr std::string_view kPrefix = "\"/assets/";
-      for (size_t at = 0; (at = content.find(kPrefix, at)) != std::string::npos; at += kPrefix.size()) {
+      for (size_t at = 0; (at = content.find(kPrefix, at)) != std::string::npos;
+           at += kPrefix.size()) {
         content.insert(at + kPrefix.size(), version_ + "/");
       }
     }
@@ -54,7 +56,8 @@ bool WebService::Owns(std::string_view target) {
 }
 
 HttpResponse WebService::Handle(const HttpRequest& request) const {
-  if (request.method != "GET" && request.method != "HEAD") return HttpResponse::Text(405, "method not allowed");
+  if (request.method != "GET" && request.method != "HEAD")
+    return HttpResponse::Text(405, "method not allowed");
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   if (path == "/") path = "/index.html";

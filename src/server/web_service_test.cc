@@ -1,8 +1,8 @@
 #include "server/web_service.h"
 
-#include <gtest/gtest.h>
-
 #include <regex>
+
+#include <gtest/gtest.h>
 
 #include "server/gzip.h"
 
@@ -24,9 +24,11 @@ TEST(WebServiceTest, ThePageNamesThisBuildsFilesWhichAreCachedForGood) {
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
   EXPECT_EQ(page.cache_control, "no-cache");
-  EXPECT_NE(page.headers.at("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_NE(page.headers.at("Content-Security-Policy").find("script-src 'self'"),
+            std::string::npos);
   std::smatch match;
-  ASSERT_TRUE(std::regex_search(*page.body, match, std::regex(R"re("/assets/(v-[0-9a-f]{16})/js/app\.js")re")))
+  ASSERT_TRUE(std::regex_search(*page.body, match,
+                                std::regex(R"re("/assets/(v-[0-9a-f]{16})/js/app\.js")re")))
       << *page.body;
   const std::string version = match[1];
   // No file is named without the version in the page.

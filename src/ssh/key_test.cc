@@ -1,9 +1,9 @@
 #include "ssh/key.h"
 
+#include <sstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <sstream>
 
 #include "ssh/ssh_keygen_testing.h"
 #include "ssh/wire.h"

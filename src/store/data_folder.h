@@ -44,7 +44,8 @@ class DataFolder {
 
   // Creates a tenant's log with a fresh signing key. Returns the verifier key string.
   // AlreadyExists if the tenant has a log.
-  StatusOr<std::string> InitLog(const std::string& tenant, const std::string& origin, Random& random);
+  StatusOr<std::string> InitLog(const std::string& tenant, const std::string& origin,
+                                Random& random);
   // The log's signing key. NotFound for an unknown tenant.
   StatusOr<ledger::NoteSigner> LogSigner(const std::string& tenant);
   std::string LogDirectory(const std::string& tenant) const { return path_ + "/logs/" + tenant; }
@@ -54,7 +55,9 @@ class DataFolder {
  private:
   DataFolder(std::string path, std::unique_ptr<SqliteLogStore> logs)
       : path_(std::move(path)), logs_(std::move(logs)) {}
-  std::string KeyPath(const std::string& tenant) const { return path_ + "/keys/" + tenant + ".log.key"; }
+  std::string KeyPath(const std::string& tenant) const {
+    return path_ + "/keys/" + tenant + ".log.key";
+  }
 
   const std::string path_;
   std::unique_ptr<SqliteLogStore> logs_;

@@ -68,8 +68,8 @@ constexpr std::string_view kSelectLogs =
     "LEFT JOIN witnesses w ON w.log_id = l.id";
 
 ledger::LogConfig LogConfigFromRow(Statement& row) {
-  return {std::string(row.ColumnText(0)), std::string(row.ColumnText(1)), std::string(row.ColumnText(2)),
-          std::string(row.ColumnText(3))};
+  return {std::string(row.ColumnText(0)), std::string(row.ColumnText(1)),
+          std::string(row.ColumnText(2)), std::string(row.ColumnText(3))};
 }
 
 // The first row of `select` (columns size, root, note) as a checkpoint. Resets `select`.
@@ -129,7 +129,8 @@ Status SqliteLogStore::CreateLog(const ledger::LogConfig& config) {
 
 StatusOr<ledger::LogConfig> SqliteLogStore::GetLog(std::string_view tenant) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * select, db_->Prepare(std::string(kSelectLogs) + " WHERE l.tenant = ?"));
+  ASSIGN_OR_RETURN(Statement * select,
+                   db_->Prepare(std::string(kSelectLogs) + " WHERE l.tenant = ?"));
   select->Bind(1, tenant);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return UnknownTenant(tenant);
@@ -140,7 +141,8 @@ StatusOr<ledger::LogConfig> SqliteLogStore::GetLog(std::string_view tenant) {
 
 StatusOr<std::vector<ledger::LogConfig>> SqliteLogStore::ListLogs() {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * select, db_->Prepare(std::string(kSelectLogs) + " ORDER BY l.tenant"));
+  ASSIGN_OR_RETURN(Statement * select,
+                   db_->Prepare(std::string(kSelectLogs) + " ORDER BY l.tenant"));
   std::vector<ledger::LogConfig> logs;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, select->Step());
@@ -156,19 +158,22 @@ StatusOr<uint64_t> SqliteLogStore::AppendInTransaction(Transaction& transaction,
                                                        std::span<const std::string> entries) {
   if (entries.empty()) return InvalidArgumentError("nothing to append");
   for (const std::string& entry : entries) {
-    if (entry.size() > ledger::kMaxEntrySize) return InvalidArgumentError("log entry over 65,535 bytes");
+    if (entry.size() > ledger::kMaxEntrySize)
+      return InvalidArgumentError("log entry over 65,535 bytes");
   }
   Database& db = transaction.db();
-  ASSIGN_OR_RETURN(Statement * bump,
-                   db.Prepare("UPDATE logs SET size = size + ? WHERE tenant = ? RETURNING id, size"));
+  ASSIGN_OR_RETURN(
+      Statement * bump,
+      db.Prepare("UPDATE logs SET size = size + ? WHERE tenant = ? RETURNING id, size"));
   bump->Bind(1, static_cast<int64_t>(entries.size())).Bind(2, tenant);
   ASSIGN_OR_RETURN(bool row, bump->Step());
   if (!row) return UnknownTenant(tenant);
   const int64_t log_id = bump->ColumnInt(0);
   const uint64_t first = static_cast<uint64_t>(bump->ColumnInt(1)) - entries.size();
   RETURN_IF_ERROR(bump->Run());
-  ASSIGN_OR_RETURN(Statement * insert,
-                   db.Prepare("INSERT INTO entry_runs (log_id, first_idx, count, data) VALUES (?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(
+      Statement * insert,
+      db.Prepare("INSERT INTO entry_runs (log_id, first_idx, count, data) VALUES (?, ?, ?, ?)"));
   // Rows of at most about kRunBytes, so that a large import does not make one huge row.
   constexpr size_t kRunBytes = 4 << 20;
   std::string run;
@@ -214,11 +219,12 @@ Status SqliteLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   // The runs overlapping [begin, end): from the last run starting at or before `begin`.
-  ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare("SELECT first_idx, count, data FROM entry_runs WHERE log_id = ?1 AND "
-                                "first_idx >= coalesce((SELECT max(first_idx) FROM entry_runs WHERE "
-                                "log_id = ?1 AND first_idx <= ?2), 0) AND first_idx < ?3 "
-                                "ORDER BY first_idx"));
+  ASSIGN_OR_RETURN(
+      Statement * select,
+      db_->Prepare("SELECT first_idx, count, data FROM entry_runs WHERE log_id = ?1 AND "
+                   "first_idx >= coalesce((SELECT max(first_idx) FROM entry_runs WHERE "
+                   "log_id = ?1 AND first_idx <= ?2), 0) AND first_idx < ?3 "
+                   "ORDER BY first_idx"));
   select->Bind(1, log_id).Bind(2, static_cast<int64_t>(begin)).Bind(3, static_cast<int64_t>(end));
   uint64_t next = begin;
   Status status;
@@ -229,10 +235,12 @@ Status SqliteLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint
     const uint32_t count = static_cast<uint32_t>(select->ColumnInt(1));
     auto entries = ledger::DecodeEntryBundle(AsChars(select->ColumnBlob(2)), count);
     if (!entries.ok() || first > next) {
-      status = DataLossError("log '" + std::string(tenant) + "' has damaged entries near " + std::to_string(next));
+      status = DataLossError("log '" + std::string(tenant) + "' has damaged entries near " +
+                             std::to_string(next));
       break;
     }
-    for (uint64_t i = next - first; i < count && next < end; ++i, ++next) out.emplace_back((*entries)[i]);
+    for (uint64_t i = next - first; i < count && next < end; ++i, ++next)
+      out.emplace_back((*entries)[i]);
   }
   select->Reset();
   RETURN_IF_ERROR(status);
@@ -251,12 +259,13 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCheckpoi
   return CheckpointFromRow(*select);
 }
 
-StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::CheckpointOfSize(std::string_view tenant,
-                                                                                   uint64_t size) {
+StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::CheckpointOfSize(
+    std::string_view tenant, uint64_t size) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
-  ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare("SELECT size, root, note FROM checkpoints WHERE log_id = ? AND size = ?"));
+  ASSIGN_OR_RETURN(
+      Statement * select,
+      db_->Prepare("SELECT size, root, note FROM checkpoints WHERE log_id = ? AND size = ?"));
   select->Bind(1, log_id).Bind(2, static_cast<int64_t>(size));
   return CheckpointFromRow(*select);
 }
@@ -265,43 +274,56 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCosigned
     std::string_view tenant) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
-  ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare("SELECT size, root, note FROM cosigned_checkpoints WHERE log_id = ? "
-                                "ORDER BY size DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(
+      Statement * select,
+      db_->Prepare("SELECT size, root, note FROM cosigned_checkpoints WHERE log_id = ? "
+                   "ORDER BY size DESC LIMIT 1"));
   select->Bind(1, log_id);
   return CheckpointFromRow(*select);
 }
 
-Status SqliteLogStore::AddCosignedCheckpoint(std::string_view tenant, const ledger::StoredCheckpoint& checkpoint) {
+Status SqliteLogStore::AddCosignedCheckpoint(std::string_view tenant,
+                                             const ledger::StoredCheckpoint& checkpoint) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_, TransactionMode::kImmediate));
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
-  ASSIGN_OR_RETURN(Statement * check,
-                   db_->Prepare("SELECT (SELECT coalesce(max(size), -1) FROM cosigned_checkpoints WHERE log_id = ?1), "
-                                "EXISTS (SELECT 1 FROM checkpoints WHERE log_id = ?1 AND size = ?2 AND root = ?3)"));
-  check->Bind(1, log_id).Bind(2, static_cast<int64_t>(checkpoint.size)).BindBlob(3, checkpoint.root);
+  ASSIGN_OR_RETURN(
+      Statement * check,
+      db_->Prepare(
+          "SELECT (SELECT coalesce(max(size), -1) FROM cosigned_checkpoints WHERE log_id = ?1), "
+          "EXISTS (SELECT 1 FROM checkpoints WHERE log_id = ?1 AND size = ?2 AND root = ?3)"));
+  check->Bind(1, log_id)
+      .Bind(2, static_cast<int64_t>(checkpoint.size))
+      .BindBlob(3, checkpoint.root);
   ASSIGN_OR_RETURN(bool row, check->Step());
   const int64_t latest = row ? check->ColumnInt(0) : -1;
   const bool signed_by_log = row && check->ColumnInt(1) == 1;
   check->Reset();
   if (static_cast<int64_t>(checkpoint.size) <= latest) {
-    return FailedPreconditionError("cosigned checkpoint of size " + std::to_string(checkpoint.size) +
+    return FailedPreconditionError("cosigned checkpoint of size " +
+                                   std::to_string(checkpoint.size) +
                                    " does not extend the latest of size " + std::to_string(latest));
   }
   if (!signed_by_log) return FailedPreconditionError("the log signed no such checkpoint");
-  ASSIGN_OR_RETURN(Statement * insert,
-                   db_->Prepare("INSERT INTO cosigned_checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"));
-  insert->Bind(1, log_id).Bind(2, static_cast<int64_t>(checkpoint.size)).BindBlob(3, checkpoint.root).Bind(4, checkpoint.note);
+  ASSIGN_OR_RETURN(
+      Statement * insert,
+      db_->Prepare(
+          "INSERT INTO cosigned_checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"));
+  insert->Bind(1, log_id)
+      .Bind(2, static_cast<int64_t>(checkpoint.size))
+      .BindBlob(3, checkpoint.root)
+      .Bind(4, checkpoint.note);
   RETURN_IF_ERROR(insert->Run());
   return transaction->Commit();
 }
 
 Status SqliteLogStore::SetWitnessInTransaction(Database& db, std::string_view tenant,
                                                const std::string& verifier_key) {
-  ASSIGN_OR_RETURN(Statement * upsert,
-                   db.Prepare("INSERT INTO witnesses (log_id, verifier_key) "
-                                            "SELECT id, ?2 FROM logs WHERE tenant = ?1 "
-                                            "ON CONFLICT (log_id) DO UPDATE SET verifier_key = excluded.verifier_key"));
+  ASSIGN_OR_RETURN(
+      Statement * upsert,
+      db.Prepare("INSERT INTO witnesses (log_id, verifier_key) "
+                 "SELECT id, ?2 FROM logs WHERE tenant = ?1 "
+                 "ON CONFLICT (log_id) DO UPDATE SET verifier_key = excluded.verifier_key"));
   upsert->Bind(1, tenant).Bind(2, verifier_key);
   RETURN_IF_ERROR(upsert->Run());
   if (sqlite3_changes(db.handle()) == 0) return UnknownTenant(tenant);
@@ -313,9 +335,10 @@ Status SqliteLogStore::AddCheckpoint(std::string_view tenant,
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_, TransactionMode::kImmediate));
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
-  ASSIGN_OR_RETURN(Statement * latest,
-                   db_->Prepare("SELECT coalesce(max(size), -1), (SELECT size FROM logs WHERE id = ?1) "
-                                "FROM checkpoints WHERE log_id = ?1"));
+  ASSIGN_OR_RETURN(
+      Statement * latest,
+      db_->Prepare("SELECT coalesce(max(size), -1), (SELECT size FROM logs WHERE id = ?1) "
+                   "FROM checkpoints WHERE log_id = ?1"));
   latest->Bind(1, log_id);
   ASSIGN_OR_RETURN(bool row, latest->Step());
   const int64_t latest_size = row ? latest->ColumnInt(0) : -1;
@@ -329,8 +352,9 @@ Status SqliteLogStore::AddCheckpoint(std::string_view tenant,
   if (static_cast<int64_t>(checkpoint.size) > entry_count) {
     return FailedPreconditionError("checkpoint covers entries that are not durable");
   }
-  ASSIGN_OR_RETURN(Statement * insert,
-                   db_->Prepare("INSERT INTO checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(
+      Statement * insert,
+      db_->Prepare("INSERT INTO checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"));
   insert->Bind(1, log_id)
       .Bind(2, static_cast<int64_t>(checkpoint.size))
       .BindBlob(3, checkpoint.root)

@@ -6,9 +6,9 @@
 #pragma once
 
 #include <memory>
-#include "base/mutex.h"
 #include <string>
 
+#include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "ledger/log_store.h"
 #include "store/sqlite.h"
@@ -27,11 +27,16 @@ class SqliteLogStore final : public ledger::LogStore {
   StatusOr<uint64_t> EntryCount(std::string_view tenant) override;
   Status ReadEntries(std::string_view tenant, uint64_t begin, uint64_t end,
                      std::vector<std::string>& out) override;
-  StatusOr<std::optional<ledger::StoredCheckpoint>> LatestCheckpoint(std::string_view tenant) override;
-  Status AddCheckpoint(std::string_view tenant, const ledger::StoredCheckpoint& checkpoint) override;
-  StatusOr<std::optional<ledger::StoredCheckpoint>> CheckpointOfSize(std::string_view tenant, uint64_t size) override;
-  StatusOr<std::optional<ledger::StoredCheckpoint>> LatestCosignedCheckpoint(std::string_view tenant) override;
-  Status AddCosignedCheckpoint(std::string_view tenant, const ledger::StoredCheckpoint& checkpoint) override;
+  StatusOr<std::optional<ledger::StoredCheckpoint>> LatestCheckpoint(
+      std::string_view tenant) override;
+  Status AddCheckpoint(std::string_view tenant,
+                       const ledger::StoredCheckpoint& checkpoint) override;
+  StatusOr<std::optional<ledger::StoredCheckpoint>> CheckpointOfSize(std::string_view tenant,
+                                                                     uint64_t size) override;
+  StatusOr<std::optional<ledger::StoredCheckpoint>> LatestCosignedCheckpoint(
+      std::string_view tenant) override;
+  Status AddCosignedCheckpoint(std::string_view tenant,
+                               const ledger::StoredCheckpoint& checkpoint) override;
 
   // Appends inside a transaction the caller holds on `db` (opened on the same file), so that the
   // caller's own changes and the entries commit together. Returns the first index.

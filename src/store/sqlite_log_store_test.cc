@@ -1,9 +1,10 @@
 #include "store/sqlite_log_store.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "store/data_folder.h"
 
@@ -82,7 +83,8 @@ TEST_F(SqliteLogStoreTest, CheckpointsOnlyGrowAndCoverDurableEntries) {
   ledger::StoredCheckpoint checkpoint{1, {}, "note1"};
   ASSERT_TRUE(store_->AddCheckpoint("acme", checkpoint).ok());
   EXPECT_EQ(store_->AddCheckpoint("acme", checkpoint).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->AddCheckpoint("acme", {3, {}, "too far"}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->AddCheckpoint("acme", {3, {}, "too far"}).code(),
+            StatusCode::kFailedPrecondition);
   ASSERT_TRUE(store_->AddCheckpoint("acme", {2, {}, "note2"}).ok());
   auto latest = store_->LatestCheckpoint("acme");
   ASSERT_TRUE(latest.ok() && latest->has_value());
@@ -124,7 +126,8 @@ TEST_F(SqliteLogStoreTest, AppendInTransactionRollsBackWithTheCallersChange) {
 }
 
 TEST(DataFolderTest, InitLogKeepsTheKeyPrivateAndRefusesDuplicates) {
-  const auto directory = std::filesystem::temp_directory_path() / ("quartet-folder-test-" + std::to_string(::getpid()));
+  const auto directory = std::filesystem::temp_directory_path() /
+                         ("quartet-folder-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(directory);
   {
     auto folder = DataFolder::Open(directory.string());
@@ -135,11 +138,15 @@ TEST(DataFolderTest, InitLogKeepsTheKeyPrivateAndRefusesDuplicates) {
     auto signer = (*folder)->LogSigner("acme");
     ASSERT_TRUE(signer.ok());
     EXPECT_EQ(signer->VerifierKeyString(), *key);
-    const auto permissions = std::filesystem::status(directory / "keys" / "acme.log.key").permissions();
-    EXPECT_EQ(permissions & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
-              std::filesystem::perms::none);
-    EXPECT_EQ((*folder)->InitLog("acme", "x", Random::System()).status().code(), StatusCode::kAlreadyExists);
-    EXPECT_EQ((*folder)->InitLog("../etc", "x", Random::System()).status().code(), StatusCode::kInvalidArgument);
+    const auto permissions =
+        std::filesystem::status(directory / "keys" / "acme.log.key").permissions();
+    EXPECT_EQ(
+        permissions & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+        std::filesystem::perms::none);
+    EXPECT_EQ((*folder)->InitLog("acme", "x", Random::System()).status().code(),
+              StatusCode::kAlreadyExists);
+    EXPECT_EQ((*folder)->InitLog("../etc", "x", Random::System()).status().code(),
+              StatusCode::kInvalidArgument);
     auto lock = (*folder)->LockIntegration(FileLock::Wait::kNo);
     ASSERT_TRUE(lock.ok());
   }

@@ -111,7 +111,7 @@ void BM_RawSqliteBatchedInsert(benchmark::State& state) {
     state.ResumeTiming();
     for (int begin = 0; begin < kEntries; begin += batch) {
       auto transaction = *store::Transaction::Begin(*db, store::TransactionMode::kImmediate);
-      store::Statement* insert =
+      store::StatementScope insert =
           *db->Prepare("INSERT INTO entries (log_id, idx, data) VALUES (?, ?, ?)");
       for (int i = begin; i < std::min(kEntries, begin + batch); ++i) {
         insert->Bind(1, int64_t{1}).Bind(2, int64_t{i}).BindBlob(3, AsBytes(Entries()[i]));
@@ -140,7 +140,7 @@ void BM_RawSqliteBatchAsOneBlob(benchmark::State& state) {
       std::string blob;
       for (int i = begin; i < std::min(kEntries, begin + batch); ++i) blob += Entries()[i];
       auto transaction = *store::Transaction::Begin(*db, store::TransactionMode::kImmediate);
-      store::Statement* insert = *db->Prepare("INSERT INTO runs (data) VALUES (?)");
+      store::StatementScope insert = *db->Prepare("INSERT INTO runs (data) VALUES (?)");
       insert->BindBlob(1, AsBytes(blob));
       (void)insert->Run();
       (void)transaction->Commit();

@@ -144,7 +144,9 @@ StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
   ASSIGN_OR_RETURN(int64_t labels, integer("labels"));
   request.labels = static_cast<LabelSet>(labels);
   ASSIGN_OR_RETURN(std::string role, text("role"));
-  ASSIGN_OR_RETURN(request.role, StaffRoleFromName(role));
+  ASSIGN_OR_RETURN(request.role, RoleFromName(role));
+  if (!IsProviderRole(request.role))
+    return InvalidArgumentError("a request comes from provider staff");
   ASSIGN_OR_RETURN(std::string kind, text("kind"));
   ASSIGN_OR_RETURN(request.kind, ResourceKindFromName(kind));
   ASSIGN_OR_RETURN(std::string action, text("action"));

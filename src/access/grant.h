@@ -30,11 +30,11 @@ namespace quartet::access {
 inline constexpr int64_t kRequestLifetimeSeconds = 12 * 3600;
 
 struct GrantRequest {
-  std::string id;          // unique, assigned by the caller
-  std::string client;      // the client's tenant slug
-  std::string technician;  // provider staff user name
-  StaffRole role = StaffRole::kTechnician;
-  std::string resource;  // resource name within the client
+  std::string id;                 // unique, assigned by the caller
+  std::string client;             // the client's tenant slug
+  std::string technician;         // provider staff user name
+  Role role = Role::kTechnician;  // a provider role
+  std::string resource;           // resource name within the client
   ResourceKind kind = ResourceKind::kSshHost;
   LabelSet labels = 0;
   Action action = Action::kLogin;

@@ -8,6 +8,9 @@
 namespace quartet::access {
 namespace {
 
+constexpr uint32_t kProviderRoles =
+    Bit(Role::kTechnician) | Bit(Role::kSeniorTechnician) | Bit(Role::kProviderAdmin);
+
 using Json = nlohmann::json;
 
 constexpr std::array<std::string_view, 8> kLabelNames = {
@@ -18,8 +21,6 @@ constexpr std::array<std::string_view, 7> kKindNames = {
 constexpr std::array<std::string_view, 7> kActionNames = {
     "login",        "reveal-credential", "open-mailbox",  "read-files",
     "change-files", "administer",        "restore-backup"};
-constexpr std::array<std::string_view, 3> kRoleNames = {"technician", "senior-technician",
-                                                        "provider-admin"};
 constexpr std::array<std::string_view, 3> kEffectNames = {"approve", "ask-owners", "deny"};
 constexpr std::array<std::string_view, 3> kTicketNames = {"any", "present", "absent"};
 constexpr std::array<std::string_view, 3> kHoursNames = {"any", "inside-business-hours",
@@ -279,6 +280,9 @@ StatusOr<Rule> RuleFromJson(const Json& value) {
       ASSIGN_OR_RETURN(rule.actions, MaskFromJson(field, kActionNames, "action"));
     } else if (key == "roles") {
       ASSIGN_OR_RETURN(rule.roles, MaskFromJson(field, kRoleNames, "role"));
+      if ((rule.roles & ~kProviderRoles) != 0) {
+        return InvalidArgumentError("a rule's roles are provider roles");
+      }
     } else if (key == "ticket") {
       ASSIGN_OR_RETURN(size_t ticket, EnumFromJson(field, kTicketNames, "ticket condition"));
       rule.ticket = static_cast<TicketCondition>(ticket);
@@ -375,9 +379,6 @@ StatusOr<ResourceKind> ResourceKindFromName(std::string_view name) {
 StatusOr<Action> ActionFromName(std::string_view name) {
   return FromName<Action>(name, kActionNames, "action");
 }
-StatusOr<StaffRole> StaffRoleFromName(std::string_view name) {
-  return FromName<StaffRole>(name, kRoleNames, "role");
-}
 StatusOr<Label> LabelFromName(std::string_view name) {
   for (size_t i = 0; i < kLabelNames.size(); ++i) {
     if (kLabelNames[i] == name) return static_cast<Label>(1u << i);
@@ -387,6 +388,5 @@ StatusOr<Label> LabelFromName(std::string_view name) {
 
 std::string_view KindName(ResourceKind kind) { return kKindNames[static_cast<size_t>(kind)]; }
 std::string_view ActionName(Action action) { return kActionNames[static_cast<size_t>(action)]; }
-std::string_view RoleName(StaffRole role) { return kRoleNames[static_cast<size_t>(role)]; }
 
 }  // namespace quartet::access

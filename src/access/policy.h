@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/role.h"
 #include "base/status.h"
 
 namespace quartet::access {
@@ -51,9 +52,8 @@ enum class Action : uint8_t {
   kRestoreBackup,
 };
 
-enum class StaffRole : uint8_t { kTechnician, kSeniorTechnician, kProviderAdmin };
-
-// Sets of kinds, actions and roles as bit masks (bit = 1 << enum value); 0 means "any".
+// Sets of kinds, actions and roles as bit masks (bit = 1 << enum value); 0 means "any". A rule's
+// roles are provider roles.
 using KindSet = uint32_t;
 using ActionSet = uint32_t;
 using RoleSet = uint32_t;
@@ -111,7 +111,7 @@ struct AccessContext {
   ResourceKind kind = ResourceKind::kSshHost;
   LabelSet labels = 0;
   Action action = Action::kLogin;
-  StaffRole role = StaffRole::kTechnician;
+  Role role = Role::kTechnician;
   bool has_ticket = false;
   int64_t duration_seconds = 0;
   int weekday = 0;  // 0 = Monday
@@ -136,11 +136,9 @@ StatusOr<Policy> PolicyFromJson(std::string_view json);
 std::string_view LabelName(Label label);
 std::string_view KindName(ResourceKind kind);
 std::string_view ActionName(Action action);
-std::string_view RoleName(StaffRole role);
 // InvalidArgument for an unknown name.
 StatusOr<ResourceKind> ResourceKindFromName(std::string_view name);
 StatusOr<Action> ActionFromName(std::string_view name);
-StatusOr<StaffRole> StaffRoleFromName(std::string_view name);
 StatusOr<Label> LabelFromName(std::string_view name);
 
 }  // namespace quartet::access

@@ -11,7 +11,7 @@ AccessContext Routine() {
   AccessContext request;
   request.kind = ResourceKind::kSshHost;
   request.action = Action::kLogin;
-  request.role = StaffRole::kTechnician;
+  request.role = Role::kTechnician;
   request.has_ticket = true;
   request.duration_seconds = 30 * 60;
   request.weekday = 2;  // Wednesday
@@ -74,7 +74,7 @@ TEST(PolicyTest, FirstMatchingRuleDecidesWithItsApprovals) {
   Rule admins;
   admins.name = "No provider admins on network devices";
   admins.kinds = Bit(ResourceKind::kNetworkDevice);
-  admins.roles = Bit(StaffRole::kProviderAdmin);
+  admins.roles = Bit(Role::kProviderAdmin);
   admins.effect = Effect::kDeny;
   policy.rules.insert(policy.rules.begin(), {finance, admins});
 
@@ -86,9 +86,9 @@ TEST(PolicyTest, FirstMatchingRuleDecidesWithItsApprovals) {
   EXPECT_EQ(verdict.reason, "Finance system needs two owners");
 
   request.kind = ResourceKind::kNetworkDevice;
-  request.role = StaffRole::kProviderAdmin;
+  request.role = Role::kProviderAdmin;
   EXPECT_EQ(Decide(policy, request).effect, Effect::kDeny);
-  request.role = StaffRole::kTechnician;
+  request.role = Role::kTechnician;
   EXPECT_EQ(Decide(policy, request).effect, Effect::kApprove);
 }
 

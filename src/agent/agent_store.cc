@@ -2,15 +2,18 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <cstring>
 
 #include "base/file_system.h"
 #include "ledger/merkle.h"
+#include "store/schema.h"
 
 namespace quartet::agent {
 namespace {
 
-constexpr std::string_view kSchema = R"sql(
+// Version 1 of agent.db (docs/database.md).
+constexpr std::string_view kVersion1 = R"sql(
 CREATE TABLE IF NOT EXISTS config (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   server TEXT NOT NULL,
@@ -57,7 +60,11 @@ CREATE TABLE IF NOT EXISTS alarms (
   detail TEXT NOT NULL,
   delivered INTEGER NOT NULL DEFAULT 0
 );
+INSERT OR IGNORE INTO serials (id, next) VALUES (1, 1);
 )sql";
+
+constexpr std::array<std::string_view, 1> kSteps = {kVersion1};
+const store::Schema kAgentSchema{"the agent's database (agent.db)", kSteps};
 
 std::string KeyPath(const std::string& directory, const char* name) {
   return directory + "/keys/" + name;
@@ -74,13 +81,7 @@ StatusOr<std::string> ReadTrimmed(const std::string& path) {
 StatusOr<std::unique_ptr<AgentStore>> AgentStore::OpenDatabase(const std::string& directory) {
   ASSIGN_OR_RETURN(auto db, store::Database::Open(directory + "/agent.db"));
   ::chmod((directory + "/agent.db").c_str(), 0640);
-  {
-    ASSIGN_OR_RETURN(auto transaction,
-                     store::Transaction::Begin(*db, store::TransactionMode::kImmediate));
-    RETURN_IF_ERROR(db->Execute(kSchema));
-    RETURN_IF_ERROR(db->Execute("INSERT OR IGNORE INTO serials (id, next) VALUES (1, 1)"));
-    RETURN_IF_ERROR(transaction->Commit());
-  }
+  RETURN_IF_ERROR(store::Migrate(*db, kAgentSchema));
   return std::unique_ptr<AgentStore>(new AgentStore(directory, std::move(db)));
 }
 
@@ -132,7 +133,7 @@ Status AgentStore::SaveEnrolment(const AgentConfig& config, const std::string& t
   RETURN_IF_ERROR(WriteSecretFile(KeyPath(directory_, "agent.token"), token + "\n"));
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * insert,
+      auto insert,
       db_->Prepare("INSERT OR REPLACE INTO config (id, server, client, name, log_key, origin) "
                    "VALUES (1, ?, ?, ?, ?, ?)"));
   insert->Bind(1, config.server)
@@ -146,20 +147,19 @@ Status AgentStore::SaveEnrolment(const AgentConfig& config, const std::string& t
 StatusOr<AgentConfig> AgentStore::Config() {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare("SELECT server, client, name, log_key, origin FROM config WHERE id = 1"));
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return FailedPreconditionError("the agent is not enrolled");
   AgentConfig config{std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
                      std::string(select->ColumnText(2)), std::string(select->ColumnText(3)),
                      std::string(select->ColumnText(4))};
-  select->Reset();
   return config;
 }
 
 StatusOr<WitnessState> AgentStore::LoadWitness() {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    db_->Prepare("SELECT size, root, edge, note, halted FROM witness WHERE id = 1"));
   ASSIGN_OR_RETURN(bool row, select->Step());
   WitnessState state;
@@ -169,7 +169,6 @@ StatusOr<WitnessState> AgentStore::LoadWitness() {
     ByteView root = select->ColumnBlob(1);
     ByteView edge = select->ColumnBlob(2);
     if (root.size() != 32 || edge.size() % 32 != 0) {
-      select->Reset();
       return DataLossError("the agent's witness state is corrupt");
     }
     std::memcpy(state.root.data(), root.data(), 32);
@@ -181,19 +180,17 @@ StatusOr<WitnessState> AgentStore::LoadWitness() {
     state.note = std::string(select->ColumnText(3));
     state.halted = std::string(select->ColumnText(4));
   }
-  select->Reset();
   return state;
 }
 
 Status AgentStore::LoadReplica(Replica& replica) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * context,
-                   db_->Prepare("SELECT context FROM witness WHERE id = 1"));
+  ASSIGN_OR_RETURN(auto context, db_->Prepare("SELECT context FROM witness WHERE id = 1"));
   ASSIGN_OR_RETURN(bool row, context->Step());
   std::string text = row ? std::string(context->ColumnText(0)) : std::string();
-  context->Reset();
+  context.Release();
   if (!text.empty()) RETURN_IF_ERROR(replica.LoadContext(text));
-  ASSIGN_OR_RETURN(store::Statement * grants, db_->Prepare("SELECT record FROM grants"));
+  ASSIGN_OR_RETURN(auto grants, db_->Prepare("SELECT record FROM grants"));
   Status status = Status::Ok();
   for (;;) {
     auto more = grants->Step();
@@ -205,14 +202,14 @@ Status AgentStore::LoadReplica(Replica& replica) {
     status = replica.LoadGrant(grants->ColumnText(0));
     if (!status.ok()) break;
   }
-  grants->Reset();
+  grants.Release();
   replica.TakeChangedGrants();
   return status;
 }
 
 Status AgentStore::WriteGrantRow(const std::string& id, const GrantRecord& record) {
   ASSIGN_OR_RETURN(
-      store::Statement * upsert,
+      auto upsert,
       db_->Prepare(
           "INSERT OR REPLACE INTO grants (id, record, technician, login, live_from, live_until, "
           "tainted) VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -238,7 +235,7 @@ Status AgentStore::CommitWitnessed(const WitnessState& state, Replica& replica,
   for (const Hash& hash : state.edge)
     edge.append(reinterpret_cast<const char*>(hash.data()), hash.size());
   ASSIGN_OR_RETURN(
-      store::Statement * upsert,
+      auto upsert,
       db_->Prepare("INSERT INTO witness (id, size, root, edge, note, halted, context) "
                    "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET size = ?1, "
                    "root = ?2, edge = ?3, note = ?4, halted = ?5, context = ?6"));
@@ -253,7 +250,7 @@ Status AgentStore::CommitWitnessed(const WitnessState& state, Replica& replica,
     const GrantRecord* record = replica.FindGrant(id);
     if (record != nullptr) RETURN_IF_ERROR(WriteGrantRow(id, *record));
   }
-  ASSIGN_OR_RETURN(store::Statement * insert,
+  ASSIGN_OR_RETURN(auto insert,
                    db_->Prepare("INSERT INTO alarms (at, kind, detail) VALUES (?, ?, ?)"));
   for (const Alarm& alarm : alarms) {
     insert->Bind(1, alarm.at).Bind(2, alarm.kind).Bind(3, alarm.detail);
@@ -267,13 +264,13 @@ Status AgentStore::Halt(const Alarm& alarm) {
   ASSIGN_OR_RETURN(auto transaction,
                    store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
   ASSIGN_OR_RETURN(
-      store::Statement * halt,
+      auto halt,
       db_->Prepare(
           "INSERT INTO witness (id, size, root, edge, note, halted) VALUES (1, 0, ?1, x'', '', ?2) "
           "ON CONFLICT (id) DO UPDATE SET halted = ?2 WHERE halted = ''"));
   halt->BindBlob(1, ledger::EmptyTreeRoot()).Bind(2, alarm.kind + ": " + alarm.detail);
   RETURN_IF_ERROR(halt->Run());
-  ASSIGN_OR_RETURN(store::Statement * insert,
+  ASSIGN_OR_RETURN(auto insert,
                    db_->Prepare("INSERT INTO alarms (at, kind, detail) VALUES (?, ?, ?)"));
   insert->Bind(1, alarm.at).Bind(2, alarm.kind).Bind(3, alarm.detail);
   RETURN_IF_ERROR(insert->Run());
@@ -283,7 +280,7 @@ Status AgentStore::Halt(const Alarm& alarm) {
 StatusOr<uint64_t> AgentStore::NextSerial() {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * bump,
+      auto bump,
       db_->Prepare("UPDATE serials SET next = next + 1 WHERE id = 1 RETURNING next - 1"));
   ASSIGN_OR_RETURN(bool row, bump->Step());
   if (!row) return DataLossError("the agent's serial counter is missing");
@@ -295,7 +292,7 @@ StatusOr<uint64_t> AgentStore::NextSerial() {
 Status AgentStore::RecordCertificate(const IssuedCertificate& certificate) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * insert,
+      auto insert,
       db_->Prepare(
           "INSERT INTO certificates (serial, grant_id, key_id, login, fingerprint, valid_before, "
           "issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -312,7 +309,7 @@ Status AgentStore::RecordCertificate(const IssuedCertificate& certificate) {
 StatusOr<std::vector<IssuedCertificate>> AgentStore::Certificates() {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare("SELECT serial, grant_id, key_id, login, fingerprint, valid_before, issued_at "
                    "FROM certificates ORDER BY serial"));
   std::vector<IssuedCertificate> out;
@@ -323,13 +320,12 @@ StatusOr<std::vector<IssuedCertificate>> AgentStore::Certificates() {
                    std::string(select->ColumnText(2)), std::string(select->ColumnText(3)),
                    std::string(select->ColumnText(4)), select->ColumnInt(5), select->ColumnInt(6)});
   }
-  select->Reset();
   return out;
 }
 
 StatusOr<std::vector<Alarm>> AgentStore::Alarms() {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    db_->Prepare("SELECT id, at, kind, detail, delivered FROM alarms ORDER BY id"));
   std::vector<Alarm> out;
   for (;;) {
@@ -338,14 +334,12 @@ StatusOr<std::vector<Alarm>> AgentStore::Alarms() {
     out.push_back({select->ColumnInt(0), select->ColumnInt(1), std::string(select->ColumnText(2)),
                    std::string(select->ColumnText(3)), select->ColumnInt(4) != 0});
   }
-  select->Reset();
   return out;
 }
 
 Status AgentStore::MarkAlarmDelivered(int64_t id) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * update,
-                   db_->Prepare("UPDATE alarms SET delivered = 1 WHERE id = ?"));
+  ASSIGN_OR_RETURN(auto update, db_->Prepare("UPDATE alarms SET delivered = 1 WHERE id = ?"));
   update->Bind(1, id);
   return update->Run();
 }
@@ -358,7 +352,7 @@ StatusOr<std::optional<std::string>> AgentStore::PrincipalFor(const std::string&
   // live now in the agent's own reading of the log, untainted, for this login, and the agent not
   // halted by a rewritten log.
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare("SELECT g.login FROM certificates c JOIN grants g ON g.id = c.grant_id "
                    "WHERE c.serial = ?1 AND c.key_id = ?2 AND c.login = ?3 AND g.login = ?3 "
                    "AND g.tainted = '' AND g.live_from <= ?4 AND ?4 < g.live_until "
@@ -367,14 +361,13 @@ StatusOr<std::optional<std::string>> AgentStore::PrincipalFor(const std::string&
   ASSIGN_OR_RETURN(bool row, select->Step());
   std::optional<std::string> principal;
   if (row) principal = std::string(select->ColumnText(0));
-  select->Reset();
   return principal;
 }
 
 StatusOr<std::vector<uint64_t>> AgentStore::RevokedSerials(int64_t now) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare("SELECT c.serial FROM certificates c LEFT JOIN grants g ON g.id = c.grant_id "
                    "WHERE c.valid_before > ?1 AND (g.id IS NULL OR g.tainted != '' OR "
                    "NOT (g.live_from <= ?1 AND ?1 < g.live_until) OR "
@@ -386,7 +379,6 @@ StatusOr<std::vector<uint64_t>> AgentStore::RevokedSerials(int64_t now) {
     if (!row) break;
     serials.push_back(static_cast<uint64_t>(select->ColumnInt(0)));
   }
-  select->Reset();
   return serials;
 }
 

@@ -19,120 +19,9 @@ using Json = nlohmann::json;
 using access::Grant;
 using access::GrantState;
 
-constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS clients (
-  tenant TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  time_zone TEXT NOT NULL,
-  policy TEXT NOT NULL,
-  webhook_url TEXT,
-  webhook_secret TEXT
-);
-CREATE TABLE IF NOT EXISTS notifications (
-  id INTEGER PRIMARY KEY,
-  client TEXT NOT NULL,
-  channel TEXT NOT NULL,
-  recipient TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  body TEXT NOT NULL,
-  secret TEXT NOT NULL DEFAULT '',
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL,
-  delivered_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS notifications_due ON notifications (delivered_at, next_attempt_at);
-CREATE TABLE IF NOT EXISTS users (
-  name TEXT PRIMARY KEY,
-  role TEXT NOT NULL,
-  client TEXT REFERENCES clients (tenant),
-  active INTEGER NOT NULL DEFAULT 1,
-  password_hash TEXT,
-  totp_secret BLOB,
-  totp_last_step INTEGER NOT NULL DEFAULT -1,
-  email TEXT
-);
-CREATE TABLE IF NOT EXISTS resources (
-  client TEXT NOT NULL REFERENCES clients (tenant),
-  name TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  labels INTEGER NOT NULL,
-  PRIMARY KEY (client, name)
-);
-CREATE TABLE IF NOT EXISTS relationships (
-  client TEXT NOT NULL REFERENCES clients (tenant),
-  technician TEXT NOT NULL REFERENCES users (name),
-  PRIMARY KEY (client, technician)
-);
-CREATE TABLE IF NOT EXISTS teams (
-  name TEXT PRIMARY KEY
-);
-CREATE TABLE IF NOT EXISTS team_members (
-  team TEXT NOT NULL REFERENCES teams (name),
-  technician TEXT NOT NULL REFERENCES users (name),
-  PRIMARY KEY (team, technician)
-);
-CREATE TABLE IF NOT EXISTS team_relationships (
-  client TEXT NOT NULL REFERENCES clients (tenant),
-  team TEXT NOT NULL REFERENCES teams (name),
-  PRIMARY KEY (client, team)
-);
-CREATE TABLE IF NOT EXISTS owner_keys (
-  client TEXT NOT NULL,
-  owner TEXT NOT NULL REFERENCES users (name),
-  key_id TEXT NOT NULL,
-  public_key BLOB NOT NULL,
-  PRIMARY KEY (client, owner, key_id)
-);
-CREATE TABLE IF NOT EXISTS grants (
-  client TEXT NOT NULL REFERENCES clients (tenant),
-  id TEXT NOT NULL,
-  technician TEXT NOT NULL,
-  state TEXT NOT NULL,
-  requested_at INTEGER NOT NULL,
-  request TEXT NOT NULL,
-  progress TEXT NOT NULL,
-  PRIMARY KEY (client, id)
-);
-CREATE TABLE IF NOT EXISTS tokens (
-  digest BLOB PRIMARY KEY,
-  user TEXT NOT NULL REFERENCES users (name),
-  expires_at INTEGER NOT NULL,
-  csrf_digest BLOB
-);
-CREATE TABLE IF NOT EXISTS policy_proposals (
-  client TEXT NOT NULL REFERENCES clients (tenant),
-  id TEXT NOT NULL,
-  policy TEXT NOT NULL,
-  proposed_by TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'open',
-  PRIMARY KEY (client, id)
-);
-CREATE INDEX IF NOT EXISTS grants_by_time ON grants (client, requested_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS grants_by_client_state ON grants (client, state, requested_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, client);
-CREATE INDEX IF NOT EXISTS grants_by_technician ON grants (technician, state);
-)sql";
-
-constexpr std::array<std::string_view, 6> kRoleNames = {
-    "provider-admin", "senior-technician", "technician", "owner", "client-staff", "auditor"};
-
 Status Forbidden(std::string_view what) { return PermissionDeniedError(std::string(what)); }
 
 }  // namespace
-
-std::string_view RoleName(Role role) { return kRoleNames[static_cast<size_t>(role)]; }
-
-StatusOr<Role> RoleFromName(std::string_view name) {
-  for (size_t i = 0; i < kRoleNames.size(); ++i) {
-    if (kRoleNames[i] == name) return static_cast<Role>(i);
-  }
-  return InvalidArgumentError("unknown role '" + std::string(name) + "'");
-}
-
-bool IsProviderRole(Role role) {
-  return role == Role::kProviderAdmin || role == Role::kSeniorTechnician ||
-         role == Role::kTechnician;
-}
 
 namespace {
 
@@ -151,13 +40,8 @@ StatusOr<Actor> ActorFromRow(store::Statement& select) {
 
 StatusOr<std::unique_ptr<AccessService>> AccessService::Open(store::DataFolder& folder,
                                                              Clock& clock, Random& random) {
+  // The folder brought the schema up to date when it opened (store/server_schema.h).
   ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
-  {
-    ASSIGN_OR_RETURN(auto transaction,
-                     store::Transaction::Begin(*db, store::TransactionMode::kImmediate));
-    RETURN_IF_ERROR(db->Execute(kSchema));
-    RETURN_IF_ERROR(transaction->Commit());
-  }
   ASSIGN_OR_RETURN(auto read_db, store::Database::Open(folder.path() + "/quartet.db"));
   return std::unique_ptr<AccessService>(
       new AccessService(folder, std::move(db), std::move(read_db), clock, random));
@@ -254,7 +138,7 @@ void AccessService::CommitBatch(const std::vector<PendingChange*>& batch) {
 StatusOr<Actor> AccessService::FindActor(const std::string& user) {
   MutexLock lock(read_mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       read_db_->Prepare(
           "SELECT name, role, coalesce(client, '') FROM users WHERE name = ? AND active = 1"));
   select->Bind(1, user);
@@ -267,7 +151,7 @@ Status AccessService::CreateProviderAdmin(const std::string& user) {
   if (user.empty() || user.size() > 64)
     return InvalidArgumentError("a user needs a name of 1 to 64 characters");
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * insert,
+  ASSIGN_OR_RETURN(auto insert,
                    db_->Prepare("INSERT INTO users (name, role) VALUES (?, 'provider-admin')"));
   insert->Bind(1, user);
   Status status = insert->Run();
@@ -281,7 +165,7 @@ StatusOr<std::string> AccessService::IssueToken(const std::string& user, int64_t
   if (lifetime_seconds <= 0) return InvalidArgumentError("a token needs a lifetime");
   const identity::IssuedToken token = identity::NewToken(random_, "qt_");
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * insert,
+  ASSIGN_OR_RETURN(auto insert,
                    db_->Prepare("INSERT INTO tokens (digest, user, expires_at) VALUES (?, ?, ?)"));
   insert->BindBlob(1, token.digest)
       .Bind(2, user)
@@ -294,7 +178,7 @@ StatusOr<Actor> AccessService::Authenticate(std::string_view token) {
   // Looked up by digest: the lookup compares digests, never the secret itself.
   const Hash digest = identity::TokenDigest(token);
   MutexLock lock(read_mu_);
-  ASSIGN_OR_RETURN(store::Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    read_db_->Prepare("SELECT u.name, u.role, coalesce(u.client, '') FROM tokens t "
                                      "JOIN users u ON u.name = t.user "
                                      "WHERE t.digest = ? AND t.expires_at > ? AND u.active = 1"));
@@ -310,7 +194,7 @@ Status AccessService::SetPassword(const std::string& user, std::string_view pass
                    identity::HashPassword(password, identity::PasswordCost::kInteractive));
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * update,
+      auto update,
       db_->Prepare("UPDATE users SET password_hash = ? WHERE name = ? AND active = 1"));
   update->Bind(1, hash).Bind(2, user);
   RETURN_IF_ERROR(update->Run());
@@ -322,7 +206,7 @@ StatusOr<std::string> AccessService::EnrolTotp(const std::string& user) {
   const Bytes secret = identity::NewTotpSecret(random_);
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * update,
+      auto update,
       db_->Prepare(
           "UPDATE users SET totp_secret = ?, totp_last_step = -1 WHERE name = ? AND active = 1"));
   update->BindBlob(1, secret).Bind(2, user);
@@ -343,7 +227,7 @@ StatusOr<AccessService::Session> AccessService::SignIn(const std::string& user,
   {
     MutexLock lock(mu_);
     ASSIGN_OR_RETURN(
-        store::Statement * select,
+        auto select,
         db_->Prepare(
             "SELECT coalesce(password_hash, ''), totp_secret, totp_last_step, role FROM users "
             "WHERE name = ? AND active = 1"));
@@ -356,7 +240,6 @@ StatusOr<AccessService::Session> AccessService::SignIn(const std::string& user,
       last_step = select->ColumnInt(2);
       role_name = std::string(select->ColumnText(3));
     }
-    select->Reset();
   }
   // An unknown user costs as much as a known one: always run the password check.
   static const std::string kDecoy =
@@ -374,7 +257,7 @@ StatusOr<AccessService::Session> AccessService::SignIn(const std::string& user,
     if (!step.ok()) return wrong;
     MutexLock lock(mu_);
     // A code is good once: remember the step it was for.
-    ASSIGN_OR_RETURN(store::Statement * update,
+    ASSIGN_OR_RETURN(auto update,
                      db_->Prepare("UPDATE users SET totp_last_step = ? WHERE name = ?"));
     update->Bind(1, *step).Bind(2, user);
     RETURN_IF_ERROR(update->Run());
@@ -383,7 +266,7 @@ StatusOr<AccessService::Session> AccessService::SignIn(const std::string& user,
   const identity::IssuedToken csrf = identity::NewToken(random_, "csrf_");
   {
     MutexLock lock(mu_);
-    ASSIGN_OR_RETURN(store::Statement * update,
+    ASSIGN_OR_RETURN(auto update,
                      db_->Prepare("UPDATE tokens SET csrf_digest = ? WHERE digest = ?"));
     const Hash digest = identity::TokenDigest(token);
     update->BindBlob(1, csrf.digest).BindBlob(2, digest);
@@ -409,24 +292,22 @@ bool AccessService::CheckCsrf(std::string_view token, std::string_view csrf) {
       matches = identity::TokenMatches(csrf, expected);
     }
   }
-  (*select)->Reset();
   return matches;
 }
 
 Status AccessService::SignOut(std::string_view token) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * remove, db_->Prepare("DELETE FROM tokens WHERE digest = ?"));
+  ASSIGN_OR_RETURN(auto remove, db_->Prepare("DELETE FROM tokens WHERE digest = ?"));
   const Hash digest = identity::TokenDigest(token);
   remove->BindBlob(1, digest);
   return remove->Run();
 }
 
 Status AccessService::RequireClient(const std::string& client) {
-  ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT 1 FROM clients WHERE tenant = ?"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT 1 FROM clients WHERE tenant = ?"));
   select->Bind(1, client);
   ASSIGN_OR_RETURN(bool row, select->Step());
-  select->Reset();
+  select.Release();
   if (!row) return NotFoundError("no such client");
   return Status::Ok();
 }
@@ -442,7 +323,7 @@ Status AccessService::CreateClient(const Actor& actor, const std::string& tenant
   const int64_t now = clock_.NowUnixSeconds();
   return Transact(tenant, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         db_->Prepare("INSERT INTO clients (tenant, name, time_zone, policy) VALUES (?, ?, ?, ?)"));
     insert->Bind(1, tenant).Bind(2, name).Bind(3, time_zone).Bind(4, access::ToJson(policy));
     RETURN_IF_ERROR(insert->Run());
@@ -466,8 +347,7 @@ Status AccessService::AddUser(const Actor& actor, const std::string& user, Role 
   }
   if (!client_side) {
     MutexLock lock(mu_);
-    ASSIGN_OR_RETURN(store::Statement * insert,
-                     db_->Prepare("INSERT INTO users (name, role) VALUES (?, ?)"));
+    ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO users (name, role) VALUES (?, ?)"));
     insert->Bind(1, user).Bind(2, RoleName(role));
     Status status = insert->Run();
     if (status.code() == StatusCode::kFailedPrecondition)
@@ -476,7 +356,7 @@ Status AccessService::AddUser(const Actor& actor, const std::string& user, Role 
   }
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     RETURN_IF_ERROR(RequireClient(client));
-    ASSIGN_OR_RETURN(store::Statement * insert,
+    ASSIGN_OR_RETURN(auto insert,
                      db_->Prepare("INSERT INTO users (name, role, client) VALUES (?, ?, ?)"));
     insert->Bind(1, user).Bind(2, RoleName(role)).Bind(3, client);
     Status status = insert->Run();
@@ -499,7 +379,7 @@ Status AccessService::AddResource(const Actor& actor, const std::string& client,
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     RETURN_IF_ERROR(RequireClient(client));
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         db_->Prepare("INSERT INTO resources (client, name, kind, labels) VALUES (?, ?, ?, ?)"));
     insert->Bind(1, client)
         .Bind(2, resource)
@@ -528,7 +408,7 @@ Status AccessService::Relate(const Actor& actor, const std::string& client,
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     RETURN_IF_ERROR(RequireClient(client));
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         db_->Prepare("INSERT OR IGNORE INTO relationships (client, technician) VALUES (?, ?)"));
     insert->Bind(1, client).Bind(2, technician);
     RETURN_IF_ERROR(insert->Run());
@@ -544,7 +424,7 @@ Status AccessService::AddTeam(const Actor& actor, const std::string& team) {
   if (team.empty() || team.size() > 64)
     return InvalidArgumentError("a team needs a name of 1 to 64 characters");
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * insert, db_->Prepare("INSERT INTO teams (name) VALUES (?)"));
+  ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO teams (name) VALUES (?)"));
   insert->Bind(1, team);
   Status status = insert->Run();
   if (status.code() == StatusCode::kFailedPrecondition)
@@ -563,14 +443,14 @@ Status AccessService::AddTeamMember(const Actor& actor, const std::string& team,
   {
     MutexLock lock(mu_);
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         db_->Prepare("INSERT OR IGNORE INTO team_members (team, technician) VALUES (?, ?)"));
     insert->Bind(1, team).Bind(2, technician);
     Status status = insert->Run();
     if (status.code() == StatusCode::kFailedPrecondition) return NotFoundError("no such team");
     RETURN_IF_ERROR(status);
     if (sqlite3_changes(db_->handle()) == 0) return Status::Ok();
-    ASSIGN_OR_RETURN(store::Statement * select,
+    ASSIGN_OR_RETURN(auto select,
                      db_->Prepare("SELECT client FROM team_relationships WHERE team = ?"));
     select->Bind(1, team);
     for (;;) {
@@ -578,7 +458,6 @@ Status AccessService::AddTeamMember(const Actor& actor, const std::string& team,
       if (!row) break;
       clients.emplace_back(select->ColumnText(0));
     }
-    select->Reset();
   }
   for (const std::string& client : clients) {
     RETURN_IF_ERROR(Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
@@ -597,7 +476,7 @@ Status AccessService::RelateTeam(const Actor& actor, const std::string& client,
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     RETURN_IF_ERROR(RequireClient(client));
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         db_->Prepare("INSERT OR IGNORE INTO team_relationships (client, team) VALUES (?, ?)"));
     insert->Bind(1, client).Bind(2, team);
     Status status = insert->Run();
@@ -605,7 +484,7 @@ Status AccessService::RelateTeam(const Actor& actor, const std::string& client,
     RETURN_IF_ERROR(status);
     if (sqlite3_changes(db_->handle()) == 0) return Status::Ok();
     ASSIGN_OR_RETURN(
-        store::Statement * members,
+        auto members,
         db_->Prepare("SELECT technician FROM team_members WHERE team = ? ORDER BY technician"));
     members->Bind(1, team);
     Json names = Json::array();
@@ -614,7 +493,7 @@ Status AccessService::RelateTeam(const Actor& actor, const std::string& client,
       if (!row) break;
       names.push_back(std::string(members->ColumnText(0)));
     }
-    members->Reset();
+    members.Release();
     events.push_back(Event("team.related", client, clock_.NowUnixSeconds(),
                            {{"team", team}, {"members", names}, {"by", actor.user}}));
     return Status::Ok();
@@ -623,7 +502,7 @@ Status AccessService::RelateTeam(const Actor& actor, const std::string& client,
 
 StatusOr<bool> AccessService::IsRelated(const std::string& client, const std::string& technician) {
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare(
           "SELECT 1 FROM users u WHERE u.name = ?2 AND u.active = 1 AND ("
           "EXISTS (SELECT 1 FROM relationships r WHERE r.client = ?1 AND r.technician = u.name) OR "
@@ -631,7 +510,6 @@ StatusOr<bool> AccessService::IsRelated(const std::string& client, const std::st
           "WHERE t.client = ?1 AND m.technician = u.name))"));
   select->Bind(1, client).Bind(2, technician);
   ASSIGN_OR_RETURN(bool row, select->Step());
-  select->Reset();
   return row;
 }
 
@@ -640,7 +518,7 @@ StatusOr<std::string> AccessService::RegisterOwnerKey(const Actor& actor, ByteVi
   ASSIGN_OR_RETURN(access::OwnerKey key, access::OwnerKey::FromPublicKey(public_key));
   RETURN_IF_ERROR(
       Transact(actor.client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
-        ASSIGN_OR_RETURN(store::Statement * insert,
+        ASSIGN_OR_RETURN(auto insert,
                          db_->Prepare("INSERT OR IGNORE INTO owner_keys (client, owner, key_id, "
                                       "public_key) VALUES (?, ?, ?, ?)"));
         insert->Bind(1, actor.client)
@@ -659,8 +537,7 @@ StatusOr<std::string> AccessService::RegisterOwnerKey(const Actor& actor, ByteVi
 }
 
 StatusOr<access::Policy> AccessService::LoadPolicy(const std::string& client) {
-  ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT policy FROM clients WHERE tenant = ?"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT policy FROM clients WHERE tenant = ?"));
   select->Bind(1, client);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such client");
@@ -671,13 +548,11 @@ StatusOr<access::Policy> AccessService::LoadPolicy(const std::string& client) {
   if (cached == policies_.end() || cached->second.text != text) {
     auto policy = access::PolicyFromJson(text);
     if (!policy.ok()) {
-      select->Reset();
       return DataLossError("stored policy of '" + client + "' is malformed");
     }
     cached = policies_.insert_or_assign(client, ParsedPolicy{std::string(text), *std::move(policy)})
                  .first;
   }
-  select->Reset();
   return cached->second.policy;
 }
 
@@ -698,7 +573,7 @@ Status AccessService::ChangePolicy(const Actor& actor, const std::string& client
   RETURN_IF_ERROR(policy.Validate());
   RETURN_IF_ERROR(access::ToLocalTime(0, policy.time_zone).status());
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
-    ASSIGN_OR_RETURN(store::Statement * update,
+    ASSIGN_OR_RETURN(auto update,
                      db_->Prepare("UPDATE clients SET policy = ?, time_zone = ? WHERE tenant = ?"));
     const std::string json = access::ToJson(policy);
     update->Bind(1, json).Bind(2, policy.time_zone).Bind(3, client);
@@ -727,7 +602,7 @@ StatusOr<std::string> AccessService::ProposePolicy(const Actor& actor, const std
     }
     RETURN_IF_ERROR(RequireClient(client));
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         db_->Prepare(
             "INSERT INTO policy_proposals (client, id, policy, proposed_by) VALUES (?, ?, ?, ?)"));
     const std::string json = access::ToJson(policy);
@@ -745,7 +620,7 @@ StatusOr<std::vector<AccessService::PolicyProposal>> AccessService::ListProposal
     const Actor& actor, const std::string& client) {
   MutexLock lock(mu_);
   RETURN_IF_ERROR(VisibleTechnician(actor, client).status());
-  ASSIGN_OR_RETURN(store::Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    db_->Prepare("SELECT id, proposed_by, policy FROM policy_proposals WHERE client "
                                 "= ? AND state = 'open' "
                                 "ORDER BY rowid"));
@@ -763,7 +638,7 @@ StatusOr<std::vector<AccessService::PolicyProposal>> AccessService::ListProposal
     proposals.push_back({std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
                          *std::move(policy)});
   }
-  select->Reset();
+  select.Release();
   RETURN_IF_ERROR(status);
   return proposals;
 }
@@ -774,21 +649,21 @@ Status AccessService::AcceptProposal(const Actor& actor, const std::string& clie
     return Forbidden("only the client's owner accepts a proposal");
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(
-        store::Statement * select,
+        auto select,
         db_->Prepare(
             "SELECT policy FROM policy_proposals WHERE client = ? AND id = ? AND state = 'open'"));
     select->Bind(1, client).Bind(2, proposal);
     ASSIGN_OR_RETURN(bool found, select->Step());
     if (!found) return NotFoundError("no open proposal with that id");
     const std::string json(select->ColumnText(0));
-    select->Reset();
+    select.Release();
     ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(json));
     ASSIGN_OR_RETURN(
-        store::Statement * close,
+        auto close,
         db_->Prepare("UPDATE policy_proposals SET state = 'accepted' WHERE client = ? AND id = ?"));
     close->Bind(1, client).Bind(2, proposal);
     RETURN_IF_ERROR(close->Run());
-    ASSIGN_OR_RETURN(store::Statement * update,
+    ASSIGN_OR_RETURN(auto update,
                      db_->Prepare("UPDATE clients SET policy = ?, time_zone = ? WHERE tenant = ?"));
     update->Bind(1, json).Bind(2, policy.time_zone).Bind(3, client);
     RETURN_IF_ERROR(update->Run());
@@ -800,7 +675,7 @@ Status AccessService::AcceptProposal(const Actor& actor, const std::string& clie
 
 StatusOr<Grant> AccessService::LoadGrant(const std::string& client, const std::string& grant) {
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare("SELECT request, progress FROM grants WHERE client = ? AND id = ?"));
   select->Bind(1, client).Bind(2, grant);
   ASSIGN_OR_RETURN(bool row, select->Step());
@@ -808,7 +683,7 @@ StatusOr<Grant> AccessService::LoadGrant(const std::string& client, const std::s
   std::string canonical(select->ColumnText(0));
   auto request = access::ParseCanonicalRequest(canonical);
   auto progress = access::ProgressFromJson(select->ColumnText(1));
-  select->Reset();
+  select.Release();
   if (!request.ok()) return DataLossError("stored grant request is malformed");
   RETURN_IF_ERROR(progress.status());
   return Grant::Restore(std::move(*request), std::move(*progress), std::move(canonical));
@@ -816,7 +691,7 @@ StatusOr<Grant> AccessService::LoadGrant(const std::string& client, const std::s
 
 Status AccessService::SaveGrant(const Grant& grant) {
   ASSIGN_OR_RETURN(
-      store::Statement * upsert,
+      auto upsert,
       db_->Prepare(
           "INSERT INTO grants (client, id, technician, state, requested_at, request, progress) "
           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client, id) DO UPDATE SET "
@@ -841,14 +716,14 @@ StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const Acces
         // Without a relationship the client does not exist, as far as this technician can tell.
         if (!related) return NotFoundError("no such client");
         ASSIGN_OR_RETURN(
-            store::Statement * resource,
+            auto resource,
             db_->Prepare("SELECT kind, labels FROM resources WHERE client = ? AND name = ?"));
         resource->Bind(1, in.client).Bind(2, in.resource);
         ASSIGN_OR_RETURN(bool found, resource->Step());
         if (!found) return NotFoundError("no such resource");
         auto kind = access::ResourceKindFromName(resource->ColumnText(0));
         const auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
-        resource->Reset();
+        resource.Release();
         RETURN_IF_ERROR(kind.status());
         ASSIGN_OR_RETURN(access::Policy policy, LoadPolicy(in.client));
 
@@ -863,10 +738,7 @@ StatusOr<GrantView> AccessService::RequestAccess(const Actor& actor, const Acces
         request.id = "g-" + HexEncode(id);
         request.client = in.client;
         request.technician = actor.user;
-        request.role = actor.role == Role::kProviderAdmin ? access::StaffRole::kProviderAdmin
-                       : actor.role == Role::kSeniorTechnician
-                           ? access::StaffRole::kSeniorTechnician
-                           : access::StaffRole::kTechnician;
+        request.role = actor.role;
         request.resource = in.resource;
         request.kind = *kind;
         request.labels = labels;
@@ -899,14 +771,14 @@ Status AccessService::Decide(const Actor& actor, const std::string& client,
   const int64_t now = clock_.NowUnixSeconds();
   return Transact(client, [&](std::vector<std::string>& events) REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(
-        store::Statement * select,
+        auto select,
         db_->Prepare(
             "SELECT public_key FROM owner_keys WHERE client = ? AND owner = ? AND key_id = ?"));
     select->Bind(1, client).Bind(2, actor.user).Bind(3, key_id);
     ASSIGN_OR_RETURN(bool found, select->Step());
     if (!found) return UnauthenticatedError("that key is not registered to this owner");
     auto key = access::OwnerKey::FromPublicKey(select->ColumnBlob(0));
-    select->Reset();
+    select.Release();
     RETURN_IF_ERROR(key.status());
     ASSIGN_OR_RETURN(Grant grant, LoadGrant(client, grant_id));
     RETURN_IF_ERROR(decision == access::OwnerDecision::kApprove
@@ -985,7 +857,7 @@ StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor,
   // Two statements, so that SQLite can use the (client, state, time) index when filtering by state:
   // "(?3 = '' OR state = ?3)" would hide it from the planner.
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare(
           query.state.empty()
               ? "SELECT request, progress FROM grants WHERE client = ?1 AND ?3 = '' "
@@ -1013,7 +885,7 @@ StatusOr<std::vector<GrantView>> AccessService::ListGrants(const Actor& actor,
     }
     out.push_back({std::move(*request), std::move(*progress), std::move(canonical)});
   }
-  select->Reset();
+  select.Release();
   RETURN_IF_ERROR(status);
   return out;
 }
@@ -1038,7 +910,7 @@ StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& use
   // Every open grant, client by client, each client's revocations in its own log.
   std::vector<std::pair<std::string, std::string>> open;
   {
-    ASSIGN_OR_RETURN(store::Statement * select,
+    ASSIGN_OR_RETURN(auto select,
                      db_->Prepare("SELECT client, id FROM grants WHERE technician = ? AND state IN "
                                   "('pending', 'approved')"));
     select->Bind(1, user);
@@ -1047,7 +919,6 @@ StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& use
       if (!row) break;
       open.emplace_back(std::string(select->ColumnText(0)), std::string(select->ColumnText(1)));
     }
-    select->Reset();
   }
   ASSIGN_OR_RETURN(auto transaction,
                    store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
@@ -1060,7 +931,7 @@ StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& use
     RETURN_IF_ERROR(SaveGrant(grant));
   }
   ASSIGN_OR_RETURN(
-      store::Statement * related,
+      auto related,
       db_->Prepare(
           "SELECT client FROM relationships WHERE technician = ?1 UNION "
           "SELECT t.client FROM team_relationships t JOIN team_members m ON m.team = t.team "
@@ -1071,12 +942,11 @@ StatusOr<int> AccessService::Offboard(const Actor& actor, const std::string& use
     if (!row) break;
     events_by_client[std::string(related->ColumnText(0))];
   }
-  related->Reset();
-  ASSIGN_OR_RETURN(store::Statement * deactivate,
-                   db_->Prepare("UPDATE users SET active = 0 WHERE name = ?"));
+  related.Release();
+  ASSIGN_OR_RETURN(auto deactivate, db_->Prepare("UPDATE users SET active = 0 WHERE name = ?"));
   deactivate->Bind(1, user);
   RETURN_IF_ERROR(deactivate->Run());
-  ASSIGN_OR_RETURN(store::Statement * sign_out, db_->Prepare("DELETE FROM tokens WHERE user = ?"));
+  ASSIGN_OR_RETURN(auto sign_out, db_->Prepare("DELETE FROM tokens WHERE user = ?"));
   sign_out->Bind(1, user);
   RETURN_IF_ERROR(sign_out->Run());
   for (auto& [client, events] : events_by_client) {
@@ -1097,7 +967,7 @@ Status AccessService::SetEmail(const Actor& actor, const std::string& user,
     return InvalidArgumentError("malformed e-mail address");
   }
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * update,
+  ASSIGN_OR_RETURN(auto update,
                    db_->Prepare("UPDATE users SET email = ? WHERE name = ? AND active = 1"));
   update->Bind(1, email).Bind(2, user);
   RETURN_IF_ERROR(update->Run());
@@ -1117,7 +987,7 @@ StatusOr<std::string> AccessService::SetWebhook(const Actor& actor, const std::s
   const std::string secret = HexEncode(secret_bytes);
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
-      store::Statement * update,
+      auto update,
       db_->Prepare("UPDATE clients SET webhook_url = ?, webhook_secret = ? WHERE tenant = ?"));
   update->Bind(1, url).Bind(2, secret).Bind(3, client);
   RETURN_IF_ERROR(update->Run());
@@ -1159,11 +1029,11 @@ Status AccessService::QueueNotifications(const Grant& grant) {
 }
 
 Status AccessService::QueueForOwners(const std::string& client, const OwnerNotice& notice) {
-  ASSIGN_OR_RETURN(store::Statement * insert,
+  ASSIGN_OR_RETURN(auto insert,
                    db_->Prepare("INSERT INTO notifications (client, channel, recipient, subject, "
                                 "body, secret, next_attempt_at) "
                                 "VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  ASSIGN_OR_RETURN(store::Statement * owners,
+  ASSIGN_OR_RETURN(auto owners,
                    db_->Prepare("SELECT email FROM users WHERE client = ? AND role = 'owner' AND "
                                 "active = 1 AND email IS NOT NULL"));
   owners->Bind(1, client);
@@ -1173,7 +1043,7 @@ Status AccessService::QueueForOwners(const std::string& client, const OwnerNotic
     if (!row) break;
     addresses.emplace_back(owners->ColumnText(0));
   }
-  owners->Reset();
+  owners.Release();
   const int64_t now = clock_.NowUnixSeconds();
   for (const std::string& address : addresses) {
     insert->Bind(1, client)
@@ -1185,7 +1055,7 @@ Status AccessService::QueueForOwners(const std::string& client, const OwnerNotic
         .Bind(7, now);
     RETURN_IF_ERROR(insert->Run());
   }
-  ASSIGN_OR_RETURN(store::Statement * webhook,
+  ASSIGN_OR_RETURN(auto webhook,
                    db_->Prepare("SELECT webhook_url, webhook_secret FROM clients WHERE tenant = ? "
                                 "AND webhook_url IS NOT NULL"));
   webhook->Bind(1, client);
@@ -1195,7 +1065,7 @@ Status AccessService::QueueForOwners(const std::string& client, const OwnerNotic
     url = std::string(webhook->ColumnText(0));
     secret = std::string(webhook->ColumnText(1));
   }
-  webhook->Reset();
+  webhook.Release();
   if (has_webhook) {
     insert->Bind(1, client)
         .Bind(2, "webhook")
@@ -1220,7 +1090,7 @@ StatusOr<std::vector<AccessService::ClientSummary>> AccessService::ListClients(c
                           "team_members m ON m.team = t.team "
                           "WHERE m.technician = ?1) ORDER BY name"
                         : "SELECT tenant, name, time_zone FROM clients WHERE tenant = ?2";
-  ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare(sql));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare(sql));
   select->Bind(1, actor.user).Bind(2, actor.client);
   std::vector<ClientSummary> clients;
   for (;;) {
@@ -1253,7 +1123,7 @@ StatusOr<AccessService::ClientView> AccessService::DescribeClient(const Actor& a
   MutexLock lock(mu_);
   RETURN_IF_ERROR(VisibleTechnician(actor, client).status());
   ClientView view;
-  ASSIGN_OR_RETURN(store::Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    db_->Prepare("SELECT name, time_zone FROM clients WHERE tenant = ?"));
   select->Bind(1, client);
   ASSIGN_OR_RETURN(bool found, select->Step());
@@ -1261,7 +1131,7 @@ StatusOr<AccessService::ClientView> AccessService::DescribeClient(const Actor& a
   view.client = {client, std::string(select->ColumnText(0)), std::string(select->ColumnText(1))};
   // A statement left on a row holds its read transaction open, and a later write on this
   // connection could then not start.
-  select->Reset();
+  select.Release();
   ASSIGN_OR_RETURN(
       select,
       db_->Prepare("SELECT name, kind, labels FROM resources WHERE client = ? ORDER BY name"));
@@ -1295,7 +1165,7 @@ StatusOr<AccessService::ClientView> AccessService::DescribeClient(const Actor& a
 StatusOr<std::vector<AccessService::PersonView>> AccessService::ListStaff(const Actor& actor) {
   if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin lists the staff");
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    db_->Prepare("SELECT name, role, active, totp_secret IS NOT NULL FROM users "
                                 "WHERE client IS NULL ORDER BY active DESC, name"));
   return ReadPeople(*select);
@@ -1334,7 +1204,7 @@ Status AccessService::Commit(const std::string& client, const ScopedChange& chan
 
 StatusOr<std::vector<AccessService::Notification>> AccessService::DueNotifications(int limit) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    db_->Prepare("SELECT id, client, channel, recipient, subject, body, secret, "
                                 "attempts FROM notifications "
                                 "WHERE delivered_at IS NULL AND attempts < 20 AND next_attempt_at "
@@ -1349,7 +1219,6 @@ StatusOr<std::vector<AccessService::Notification>> AccessService::DueNotificatio
                    std::string(select->ColumnText(4)), std::string(select->ColumnText(5)),
                    std::string(select->ColumnText(6)), static_cast<int>(select->ColumnInt(7))});
   }
-  select->Reset();
   return out;
 }
 
@@ -1357,7 +1226,7 @@ Status AccessService::MarkNotification(int64_t id, bool delivered) {
   MutexLock lock(mu_);
   const int64_t now = clock_.NowUnixSeconds();
   ASSIGN_OR_RETURN(
-      store::Statement * update,
+      auto update,
       db_->Prepare(
           delivered
               ? "UPDATE notifications SET delivered_at = ?1, attempts = attempts + 1 WHERE id = ?2"
@@ -1373,7 +1242,7 @@ StatusOr<int> AccessService::ExpireStale() {
   {
     MutexLock lock(mu_);
     ASSIGN_OR_RETURN(
-        store::Statement * select,
+        auto select,
         db_->Prepare(
             "SELECT client, id FROM grants WHERE state = 'pending' AND requested_at <= ?"));
     select->Bind(1, now - access::kRequestLifetimeSeconds);
@@ -1382,7 +1251,6 @@ StatusOr<int> AccessService::ExpireStale() {
       if (!row) break;
       stale.emplace_back(std::string(select->ColumnText(0)), std::string(select->ColumnText(1)));
     }
-    select->Reset();
   }
   for (const auto& entry : stale) {
     const std::string& client = entry.first;

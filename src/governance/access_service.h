@@ -32,17 +32,11 @@
 
 namespace quartet::governance {
 
-enum class Role : uint8_t {
-  kProviderAdmin,
-  kSeniorTechnician,
-  kTechnician,
-  kOwner,
-  kClientStaff,
-  kAuditor
-};
-std::string_view RoleName(Role role);
-StatusOr<Role> RoleFromName(std::string_view name);
-bool IsProviderRole(Role role);
+// The one list of roles (access/role.h), as governance names it.
+using access::IsProviderRole;
+using access::Role;
+using access::RoleFromName;
+using access::RoleName;
 
 struct Actor {
   std::string user;

@@ -396,7 +396,7 @@ TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersC
           // Writes a row and an event, then fails: the row and the event must go.
           Status status = service_->Commit("acme", [](AccessService::ChangeScope& scope) -> Status {
             ASSIGN_OR_RETURN(
-                store::Statement * insert,
+                auto insert,
                 scope.db.Prepare(
                     "INSERT INTO notifications (client, channel, recipient, subject, body, "
                     "next_attempt_at) VALUES ('acme', 'email', 'x@example.com', 'spoiled', '', "
@@ -425,7 +425,6 @@ TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersC
   auto count = (*db)->Prepare("SELECT count(*) FROM notifications WHERE subject = 'spoiled'");
   ASSERT_TRUE(count.ok() && *(*count)->Step());
   EXPECT_EQ((*count)->ColumnInt(0), 0);
-  (*count)->Reset();
 }
 
 TEST_F(AccessServiceTest, GrantListsPageNewestFirstAndFilterByState) {

@@ -19,46 +19,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS agent_enrolment_codes (
-  digest BLOB PRIMARY KEY,
-  client TEXT NOT NULL,
-  created_by TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS agents (
-  client TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  witness_key TEXT NOT NULL,
-  ssh_ca_key TEXT NOT NULL,
-  token_digest BLOB NOT NULL UNIQUE,
-  enrolled_at INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL DEFAULT 0,
-  witnessed_size INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS certificate_requests (
-  client TEXT NOT NULL,
-  id TEXT NOT NULL,
-  grant_id TEXT NOT NULL,
-  technician TEXT NOT NULL,
-  public_key TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending',
-  certificate TEXT NOT NULL DEFAULT '',
-  reason TEXT NOT NULL DEFAULT '',
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (client, id)
-);
-CREATE INDEX IF NOT EXISTS certificate_requests_pending ON certificate_requests (client, state);
-CREATE TABLE IF NOT EXISTS agent_alarms (
-  id INTEGER PRIMARY KEY,
-  client TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  detail TEXT NOT NULL
-);
-)sql";
-
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 // Long polls hold a server thread each: at most this many wait at once; the rest answer at once.
 constexpr int kMaxWaiting = 40;
@@ -86,13 +46,8 @@ StatusOr<std::unique_ptr<AgentService>> AgentService::Open(AccessService& access
       return folder.logs().LatestCheckpoint(tenant);
     };
   }
+  // The folder brought the schema up to date when it opened (store/server_schema.h).
   ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
-  {
-    ASSIGN_OR_RETURN(auto transaction,
-                     store::Transaction::Begin(*db, store::TransactionMode::kImmediate));
-    RETURN_IF_ERROR(db->Execute(kSchema));
-    RETURN_IF_ERROR(transaction->Commit());
-  }
   return std::unique_ptr<AgentService>(
       new AgentService(access, folder, std::move(db), clock, random, std::move(source)));
 }
@@ -137,7 +92,7 @@ StatusOr<std::string> AgentService::CreateEnrolmentCode(const Actor& actor,
   const int64_t expires_at = now + kEnrolmentCodeSeconds;
   RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         scope.db.Prepare(
             "INSERT INTO agent_enrolment_codes (digest, client, created_by, expires_at) "
             "VALUES (?, ?, ?, ?)"));
@@ -166,13 +121,12 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
   std::string client;
   {
     MutexLock lock(mu_);
-    ASSIGN_OR_RETURN(store::Statement * select,
+    ASSIGN_OR_RETURN(auto select,
                      db_->Prepare("SELECT client FROM agent_enrolment_codes WHERE digest = ? AND "
                                   "used = 0 AND expires_at > ?"));
     select->BindBlob(1, digest).Bind(2, now);
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (row) client = std::string(select->ColumnText(0));
-    select->Reset();
   }
   if (client.empty()) return UnauthenticatedError("unknown, used or expired enrolment code");
   ASSIGN_OR_RETURN(ledger::LogConfig log, folder_.logs().GetLog(client));
@@ -180,15 +134,14 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
   RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
     // Spent in the same transaction that enrols, so that a code enrols at most one agent.
     ASSIGN_OR_RETURN(
-        store::Statement * spend,
-        scope.db.Prepare(
-            "UPDATE agent_enrolment_codes SET used = 1 WHERE digest = ? AND used = 0"));
+        auto spend, scope.db.Prepare(
+                        "UPDATE agent_enrolment_codes SET used = 1 WHERE digest = ? AND used = 0"));
     spend->BindBlob(1, digest);
     RETURN_IF_ERROR(spend->Run());
     if (sqlite3_changes(scope.db.handle()) == 0)
       return UnauthenticatedError("unknown, used or expired enrolment code");
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         scope.db.Prepare(
             "INSERT OR REPLACE INTO agents (client, name, witness_key, ssh_ca_key, token_digest, "
             "enrolled_at) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -213,19 +166,18 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
 StatusOr<std::string> AgentService::AuthenticateAgent(std::string_view token) {
   const Hash digest = identity::TokenDigest(token);
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(store::Statement * select,
-                   db_->Prepare("SELECT client FROM agents WHERE token_digest = ?"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT client FROM agents WHERE token_digest = ?"));
   select->BindBlob(1, digest);
   ASSIGN_OR_RETURN(bool row, select->Step());
   std::string client = row ? std::string(select->ColumnText(0)) : std::string();
-  select->Reset();
+  select.Release();
   if (client.empty()) return UnauthenticatedError("unknown agent token");
   return client;
 }
 
 StatusOr<AgentView> AgentService::LoadAgent(const std::string& client) {
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare("SELECT name, witness_key, ssh_ca_key, enrolled_at, last_seen, witnessed_size "
                    "FROM agents WHERE client = ?"));
   select->Bind(1, client);
@@ -240,13 +192,12 @@ StatusOr<AgentView> AgentService::LoadAgent(const std::string& client) {
     view.last_seen = select->ColumnInt(4);
     view.witnessed_size = static_cast<uint64_t>(select->ColumnInt(5));
   }
-  select->Reset();
   return view;
 }
 
 StatusOr<std::vector<CertificateRequest>> AgentService::PendingRequests(const std::string& client) {
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare(
           "SELECT id, grant_id, technician, public_key, created_at FROM certificate_requests "
           "WHERE client = ? AND state = 'pending' ORDER BY created_at, id LIMIT 100"));
@@ -265,14 +216,13 @@ StatusOr<std::vector<CertificateRequest>> AgentService::PendingRequests(const st
     request.created_at = select->ColumnInt(4);
     out.push_back(std::move(request));
   }
-  select->Reset();
   return out;
 }
 
 StatusOr<CertificateRequest> AgentService::LoadRequest(const std::string& client,
                                                        const std::string& id) {
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare(
           "SELECT grant_id, technician, public_key, state, certificate, reason, created_at "
           "FROM certificate_requests WHERE client = ? AND id = ?"));
@@ -288,7 +238,6 @@ StatusOr<CertificateRequest> AgentService::LoadRequest(const std::string& client
                              std::string(select->ColumnText(4)),
                              std::string(select->ColumnText(5)),
                              select->ColumnInt(6)};
-  select->Reset();
   return request;
 }
 
@@ -413,7 +362,7 @@ Status AgentService::RaiseAlarm(const std::string& client, const std::string& ki
   const int64_t now = clock_.NowUnixSeconds();
   return access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         scope.db.Prepare(
             "INSERT INTO agent_alarms (client, at, kind, detail) VALUES (?, ?, ?, ?)"));
     insert->Bind(1, client).Bind(2, now).Bind(3, kind).Bind(4, text);
@@ -464,7 +413,7 @@ StatusOr<CertificateRequest> AgentService::RequestCertificate(const Actor& actor
   const std::string id = "c" + HexEncode(id_bytes);
   RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         scope.db.Prepare(
             "INSERT INTO certificate_requests (client, id, grant_id, technician, public_key, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -534,7 +483,7 @@ Status AgentService::Answer(const CertificateRequest& request, const std::string
                             const std::string& text, const std::string& event) {
   // Only a pending request is answered, once: the update and its event commit together.
   RETURN_IF_ERROR(access_.Commit(request.client, [&](AccessService::ChangeScope& scope) -> Status {
-    ASSIGN_OR_RETURN(store::Statement * update,
+    ASSIGN_OR_RETURN(auto update,
                      scope.db.Prepare("UPDATE certificate_requests SET state = ?1, "
                                       "certificate = CASE ?1 WHEN 'issued' THEN ?2 ELSE '' END, "
                                       "reason = CASE ?1 WHEN 'refused' THEN ?2 ELSE '' END "
@@ -575,14 +524,14 @@ StatusOr<AgentView> AgentService::View(const Actor& actor, const std::string& cl
     MutexLock lock(mu_);
     ASSIGN_OR_RETURN(view, LoadAgent(client));
     ASSIGN_OR_RETURN(
-        store::Statement * count,
+        auto count,
         db_->Prepare(
             "SELECT count(*) FROM certificate_requests WHERE client = ? AND state = 'pending'"));
     count->Bind(1, client);
     ASSIGN_OR_RETURN(bool row, count->Step());
     view.pending_certificates = row ? static_cast<int>(count->ColumnInt(0)) : 0;
-    count->Reset();
-    ASSIGN_OR_RETURN(store::Statement * alarms,
+    count.Release();
+    ASSIGN_OR_RETURN(auto alarms,
                      db_->Prepare("SELECT at, kind, detail FROM agent_alarms WHERE client = ? "
                                   "ORDER BY id DESC LIMIT 20"));
     alarms->Bind(1, client);
@@ -592,7 +541,6 @@ StatusOr<AgentView> AgentService::View(const Actor& actor, const std::string& cl
       view.alarms.push_back({alarms->ColumnInt(0), std::string(alarms->ColumnText(1)),
                              std::string(alarms->ColumnText(2))});
     }
-    alarms->Reset();
   }
   ASSIGN_OR_RETURN(auto latest, folder_.logs().LatestCheckpoint(client));
   if (latest.has_value()) view.log_size = latest->size;

@@ -1,18 +1,21 @@
 #include "governance/event_index.h"
 
 #include <algorithm>
+#include <array>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "base/sha256.h"
+#include "store/schema.h"
 
 namespace quartet::governance {
 namespace {
 
 using Json = nlohmann::json;
 
-constexpr char kSchema[] = R"sql(
+// Version 1 of the index's own file, index.db (docs/database.md).
+constexpr std::string_view kVersion1 = R"sql(
 CREATE TABLE IF NOT EXISTS event_index (
   id INTEGER PRIMARY KEY,
   client TEXT NOT NULL,
@@ -99,11 +102,16 @@ std::string MatchExpression(std::string_view text) {
   return expression;
 }
 
+constexpr std::array<std::string_view, 1> kSteps = {kVersion1};
+const store::Schema kIndexSchema{"the timeline's index (index.db)", kSteps};
+
+// Everything the index holds, and its version: the steps then make it anew.
 constexpr char kDropSchema[] = R"sql(
 DROP TABLE IF EXISTS event_index;
 DROP TABLE IF EXISTS event_search;
 DROP TABLE IF EXISTS event_index_state;
 DROP TABLE IF EXISTS event_facets;
+PRAGMA user_version = 0;
 )sql";
 
 }  // namespace
@@ -111,7 +119,7 @@ DROP TABLE IF EXISTS event_facets;
 StatusOr<std::unique_ptr<EventIndex>> EventIndex::Open(store::DataFolder& folder) {
   // A file of its own: the index never holds the write lock of the database the changes commit to.
   ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/index.db"));
-  RETURN_IF_ERROR(db->Execute(kSchema));
+  RETURN_IF_ERROR(store::Migrate(*db, kIndexSchema));
   return std::unique_ptr<EventIndex>(new EventIndex(folder, std::move(db)));
 }
 
@@ -131,7 +139,7 @@ Status EventIndex::CheckAgainstLog(const std::string& client, uint64_t indexed,
     spdlog::warn("the event index does not match log '{}' (indexed {}, log has {}): rebuilding it",
                  client, indexed, count);
     RETURN_IF_ERROR(db_->Execute(kDropSchema));
-    RETURN_IF_ERROR(db_->Execute(kSchema));
+    RETURN_IF_ERROR(store::Migrate(*db_, kIndexSchema));
   }
   checked_.insert(client);
   return Status::Ok();
@@ -156,7 +164,7 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
                                  const std::atomic<bool>* stop) {
   auto read_state = [&]() REQUIRES(mu_) -> StatusOr<std::pair<uint64_t, Bytes>> {
     ASSIGN_OR_RETURN(
-        store::Statement * state,
+        auto state,
         db_->Prepare("SELECT indexed, last_digest FROM event_index_state WHERE client = ?"));
     state->Bind(1, client);
     ASSIGN_OR_RETURN(bool found, state->Step());
@@ -165,7 +173,6 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
       const ByteView digest = state->ColumnBlob(1);
       out = {static_cast<uint64_t>(state->ColumnInt(0)), Bytes(digest.begin(), digest.end())};
     }
-    state->Reset();
     return out;
   };
   ASSIGN_OR_RETURN(auto state, read_state());
@@ -185,19 +192,19 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
     ASSIGN_OR_RETURN(auto transaction,
                      store::Transaction::Begin(*db_, store::TransactionMode::kImmediate));
     ASSIGN_OR_RETURN(
-        store::Statement * insert,
+        auto insert,
         db_->Prepare(
             "INSERT OR IGNORE INTO event_index (client, idx, at, kind, grant_id, technician, "
             "resource) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-    ASSIGN_OR_RETURN(store::Statement * words,
+    ASSIGN_OR_RETURN(auto words,
                      db_->Prepare("INSERT INTO event_search (rowid, body) VALUES (?, ?)"));
     ASSIGN_OR_RETURN(
-        store::Statement * requested,
+        auto requested,
         db_->Prepare(
             "SELECT technician, resource FROM event_index WHERE client = ? AND grant_id = ? "
             "AND kind = 'grant.requested'"));
     ASSIGN_OR_RETURN(
-        store::Statement * facet,
+        auto facet,
         db_->Prepare("INSERT OR IGNORE INTO event_facets (client, facet, value) VALUES (?, ?, ?)"));
     auto add_facet = [&](const char* name, const std::string& value) -> Status {
       if (value.empty()) return Status::Ok();
@@ -227,7 +234,6 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
           technician = std::string(requested->ColumnText(0));
           resource = std::string(requested->ColumnText(1));
         }
-        requested->Reset();
       }
       insert->Bind(1, client)
           .Bind(2, static_cast<int64_t>(i))
@@ -246,7 +252,7 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
       RETURN_IF_ERROR(add_facet("kind", kind));
     }
     ASSIGN_OR_RETURN(
-        store::Statement * save,
+        auto save,
         db_->Prepare(
             "INSERT INTO event_index_state (client, indexed, last_digest) VALUES (?1, ?2, ?3) "
             "ON CONFLICT (client) DO UPDATE SET indexed = ?2, last_digest = ?3"));
@@ -277,7 +283,7 @@ StatusOr<std::vector<IndexedEvent>> EventIndex::Find(const std::string& client,
   if (!match.empty())
     sql += " AND id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?8)";
   sql += " ORDER BY idx DESC LIMIT ?9";
-  ASSIGN_OR_RETURN(store::Statement * select, db_->Prepare(sql));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare(sql));
   select->Bind(1, client)
       .Bind(2, static_cast<int64_t>(std::min<uint64_t>(query.below, INT64_MAX)))
       .Bind(3, query.technician)
@@ -291,13 +297,12 @@ StatusOr<std::vector<IndexedEvent>> EventIndex::Find(const std::string& client,
   for (;;) {
     auto row = select->Step();
     if (!row.ok()) {
-      select->Reset();
       return row.status();
     }
     if (!*row) break;
     indexes.push_back(static_cast<uint64_t>(select->ColumnInt(0)));
   }
-  select->Reset();
+  select.Release();
   // The entries themselves come from the log, read in runs of consecutive indexes.
   std::vector<IndexedEvent> events;
   std::vector<std::string> entries;
@@ -317,7 +322,7 @@ StatusOr<EventFacets> EventIndex::Facets(const std::string& client) {
   MutexLock lock(mu_);
   RETURN_IF_ERROR(CatchUpLocked(client, UINT64_MAX));
   ASSIGN_OR_RETURN(
-      store::Statement * select,
+      auto select,
       db_->Prepare("SELECT facet, value FROM event_facets WHERE client = ? ORDER BY facet, value"));
   select->Bind(1, client);
   EventFacets facets;
@@ -330,7 +335,6 @@ StatusOr<EventFacets> EventIndex::Facets(const std::string& client) {
     if (facet == "resource") facets.resources.push_back(std::move(value));
     if (facet == "kind") facets.kinds.push_back(std::move(value));
   }
-  select->Reset();
   return facets;
 }
 

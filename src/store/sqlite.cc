@@ -51,10 +51,10 @@ Status Database::Execute(std::string_view sql) {
   return Status::Ok();
 }
 
-StatusOr<Statement*> Database::Prepare(std::string_view sql) {
+StatusOr<StatementScope> Database::Prepare(std::string_view sql) {
   if (auto it = statements_.find(sql); it != statements_.end()) {
     it->second->Reset();
-    return it->second.get();
+    return StatementScope(it->second.get());
   }
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
@@ -64,7 +64,7 @@ StatusOr<Statement*> Database::Prepare(std::string_view sql) {
   auto owned = std::make_unique<Statement>(stmt);
   Statement* raw = owned.get();
   statements_.emplace(std::string(sql), std::move(owned));
-  return raw;
+  return StatementScope(raw);
 }
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }

@@ -9,13 +9,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/bytes.h"
 #include "base/status.h"
 
 namespace quartet::store {
-
-class Statement;
 
 // A prepared statement. Bind indexes start at 1, column indexes at 0.
 class Statement {
@@ -43,6 +42,40 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// One use of a cached prepared statement, as Database::Prepare hands it out: when the scope ends,
+// on every path, the statement is reset — its row, and with it the read transaction a row holds
+// open, released, and its bindings cleared. Move-only; assigning another statement resets the one
+// held before.
+class StatementScope {
+ public:
+  StatementScope() = default;
+  explicit StatementScope(Statement* statement) : statement_(statement) {}
+  StatementScope(StatementScope&& other) noexcept
+      : statement_(std::exchange(other.statement_, nullptr)) {}
+  StatementScope& operator=(StatementScope&& other) noexcept {
+    if (this != &other) {
+      Release();
+      statement_ = std::exchange(other.statement_, nullptr);
+    }
+    return *this;
+  }
+  StatementScope(const StatementScope&) = delete;
+  StatementScope& operator=(const StatementScope&) = delete;
+  ~StatementScope() { Release(); }
+
+  Statement* operator->() const { return statement_; }
+  Statement& operator*() const { return *statement_; }
+  // Resets the statement now, before the scope ends (a row left open would keep a read
+  // transaction that a later write on the same connection waits for).
+  void Release() {
+    if (statement_ != nullptr) statement_->Reset();
+    statement_ = nullptr;
+  }
+
+ private:
+  Statement* statement_ = nullptr;
+};
+
 // One connection. Not thread-safe: one per thread. Non-copyable.
 class Database {
  public:
@@ -54,8 +87,9 @@ class Database {
   // Runs one or more statements without results.
   Status Execute(std::string_view sql);
   // Prepares a statement cached for the life of the connection; the same SQL text returns the same
-  // (reset) statement. The pointer stays valid while the Database lives.
-  StatusOr<Statement*> Prepare(std::string_view sql);
+  // (reset) statement, reset again when the returned scope ends. The scope must not outlive the
+  // Database; while it lives, do not prepare the same SQL text again.
+  StatusOr<StatementScope> Prepare(std::string_view sql);
 
   sqlite3* handle() { return db_; }
   Status Error(std::string_view what) const;

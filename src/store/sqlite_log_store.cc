@@ -3,61 +3,10 @@
 #include <cstring>
 
 #include "ledger/tiles.h"
+#include "store/server_schema.h"
 
 namespace quartet::store {
 namespace {
-
-constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS logs (
-  id INTEGER PRIMARY KEY,
-  tenant TEXT NOT NULL UNIQUE,
-  origin TEXT NOT NULL,
-  verifier_key TEXT NOT NULL,
-  size INTEGER NOT NULL DEFAULT 0
-);
--- Each append is one row: its entries [first_idx, first_idx + count) encoded as in a tlog-tiles
--- entry bundle (each entry prefixed by its length as a big-endian uint16). One row per batch
--- instead of one per entry is what lets appends run at the disk's speed.
-CREATE TABLE IF NOT EXISTS entry_runs (
-  log_id INTEGER NOT NULL,
-  first_idx INTEGER NOT NULL,
-  count INTEGER NOT NULL CHECK (count > 0),
-  data BLOB NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS entry_runs_by_index ON entry_runs (log_id, first_idx);
-CREATE TABLE IF NOT EXISTS checkpoints (
-  log_id INTEGER NOT NULL,
-  size INTEGER NOT NULL,
-  root BLOB NOT NULL,
-  note TEXT NOT NULL,
-  PRIMARY KEY (log_id, size)
-) WITHOUT ROWID;
--- The log's witness (the client's agent) and the checkpoints it cosigned, notes with both signatures.
-CREATE TABLE IF NOT EXISTS witnesses (
-  log_id INTEGER PRIMARY KEY,
-  verifier_key TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cosigned_checkpoints (
-  log_id INTEGER NOT NULL,
-  size INTEGER NOT NULL,
-  root BLOB NOT NULL,
-  note TEXT NOT NULL,
-  PRIMARY KEY (log_id, size)
-) WITHOUT ROWID;
--- Entries and checkpoints are history: nothing may rewrite or remove them.
-CREATE TRIGGER IF NOT EXISTS entries_immutable BEFORE UPDATE ON entry_runs
-  BEGIN SELECT RAISE(ABORT, 'log entries are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS entries_permanent BEFORE DELETE ON entry_runs
-  BEGIN SELECT RAISE(ABORT, 'log entries are permanent'); END;
-CREATE TRIGGER IF NOT EXISTS checkpoints_immutable BEFORE UPDATE ON checkpoints
-  BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS checkpoints_permanent BEFORE DELETE ON checkpoints
-  BEGIN SELECT RAISE(ABORT, 'checkpoints are permanent'); END;
-CREATE TRIGGER IF NOT EXISTS cosigned_immutable BEFORE UPDATE ON cosigned_checkpoints
-  BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS cosigned_permanent BEFORE DELETE ON cosigned_checkpoints
-  BEGIN SELECT RAISE(ABORT, 'checkpoints are permanent'); END;
-)sql";
 
 Status UnknownTenant(std::string_view tenant) {
   return NotFoundError("no log for tenant '" + std::string(tenant) + "'");
@@ -93,21 +42,16 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> CheckpointFromRow(Statement& s
 
 StatusOr<std::unique_ptr<SqliteLogStore>> SqliteLogStore::Open(const std::string& path) {
   ASSIGN_OR_RETURN(auto db, Database::Open(path));
-  {
-    ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db, TransactionMode::kImmediate));
-    RETURN_IF_ERROR(db->Execute(kSchema));
-    RETURN_IF_ERROR(transaction->Commit());
-  }
+  RETURN_IF_ERROR(Migrate(*db, ServerSchema()));
   return std::unique_ptr<SqliteLogStore>(new SqliteLogStore(std::move(db)));
 }
 
 StatusOr<int64_t> SqliteLogStore::LogId(std::string_view tenant) {
-  ASSIGN_OR_RETURN(Statement * select, db_->Prepare("SELECT id FROM logs WHERE tenant = ?"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT id FROM logs WHERE tenant = ?"));
   select->Bind(1, tenant);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return UnknownTenant(tenant);
   const int64_t id = select->ColumnInt(0);
-  select->Reset();
   return id;
 }
 
@@ -116,7 +60,7 @@ Status SqliteLogStore::CreateLog(const ledger::LogConfig& config) {
     return InvalidArgumentError("tenant must match [a-z0-9][a-z0-9-]{0,62}");
   }
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * insert,
+  ASSIGN_OR_RETURN(auto insert,
                    db_->Prepare("INSERT INTO logs (tenant, origin, verifier_key) VALUES (?, ?, ?) "
                                 "ON CONFLICT (tenant) DO NOTHING"));
   insert->Bind(1, config.tenant).Bind(2, config.origin).Bind(3, config.verifier_key);
@@ -129,27 +73,23 @@ Status SqliteLogStore::CreateLog(const ledger::LogConfig& config) {
 
 StatusOr<ledger::LogConfig> SqliteLogStore::GetLog(std::string_view tenant) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare(std::string(kSelectLogs) + " WHERE l.tenant = ?"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare(std::string(kSelectLogs) + " WHERE l.tenant = ?"));
   select->Bind(1, tenant);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return UnknownTenant(tenant);
   ledger::LogConfig config = LogConfigFromRow(*select);
-  select->Reset();
   return config;
 }
 
 StatusOr<std::vector<ledger::LogConfig>> SqliteLogStore::ListLogs() {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * select,
-                   db_->Prepare(std::string(kSelectLogs) + " ORDER BY l.tenant"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare(std::string(kSelectLogs) + " ORDER BY l.tenant"));
   std::vector<ledger::LogConfig> logs;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
     logs.push_back(LogConfigFromRow(*select));
   }
-  select->Reset();
   return logs;
 }
 
@@ -163,8 +103,7 @@ StatusOr<uint64_t> SqliteLogStore::AppendInTransaction(Transaction& transaction,
   }
   Database& db = transaction.db();
   ASSIGN_OR_RETURN(
-      Statement * bump,
-      db.Prepare("UPDATE logs SET size = size + ? WHERE tenant = ? RETURNING id, size"));
+      auto bump, db.Prepare("UPDATE logs SET size = size + ? WHERE tenant = ? RETURNING id, size"));
   bump->Bind(1, static_cast<int64_t>(entries.size())).Bind(2, tenant);
   ASSIGN_OR_RETURN(bool row, bump->Step());
   if (!row) return UnknownTenant(tenant);
@@ -172,7 +111,7 @@ StatusOr<uint64_t> SqliteLogStore::AppendInTransaction(Transaction& transaction,
   const uint64_t first = static_cast<uint64_t>(bump->ColumnInt(1)) - entries.size();
   RETURN_IF_ERROR(bump->Run());
   ASSIGN_OR_RETURN(
-      Statement * insert,
+      auto insert,
       db.Prepare("INSERT INTO entry_runs (log_id, first_idx, count, data) VALUES (?, ?, ?, ?)"));
   // Rows of at most about kRunBytes, so that a large import does not make one huge row.
   constexpr size_t kRunBytes = 4 << 20;
@@ -204,12 +143,11 @@ StatusOr<uint64_t> SqliteLogStore::Append(std::string_view tenant,
 
 StatusOr<uint64_t> SqliteLogStore::EntryCount(std::string_view tenant) {
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(Statement * select, db_->Prepare("SELECT size FROM logs WHERE tenant = ?"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT size FROM logs WHERE tenant = ?"));
   select->Bind(1, tenant);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return UnknownTenant(tenant);
   const uint64_t size = static_cast<uint64_t>(select->ColumnInt(0));
-  select->Reset();
   return size;
 }
 
@@ -220,7 +158,7 @@ Status SqliteLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   // The runs overlapping [begin, end): from the last run starting at or before `begin`.
   ASSIGN_OR_RETURN(
-      Statement * select,
+      auto select,
       db_->Prepare("SELECT first_idx, count, data FROM entry_runs WHERE log_id = ?1 AND "
                    "first_idx >= coalesce((SELECT max(first_idx) FROM entry_runs WHERE "
                    "log_id = ?1 AND first_idx <= ?2), 0) AND first_idx < ?3 "
@@ -242,7 +180,7 @@ Status SqliteLogStore::ReadEntries(std::string_view tenant, uint64_t begin, uint
     for (uint64_t i = next - first; i < count && next < end; ++i, ++next)
       out.emplace_back((*entries)[i]);
   }
-  select->Reset();
+  select.Release();
   RETURN_IF_ERROR(status);
   if (next != end) return OutOfRangeError("entries requested beyond the end of the log");
   return Status::Ok();
@@ -252,7 +190,7 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCheckpoi
     std::string_view tenant) {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
-  ASSIGN_OR_RETURN(Statement * select,
+  ASSIGN_OR_RETURN(auto select,
                    db_->Prepare("SELECT size, root, note FROM checkpoints WHERE log_id = ? "
                                 "ORDER BY size DESC LIMIT 1"));
   select->Bind(1, log_id);
@@ -264,7 +202,7 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::CheckpointOfSi
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   ASSIGN_OR_RETURN(
-      Statement * select,
+      auto select,
       db_->Prepare("SELECT size, root, note FROM checkpoints WHERE log_id = ? AND size = ?"));
   select->Bind(1, log_id).Bind(2, static_cast<int64_t>(size));
   return CheckpointFromRow(*select);
@@ -275,7 +213,7 @@ StatusOr<std::optional<ledger::StoredCheckpoint>> SqliteLogStore::LatestCosigned
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   ASSIGN_OR_RETURN(
-      Statement * select,
+      auto select,
       db_->Prepare("SELECT size, root, note FROM cosigned_checkpoints WHERE log_id = ? "
                    "ORDER BY size DESC LIMIT 1"));
   select->Bind(1, log_id);
@@ -288,7 +226,7 @@ Status SqliteLogStore::AddCosignedCheckpoint(std::string_view tenant,
   ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_, TransactionMode::kImmediate));
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   ASSIGN_OR_RETURN(
-      Statement * check,
+      auto check,
       db_->Prepare(
           "SELECT (SELECT coalesce(max(size), -1) FROM cosigned_checkpoints WHERE log_id = ?1), "
           "EXISTS (SELECT 1 FROM checkpoints WHERE log_id = ?1 AND size = ?2 AND root = ?3)"));
@@ -298,7 +236,7 @@ Status SqliteLogStore::AddCosignedCheckpoint(std::string_view tenant,
   ASSIGN_OR_RETURN(bool row, check->Step());
   const int64_t latest = row ? check->ColumnInt(0) : -1;
   const bool signed_by_log = row && check->ColumnInt(1) == 1;
-  check->Reset();
+  check.Release();
   if (static_cast<int64_t>(checkpoint.size) <= latest) {
     return FailedPreconditionError("cosigned checkpoint of size " +
                                    std::to_string(checkpoint.size) +
@@ -306,7 +244,7 @@ Status SqliteLogStore::AddCosignedCheckpoint(std::string_view tenant,
   }
   if (!signed_by_log) return FailedPreconditionError("the log signed no such checkpoint");
   ASSIGN_OR_RETURN(
-      Statement * insert,
+      auto insert,
       db_->Prepare(
           "INSERT INTO cosigned_checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"));
   insert->Bind(1, log_id)
@@ -320,7 +258,7 @@ Status SqliteLogStore::AddCosignedCheckpoint(std::string_view tenant,
 Status SqliteLogStore::SetWitnessInTransaction(Database& db, std::string_view tenant,
                                                const std::string& verifier_key) {
   ASSIGN_OR_RETURN(
-      Statement * upsert,
+      auto upsert,
       db.Prepare("INSERT INTO witnesses (log_id, verifier_key) "
                  "SELECT id, ?2 FROM logs WHERE tenant = ?1 "
                  "ON CONFLICT (log_id) DO UPDATE SET verifier_key = excluded.verifier_key"));
@@ -336,14 +274,14 @@ Status SqliteLogStore::AddCheckpoint(std::string_view tenant,
   ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_, TransactionMode::kImmediate));
   ASSIGN_OR_RETURN(int64_t log_id, LogId(tenant));
   ASSIGN_OR_RETURN(
-      Statement * latest,
+      auto latest,
       db_->Prepare("SELECT coalesce(max(size), -1), (SELECT size FROM logs WHERE id = ?1) "
                    "FROM checkpoints WHERE log_id = ?1"));
   latest->Bind(1, log_id);
   ASSIGN_OR_RETURN(bool row, latest->Step());
   const int64_t latest_size = row ? latest->ColumnInt(0) : -1;
   const int64_t entry_count = row ? latest->ColumnInt(1) : 0;
-  latest->Reset();
+  latest.Release();
   if (static_cast<int64_t>(checkpoint.size) <= latest_size) {
     return FailedPreconditionError("checkpoint of size " + std::to_string(checkpoint.size) +
                                    " does not extend the latest of size " +
@@ -353,7 +291,7 @@ Status SqliteLogStore::AddCheckpoint(std::string_view tenant,
     return FailedPreconditionError("checkpoint covers entries that are not durable");
   }
   ASSIGN_OR_RETURN(
-      Statement * insert,
+      auto insert,
       db_->Prepare("INSERT INTO checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"));
   insert->Bind(1, log_id)
       .Bind(2, static_cast<int64_t>(checkpoint.size))

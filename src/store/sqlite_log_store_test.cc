@@ -106,19 +106,19 @@ TEST_F(SqliteLogStoreTest, HistoryCannotBeRewrittenEvenWithSql) {
 TEST_F(SqliteLogStoreTest, AppendInTransactionRollsBackWithTheCallersChange) {
   auto db = Database::Open(directory_ / "quartet.db");
   ASSERT_TRUE(db.ok());
-  ASSERT_TRUE((*db)->Execute("CREATE TABLE grants (id INTEGER PRIMARY KEY)").ok());
+  ASSERT_TRUE((*db)->Execute("CREATE TABLE callers_rows (id INTEGER PRIMARY KEY)").ok());
   std::vector<std::string> entries = {"grant created"};
   {
     auto transaction = Transaction::Begin(**db, TransactionMode::kImmediate);
     ASSERT_TRUE(transaction.ok());
-    ASSERT_TRUE((*db)->Execute("INSERT INTO grants VALUES (1)").ok());
+    ASSERT_TRUE((*db)->Execute("INSERT INTO callers_rows VALUES (1)").ok());
     ASSERT_TRUE(SqliteLogStore::AppendInTransaction(**transaction, "acme", entries).ok());
     // No commit: both the state change and its entry disappear together.
   }
   EXPECT_EQ(*store_->EntryCount("acme"), 0u);
   {
     auto transaction = Transaction::Begin(**db, TransactionMode::kImmediate);
-    ASSERT_TRUE((*db)->Execute("INSERT INTO grants VALUES (1)").ok());
+    ASSERT_TRUE((*db)->Execute("INSERT INTO callers_rows VALUES (1)").ok());
     ASSERT_TRUE(SqliteLogStore::AppendInTransaction(**transaction, "acme", entries).ok());
     ASSERT_TRUE((*transaction)->Commit().ok());
   }

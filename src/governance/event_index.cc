@@ -234,6 +234,7 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
           technician = std::string(requested->ColumnText(0));
           resource = std::string(requested->ColumnText(1));
         }
+        requested->Reset();  // used again for the next entry
       }
       insert->Bind(1, client)
           .Bind(2, static_cast<int64_t>(i))

@@ -13,6 +13,7 @@
 #include "access/approval.h"
 #include "base/clock.h"
 #include "base/file_system.h"
+#include "base/json.h"
 #include "base/random.h"
 #include "cli/commands.h"
 #include "client/api_client.h"
@@ -134,7 +135,11 @@ int ListGrants(const ServerOptions& options, const std::string& client, const st
   if (!state.empty()) path += "&state=" + state;
   auto grants = api->Call("GET", path);
   if (!grants.ok()) return Fail(grants.status().message());
-  PrintGrants((*grants)["grants"], options.json);
+  auto reply = JsonObject::Of(*grants, "the server's reply");
+  if (!reply.ok()) return Fail(reply.status().message());
+  auto list = reply->Array("grants", Field::kRequired);
+  if (!list.ok()) return Fail(list.status().message());
+  PrintGrants(**list, options.json);
   return 0;
 }
 

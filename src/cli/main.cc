@@ -1,7 +1,9 @@
 // The `quartet` command line: parsing only (the one file that includes CLI11).
+#include <cstdio>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 
@@ -313,6 +315,11 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const nlohmann::json::exception& e) {
+    // A reply from the server (or an agent) that is JSON but not of the shape asked for: a clear
+    // error, never a crash.
+    std::fprintf(stderr, "quartet: the server's reply is malformed (%s)\n", e.what());
+    return 1;
   }
   return result;
 }

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/temp_directory_testing.h"
 #include "store/schema.h"
 
 namespace quartet::agent {
@@ -14,13 +15,7 @@ namespace {
 
 class AgentStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("quartet-agent-store-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
+  // The store makes the folder itself.
 
   // Runs `sql` on agent.db directly, as an older or newer Quartet would have left it.
   void Edit(const std::string& sql) {
@@ -29,7 +24,8 @@ class AgentStoreTest : public ::testing::Test {
     ASSERT_TRUE((*db)->Execute(sql).ok()) << sql;
   }
 
-  std::filesystem::path directory_;
+  TempDirectory temp_{"quartet-agent-store"};
+  const std::filesystem::path directory_ = temp_.path() / "agent";
   FakeRandom random_{7};
 };
 

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/random.h"
+#include "base/temp_directory_testing.h"
 #include "governance/access_service.h"
 #include "store/server_schema.h"
 
@@ -20,21 +21,17 @@ class MigrationTest : public ::testing::Test {
   void SetUp() override {
     const char* source = std::getenv("QUARTET_SOURCE_DIR");
     ASSERT_NE(source, nullptr) << "QUARTET_SOURCE_DIR names the source tree";
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("quartet-migration-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
     std::filesystem::copy(std::filesystem::path(source) / "testdata/datafolder-v0", directory_,
                           std::filesystem::copy_options::recursive);
   }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
 
   int Version() {
     auto db = store::Database::Open((directory_ / "quartet.db").string());
     return *store::SchemaVersion(**db);
   }
 
-  std::filesystem::path directory_;
+  TempDirectory temp_{"quartet-migration"};
+  const std::filesystem::path directory_ = temp_.path() / "data";
 };
 
 TEST_F(MigrationTest, AFolderFromBeforeVersionsOpensMigratesAndKeepsItsData) {

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/temp_directory_testing.h"
+
 namespace quartet::store {
 namespace {
 
@@ -17,17 +19,10 @@ constexpr Schema kSchema{"the test database", kTwoSteps};
 
 class SchemaTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("quartet-schema-test-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-    std::filesystem::create_directories(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
   std::unique_ptr<Database> Open() { return *Database::Open(directory_ / "test.db"); }
 
-  std::filesystem::path directory_;
+  TempDirectory temp_{"quartet-schema-test"};
+  const std::filesystem::path& directory_ = temp_.path();
 };
 
 TEST_F(SchemaTest, ANewDatabaseGetsEveryStep) {

@@ -21,10 +21,6 @@ using access::GrantState;
 
 Status Forbidden(std::string_view what) { return PermissionDeniedError(std::string(what)); }
 
-}  // namespace
-
-namespace {
-
 // The person on the row `select` stands on, whose columns are name, role and client; releases the
 // statement.
 StatusOr<Actor> ActorFromRow(store::Statement& select) {

@@ -27,17 +27,19 @@ Status Populate(store::DataFolder& folder) {
   FakeClock clock(std::chrono::system_clock::time_point(std::chrono::seconds(1782900000)));
   ASSIGN_OR_RETURN(auto service, AccessService::Open(folder, clock, Random::System()));
   const Actor admin{"local-admin", Role::kProviderAdmin, ""};
-  RETURN_IF_ERROR(service->CreateClient(admin, "big", "Big Client", "UTC"));
-  RETURN_IF_ERROR(service->AddUser(admin, "owner", Role::kOwner, "big"));
-  RETURN_IF_ERROR(service->AddResource(admin, "big", "host", access::ResourceKind::kSshHost, 0));
-  RETURN_IF_ERROR(service->AddResource(admin, "big", "mail", access::ResourceKind::kMailbox,
+  RETURN_IF_ERROR(service->directory().CreateClient(admin, "big", "Big Client", "UTC"));
+  RETURN_IF_ERROR(service->directory().AddUser(admin, "owner", Role::kOwner, "big"));
+  RETURN_IF_ERROR(
+      service->directory().AddResource(admin, "big", "host", access::ResourceKind::kSshHost, 0));
+  RETURN_IF_ERROR(
+      service->directory().AddResource(admin, "big", "mail", access::ResourceKind::kMailbox,
                                        static_cast<access::LabelSet>(access::Label::kEmail)));
   std::vector<Actor> technicians;
   for (int t = 0; t < 8; ++t) {
     const std::string name = "tech" + std::to_string(t);
-    RETURN_IF_ERROR(service->AddUser(admin, name, Role::kTechnician, ""));
-    RETURN_IF_ERROR(service->Relate(admin, "big", name));
-    ASSIGN_OR_RETURN(Actor actor, service->FindActor(name));
+    RETURN_IF_ERROR(service->directory().AddUser(admin, name, Role::kTechnician, ""));
+    RETURN_IF_ERROR(service->directory().Relate(admin, "big", name));
+    ASSIGN_OR_RETURN(Actor actor, service->sessions().FindActor(name));
     technicians.push_back(actor);
   }
   std::atomic<bool> done{false};
@@ -48,7 +50,7 @@ Status Populate(store::DataFolder& folder) {
       for (int i = 0; !done; ++i) {
         // One request in a hundred waits for the owner: the pending list.
         const bool pending = i % 100 == 0;
-        auto grant = service->RequestAccess(
+        auto grant = service->grants().RequestAccess(
             technicians[t], {"big", pending ? "mail" : "host", access::Action::kLogin, "admin",
                              "maintenance", "T-1", 1800, 0, false});
         if (!grant.ok()) ++failures;
@@ -98,29 +100,29 @@ int Main() {
   }
   auto service = AccessService::Open(**folder, Clock::System(), Random::System());
   if (!service.ok()) return 1;
-  const Actor owner = *(*service)->FindActor("owner");
+  const Actor owner = *(*service)->sessions().FindActor("owner");
   std::printf("events in the client's log: %llu\n",
               static_cast<unsigned long long>(*(*folder)->logs().EntryCount("big")));
-  AccessService::GrantQuery pending;
+  Grants::GrantQuery pending;
   pending.state = "pending";
   std::printf("pending grants on the first page: %zu\n",
-              (*service)->ListGrants(owner, "big", pending)->size());
+              (*service)->grants().ListGrants(owner, "big", pending)->size());
   Measure("owner's pending list (first 100)",
-          [&] { (void)(*service)->ListGrants(owner, "big", pending); });
-  AccessService::GrantQuery history;
+          [&] { (void)(*service)->grants().ListGrants(owner, "big", pending); });
+  Grants::GrantQuery history;
   Measure("grant history, first page (100)",
-          [&] { (void)(*service)->ListGrants(owner, "big", history); });
+          [&] { (void)(*service)->grants().ListGrants(owner, "big", history); });
   // A page from the middle of the history, by cursor.
-  AccessService::GrantQuery deep;
+  Grants::GrantQuery deep;
   deep.limit = 1000;
   for (int page = 0; page < 150; ++page) {
-    auto grants = (*service)->ListGrants(owner, "big", deep);
+    auto grants = (*service)->grants().ListGrants(owner, "big", deep);
     deep.before_time = grants->back().request.requested_at;
     deep.before_id = grants->back().request.id;
   }
   deep.limit = 100;
   Measure("grant history, a page 150,000 grants back (100)",
-          [&] { (void)(*service)->ListGrants(owner, "big", deep); });
+          [&] { (void)(*service)->grants().ListGrants(owner, "big", deep); });
   return 0;
 }
 

@@ -41,17 +41,17 @@ int Main(int seconds, const std::vector<int>& thread_counts) {
   auto check = [](const Status& status) {
     if (!status.ok()) std::fprintf(stderr, "%s\n", status.ToString().c_str()), std::exit(1);
   };
-  check(access.CreateClient(admin, "bench", "Bench", "UTC"));
-  check(access.AddUser(admin, "owner", Role::kOwner, "bench"));
-  check(access.AddUser(admin, "tech", Role::kTechnician, ""));
-  check(access.Relate(admin, "bench", "tech"));
-  check(access.AddResource(admin, "bench", "host", access::ResourceKind::kSshHost, 0));
-  const Actor owner = *access.FindActor("owner");
-  const Actor tech = *access.FindActor("tech");
+  check(access.directory().CreateClient(admin, "bench", "Bench", "UTC"));
+  check(access.directory().AddUser(admin, "owner", Role::kOwner, "bench"));
+  check(access.directory().AddUser(admin, "tech", Role::kTechnician, ""));
+  check(access.directory().Relate(admin, "bench", "tech"));
+  check(access.directory().AddResource(admin, "bench", "host", access::ResourceKind::kSshHost, 0));
+  const Actor owner = *access.sessions().FindActor("owner");
+  const Actor tech = *access.sessions().FindActor("tech");
   auto policy = access::PolicyFromJson(
       R"({"rules":[{"name":"routine","effect":"approve"}],"fallback":"ask-owners","time_zone":"UTC"})");
   check(policy.status());
-  check(access.ChangePolicy(owner, "bench", *policy));
+  check(access.policies().ChangePolicy(owner, "bench", *policy));
 
   std::printf("%-10s %12s %16s\n", "threads", "grants/s", "CPU µs/grant");
   for (int threads : thread_counts) {
@@ -64,7 +64,8 @@ int Main(int seconds, const std::vector<int>& thread_counts) {
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&] {
         while (!done) {
-          auto grant = access.RequestAccess(tech, {"bench", "host", access::Action::kLogin, "admin",
+          auto grant =
+              access.grants().RequestAccess(tech, {"bench", "host", access::Action::kLogin, "admin",
                                                    "benchmark", "T-1", 600, 0, false});
           if (grant.ok() && grant->progress.state == access::GrantState::kApproved) {
             ++granted;

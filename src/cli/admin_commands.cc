@@ -32,7 +32,7 @@ int AdminAddUser(const std::string& data, const std::string& user, const std::st
                  const std::string& client) {
   return Run(data, [&](governance::AccessService& service) -> Status {
     ASSIGN_OR_RETURN(governance::Role parsed, governance::RoleFromName(role));
-    RETURN_IF_ERROR(service.AddUser(kLocalAdmin, user, parsed, client));
+    RETURN_IF_ERROR(service.directory().AddUser(kLocalAdmin, user, parsed, client));
     std::cout << "added " << role << " " << user << (client.empty() ? "" : " of " + client) << "\n";
     return Status::Ok();
   });
@@ -41,7 +41,7 @@ int AdminAddUser(const std::string& data, const std::string& user, const std::st
 int AdminAddClient(const std::string& data, const std::string& tenant, const std::string& name,
                    const std::string& time_zone) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    RETURN_IF_ERROR(service.CreateClient(kLocalAdmin, tenant, name, time_zone));
+    RETURN_IF_ERROR(service.directory().CreateClient(kLocalAdmin, tenant, name, time_zone));
     std::cout << "added client " << tenant << " (" << name << "), log /logs/" << tenant << "\n";
     return Status::Ok();
   });
@@ -56,7 +56,7 @@ int AdminAddResource(const std::string& data, const std::string& client, const s
       ASSIGN_OR_RETURN(access::Label parsed, access::LabelFromName(label));
       set |= static_cast<access::LabelSet>(parsed);
     }
-    RETURN_IF_ERROR(service.AddResource(kLocalAdmin, client, name, parsed_kind, set));
+    RETURN_IF_ERROR(service.directory().AddResource(kLocalAdmin, client, name, parsed_kind, set));
     std::cout << "added " << kind << " " << name << " to " << client << "\n";
     return Status::Ok();
   });
@@ -64,7 +64,7 @@ int AdminAddResource(const std::string& data, const std::string& client, const s
 
 int AdminRelate(const std::string& data, const std::string& client, const std::string& technician) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    RETURN_IF_ERROR(service.Relate(kLocalAdmin, client, technician));
+    RETURN_IF_ERROR(service.directory().Relate(kLocalAdmin, client, technician));
     std::cout << technician << " now serves " << client << "\n";
     return Status::Ok();
   });
@@ -72,7 +72,7 @@ int AdminRelate(const std::string& data, const std::string& client, const std::s
 
 int AdminAddTeam(const std::string& data, const std::string& team) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    RETURN_IF_ERROR(service.AddTeam(kLocalAdmin, team));
+    RETURN_IF_ERROR(service.directory().AddTeam(kLocalAdmin, team));
     std::cout << "added team " << team << "\n";
     return Status::Ok();
   });
@@ -81,7 +81,7 @@ int AdminAddTeam(const std::string& data, const std::string& team) {
 int AdminAddTeamMember(const std::string& data, const std::string& team,
                        const std::string& technician) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    RETURN_IF_ERROR(service.AddTeamMember(kLocalAdmin, team, technician));
+    RETURN_IF_ERROR(service.directory().AddTeamMember(kLocalAdmin, team, technician));
     std::cout << technician << " is in team " << team << "\n";
     return Status::Ok();
   });
@@ -89,7 +89,7 @@ int AdminAddTeamMember(const std::string& data, const std::string& team,
 
 int AdminRelateTeam(const std::string& data, const std::string& client, const std::string& team) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    RETURN_IF_ERROR(service.RelateTeam(kLocalAdmin, client, team));
+    RETURN_IF_ERROR(service.directory().RelateTeam(kLocalAdmin, client, team));
     std::cout << "team " << team << " now serves " << client << "\n";
     return Status::Ok();
   });
@@ -97,7 +97,7 @@ int AdminRelateTeam(const std::string& data, const std::string& client, const st
 
 int AdminOffboard(const std::string& data, const std::string& user) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    ASSIGN_OR_RETURN(int revoked, service.Offboard(kLocalAdmin, user));
+    ASSIGN_OR_RETURN(int revoked, service.directory().Offboard(kLocalAdmin, user));
     std::cout << "offboarded " << user << ": " << revoked << " grants revoked, every token ended\n";
     return Status::Ok();
   });
@@ -108,7 +108,7 @@ int AdminSetPassword(const std::string& data, const std::string& user, std::istr
   if (!std::getline(in, password)) return Fail("give the new password on standard input");
   if (!password.empty() && password.back() == '\r') password.pop_back();
   return Run(data, [&](governance::AccessService& service) -> Status {
-    RETURN_IF_ERROR(service.SetPassword(user, password));
+    RETURN_IF_ERROR(service.sessions().SetPassword(user, password));
     std::cout << "password set for " << user << "\n";
     return Status::Ok();
   });
@@ -116,7 +116,7 @@ int AdminSetPassword(const std::string& data, const std::string& user, std::istr
 
 int AdminEnrolTotp(const std::string& data, const std::string& user) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    ASSIGN_OR_RETURN(std::string uri, service.EnrolTotp(user));
+    ASSIGN_OR_RETURN(std::string uri, service.sessions().EnrolTotp(user));
     std::cout << uri << "\n";
     return Status::Ok();
   });
@@ -124,7 +124,7 @@ int AdminEnrolTotp(const std::string& data, const std::string& user) {
 
 int AdminSetEmail(const std::string& data, const std::string& user, const std::string& email) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    RETURN_IF_ERROR(service.SetEmail(kLocalAdmin, user, email));
+    RETURN_IF_ERROR(service.outbox().SetEmail(kLocalAdmin, user, email));
     std::cout << user << " is notified at " << email << "\n";
     return Status::Ok();
   });
@@ -132,7 +132,7 @@ int AdminSetEmail(const std::string& data, const std::string& user, const std::s
 
 int AdminSetWebhook(const std::string& data, const std::string& client, const std::string& url) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    ASSIGN_OR_RETURN(std::string secret, service.SetWebhook(kLocalAdmin, client, url));
+    ASSIGN_OR_RETURN(std::string secret, service.outbox().SetWebhook(kLocalAdmin, client, url));
     std::cout
         << "webhook set; check X-Quartet-Signature (HMAC-SHA256 of the body) with this secret:\n"
         << secret << "\n";
@@ -142,7 +142,7 @@ int AdminSetWebhook(const std::string& data, const std::string& client, const st
 
 int AdminCreateToken(const std::string& data, const std::string& user, int days) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    ASSIGN_OR_RETURN(std::string token, service.IssueToken(user, int64_t{days} * 86400));
+    ASSIGN_OR_RETURN(std::string token, service.sessions().IssueToken(user, int64_t{days} * 86400));
     std::cout << token << "\n";
     return Status::Ok();
   });

@@ -54,7 +54,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   if (!governance.ok()) return Fail(governance.status().message());
   server::LogService logs(folder, {});
   auto agents = governance::AgentService::Open(
-      **governance, folder, Clock::System(), Random::System(),
+      (*governance)->committer(), (*governance)->permissions(), (*governance)->grants(),
       [&logs](const std::string& tenant) -> StatusOr<std::optional<ledger::StoredCheckpoint>> {
         auto served = logs.ServedCheckpoint(tenant);
         if (served.status().code() == StatusCode::kNotFound)
@@ -73,7 +73,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
     if (!relay_address.ok()) return Fail("--smtp must be HOST:PORT");
     relay = notify::SmtpRelay{relay_address->host, relay_address->port, mail.from, 10};
   }
-  notify::Notifier notifier(**governance, relay, Clock::System());
+  notify::Notifier notifier((*governance)->outbox(), relay, Clock::System());
   notifier.Start();
   if (Status started = logs.StartPublishing(); !started.ok()) {
     return Fail("cannot publish the logs of " + folder.path() + ": " + started.message());
@@ -82,7 +82,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   std::atomic<bool> stopping{false};
   std::thread sweeper([&] {
     while (!stopping) {
-      if (auto expired = (*governance)->ExpireStale(); !expired.ok()) {
+      if (auto expired = (*governance)->grants().ExpireStale(); !expired.ok()) {
         spdlog::error("expiring requests: {}", expired.status().ToString());
       }
       // The timeline's index follows the logs in the background, so that pages rarely wait for it.

@@ -36,32 +36,35 @@ class AccessServiceTest : public ::testing::Test {
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
 
-    ASSERT_TRUE(service_->CreateProviderAdmin("pat").ok());
-    admin_ = *service_->FindActor("pat");
-    ASSERT_TRUE(service_->CreateClient(admin_, "acme", "Acme Dental", "UTC").ok());
-    ASSERT_TRUE(service_->CreateClient(admin_, "beta", "Beta Law", "Europe/London").ok());
-    ASSERT_TRUE(service_->AddUser(admin_, "ana", Role::kTechnician, "").ok());
-    ASSERT_TRUE(service_->AddUser(admin_, "ben", Role::kTechnician, "").ok());
-    ASSERT_TRUE(service_->AddUser(admin_, "olivia", Role::kOwner, "acme").ok());
-    ASSERT_TRUE(service_->AddUser(admin_, "oscar", Role::kOwner, "beta").ok());
-    ASSERT_TRUE(service_->AddUser(admin_, "audrey", Role::kAuditor, "acme").ok());
+    ASSERT_TRUE(service_->sessions().CreateProviderAdmin("pat").ok());
+    admin_ = *service_->sessions().FindActor("pat");
+    ASSERT_TRUE(service_->directory().CreateClient(admin_, "acme", "Acme Dental", "UTC").ok());
     ASSERT_TRUE(
-        service_->AddResource(admin_, "acme", "fileserver", ResourceKind::kSshHost, 0).ok());
-    ASSERT_TRUE(service_
-                    ->AddResource(admin_, "acme", "mail", ResourceKind::kMailbox,
-                                  static_cast<access::LabelSet>(Label::kEmail))
+        service_->directory().CreateClient(admin_, "beta", "Beta Law", "Europe/London").ok());
+    ASSERT_TRUE(service_->directory().AddUser(admin_, "ana", Role::kTechnician, "").ok());
+    ASSERT_TRUE(service_->directory().AddUser(admin_, "ben", Role::kTechnician, "").ok());
+    ASSERT_TRUE(service_->directory().AddUser(admin_, "olivia", Role::kOwner, "acme").ok());
+    ASSERT_TRUE(service_->directory().AddUser(admin_, "oscar", Role::kOwner, "beta").ok());
+    ASSERT_TRUE(service_->directory().AddUser(admin_, "audrey", Role::kAuditor, "acme").ok());
+    ASSERT_TRUE(service_->directory()
+                    .AddResource(admin_, "acme", "fileserver", ResourceKind::kSshHost, 0)
                     .ok());
-    ASSERT_TRUE(
-        service_->AddResource(admin_, "beta", "fileserver", ResourceKind::kSshHost, 0).ok());
-    ASSERT_TRUE(service_->Relate(admin_, "acme", "ana").ok());
-    ASSERT_TRUE(service_->Relate(admin_, "acme", "ben").ok());
-    ana_ = *service_->FindActor("ana");
-    ben_ = *service_->FindActor("ben");
-    olivia_ = *service_->FindActor("olivia");
-    oscar_ = *service_->FindActor("oscar");
-    audrey_ = *service_->FindActor("audrey");
-    olivia_key_ = *service_->RegisterOwnerKey(olivia_, olivia_signer_.key().public_key);
-    oscar_key_ = *service_->RegisterOwnerKey(oscar_, oscar_signer_.key().public_key);
+    ASSERT_TRUE(service_->directory()
+                    .AddResource(admin_, "acme", "mail", ResourceKind::kMailbox,
+                                 static_cast<access::LabelSet>(Label::kEmail))
+                    .ok());
+    ASSERT_TRUE(service_->directory()
+                    .AddResource(admin_, "beta", "fileserver", ResourceKind::kSshHost, 0)
+                    .ok());
+    ASSERT_TRUE(service_->directory().Relate(admin_, "acme", "ana").ok());
+    ASSERT_TRUE(service_->directory().Relate(admin_, "acme", "ben").ok());
+    ana_ = *service_->sessions().FindActor("ana");
+    ben_ = *service_->sessions().FindActor("ben");
+    olivia_ = *service_->sessions().FindActor("olivia");
+    oscar_ = *service_->sessions().FindActor("oscar");
+    audrey_ = *service_->sessions().FindActor("audrey");
+    olivia_key_ = *service_->directory().RegisterOwnerKey(olivia_, olivia_signer_.key().public_key);
+    oscar_key_ = *service_->directory().RegisterOwnerKey(oscar_, oscar_signer_.key().public_key);
   }
   void TearDown() override {
     service_.reset();
@@ -109,7 +112,7 @@ TEST_F(AccessServiceTest, EveryChangeIsInTheClientsOwnLog) {
 }
 
 TEST_F(AccessServiceTest, RoutineRequestIsApprovedByPolicyAndLogged) {
-  auto grant = service_->RequestAccess(ana_, Routine());
+  auto grant = service_->grants().RequestAccess(ana_, Routine());
   ASSERT_TRUE(grant.ok()) << grant.status().ToString();
   EXPECT_EQ(grant->progress.state, access::GrantState::kApproved);
   auto kinds = Kinds("acme");
@@ -118,7 +121,7 @@ TEST_F(AccessServiceTest, RoutineRequestIsApprovedByPolicyAndLogged) {
 }
 
 TEST_F(AccessServiceTest, OwnerApprovesWithARegisteredKeyAndNobodyElseCan) {
-  auto grant = service_->RequestAccess(ana_, Routine("acme", "mail"));
+  auto grant = service_->grants().RequestAccess(ana_, Routine("acme", "mail"));
   ASSERT_TRUE(grant.ok());
   ASSERT_EQ(grant->progress.state, access::GrantState::kPending);
   const std::string id = grant->request.id;
@@ -126,155 +129,174 @@ TEST_F(AccessServiceTest, OwnerApprovesWithARegisteredKeyAndNobodyElseCan) {
   const uint64_t before = LogSize("acme");
 
   // Nobody on the provider's side can approve, not even with the owner's signature in hand.
-  EXPECT_EQ(
-      service_->Decide(ana_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "").code(),
-      StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->Decide(admin_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "")
+  EXPECT_EQ(service_->grants()
+                .Decide(ana_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "")
+                .code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->grants()
+                .Decide(admin_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "")
                 .code(),
             StatusCode::kPermissionDenied);
   // Another client's owner does not even see the grant.
-  EXPECT_EQ(service_
-                ->Decide(oscar_, "acme", id, OwnerDecision::kApprove, oscar_key_,
-                         Sign(oscar_signer_, OwnerDecision::kApprove, *grant), "")
+  EXPECT_EQ(service_->grants()
+                .Decide(oscar_, "acme", id, OwnerDecision::kApprove, oscar_key_,
+                        Sign(oscar_signer_, OwnerDecision::kApprove, *grant), "")
                 .code(),
             StatusCode::kNotFound);
   // The owner with someone else's key, or a forged signature.
-  EXPECT_EQ(service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, oscar_key_, approval, "")
+  EXPECT_EQ(service_->grants()
+                .Decide(olivia_, "acme", id, OwnerDecision::kApprove, oscar_key_, approval, "")
                 .code(),
             StatusCode::kUnauthenticated);
-  EXPECT_EQ(
-      service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, Bytes(64, 1), "")
-          .code(),
-      StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->grants()
+                .Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, Bytes(64, 1), "")
+                .code(),
+            StatusCode::kUnauthenticated);
   EXPECT_EQ(LogSize("acme"), before) << "refused decisions change nothing";
-  EXPECT_EQ(service_->GetGrant(olivia_, "acme", id)->progress.state, access::GrantState::kPending);
+  EXPECT_EQ(service_->grants().GetGrant(olivia_, "acme", id)->progress.state,
+            access::GrantState::kPending);
 
   ASSERT_TRUE(
-      service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "fine")
+      service_->grants()
+          .Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "fine")
           .ok());
-  EXPECT_EQ(service_->GetGrant(olivia_, "acme", id)->progress.state, access::GrantState::kApproved);
+  EXPECT_EQ(service_->grants().GetGrant(olivia_, "acme", id)->progress.state,
+            access::GrantState::kApproved);
   EXPECT_EQ(LogSize("acme"), before + 2);  // grant.approved, grant.activated
   // Replaying the same approval changes nothing.
-  EXPECT_EQ(
-      service_->Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "")
-          .code(),
-      StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->grants()
+                .Decide(olivia_, "acme", id, OwnerDecision::kApprove, olivia_key_, approval, "")
+                .code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST_F(AccessServiceTest, NoRelationshipNoAccess) {
-  EXPECT_EQ(service_->RequestAccess(ana_, Routine("beta")).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->RequestAccess(olivia_, Routine()).status().code(),
-            StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->RequestAccess(ana_, Routine("acme", "no-such-host")).status().code(),
+  EXPECT_EQ(service_->grants().RequestAccess(ana_, Routine("beta")).status().code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(service_->ListGrants(ana_, "beta").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->GetPolicy(ana_, "beta").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->GetPolicy(olivia_, "beta").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->grants().RequestAccess(olivia_, Routine()).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->grants().RequestAccess(ana_, Routine("acme", "no-such-host")).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->grants().ListGrants(ana_, "beta").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->policies().GetPolicy(ana_, "beta").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->policies().GetPolicy(olivia_, "beta").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(AccessServiceTest, EachSeesOnlyWhatTheirRoleAllows) {
-  auto anas = service_->RequestAccess(ana_, Routine());
-  auto bens = service_->RequestAccess(ben_, Routine());
+  auto anas = service_->grants().RequestAccess(ana_, Routine());
+  auto bens = service_->grants().RequestAccess(ben_, Routine());
   ASSERT_TRUE(anas.ok() && bens.ok());
-  EXPECT_EQ(service_->ListGrants(ana_, "acme")->size(), 1u);
-  EXPECT_EQ(service_->ListGrants(ana_, "acme")->front().request.technician, "ana");
-  EXPECT_EQ(service_->ListGrants(olivia_, "acme")->size(), 2u);
-  EXPECT_EQ(service_->ListGrants(audrey_, "acme")->size(), 2u);
-  EXPECT_EQ(service_->ListGrants(admin_, "acme")->size(), 2u);
-  EXPECT_EQ(service_->ListGrants(oscar_, "acme").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->GetGrant(ben_, "acme", anas->request.id).status().code(),
+  EXPECT_EQ(service_->grants().ListGrants(ana_, "acme")->size(), 1u);
+  EXPECT_EQ(service_->grants().ListGrants(ana_, "acme")->front().request.technician, "ana");
+  EXPECT_EQ(service_->grants().ListGrants(olivia_, "acme")->size(), 2u);
+  EXPECT_EQ(service_->grants().ListGrants(audrey_, "acme")->size(), 2u);
+  EXPECT_EQ(service_->grants().ListGrants(admin_, "acme")->size(), 2u);
+  EXPECT_EQ(service_->grants().ListGrants(oscar_, "acme").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->grants().GetGrant(ben_, "acme", anas->request.id).status().code(),
             StatusCode::kNotFound);
   // Ending is for the technician who asked; revoking for the client's owners and provider admins.
-  EXPECT_EQ(service_->End(ben_, "acme", anas->request.id).code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->Revoke(ben_, "acme", anas->request.id, "").code(),
+  EXPECT_EQ(service_->grants().End(ben_, "acme", anas->request.id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->grants().Revoke(ben_, "acme", anas->request.id, "").code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->Revoke(oscar_, "acme", anas->request.id, "").code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->Revoke(audrey_, "acme", anas->request.id, "").code(),
+  EXPECT_EQ(service_->grants().Revoke(oscar_, "acme", anas->request.id, "").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->grants().Revoke(audrey_, "acme", anas->request.id, "").code(),
             StatusCode::kPermissionDenied);
-  EXPECT_TRUE(service_->End(ana_, "acme", anas->request.id).ok());
-  EXPECT_TRUE(service_->Revoke(olivia_, "acme", bens->request.id, "not needed").ok());
+  EXPECT_TRUE(service_->grants().End(ana_, "acme", anas->request.id).ok());
+  EXPECT_TRUE(service_->grants().Revoke(olivia_, "acme", bens->request.id, "not needed").ok());
 }
 
 TEST_F(AccessServiceTest, OnlyTheClientsOwnerChangesItsPolicy) {
   access::Policy policy = access::Policy::SafeDefault("UTC");
   policy.fallback = access::Effect::kDeny;
-  EXPECT_EQ(service_->ChangePolicy(admin_, "acme", policy).code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->ChangePolicy(ana_, "acme", policy).code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->ChangePolicy(oscar_, "acme", policy).code(), StatusCode::kPermissionDenied);
-  ASSERT_TRUE(service_->ChangePolicy(olivia_, "acme", policy).ok());
+  EXPECT_EQ(service_->policies().ChangePolicy(admin_, "acme", policy).code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->policies().ChangePolicy(ana_, "acme", policy).code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->policies().ChangePolicy(oscar_, "acme", policy).code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(service_->policies().ChangePolicy(olivia_, "acme", policy).ok());
   EXPECT_EQ(Kinds("acme").back(), "policy.changed");
-  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->fallback, access::Effect::kDeny);
+  EXPECT_EQ(service_->policies().GetPolicy(olivia_, "acme")->fallback, access::Effect::kDeny);
   policy.time_zone = "Nowhere/Land";
-  EXPECT_EQ(service_->ChangePolicy(olivia_, "acme", policy).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->policies().ChangePolicy(olivia_, "acme", policy).code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(AccessServiceTest, TheProviderProposesAndOnlyTheOwnerAccepts) {
   access::Policy policy = access::Policy::SafeDefault("UTC");
   policy.max_duration_seconds = 4 * 3600;
-  EXPECT_EQ(service_->ProposePolicy(olivia_, "acme", policy, "").status().code(),
+  EXPECT_EQ(service_->policies().ProposePolicy(olivia_, "acme", policy, "").status().code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->ProposePolicy(ana_, "beta", policy, "").status().code(),
+  EXPECT_EQ(service_->policies().ProposePolicy(ana_, "beta", policy, "").status().code(),
             StatusCode::kNotFound);
-  auto proposal = service_->ProposePolicy(ana_, "acme", policy, "shorter grants, as agreed");
+  auto proposal =
+      service_->policies().ProposePolicy(ana_, "acme", policy, "shorter grants, as agreed");
   ASSERT_TRUE(proposal.ok()) << proposal.status().ToString();
   EXPECT_EQ(Kinds("acme").back(), "policy.proposed");
-  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->max_duration_seconds, 8 * 3600)
+  EXPECT_EQ(service_->policies().GetPolicy(olivia_, "acme")->max_duration_seconds, 8 * 3600)
       << "not in force until accepted";
-  EXPECT_EQ(service_->AcceptProposal(admin_, "acme", *proposal).code(),
+  EXPECT_EQ(service_->policies().AcceptProposal(admin_, "acme", *proposal).code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AcceptProposal(ana_, "acme", *proposal).code(),
+  EXPECT_EQ(service_->policies().AcceptProposal(ana_, "acme", *proposal).code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AcceptProposal(oscar_, "acme", *proposal).code(),
+  EXPECT_EQ(service_->policies().AcceptProposal(oscar_, "acme", *proposal).code(),
             StatusCode::kPermissionDenied);
-  ASSERT_TRUE(service_->AcceptProposal(olivia_, "acme", *proposal).ok());
+  ASSERT_TRUE(service_->policies().AcceptProposal(olivia_, "acme", *proposal).ok());
   EXPECT_EQ(Kinds("acme").back(), "policy.changed");
-  EXPECT_EQ(service_->GetPolicy(olivia_, "acme")->max_duration_seconds, 4 * 3600);
-  EXPECT_EQ(service_->AcceptProposal(olivia_, "acme", *proposal).code(), StatusCode::kNotFound)
+  EXPECT_EQ(service_->policies().GetPolicy(olivia_, "acme")->max_duration_seconds, 4 * 3600);
+  EXPECT_EQ(service_->policies().AcceptProposal(olivia_, "acme", *proposal).code(),
+            StatusCode::kNotFound)
       << "accepted once";
 }
 
 TEST_F(AccessServiceTest, TeamsServeTheirClientsThroughTheirMembers) {
-  ASSERT_TRUE(service_->AddUser(admin_, "chloe", Role::kTechnician, "").ok());
-  const Actor chloe = *service_->FindActor("chloe");
-  EXPECT_EQ(service_->AddTeam(ana_, "night-shift").code(), StatusCode::kPermissionDenied);
-  ASSERT_TRUE(service_->AddTeam(admin_, "night-shift").ok());
-  ASSERT_TRUE(service_->AddTeamMember(admin_, "night-shift", "chloe").ok());
-  EXPECT_EQ(service_->RequestAccess(chloe, Routine("beta")).status().code(), StatusCode::kNotFound);
-  ASSERT_TRUE(service_->RelateTeam(admin_, "beta", "night-shift").ok());
+  ASSERT_TRUE(service_->directory().AddUser(admin_, "chloe", Role::kTechnician, "").ok());
+  const Actor chloe = *service_->sessions().FindActor("chloe");
+  EXPECT_EQ(service_->directory().AddTeam(ana_, "night-shift").code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(service_->directory().AddTeam(admin_, "night-shift").ok());
+  ASSERT_TRUE(service_->directory().AddTeamMember(admin_, "night-shift", "chloe").ok());
+  EXPECT_EQ(service_->grants().RequestAccess(chloe, Routine("beta")).status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(service_->directory().RelateTeam(admin_, "beta", "night-shift").ok());
   EXPECT_EQ(Kinds("beta").back(), "team.related");
-  EXPECT_TRUE(service_->RequestAccess(chloe, Routine("beta")).ok());
+  EXPECT_TRUE(service_->grants().RequestAccess(chloe, Routine("beta")).ok());
   // A member who joins later is related too, and the client's log says so.
-  ASSERT_TRUE(service_->AddTeamMember(admin_, "night-shift", "ana").ok());
+  ASSERT_TRUE(service_->directory().AddTeamMember(admin_, "night-shift", "ana").ok());
   EXPECT_EQ(Kinds("beta").back(), "relationship.added");
-  EXPECT_TRUE(service_->RequestAccess(ana_, Routine("beta")).ok());
-  EXPECT_EQ(service_->RelateTeam(admin_, "beta", "no-such-team").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(service_->grants().RequestAccess(ana_, Routine("beta")).ok());
+  EXPECT_EQ(service_->directory().RelateTeam(admin_, "beta", "no-such-team").code(),
+            StatusCode::kNotFound);
   // Offboarding reaches the team's clients as well.
-  ASSERT_TRUE(service_->Offboard(admin_, "chloe").ok());
+  ASSERT_TRUE(service_->directory().Offboard(admin_, "chloe").ok());
   EXPECT_EQ(Kinds("beta").back(), "staff.offboarded");
 }
 
 TEST_F(AccessServiceTest, OffboardingRevokesEverythingAtOnce) {
-  auto open = service_->RequestAccess(ana_, Routine());
-  auto pending = service_->RequestAccess(ana_, Routine("acme", "mail"));
+  auto open = service_->grants().RequestAccess(ana_, Routine());
+  auto pending = service_->grants().RequestAccess(ana_, Routine("acme", "mail"));
   ASSERT_TRUE(open.ok() && pending.ok());
-  EXPECT_EQ(service_->Offboard(ana_, "ben").status().code(), StatusCode::kPermissionDenied);
-  auto revoked = service_->Offboard(admin_, "ana");
+  EXPECT_EQ(service_->directory().Offboard(ana_, "ben").status().code(),
+            StatusCode::kPermissionDenied);
+  auto revoked = service_->directory().Offboard(admin_, "ana");
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
   EXPECT_EQ(*revoked, 2);
-  EXPECT_EQ(service_->GetGrant(olivia_, "acme", open->request.id)->progress.state,
+  EXPECT_EQ(service_->grants().GetGrant(olivia_, "acme", open->request.id)->progress.state,
             access::GrantState::kRevoked);
   EXPECT_EQ(Kinds("acme").back(), "staff.offboarded");
-  EXPECT_EQ(service_->FindActor("ana").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->RequestAccess(ana_, Routine()).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->sessions().FindActor("ana").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->grants().RequestAccess(ana_, Routine()).status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(AccessServiceTest, UnansweredRequestsExpire) {
-  auto pending = service_->RequestAccess(ana_, Routine("acme", "mail"));
+  auto pending = service_->grants().RequestAccess(ana_, Routine("acme", "mail"));
   ASSERT_TRUE(pending.ok());
-  EXPECT_EQ(*service_->ExpireStale(), 0);
+  EXPECT_EQ(*service_->grants().ExpireStale(), 0);
   clock_.Advance(std::chrono::hours(13));
-  EXPECT_EQ(*service_->ExpireStale(), 1);
-  EXPECT_EQ(service_->GetGrant(olivia_, "acme", pending->request.id)->progress.state,
+  EXPECT_EQ(*service_->grants().ExpireStale(), 1);
+  EXPECT_EQ(service_->grants().GetGrant(olivia_, "acme", pending->request.id)->progress.state,
             access::GrantState::kExpired);
   EXPECT_EQ(Kinds("acme").back(), "grant.expired");
 }
@@ -282,80 +304,90 @@ TEST_F(AccessServiceTest, UnansweredRequestsExpire) {
 TEST_F(AccessServiceTest, BreakGlassOpensAtOnceForAnOwnersReview) {
   AccessRequest request = Routine("acme", "mail");
   request.breakglass = true;
-  auto grant = service_->RequestAccess(ana_, request);
+  auto grant = service_->grants().RequestAccess(ana_, request);
   ASSERT_TRUE(grant.ok());
   EXPECT_EQ(grant->progress.state, access::GrantState::kApproved);
   EXPECT_TRUE(grant->progress.awaits_review);
   EXPECT_EQ(
-      service_->Review(ben_, "acme", grant->request.id, access::BreakglassReview::kAcknowledged, "")
+      service_->grants()
+          .Review(ben_, "acme", grant->request.id, access::BreakglassReview::kAcknowledged, "")
           .code(),
       StatusCode::kPermissionDenied);
   ASSERT_TRUE(
-      service_
-          ->Review(olivia_, "acme", grant->request.id, access::BreakglassReview::kDisputed, "why?")
+      service_->grants()
+          .Review(olivia_, "acme", grant->request.id, access::BreakglassReview::kDisputed, "why?")
           .ok());
   EXPECT_EQ(Kinds("acme").back(), "breakglass.reviewed");
 }
 
 TEST_F(AccessServiceTest, TokensAuthenticateUntilExpiryOrOffboarding) {
-  auto token = service_->IssueToken("ana", 3600);
+  auto token = service_->sessions().IssueToken("ana", 3600);
   ASSERT_TRUE(token.ok());
   EXPECT_TRUE(token->starts_with("qt_"));
-  auto actor = service_->Authenticate(*token);
+  auto actor = service_->sessions().Authenticate(*token);
   ASSERT_TRUE(actor.ok());
   EXPECT_EQ(actor->user, "ana");
   std::string altered = *token;
   altered.back() = altered.back() == 'A' ? 'B' : 'A';
-  EXPECT_EQ(service_->Authenticate(altered).status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(service_->Authenticate("").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->sessions().Authenticate(altered).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->sessions().Authenticate("").status().code(), StatusCode::kUnauthenticated);
   clock_.Advance(std::chrono::seconds(3601));
-  EXPECT_EQ(service_->Authenticate(*token).status().code(), StatusCode::kUnauthenticated);
-  auto fresh = service_->IssueToken("ana", 3600);
-  ASSERT_TRUE(service_->Offboard(admin_, "ana").ok());
-  EXPECT_EQ(service_->Authenticate(*fresh).status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(service_->IssueToken("nobody", 60).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->sessions().Authenticate(*token).status().code(),
+            StatusCode::kUnauthenticated);
+  auto fresh = service_->sessions().IssueToken("ana", 3600);
+  ASSERT_TRUE(service_->directory().Offboard(admin_, "ana").ok());
+  EXPECT_EQ(service_->sessions().Authenticate(*fresh).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->sessions().IssueToken("nobody", 60).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(AccessServiceTest, SignInNeedsPasswordAndForStaffASecondFactor) {
-  EXPECT_EQ(service_->SetPassword("olivia", "short").code(), StatusCode::kInvalidArgument);
-  ASSERT_TRUE(service_->SetPassword("olivia", "correct horse battery").ok());
-  ASSERT_TRUE(service_->SetPassword("ana", "staple battery horse").ok());
-  EXPECT_EQ(service_->SetPassword("nobody", "correct horse battery").code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->sessions().SetPassword("olivia", "short").code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(service_->sessions().SetPassword("olivia", "correct horse battery").ok());
+  ASSERT_TRUE(service_->sessions().SetPassword("ana", "staple battery horse").ok());
+  EXPECT_EQ(service_->sessions().SetPassword("nobody", "correct horse battery").code(),
+            StatusCode::kNotFound);
 
-  auto owner = service_->SignIn("olivia", "correct horse battery", "", 3600);
+  auto owner = service_->sessions().SignIn("olivia", "correct horse battery", "", 3600);
   ASSERT_TRUE(owner.ok()) << owner.status().ToString();
   EXPECT_EQ(owner->actor.user, "olivia");
-  EXPECT_EQ(service_->Authenticate(owner->token)->user, "olivia");
-  EXPECT_TRUE(service_->CheckCsrf(owner->token, owner->csrf));
-  EXPECT_FALSE(service_->CheckCsrf(owner->token, owner->csrf + "x"));
-  EXPECT_FALSE(service_->CheckCsrf(owner->token, ""));
-  ASSERT_TRUE(service_->SignOut(owner->token).ok());
-  EXPECT_EQ(service_->Authenticate(owner->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->sessions().Authenticate(owner->token)->user, "olivia");
+  EXPECT_TRUE(service_->sessions().CheckCsrf(owner->token, owner->csrf));
+  EXPECT_FALSE(service_->sessions().CheckCsrf(owner->token, owner->csrf + "x"));
+  EXPECT_FALSE(service_->sessions().CheckCsrf(owner->token, ""));
+  ASSERT_TRUE(service_->sessions().SignOut(owner->token).ok());
+  EXPECT_EQ(service_->sessions().Authenticate(owner->token).status().code(),
+            StatusCode::kUnauthenticated);
 
   // The same vague answer for a wrong password and for a user who does not exist.
-  EXPECT_EQ(service_->SignIn("olivia", "wrong horse battery", "", 3600).status().message(),
-            service_->SignIn("mallory", "correct horse battery", "", 3600).status().message());
+  EXPECT_EQ(
+      service_->sessions().SignIn("olivia", "wrong horse battery", "", 3600).status().message(),
+      service_->sessions().SignIn("mallory", "correct horse battery", "", 3600).status().message());
 
   // Provider staff need TOTP.
-  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "", 3600).status().code(),
+  EXPECT_EQ(service_->sessions().SignIn("ana", "staple battery horse", "", 3600).status().code(),
             StatusCode::kFailedPrecondition);
-  auto uri = service_->EnrolTotp("ana");
+  auto uri = service_->sessions().EnrolTotp("ana");
   ASSERT_TRUE(uri.ok());
   const std::string encoded = uri->substr(uri->find("secret=") + 7, 32);
   auto secret = identity::Base32Decode(encoded);
   ASSERT_TRUE(secret.ok()) << encoded;
   const std::string code =
       identity::TotpCode(*secret, clock_.NowUnixSeconds(), identity::TotpParameters{});
-  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", "000000", 3600).status().code(),
-            StatusCode::kUnauthenticated);
-  auto staff = service_->SignIn("ana", "staple battery horse", code, 3600);
+  EXPECT_EQ(
+      service_->sessions().SignIn("ana", "staple battery horse", "000000", 3600).status().code(),
+      StatusCode::kUnauthenticated);
+  auto staff = service_->sessions().SignIn("ana", "staple battery horse", code, 3600);
   ASSERT_TRUE(staff.ok()) << staff.status().ToString();
   // A code works once.
-  EXPECT_EQ(service_->SignIn("ana", "staple battery horse", code, 3600).status().code(),
+  EXPECT_EQ(service_->sessions().SignIn("ana", "staple battery horse", code, 3600).status().code(),
             StatusCode::kUnauthenticated);
   // Offboarding ends the session at once.
-  ASSERT_TRUE(service_->Offboard(admin_, "ana").ok());
-  EXPECT_EQ(service_->Authenticate(staff->token).status().code(), StatusCode::kUnauthenticated);
+  ASSERT_TRUE(service_->directory().Offboard(admin_, "ana").ok());
+  EXPECT_EQ(service_->sessions().Authenticate(staff->token).status().code(),
+            StatusCode::kUnauthenticated);
 }
 
 TEST_F(AccessServiceTest, ConcurrentChangesCommitTogetherAndRefusalsStayAlone) {
@@ -367,8 +399,8 @@ TEST_F(AccessServiceTest, ConcurrentChangesCommitTogetherAndRefusalsStayAlone) {
       for (int i = 0; i < 25; ++i) {
         // Every fifth request names a resource that does not exist: refused, alone.
         const bool bad = (t + i) % 5 == 0;
-        auto grant = service_->RequestAccess(t % 2 ? ana_ : ben_,
-                                             Routine("acme", bad ? "no-such-host" : "fileserver"));
+        auto grant = service_->grants().RequestAccess(
+            t % 2 ? ana_ : ben_, Routine("acme", bad ? "no-such-host" : "fileserver"));
         if (grant.ok() && grant->progress.state == access::GrantState::kApproved) ++approved;
         if (!grant.ok() && grant.status().code() == StatusCode::kNotFound) ++refused;
       }
@@ -379,9 +411,9 @@ TEST_F(AccessServiceTest, ConcurrentChangesCommitTogetherAndRefusalsStayAlone) {
   EXPECT_EQ(refused, 40);
   // Three events per approved request (requested, decided, activated), none for the refused.
   EXPECT_EQ(LogSize("acme"), before + 3 * static_cast<uint64_t>(approved.load()));
-  AccessService::GrantQuery all;
+  Grants::GrantQuery all;
   all.limit = 1000;
-  EXPECT_EQ(service_->ListGrants(olivia_, "acme", all)->size(),
+  EXPECT_EQ(service_->grants().ListGrants(olivia_, "acme", all)->size(),
             static_cast<size_t>(approved.load()));
 }
 
@@ -394,7 +426,7 @@ TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersC
       for (int i = 0; i < 25; ++i) {
         if ((t + i) % 4 == 0) {
           // Writes a row and an event, then fails: the row and the event must go.
-          Status status = service_->Commit("acme", [](AccessService::ChangeScope& scope) -> Status {
+          Status status = service_->committer().Commit("acme", [](ChangeScope& scope) -> Status {
             ASSIGN_OR_RETURN(
                 auto insert,
                 scope.db.Prepare(
@@ -408,7 +440,7 @@ TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersC
           if (status.code() == StatusCode::kInternal) ++spoiled;
           continue;
         }
-        auto grant = service_->RequestAccess(t % 2 ? ana_ : ben_, Routine());
+        auto grant = service_->grants().RequestAccess(t % 2 ? ana_ : ben_, Routine());
         if (grant.ok() && grant->progress.state == access::GrantState::kApproved) ++approved;
       }
     });
@@ -417,9 +449,9 @@ TEST_F(AccessServiceTest, AChangeThatFailsAfterWritingLeavesNothingAndTheOthersC
   EXPECT_EQ(spoiled, 50);
   EXPECT_EQ(approved, 150);
   EXPECT_EQ(LogSize("acme"), before + 3 * 150);
-  AccessService::GrantQuery all;
+  Grants::GrantQuery all;
   all.limit = 1000;
-  EXPECT_EQ(service_->ListGrants(olivia_, "acme", all)->size(), 150u);
+  EXPECT_EQ(service_->grants().ListGrants(olivia_, "acme", all)->size(), 150u);
   auto db = store::Database::Open((directory_ / "quartet.db").string());
   ASSERT_TRUE(db.ok());
   auto count = (*db)->Prepare("SELECT count(*) FROM notifications WHERE subject = 'spoiled'");
@@ -432,15 +464,16 @@ TEST_F(AccessServiceTest, GrantListsPageNewestFirstAndFilterByState) {
   for (int i = 0; i < 25; ++i) {
     clock_.Advance(std::chrono::seconds(
         i % 3 == 0 ? 0 : 1));  // some share a second: the cursor breaks ties by id
-    auto grant = service_->RequestAccess(ana_, Routine("acme", i % 5 == 0 ? "mail" : "fileserver"));
+    auto grant =
+        service_->grants().RequestAccess(ana_, Routine("acme", i % 5 == 0 ? "mail" : "fileserver"));
     ASSERT_TRUE(grant.ok());
     ids.push_back(grant->request.id);
   }
-  AccessService::GrantQuery page;
+  Grants::GrantQuery page;
   page.limit = 7;
   std::vector<std::string> seen;
   for (;;) {
-    auto grants = service_->ListGrants(olivia_, "acme", page);
+    auto grants = service_->grants().ListGrants(olivia_, "acme", page);
     ASSERT_TRUE(grants.ok());
     for (const auto& grant : *grants) seen.push_back(grant.request.id);
     if (grants->size() < 7u) break;
@@ -450,34 +483,38 @@ TEST_F(AccessServiceTest, GrantListsPageNewestFirstAndFilterByState) {
   EXPECT_EQ(seen.size(), 25u);
   std::set<std::string> unique(seen.begin(), seen.end());
   EXPECT_EQ(unique.size(), 25u) << "no grant twice, none skipped";
-  AccessService::GrantQuery pending;
+  Grants::GrantQuery pending;
   pending.state = "pending";
-  EXPECT_EQ(service_->ListGrants(olivia_, "acme", pending)->size(), 5u);
+  EXPECT_EQ(service_->grants().ListGrants(olivia_, "acme", pending)->size(), 5u);
   pending.state = "sleeping";
-  EXPECT_EQ(service_->ListGrants(olivia_, "acme", pending).status().code(),
+  EXPECT_EQ(service_->grants().ListGrants(olivia_, "acme", pending).status().code(),
             StatusCode::kInvalidArgument);
   // The oldest grant is still found directly, whatever the page size.
-  EXPECT_TRUE(service_->GetGrant(olivia_, "acme", ids.front()).ok());
-  EXPECT_EQ(service_->GetGrant(ben_, "acme", ids.front()).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->GetGrant(oscar_, "acme", ids.front()).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(service_->grants().GetGrant(olivia_, "acme", ids.front()).ok());
+  EXPECT_EQ(service_->grants().GetGrant(ben_, "acme", ids.front()).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->grants().GetGrant(oscar_, "acme", ids.front()).status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(AccessServiceTest, AdministrationIsForProviderAdmins) {
-  EXPECT_EQ(service_->CreateClient(ana_, "gamma", "Gamma", "UTC").code(),
+  EXPECT_EQ(service_->directory().CreateClient(ana_, "gamma", "Gamma", "UTC").code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AddUser(olivia_, "eve", Role::kOwner, "acme").code(),
+  EXPECT_EQ(service_->directory().AddUser(olivia_, "eve", Role::kOwner, "acme").code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AddResource(ana_, "acme", "x", ResourceKind::kBackup, 0).code(),
+  EXPECT_EQ(service_->directory().AddResource(ana_, "acme", "x", ResourceKind::kBackup, 0).code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->Relate(olivia_, "beta", "ana").code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->AddUser(admin_, "eve", Role::kOwner, "").code(),
+  EXPECT_EQ(service_->directory().Relate(olivia_, "beta", "ana").code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->directory().AddUser(admin_, "eve", Role::kOwner, "").code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->AddUser(admin_, "ana", Role::kTechnician, "").code(),
+  EXPECT_EQ(service_->directory().AddUser(admin_, "ana", Role::kTechnician, "").code(),
             StatusCode::kAlreadyExists);
-  EXPECT_EQ(service_->CreateClient(admin_, "gamma", "Gamma", "Not/AZone").code(),
+  EXPECT_EQ(service_->directory().CreateClient(admin_, "gamma", "Gamma", "Not/AZone").code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->RegisterOwnerKey(ana_, olivia_signer_.key().public_key).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      service_->directory().RegisterOwnerKey(ana_, olivia_signer_.key().public_key).status().code(),
+      StatusCode::kPermissionDenied);
 }
 
 }  // namespace

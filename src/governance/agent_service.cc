@@ -37,10 +37,10 @@ struct ScopeExit {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<AgentService>> AgentService::Open(AccessService& access,
-                                                           store::DataFolder& folder, Clock& clock,
-                                                           Random& random,
+StatusOr<std::unique_ptr<AgentService>> AgentService::Open(Committer& committer,
+                                                           Permissions& permissions, Grants& grants,
                                                            CheckpointSource source) {
+  store::DataFolder& folder = committer.folder();
   if (source == nullptr) {
     source = [&folder](const std::string& tenant) {
       return folder.logs().LatestCheckpoint(tenant);
@@ -49,7 +49,7 @@ StatusOr<std::unique_ptr<AgentService>> AgentService::Open(AccessService& access
   // The folder brought the schema up to date when it opened (store/server_schema.h).
   ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
   return std::unique_ptr<AgentService>(
-      new AgentService(access, folder, std::move(db), clock, random, std::move(source)));
+      new AgentService(committer, permissions, grants, std::move(db), std::move(source)));
 }
 
 void AgentService::Shutdown() {
@@ -90,7 +90,7 @@ StatusOr<std::string> AgentService::CreateEnrolmentCode(const Actor& actor,
   const identity::IssuedToken code = identity::NewToken(random_, "qe_");
   const int64_t now = clock_.NowUnixSeconds();
   const int64_t expires_at = now + kEnrolmentCodeSeconds;
-  RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(
         auto insert,
         scope.db.Prepare(
@@ -131,7 +131,7 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
   if (client.empty()) return UnauthenticatedError("unknown, used or expired enrolment code");
   ASSIGN_OR_RETURN(ledger::LogConfig log, folder_.logs().GetLog(client));
   const identity::IssuedToken token = identity::NewToken(random_, "qa_");
-  RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     // Spent in the same transaction that enrols, so that a code enrols at most one agent.
     ASSIGN_OR_RETURN(
         auto spend, scope.db.Prepare(
@@ -360,7 +360,7 @@ Status AgentService::RaiseAlarm(const std::string& client, const std::string& ki
   }
   const std::string text = Clip(detail, 2000);
   const int64_t now = clock_.NowUnixSeconds();
-  return access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
+  return committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(
         auto insert,
         scope.db.Prepare(
@@ -388,7 +388,7 @@ StatusOr<CertificateRequest> AgentService::RequestCertificate(const Actor& actor
                                                               const std::string& grant,
                                                               const std::string& public_key,
                                                               std::chrono::milliseconds wait) {
-  ASSIGN_OR_RETURN(GrantView view, access_.GetGrant(actor, client, grant));
+  ASSIGN_OR_RETURN(GrantView view, grants_.GetGrant(actor, client, grant));
   const access::GrantRequest& r = view.request;
   if (r.technician != actor.user)
     return PermissionDeniedError("only the technician who holds the grant gets its certificate");
@@ -411,7 +411,7 @@ StatusOr<CertificateRequest> AgentService::RequestCertificate(const Actor& actor
   Bytes id_bytes(8);
   random_.Fill(id_bytes);
   const std::string id = "c" + HexEncode(id_bytes);
-  RETURN_IF_ERROR(access_.Commit(client, [&](AccessService::ChangeScope& scope) -> Status {
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(
         auto insert,
         scope.db.Prepare(
@@ -433,7 +433,7 @@ StatusOr<CertificateRequest> AgentService::GetCertificateRequest(const Actor& ac
                                                                  const std::string& client,
                                                                  const std::string& id,
                                                                  std::chrono::milliseconds wait) {
-  RETURN_IF_ERROR(access_.CheckCanSee(actor, client));
+  RETURN_IF_ERROR(permissions_.CheckCanSee(actor, client));
   CertificateRequest request;
   // Answers are signalled: no need to look between signals.
   RETURN_IF_ERROR(Poll(wait, wait, [&]() -> StatusOr<bool> {
@@ -482,7 +482,7 @@ Status AgentService::Fulfil(const std::string& client, const std::string& id,
 Status AgentService::Answer(const CertificateRequest& request, const std::string& state,
                             const std::string& text, const std::string& event) {
   // Only a pending request is answered, once: the update and its event commit together.
-  RETURN_IF_ERROR(access_.Commit(request.client, [&](AccessService::ChangeScope& scope) -> Status {
+  RETURN_IF_ERROR(committer_.Commit(request.client, [&](ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(auto update,
                      scope.db.Prepare("UPDATE certificate_requests SET state = ?1, "
                                       "certificate = CASE ?1 WHEN 'issued' THEN ?2 ELSE '' END, "
@@ -518,7 +518,7 @@ Status AgentService::Refuse(const std::string& client, const std::string& id,
 }
 
 StatusOr<AgentView> AgentService::View(const Actor& actor, const std::string& client) {
-  RETURN_IF_ERROR(access_.CheckCanSee(actor, client));
+  RETURN_IF_ERROR(permissions_.CheckCanSee(actor, client));
   AgentView view;
   {
     MutexLock lock(mu_);

@@ -30,7 +30,9 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/random.h"
-#include "governance/access_service.h"
+#include "governance/committer.h"
+#include "governance/grants.h"
+#include "governance/permissions.h"
 #include "store/data_folder.h"
 
 namespace quartet::governance {
@@ -74,10 +76,10 @@ class AgentService {
   using CheckpointSource =
       std::function<StatusOr<std::optional<ledger::StoredCheckpoint>>(const std::string& tenant)>;
 
-  // `access` and `folder` must outlive the service.
-  static StatusOr<std::unique_ptr<AgentService>> Open(AccessService& access,
-                                                      store::DataFolder& folder, Clock& clock,
-                                                      Random& random,
+  // Changes commit through `committer`; `permissions` say who may see a client's agent and ask for
+  // certificates; `grants` are read to check a certificate request. All must outlive the service.
+  static StatusOr<std::unique_ptr<AgentService>> Open(Committer& committer,
+                                                      Permissions& permissions, Grants& grants,
                                                       CheckpointSource source = nullptr);
 
   // An owner: a one-time enrolment code for their client's agent, valid for 24 hours.
@@ -133,13 +135,14 @@ class AgentService {
   StatusOr<AgentView> View(const Actor& actor, const std::string& client);
 
  private:
-  AgentService(AccessService& access, store::DataFolder& folder,
-               std::unique_ptr<store::Database> db, Clock& clock, Random& random,
-               CheckpointSource source)
-      : access_(access),
-        folder_(folder),
-        clock_(clock),
-        random_(random),
+  AgentService(Committer& committer, Permissions& permissions, Grants& grants,
+               std::unique_ptr<store::Database> db, CheckpointSource source)
+      : committer_(committer),
+        permissions_(permissions),
+        grants_(grants),
+        folder_(committer.folder()),
+        clock_(committer.clock()),
+        random_(committer.random()),
         source_(std::move(source)),
         db_(std::move(db)) {}
   StatusOr<AgentView> LoadAgent(const std::string& client) REQUIRES(mu_);
@@ -165,13 +168,15 @@ class AgentService {
                 const std::string& text, const std::string& event);
 
   // Set at construction.
-  AccessService& access_;
+  Committer& committer_;
+  Permissions& permissions_;
+  Grants& grants_;
   store::DataFolder& folder_;
   Clock& clock_;
   Random& random_;
   const CheckpointSource source_;
 
-  // A connection of its own for reads; writes go through access_.Commit.
+  // A connection of its own for reads; writes go through committer_.Commit.
   Mutex mu_;
   std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
   // Signalled when a certificate request is made or answered.

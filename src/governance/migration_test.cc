@@ -42,9 +42,9 @@ TEST_F(MigrationTest, AFolderFromBeforeVersionsOpensMigratesAndKeepsItsData) {
 
   auto service = AccessService::Open(**folder, Clock::System(), Random::System());
   ASSERT_TRUE(service.ok()) << service.status().ToString();
-  auto admin = (*service)->FindActor("root-admin");
+  auto admin = (*service)->sessions().FindActor("root-admin");
   ASSERT_TRUE(admin.ok());
-  auto clients = (*service)->ListClients(*admin);
+  auto clients = (*service)->directory().ListClients(*admin);
   ASSERT_TRUE(clients.ok());
   ASSERT_EQ(clients->size(), 1u);
   EXPECT_EQ((*clients)[0].tenant, "harbor");
@@ -57,7 +57,7 @@ TEST_F(MigrationTest, AFolderFromBeforeVersionsOpensMigratesAndKeepsItsData) {
   std::vector<std::string> last;
   ASSERT_TRUE((*folder)->logs().ReadEntries("harbor", 5, 6, last).ok());
   EXPECT_NE(last[0].find("made before schema versions"), std::string::npos) << last[0];
-  auto ana = (*service)->FindActor("ana");
+  auto ana = (*service)->sessions().FindActor("ana");
   ASSERT_TRUE(ana.ok());
   AccessRequest request;
   request.client = "harbor";
@@ -66,7 +66,7 @@ TEST_F(MigrationTest, AFolderFromBeforeVersionsOpensMigratesAndKeepsItsData) {
   request.reason = "disk nearly full";
   request.ticket = "T-1";
   request.duration_seconds = 1800;
-  auto grant = (*service)->RequestAccess(*ana, request);
+  auto grant = (*service)->grants().RequestAccess(*ana, request);
   ASSERT_TRUE(grant.ok()) << grant.status().ToString();
   EXPECT_GT(*(*folder)->logs().EntryCount("harbor"), 6u);
 }

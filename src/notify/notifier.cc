@@ -17,7 +17,7 @@ std::string WebhookSignature(std::string_view secret, std::string_view body) {
   return "sha256=" + HexEncode(ByteView(mac, size));
 }
 
-Status Notifier::Deliver(const governance::AccessService::Notification& notification) {
+Status Notifier::Deliver(const governance::Outbox::Notification& notification) {
   if (notification.channel == "email") {
     if (!relay_.has_value()) return UnavailableError("no SMTP relay configured");
     return SendEmail(*relay_, {{notification.recipient}, notification.subject, notification.body},
@@ -37,7 +37,7 @@ Status Notifier::Deliver(const governance::AccessService::Notification& notifica
 }
 
 StatusOr<int> Notifier::DeliverDue() {
-  ASSIGN_OR_RETURN(auto due, service_.DueNotifications(50));
+  ASSIGN_OR_RETURN(auto due, outbox_.DueNotifications(50));
   int delivered = 0;
   for (const auto& notification : due) {
     Status status = Deliver(notification);
@@ -46,7 +46,7 @@ StatusOr<int> Notifier::DeliverDue() {
       spdlog::warn("notification {} ({} to {}) not delivered: {}", notification.id,
                    notification.channel, notification.recipient, status.message());
     }
-    RETURN_IF_ERROR(service_.MarkNotification(notification.id, status.ok()));
+    RETURN_IF_ERROR(outbox_.MarkNotification(notification.id, status.ok()));
     if (status.ok()) ++delivered;
   }
   return delivered;

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "governance/access_service.h"
+#include "governance/outbox.h"
 #include "notify/smtp.h"
 
 namespace quartet::notify {
@@ -20,8 +20,8 @@ std::string WebhookSignature(std::string_view secret, std::string_view body);
 class Notifier {
  public:
   // Without a relay, e-mails wait in the outbox (and are sent once a relay is configured).
-  Notifier(governance::AccessService& service, std::optional<SmtpRelay> relay, Clock& clock)
-      : service_(service), relay_(std::move(relay)), clock_(clock) {}
+  Notifier(governance::Outbox& outbox, std::optional<SmtpRelay> relay, Clock& clock)
+      : outbox_(outbox), relay_(std::move(relay)), clock_(clock) {}
   ~Notifier() { Stop(); }
 
   // Delivers what is due now. Returns how many were delivered.
@@ -31,9 +31,9 @@ class Notifier {
   void Stop();
 
  private:
-  Status Deliver(const governance::AccessService::Notification& notification);
+  Status Deliver(const governance::Outbox::Notification& notification);
 
-  governance::AccessService& service_;
+  governance::Outbox& outbox_;
   const std::optional<SmtpRelay> relay_;
   Clock& clock_;
   std::atomic<bool> stopping_{false};

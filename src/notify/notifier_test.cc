@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "base/mutex.h"
+#include "governance/access_service.h"
 #include "server/http_server.h"
 #include "tests/subprocess.h"
 
@@ -80,16 +81,18 @@ class NotifierTest : public ::testing::Test {
     folder_ = std::move(*store::DataFolder::Open(directory_.string()));
     service_ = std::move(*governance::AccessService::Open(*folder_, clock_, random_));
     const governance::Actor admin{"local-admin", governance::Role::kProviderAdmin, ""};
-    ASSERT_TRUE(service_->CreateClient(admin, "acme", "Acme", "UTC").ok());
-    ASSERT_TRUE(service_->AddUser(admin, "ana", governance::Role::kTechnician, "").ok());
-    ASSERT_TRUE(service_->AddUser(admin, "olivia", governance::Role::kOwner, "acme").ok());
-    ASSERT_TRUE(service_->SetEmail(admin, "olivia", "olivia@acme.example").ok());
-    ASSERT_TRUE(service_
-                    ->AddResource(admin, "acme", "mail", access::ResourceKind::kMailbox,
-                                  static_cast<access::LabelSet>(access::Label::kEmail))
+    ASSERT_TRUE(service_->directory().CreateClient(admin, "acme", "Acme", "UTC").ok());
+    ASSERT_TRUE(
+        service_->directory().AddUser(admin, "ana", governance::Role::kTechnician, "").ok());
+    ASSERT_TRUE(
+        service_->directory().AddUser(admin, "olivia", governance::Role::kOwner, "acme").ok());
+    ASSERT_TRUE(service_->outbox().SetEmail(admin, "olivia", "olivia@acme.example").ok());
+    ASSERT_TRUE(service_->directory()
+                    .AddResource(admin, "acme", "mail", access::ResourceKind::kMailbox,
+                                 static_cast<access::LabelSet>(access::Label::kEmail))
                     .ok());
-    ASSERT_TRUE(service_->Relate(admin, "acme", "ana").ok());
-    ana_ = *service_->FindActor("ana");
+    ASSERT_TRUE(service_->directory().Relate(admin, "acme", "ana").ok());
+    ana_ = *service_->sessions().FindActor("ana");
   }
   void TearDown() override {
     service_.reset();
@@ -97,7 +100,8 @@ class NotifierTest : public ::testing::Test {
     std::filesystem::remove_all(directory_);
   }
   void RequestMail() {
-    auto grant = service_->RequestAccess(ana_, {"acme", "mail", access::Action::kOpenMailbox, "",
+    auto grant =
+        service_->grants().RequestAccess(ana_, {"acme", "mail", access::Action::kOpenMailbox, "",
                                                 "Trace a phishing email", "T-9", 1800, 0, false});
     ASSERT_TRUE(grant.ok()) << grant.status().ToString();
     ASSERT_EQ(grant->progress.state, access::GrantState::kPending);
@@ -123,18 +127,18 @@ TEST_F(NotifierTest, OwnersGetAnEmailAndTheClientsWebhookASignedPost) {
                                             });
   ASSERT_TRUE(receiver.ok());
   std::thread serving([&] { (*receiver)->Run(false); });
-  auto secret =
-      service_->SetWebhook({"olivia", governance::Role::kOwner, "acme"}, "acme",
-                           "http://127.0.0.1:" + std::to_string((*receiver)->port()) + "/quartet");
+  auto secret = service_->outbox().SetWebhook(
+      {"olivia", governance::Role::kOwner, "acme"}, "acme",
+      "http://127.0.0.1:" + std::to_string((*receiver)->port()) + "/quartet");
   ASSERT_TRUE(secret.ok());
 
   RequestMail();
-  Notifier notifier(*service_, SmtpRelay{"127.0.0.1", smtp.port(), "quartet@provider.example", 10},
-                    clock_);
+  Notifier notifier(service_->outbox(),
+                    SmtpRelay{"127.0.0.1", smtp.port(), "quartet@provider.example", 10}, clock_);
   auto delivered = notifier.DeliverDue();
   ASSERT_TRUE(delivered.ok()) << delivered.status().ToString();
   EXPECT_EQ(*delivered, 2);
-  EXPECT_TRUE(service_->DueNotifications(10)->empty());
+  EXPECT_TRUE(service_->outbox().DueNotifications(10)->empty());
 
   const std::string mail = smtp.ReadUntil("------------ END MESSAGE ------------");
   EXPECT_NE(mail.find("Subject: [Quartet] ana asks for access to mail"), std::string::npos) << mail;
@@ -153,16 +157,16 @@ TEST_F(NotifierTest, OwnersGetAnEmailAndTheClientsWebhookASignedPost) {
 TEST_F(NotifierTest, UndeliveredNotificationsWaitAndAreRetried) {
   RequestMail();
   const uint16_t closed = FreePort();  // nothing listens there
-  Notifier notifier(*service_, SmtpRelay{"127.0.0.1", closed, "quartet@provider.example", 2},
-                    clock_);
+  Notifier notifier(service_->outbox(),
+                    SmtpRelay{"127.0.0.1", closed, "quartet@provider.example", 2}, clock_);
   EXPECT_EQ(*notifier.DeliverDue(), 0);
-  EXPECT_TRUE(service_->DueNotifications(10)->empty()) << "backing off";
+  EXPECT_TRUE(service_->outbox().DueNotifications(10)->empty()) << "backing off";
   clock_.Advance(std::chrono::seconds(10));
-  auto due = service_->DueNotifications(10);
+  auto due = service_->outbox().DueNotifications(10);
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ(due->front().attempts, 1);
   // Without a relay at all, e-mail waits in the outbox.
-  Notifier unconfigured(*service_, std::nullopt, clock_);
+  Notifier unconfigured(service_->outbox(), std::nullopt, clock_);
   EXPECT_EQ(*unconfigured.DeliverDue(), 0);
 }
 

@@ -70,15 +70,15 @@ StatusOr<std::string> RequestToken(governance::AccessService& service, const Htt
     return UnauthenticatedError("sign in, or send an 'Authorization: Bearer <token>' header");
   }
   if (request.method != "GET" && request.method != "HEAD" &&
-      !service.CheckCsrf(cookie, Header(request, "x-csrf-token"))) {
+      !service.sessions().CheckCsrf(cookie, Header(request, "x-csrf-token"))) {
     return PermissionDeniedError("missing or wrong X-CSRF-Token");
   }
   return std::string(cookie);
 }
 
 // ?state=pending&limit=100&before=<requested_at>:<id>. Values are plain tokens (no escapes needed).
-StatusOr<governance::AccessService::GrantQuery> ParseGrantQuery(std::string_view target) {
-  governance::AccessService::GrantQuery query;
+StatusOr<governance::Grants::GrantQuery> ParseGrantQuery(std::string_view target) {
+  governance::Grants::GrantQuery query;
   RETURN_IF_ERROR(
       ForEachQueryParameter(target, [&](std::string_view key, std::string_view value) -> Status {
         if (key == "state") {
@@ -107,7 +107,7 @@ StatusOr<governance::AccessService::GrantQuery> ParseGrantQuery(std::string_view
 
 StatusOr<Actor> Authenticate(governance::AccessService& service, const HttpRequest& request) {
   ASSIGN_OR_RETURN(std::string token, RequestToken(service, request));
-  return service.Authenticate(token);
+  return service.sessions().Authenticate(token);
 }
 
 }  // namespace
@@ -127,7 +127,7 @@ HttpResponse ApiService::SignIn(const HttpRequest& request) {
       return JsonResponse(429, {{"error", allowed.message()}});
     }
   }
-  auto session = service_.SignIn(*user, *password, *code, kSessionSeconds);
+  auto session = service_.sessions().SignIn(*user, *password, *code, kSessionSeconds);
   if (!session.ok()) {
     throttle_.RecordFailure(account);
     throttle_.RecordFailure(address);
@@ -149,7 +149,7 @@ HttpResponse ApiService::SignIn(const HttpRequest& request) {
 HttpResponse ApiService::SignOut(const HttpRequest& request) {
   auto token = RequestToken(service_, request);
   if (!token.ok()) return Error(token.status());
-  if (Status ended = service_.SignOut(*token); !ended.ok()) return Error(ended);
+  if (Status ended = service_.sessions().SignOut(*token); !ended.ok()) return Error(ended);
   HttpResponse response = JsonResponse(200, {{"signed_out", true}});
   response.headers["Set-Cookie"] =
       std::string(kSessionCookie) + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict";
@@ -196,27 +196,28 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
     if (parts.size() == 4 && parts[3] == "owner-keys" && method == "POST") {
       ASSIGN_OR_RETURN(std::string encoded, body->Text("public_key", true));
       ASSIGN_OR_RETURN(Bytes public_key, Base64Decode(encoded));
-      ASSIGN_OR_RETURN(std::string key_id, service_.RegisterOwnerKey(*actor, public_key));
+      ASSIGN_OR_RETURN(std::string key_id,
+                       service_.directory().RegisterOwnerKey(*actor, public_key));
       return JsonResponse(201, {{"key_id", key_id}});
     }
     if (parts.size() < 6 || parts[3] != "clients") return NotFoundError("no such route");
     const std::string& client = parts[4];
     if (parts.size() == 6 && parts[5] == "policy") {
       if (method == "GET") {
-        ASSIGN_OR_RETURN(access::Policy policy, service_.GetPolicy(*actor, client));
+        ASSIGN_OR_RETURN(access::Policy policy, service_.policies().GetPolicy(*actor, client));
         return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))},
                                   {"description", policy.Describe()}});
       }
       if (method == "PUT") {
         ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(request.body));
-        RETURN_IF_ERROR(service_.ChangePolicy(*actor, client, policy));
+        RETURN_IF_ERROR(service_.policies().ChangePolicy(*actor, client, policy));
         return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))},
                                   {"description", policy.Describe()}});
       }
       return Status(StatusCode::kInvalidArgument, "method not allowed");
     }
     if (parts.size() == 7 && parts[5] == "policy" && parts[6] == "proposals" && method == "GET") {
-      ASSIGN_OR_RETURN(auto proposals, service_.ListProposals(*actor, client));
+      ASSIGN_OR_RETURN(auto proposals, service_.policies().ListProposals(*actor, client));
       Json out = Json::array();
       for (const auto& proposal : proposals) {
         out.push_back({{"id", proposal.id},
@@ -231,21 +232,21 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
       if (policy_field == body->json().end()) return InvalidArgumentError("'policy' is required");
       ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(policy_field->dump()));
       ASSIGN_OR_RETURN(std::string note, body->Text("note", false));
-      ASSIGN_OR_RETURN(std::string proposal, service_.ProposePolicy(*actor, client, policy, note));
+      ASSIGN_OR_RETURN(std::string proposal,
+                       service_.policies().ProposePolicy(*actor, client, policy, note));
       return JsonResponse(201, {{"proposal", proposal}});
     }
     if (parts.size() == 9 && parts[5] == "policy" && parts[6] == "proposals" &&
         parts[8] == "accept" && method == "POST") {
-      RETURN_IF_ERROR(service_.AcceptProposal(*actor, client, parts[7]));
-      ASSIGN_OR_RETURN(access::Policy policy, service_.GetPolicy(*actor, client));
+      RETURN_IF_ERROR(service_.policies().AcceptProposal(*actor, client, parts[7]));
+      ASSIGN_OR_RETURN(access::Policy policy, service_.policies().GetPolicy(*actor, client));
       return JsonResponse(200, {{"policy", Json::parse(access::ToJson(policy))},
                                 {"description", policy.Describe()}});
     }
     if (parts[5] != "grants") return NotFoundError("no such route");
     if (parts.size() == 6 && method == "GET") {
-      ASSIGN_OR_RETURN(governance::AccessService::GrantQuery query,
-                       ParseGrantQuery(request.target));
-      ASSIGN_OR_RETURN(auto grants, service_.ListGrants(*actor, client, query));
+      ASSIGN_OR_RETURN(governance::Grants::GrantQuery query, ParseGrantQuery(request.target));
+      ASSIGN_OR_RETURN(auto grants, service_.grants().ListGrants(*actor, client, query));
       Json out = Json::array();
       for (const auto& grant : grants) out.push_back(GrantJson(grant, now));
       Json reply = {{"grants", out}};
@@ -268,13 +269,13 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
       ASSIGN_OR_RETURN(in.duration_seconds, body->Integer("duration_seconds", true));
       ASSIGN_OR_RETURN(in.not_before, body->Integer("not_before", false));
       ASSIGN_OR_RETURN(in.breakglass, body->Boolean("breakglass"));
-      ASSIGN_OR_RETURN(auto grant, service_.RequestAccess(*actor, in));
+      ASSIGN_OR_RETURN(auto grant, service_.grants().RequestAccess(*actor, in));
       return JsonResponse(201, GrantJson(grant, now));
     }
     if (parts.size() < 7) return NotFoundError("no such route");
     const std::string& grant = parts[6];
     if (parts.size() == 7 && method == "GET") {
-      ASSIGN_OR_RETURN(auto view, service_.GetGrant(*actor, client, grant));
+      ASSIGN_OR_RETURN(auto view, service_.grants().GetGrant(*actor, client, grant));
       return JsonResponse(200, GrantJson(view, now));
     }
     if (parts.size() != 8 || method != "POST") return NotFoundError("no such route");
@@ -285,30 +286,30 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
       ASSIGN_OR_RETURN(std::string comment, body->Text("comment", false));
       auto signature = Base64Decode(encoded);
       if (!signature.ok()) return InvalidArgumentError("'signature' must be base64");
-      RETURN_IF_ERROR(service_.Decide(
+      RETURN_IF_ERROR(service_.grants().Decide(
           *actor, client, grant,
           verb == "approve" ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny,
           key_id, *signature, comment));
     } else if (verb == "end") {
-      RETURN_IF_ERROR(service_.End(*actor, client, grant));
+      RETURN_IF_ERROR(service_.grants().End(*actor, client, grant));
     } else if (verb == "revoke") {
       ASSIGN_OR_RETURN(std::string reason, body->Text("reason", false));
-      RETURN_IF_ERROR(service_.Revoke(*actor, client, grant, reason));
+      RETURN_IF_ERROR(service_.grants().Revoke(*actor, client, grant, reason));
     } else if (verb == "review") {
       ASSIGN_OR_RETURN(std::string verdict, body->Text("verdict", true));
       ASSIGN_OR_RETURN(std::string comment, body->Text("comment", false));
       if (verdict != "acknowledged" && verdict != "disputed") {
         return InvalidArgumentError("'verdict' must be 'acknowledged' or 'disputed'");
       }
-      RETURN_IF_ERROR(service_.Review(*actor, client, grant,
-                                      verdict == "acknowledged"
-                                          ? access::BreakglassReview::kAcknowledged
-                                          : access::BreakglassReview::kDisputed,
-                                      comment));
+      RETURN_IF_ERROR(service_.grants().Review(*actor, client, grant,
+                                               verdict == "acknowledged"
+                                                   ? access::BreakglassReview::kAcknowledged
+                                                   : access::BreakglassReview::kDisputed,
+                                               comment));
     } else {
       return NotFoundError("no such route");
     }
-    ASSIGN_OR_RETURN(auto view, service_.GetGrant(*actor, client, grant));
+    ASSIGN_OR_RETURN(auto view, service_.grants().GetGrant(*actor, client, grant));
     return JsonResponse(200, GrantJson(view, now));
   };
   auto response = route();

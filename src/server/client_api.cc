@@ -10,7 +10,7 @@ namespace {
 using governance::Actor;
 using governance::Role;
 
-Json PeopleJson(const std::vector<governance::AccessService::PersonView>& people) {
+Json PeopleJson(const std::vector<governance::Directory::PersonView>& people) {
   Json out = Json::array();
   for (const auto& person : people) {
     out.push_back({{"user", person.user},
@@ -93,7 +93,7 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
 
   auto route = [&]() -> StatusOr<HttpResponse> {
     if (clients && n == 4 && method == "GET") {
-      ASSIGN_OR_RETURN(auto list, service_.ListClients(actor));
+      ASSIGN_OR_RETURN(auto list, service_.directory().ListClients(actor));
       Json out = Json::array();
       for (const auto& client : list) {
         out.push_back(
@@ -108,12 +108,12 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
       if (!ledger::IsValidTenant(tenant)) {
         return InvalidArgumentError("'tenant' must be 1 to 63 lower-case letters, digits or '-'");
       }
-      RETURN_IF_ERROR(service_.CreateClient(actor, tenant, name, time_zone));
+      RETURN_IF_ERROR(service_.directory().CreateClient(actor, tenant, name, time_zone));
       return JsonResponse(201, {{"tenant", tenant}, {"name", name}, {"time_zone", time_zone}});
     }
     if (clients && n == 5) {
       const std::string& client = parts[4];
-      ASSIGN_OR_RETURN(auto view, service_.DescribeClient(actor, client));
+      ASSIGN_OR_RETURN(auto view, service_.directory().DescribeClient(actor, client));
       ASSIGN_OR_RETURN(ledger::LogConfig log, folder_.logs().GetLog(client));
       Json resources = Json::array();
       for (const auto& resource : view.resources) {
@@ -139,19 +139,20 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
       ASSIGN_OR_RETURN(std::string kind_name, body->Text("kind", true));
       ASSIGN_OR_RETURN(access::ResourceKind kind, access::ResourceKindFromName(kind_name));
       ASSIGN_OR_RETURN(access::LabelSet labels, LabelsFromJson(body->json()));
-      RETURN_IF_ERROR(service_.AddResource(actor, parts[4], name, kind, labels));
+      RETURN_IF_ERROR(service_.directory().AddResource(actor, parts[4], name, kind, labels));
       return JsonResponse(201,
                           {{"name", name}, {"kind", kind_name}, {"labels", LabelsJson(labels)}});
     }
     if (clients && n == 6 && parts[5] == "technicians" && method == "POST") {
       ASSIGN_OR_RETURN(std::string technician, body->Text("technician", true));
-      RETURN_IF_ERROR(service_.Relate(actor, parts[4], technician));
+      RETURN_IF_ERROR(service_.directory().Relate(actor, parts[4], technician));
       return JsonResponse(201, {{"technician", technician}});
     }
     if (clients && n == 6 && parts[5] == "events" && method == "GET") {
       const std::string& client = parts[4];
       ASSIGN_OR_RETURN(governance::EventQuery query, ParseEventQuery(request.target));
-      ASSIGN_OR_RETURN(std::string technician_only, service_.VisibleTechnicianOf(actor, client));
+      ASSIGN_OR_RETURN(std::string technician_only,
+                       service_.permissions().VisibleTechnician(actor, client));
       if (!technician_only.empty()) {
         if (!query.technician.empty() && query.technician != technician_only) {
           return JsonResponse(200, {{"events", Json::array()}});
@@ -168,7 +169,8 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
     }
     if (clients && n == 6 && parts[5] == "event-facets" && method == "GET") {
       const std::string& client = parts[4];
-      ASSIGN_OR_RETURN(std::string technician_only, service_.VisibleTechnicianOf(actor, client));
+      ASSIGN_OR_RETURN(std::string technician_only,
+                       service_.permissions().VisibleTechnician(actor, client));
       ASSIGN_OR_RETURN(auto facets, events_.Facets(client));
       if (!technician_only.empty()) facets.technicians = {technician_only};
       return JsonResponse(200, {{"technicians", facets.technicians},
@@ -176,7 +178,7 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
                                 {"kinds", facets.kinds}});
     }
     if (n == 4 && parts[3] == "staff" && method == "GET") {
-      ASSIGN_OR_RETURN(auto staff, service_.ListStaff(actor));
+      ASSIGN_OR_RETURN(auto staff, service_.directory().ListStaff(actor));
       return JsonResponse(200, {{"staff", PeopleJson(staff)}});
     }
     if (n == 4 && parts[3] == "people" && method == "POST") {
@@ -185,12 +187,13 @@ std::optional<HttpResponse> ClientApi::Handle(const Actor& actor, const HttpRequ
       ASSIGN_OR_RETURN(std::string client, body->Text("client", false));
       ASSIGN_OR_RETURN(std::string password, body->Text("password", true));
       ASSIGN_OR_RETURN(Role role, governance::RoleFromName(role_name));
-      ASSIGN_OR_RETURN(std::string uri, service_.Onboard(actor, user, role, client, password));
+      ASSIGN_OR_RETURN(std::string uri,
+                       service_.directory().Onboard(actor, user, role, client, password));
       return JsonResponse(
           201, {{"user", user}, {"role", role_name}, {"client", client}, {"totp_uri", uri}});
     }
     if (n == 6 && parts[3] == "people" && parts[5] == "offboard" && method == "POST") {
-      ASSIGN_OR_RETURN(int revoked, service_.Offboard(actor, parts[4]));
+      ASSIGN_OR_RETURN(int revoked, service_.directory().Offboard(actor, parts[4]));
       return JsonResponse(200, {{"user", parts[4]}, {"grants_revoked", revoked}});
     }
     return NotFoundError("no such route");

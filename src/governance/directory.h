@@ -1,0 +1,80 @@
+// The directory: clients, their resources and people, the provider's staff and teams, who serves
+// which client, owners' keys, and on- and offboarding. A provider admin manages it; each change to
+// a client is logged in that client's log.
+//
+// Thread safety: share one per process; every method may be called from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/grant.h"
+#include "governance/committer.h"
+#include "governance/permissions.h"
+#include "governance/sessions.h"
+
+namespace quartet::governance {
+
+class Directory {
+ public:
+  Directory(Committer& committer, Sessions& sessions)
+      : committer_(committer), sessions_(sessions) {}
+
+  // Provider admin.
+  Status CreateClient(const Actor& actor, const std::string& tenant, const std::string& name,
+                      const std::string& time_zone);
+  Status AddUser(const Actor& actor, const std::string& user, Role role, const std::string& client);
+  Status AddResource(const Actor& actor, const std::string& client, const std::string& resource,
+                     access::ResourceKind kind, access::LabelSet labels);
+  Status Relate(const Actor& actor, const std::string& client, const std::string& technician);
+  // Teams of provider staff: a team related to a client serves it through each of its members.
+  Status AddTeam(const Actor& actor, const std::string& team);
+  Status AddTeamMember(const Actor& actor, const std::string& team, const std::string& technician);
+  Status RelateTeam(const Actor& actor, const std::string& client, const std::string& team);
+  // Deactivates a provider user and revokes every open grant they hold, logged in each client's log.
+  // Returns how many grants were revoked.
+  StatusOr<int> Offboard(const Actor& actor, const std::string& user);
+  // Adds a person with a first password and enrols TOTP (required of provider staff), in one step;
+  // returns the otpauth:// URI to hand to the person, once.
+  StatusOr<std::string> Onboard(const Actor& actor, const std::string& user, Role role,
+                                const std::string& client, std::string_view password);
+
+  // Owners: a key for signing decisions. Returns the key ID.
+  StatusOr<std::string> RegisterOwnerKey(const Actor& actor, ByteView public_key);
+
+  // What a person sees of clients: provider admins all, technicians those they serve, client-side
+  // people their own.
+  struct ClientSummary {
+    std::string tenant;
+    std::string name;
+    std::string time_zone;
+  };
+  StatusOr<std::vector<ClientSummary>> ListClients(const Actor& actor);
+  struct ResourceView {
+    std::string name;
+    access::ResourceKind kind = access::ResourceKind::kSshHost;
+    access::LabelSet labels = 0;
+  };
+  struct PersonView {
+    std::string user;
+    Role role = Role::kTechnician;
+    bool active = true;
+    bool mfa = false;  // has enrolled TOTP
+  };
+  struct ClientView {
+    ClientSummary client;
+    std::vector<ResourceView> resources;
+    std::vector<PersonView> people;        // the client's owners, staff and auditors
+    std::vector<std::string> technicians;  // provider staff who serve it, directly or by team
+  };
+  StatusOr<ClientView> DescribeClient(const Actor& actor, const std::string& client);
+  // Provider admin: every member of the provider's staff.
+  StatusOr<std::vector<PersonView>> ListStaff(const Actor& actor);
+
+ private:
+  Committer& committer_;
+  Sessions& sessions_;
+};
+
+}  // namespace quartet::governance

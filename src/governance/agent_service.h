@@ -14,13 +14,13 @@
 //   alarms        the agent reports a rollback or fork of the log (and keeps its own record):
 //                 logged and sent to the owners.
 //
-// The server holds no key that can sign a certificate; it only relays.
+// The server holds no key that can sign a certificate; it only relays. The parts live in
+// agent_enrolment.cc, agent_witnessing.cc and certificate_relay.cc; waits in long_poll.h.
 //
 // Thread safety: every method may be called from many threads; the waiting ones block the caller.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,6 +32,7 @@
 #include "base/random.h"
 #include "governance/committer.h"
 #include "governance/grants.h"
+#include "governance/long_poll.h"
 #include "governance/permissions.h"
 #include "store/data_folder.h"
 
@@ -130,6 +131,8 @@ class AgentService {
 
   // Ends every wait at once (the server is stopping); later waits return at once too.
   void Shutdown();
+  // How many callers wait now (for tests and health).
+  int waiting() { return poll_.waiting(); }
 
   // The agent's health, for the client's people, provider admins and technicians who serve it.
   StatusOr<AgentView> View(const Actor& actor, const std::string& client);
@@ -153,15 +156,6 @@ class AgentService {
   StatusOr<std::string> AddCheckpointBody(const std::string& client, uint64_t witnessed_size,
                                           const ledger::StoredCheckpoint& latest);
   void Touch(const std::string& client, uint64_t witnessed_size);
-  void Notify();
-  // Each long poll holds a server thread: a bounded number may wait at once. Returns the wait the
-  // caller may make (zero when all places are taken); give it back with ReleaseWaitSlot.
-  std::chrono::milliseconds TakeWaitSlot(std::chrono::milliseconds wait);
-  // Calls `look` until it says done (or fails), `wait` is over, or the service shuts down; between
-  // looks, sleeps until signalled or `interval` passes. Holds a wait slot meanwhile.
-  Status Poll(std::chrono::milliseconds wait, std::chrono::milliseconds interval,
-              const std::function<StatusOr<bool>()>& look);
-  void ReleaseWaitSlot(std::chrono::milliseconds granted);
   // Answers a pending request ("issued" with the certificate, or "refused" with the reason) and
   // logs `event` with it.
   Status Answer(const CertificateRequest& request, const std::string& state,
@@ -179,12 +173,9 @@ class AgentService {
   // A connection of its own for reads; writes go through committer_.Commit.
   Mutex mu_;
   std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
-  // Signalled when a certificate request is made or answered.
-  Mutex signal_mu_;
-  std::condition_variable_any signal_;
-  uint64_t generation_ GUARDED_BY(signal_mu_) = 0;
-  bool shutting_down_ GUARDED_BY(signal_mu_) = false;
-  int waiting_ GUARDED_BY(signal_mu_) = 0;
+  // Signalled when a certificate request is made or answered. Long polls hold a server thread
+  // each: at most 40 wait at once; the rest answer at once.
+  LongPoll poll_{40};
 };
 
 }  // namespace quartet::governance

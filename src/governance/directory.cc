@@ -16,8 +16,7 @@ namespace {
 // Runs an INSERT; AlreadyExists, naming `what`, when its unique key is taken.
 Status InsertChecked(store::StatementScope& insert, const std::string& what) {
   Status status = insert->Run();
-  if (status.code() == StatusCode::kFailedPrecondition)
-    return AlreadyExistsError(what + " exists");
+  if (status.code() == StatusCode::kFailedPrecondition) return AlreadyExistsError(what + " exists");
   return status;
 }
 
@@ -42,8 +41,9 @@ Status Directory::CreateClient(const Actor& actor, const std::string& tenant,
   RETURN_IF_ERROR(access::ToLocalTime(0, time_zone).status());
   const access::Policy policy = access::Policy::SafeDefault(time_zone);
   // The log first (it holds the entries of everything below), then the client and its first events.
-  RETURN_IF_ERROR(
-      committer_.folder().InitLog(tenant, store::DefaultOrigin(tenant), committer_.random()).status());
+  RETURN_IF_ERROR(committer_.folder()
+                      .InitLog(tenant, store::DefaultOrigin(tenant), committer_.random())
+                      .status());
   const int64_t now = committer_.clock().NowUnixSeconds();
   return committer_.Commit(tenant, [&](ChangeScope& scope) -> Status {
     ASSIGN_OR_RETURN(
@@ -129,13 +129,12 @@ Status Directory::Relate(const Actor& actor, const std::string& client,
     RETURN_IF_ERROR(RequireClient(scope.db, client));
     ASSIGN_OR_RETURN(
         auto insert,
-        scope.db.Prepare(
-            "INSERT OR IGNORE INTO relationships (client, technician) VALUES (?, ?)"));
+        scope.db.Prepare("INSERT OR IGNORE INTO relationships (client, technician) VALUES (?, ?)"));
     insert->Bind(1, client).Bind(2, technician);
     RETURN_IF_ERROR(insert->Run());
     if (sqlite3_changes(scope.db.handle()) == 0) return Status::Ok();
-    scope.events.push_back(Event("relationship.added", client, now,
-                                 {{"technician", technician}, {"by", actor.user}}));
+    scope.events.push_back(
+        Event("relationship.added", client, now, {{"technician", technician}, {"by", actor.user}}));
     return Status::Ok();
   });
 }
@@ -200,8 +199,7 @@ Status Directory::RelateTeam(const Actor& actor, const std::string& client,
     RETURN_IF_ERROR(RequireClient(scope.db, client));
     ASSIGN_OR_RETURN(
         auto insert,
-        scope.db.Prepare(
-            "INSERT OR IGNORE INTO team_relationships (client, team) VALUES (?, ?)"));
+        scope.db.Prepare("INSERT OR IGNORE INTO team_relationships (client, team) VALUES (?, ?)"));
     insert->Bind(1, client).Bind(2, team);
     Status status = insert->Run();
     if (status.code() == StatusCode::kFailedPrecondition) return NotFoundError("no such team");
@@ -228,8 +226,9 @@ StatusOr<std::string> Directory::RegisterOwnerKey(const Actor& actor, ByteView p
   ASSIGN_OR_RETURN(access::OwnerKey key, access::OwnerKey::FromPublicKey(public_key));
   const int64_t now = committer_.clock().NowUnixSeconds();
   RETURN_IF_ERROR(committer_.Commit(actor.client, [&](ChangeScope& scope) -> Status {
-    ASSIGN_OR_RETURN(auto insert, scope.db.Prepare("INSERT OR IGNORE INTO owner_keys (client, "
-                                                   "owner, key_id, public_key) VALUES (?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(auto insert,
+                     scope.db.Prepare("INSERT OR IGNORE INTO owner_keys (client, "
+                                      "owner, key_id, public_key) VALUES (?, ?, ?, ?)"));
     insert->Bind(1, actor.client).Bind(2, actor.user).Bind(3, key.Id()).BindBlob(4, key.public_key);
     RETURN_IF_ERROR(insert->Run());
     if (sqlite3_changes(scope.db.handle()) == 0) return Status::Ok();

@@ -109,8 +109,8 @@ StatusOr<GrantView> Grants::RequestAccess(const Actor& actor, const AccessReques
 }
 
 Status Grants::Decide(const Actor& actor, const std::string& client, const std::string& grant_id,
-                      access::OwnerDecision decision, const std::string& key_id,
-                      ByteView signature, const std::string& comment) {
+                      access::OwnerDecision decision, const std::string& key_id, ByteView signature,
+                      const std::string& comment) {
   // Approvals come from the client's own owners only: never from the provider's side.
   if (actor.role != Role::kOwner) return Forbidden("only the client's owners approve or deny");
   if (actor.client != client) return NotFoundError("no such grant");
@@ -187,7 +187,8 @@ StatusOr<std::vector<GrantView>> Grants::ListGrants(const Actor& actor, const st
                   "AND (requested_at, id) < (?4, ?5) ORDER BY requested_at DESC, id DESC LIMIT ?6"
                 : "SELECT request, progress FROM grants WHERE client = ?1 AND state = ?3 "
                   "AND (?2 = '' OR technician = ?2) "
-                  "AND (requested_at, id) < (?4, ?5) ORDER BY requested_at DESC, id DESC LIMIT ?6"));
+                  "AND (requested_at, id) < (?4, ?5) ORDER BY requested_at DESC, id DESC LIMIT "
+                  "?6"));
     select->Bind(1, client)
         .Bind(2, technician_only)
         .Bind(3, query.state)

@@ -155,11 +155,11 @@ Status Outbox::MarkNotification(int64_t id, bool delivered) {
   return committer_.Write([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(
         auto update,
-        db.Prepare(
-            delivered
-                ? "UPDATE notifications SET delivered_at = ?1, attempts = attempts + 1 WHERE id = ?2"
-                : "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?1 + "
-                  "min(3600, 5 << min(attempts, 10)) WHERE id = ?2"));
+        db.Prepare(delivered
+                       ? "UPDATE notifications SET delivered_at = ?1, attempts = attempts + 1 "
+                         "WHERE id = ?2"
+                       : "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?1 + "
+                         "min(3600, 5 << min(attempts, 10)) WHERE id = ?2"));
     update->Bind(1, now).Bind(2, id);
     return update->Run();
   });

@@ -88,8 +88,8 @@ StatusOr<std::string> Policies::ProposePolicy(const Actor& actor, const std::str
   return id;
 }
 
-StatusOr<std::vector<Policies::PolicyProposal>> Policies::ListProposals(
-    const Actor& actor, const std::string& client) {
+StatusOr<std::vector<Policies::PolicyProposal>> Policies::ListProposals(const Actor& actor,
+                                                                        const std::string& client) {
   return committer_.Write([&](store::Database& db) -> StatusOr<std::vector<PolicyProposal>> {
     RETURN_IF_ERROR(VisibleTechnicianIn(db, actor, client).status());
     ASSIGN_OR_RETURN(auto select,

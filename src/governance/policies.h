@@ -38,8 +38,7 @@ class Policies {
   // The policy in force, on a connection the caller holds. Parsed once per stored text: every
   // request consults the policy, and it rarely changes (the text is compared, so a change made by
   // another process on the same folder is seen at once).
-  StatusOr<access::Policy> Load(store::Database& db, const std::string& client)
-      EXCLUDES(cache_mu_);
+  StatusOr<access::Policy> Load(store::Database& db, const std::string& client) EXCLUDES(cache_mu_);
 
  private:
   Committer& committer_;

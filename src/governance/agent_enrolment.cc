@@ -1,0 +1,115 @@
+#include "governance/agent_service.h"
+
+#include <algorithm>
+
+#include "governance/event.h"
+#include "identity/token.h"
+#include "ledger/note.h"
+#include "ssh/key.h"
+#include "store/sqlite_log_store.h"
+
+namespace quartet::governance {
+
+namespace {
+
+bool IsPrintableName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
+StatusOr<std::string> AgentService::CreateEnrolmentCode(const Actor& actor,
+                                                        const std::string& client) {
+  if (actor.role == Role::kOwner && actor.client != client) return NotFoundError("no such client");
+  if (actor.role != Role::kOwner)
+    return PermissionDeniedError("only an owner of the client enrols its agent");
+  const identity::IssuedToken code = identity::NewToken(random_, "qe_");
+  const int64_t now = clock_.NowUnixSeconds();
+  const int64_t expires_at = now + kEnrolmentCodeSeconds;
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    ASSIGN_OR_RETURN(
+        auto insert,
+        scope.db.Prepare(
+            "INSERT INTO agent_enrolment_codes (digest, client, created_by, expires_at) "
+            "VALUES (?, ?, ?, ?)"));
+    insert->BindBlob(1, code.digest).Bind(2, client).Bind(3, actor.user).Bind(4, expires_at);
+    RETURN_IF_ERROR(insert->Run());
+    scope.events.push_back(
+        Event("agent.invited", client, now, {{"by", actor.user}, {"expires_at", expires_at}}));
+    return Status::Ok();
+  }));
+  return code.token;
+}
+
+StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
+                                                      const std::string& name,
+                                                      const std::string& witness_key,
+                                                      const std::string& ssh_ca_key) {
+  if (!IsPrintableName(name))
+    return InvalidArgumentError("an agent needs a name of 1 to 64 printable characters");
+  ASSIGN_OR_RETURN(ledger::NoteVerifier witness, ledger::NoteVerifier::Parse(witness_key));
+  if (witness.type() != ledger::SignatureType::kCosignatureV1) {
+    return InvalidArgumentError("the witness key must be a tlog-cosignature/v1 key");
+  }
+  ASSIGN_OR_RETURN(ssh::PublicKey ca, ssh::ParsePublicKey(ssh_ca_key));
+  const Hash digest = identity::TokenDigest(code);
+  const int64_t now = clock_.NowUnixSeconds();
+  std::string client;
+  {
+    MutexLock lock(mu_);
+    ASSIGN_OR_RETURN(auto select,
+                     db_->Prepare("SELECT client FROM agent_enrolment_codes WHERE digest = ? AND "
+                                  "used = 0 AND expires_at > ?"));
+    select->BindBlob(1, digest).Bind(2, now);
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (row) client = std::string(select->ColumnText(0));
+  }
+  if (client.empty()) return UnauthenticatedError("unknown, used or expired enrolment code");
+  ASSIGN_OR_RETURN(ledger::LogConfig log, folder_.logs().GetLog(client));
+  const identity::IssuedToken token = identity::NewToken(random_, "qa_");
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    // Spent in the same transaction that enrols, so that a code enrols at most one agent.
+    ASSIGN_OR_RETURN(
+        auto spend, scope.db.Prepare(
+                        "UPDATE agent_enrolment_codes SET used = 1 WHERE digest = ? AND used = 0"));
+    spend->BindBlob(1, digest);
+    RETURN_IF_ERROR(spend->Run());
+    if (sqlite3_changes(scope.db.handle()) == 0)
+      return UnauthenticatedError("unknown, used or expired enrolment code");
+    ASSIGN_OR_RETURN(
+        auto insert,
+        scope.db.Prepare(
+            "INSERT OR REPLACE INTO agents (client, name, witness_key, ssh_ca_key, token_digest, "
+            "enrolled_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    insert->Bind(1, client)
+        .Bind(2, name)
+        .Bind(3, witness_key)
+        .Bind(4, ssh_ca_key)
+        .BindBlob(5, token.digest)
+        .Bind(6, now);
+    RETURN_IF_ERROR(insert->Run());
+    RETURN_IF_ERROR(store::SqliteLogStore::SetWitnessInTransaction(scope.db, client, witness_key));
+    scope.events.push_back(Event("agent.enrolled", client, now,
+                                 {{"name", name},
+                                  {"witness_key", witness_key},
+                                  {"ssh_ca_key", ssh::FormatPublicKey(ca, "")},
+                                  {"ssh_ca_fingerprint", ssh::Fingerprint(ca)}}));
+    return Status::Ok();
+  }));
+  return Enrolment{client, token.token, log.verifier_key, log.origin};
+}
+
+StatusOr<std::string> AgentService::AuthenticateAgent(std::string_view token) {
+  const Hash digest = identity::TokenDigest(token);
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT client FROM agents WHERE token_digest = ?"));
+  select->BindBlob(1, digest);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  std::string client = row ? std::string(select->ColumnText(0)) : std::string();
+  select.Release();
+  if (client.empty()) return UnauthenticatedError("unknown agent token");
+  return client;
+}
+
+}  // namespace quartet::governance

@@ -1,5 +1,5 @@
 // `quartet agent run`: the client's agent at work. It connects outbound only, to the server's agent
-// routes (server/agent_api.h), and loops:
+// routes (server/api/agent_routes.cc), and loops:
 //
 //   1. Ask for work (a long poll).
 //   2. Witness: for a new checkpoint, check the log's signature, the consistency proof from the

@@ -1,7 +1,6 @@
-#include "governance/agent_service.h"
-
 #include <algorithm>
 
+#include "governance/agent_service.h"
 #include "governance/event.h"
 #include "identity/token.h"
 #include "ledger/note.h"

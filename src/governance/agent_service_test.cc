@@ -27,8 +27,8 @@ class AgentServiceTest : public ::testing::Test {
   void SetUp() override {
     folder_ = std::move(*store::DataFolder::Open(directory_.path().string()));
     access_ = std::move(*AccessService::Open(*folder_, clock_, random_));
-    auto agents = AgentService::Open(access_->committer(), access_->permissions(),
-                                     access_->grants());
+    auto agents =
+        AgentService::Open(access_->committer(), access_->permissions(), access_->grants());
     ASSERT_TRUE(agents.ok()) << agents.status().ToString();
     agents_ = std::move(*agents);
     ASSERT_TRUE(access_->sessions().CreateProviderAdmin("pat").ok());
@@ -72,8 +72,8 @@ class AgentServiceTest : public ::testing::Test {
 
   // A live SSH login grant of ana's on acme's file server (the safe default policy approves it).
   std::string LiveGrant() {
-    AccessRequest request{"acme", "fileserver", access::Action::kLogin, "admin", "patching",
-                          "T-1", 3600, 0, false};
+    AccessRequest request{
+        "acme", "fileserver", access::Action::kLogin, "admin", "patching", "T-1", 3600, 0, false};
     auto grant = access_->grants().RequestAccess(ana_, request);
     EXPECT_TRUE(grant.ok()) << grant.status().ToString();
     EXPECT_EQ(grant->progress.state, access::GrantState::kApproved);
@@ -183,8 +183,9 @@ TEST_F(AgentServiceTest, CertificatesAreRelayedOnlyForLiveSshGrantsAndCheckedOnT
   Enrol();
   // Only the grant's own technician, with a real key.
   EXPECT_FALSE(agents_->RequestCertificate(ben_, "acme", grant, key, milliseconds(0)).ok());
-  EXPECT_EQ(agents_->RequestCertificate(oscar_, "acme", grant, key, milliseconds(0)).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      agents_->RequestCertificate(oscar_, "acme", grant, key, milliseconds(0)).status().code(),
+      StatusCode::kNotFound);
   EXPECT_FALSE(agents_->RequestCertificate(ana_, "acme", grant, "junk", milliseconds(0)).ok());
 
   auto request = agents_->RequestCertificate(ana_, "acme", grant, key, milliseconds(0));
@@ -196,10 +197,11 @@ TEST_F(AgentServiceTest, CertificatesAreRelayedOnlyForLiveSshGrantsAndCheckedOnT
 
   // A certificate from another CA, for the grant under another key ID, is refused.
   const std::string key_id = "grant-" + grant + ":ana";
-  EXPECT_EQ(agents_->Fulfil("acme", request->id,
-                            Certify(*request, ssh::KeyPair::Generate(random_), key_id))
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      agents_
+          ->Fulfil("acme", request->id, Certify(*request, ssh::KeyPair::Generate(random_), key_id))
+          .code(),
+      StatusCode::kInvalidArgument);
   EXPECT_EQ(agents_->Fulfil("acme", request->id, Certify(*request, ca_, "grant-other:ana")).code(),
             StatusCode::kInvalidArgument);
   ASSERT_TRUE(agents_->Fulfil("acme", request->id, Certify(*request, ca_, key_id)).ok());

@@ -1,8 +1,7 @@
-#include "governance/agent_service.h"
-
 #include <algorithm>
 
 #include "base/json.h"
+#include "governance/agent_service.h"
 #include "governance/event.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"

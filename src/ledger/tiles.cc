@@ -158,6 +158,18 @@ StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view data,
   return entries;
 }
 
+std::vector<Hash> ParentLayer(MerkleHasher& hasher, const std::vector<Hash>& below) {
+  std::vector<Hash> layer(below.size() / 2);
+  for (size_t i = 0; i < layer.size(); ++i)
+    layer[i] = hasher.Children(below[2 * i], below[2 * i + 1]);
+  return layer;
+}
+
+Hash SubtreeRoot(MerkleHasher& hasher, std::vector<Hash> hashes) {
+  while (hashes.size() > 1) hashes = ParentLayer(hasher, hashes);
+  return hashes[0];
+}
+
 void AppendToEntryBundle(std::string& bundle, std::string_view entry) {
   AppendBigEndian16(bundle, static_cast<uint16_t>(entry.size()));
   bundle.append(entry);
@@ -174,11 +186,7 @@ StatusOr<const std::vector<Hash>*> TileNodeReader::Tile(int tile_level, uint64_t
   std::vector<std::vector<Hash>> layers;
   layers.push_back(std::move(hashes));
   for (int height = 1; height < kTileHeight && layers.back().size() >= 2; ++height) {
-    const std::vector<Hash>& below = layers.back();
-    std::vector<Hash> layer(below.size() / 2);
-    for (size_t i = 0; i < layer.size(); ++i)
-      layer[i] = hasher_.Children(below[2 * i], below[2 * i + 1]);
-    layers.push_back(std::move(layer));
+    layers.push_back(ParentLayer(hasher_, layers.back()));
   }
   return &tiles_.emplace(key, std::move(layers)).first->second[0];
 }

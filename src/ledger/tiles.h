@@ -59,6 +59,13 @@ std::vector<TileId> TilesForTree(uint64_t size);
 StatusOr<std::vector<Hash>> DecodeHashTile(std::string_view data, uint32_t width);
 std::string EncodeHashTile(const std::vector<Hash>& hashes);
 
+// The layer above `below` in a tile: the hash of each pair, in order (an odd last node waits for its
+// sibling in the next tile and has no parent yet).
+std::vector<Hash> ParentLayer(MerkleHasher& hasher, const std::vector<Hash>& below);
+// The node a full (or power-of-two wide) run of hashes stands for: its layers hashed up to one.
+// Precondition: `hashes` is not empty.
+Hash SubtreeRoot(MerkleHasher& hasher, std::vector<Hash> hashes);
+
 // Splits an entry bundle into `width` entries. DataLoss on a truncated or over-long bundle.
 StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view data, uint32_t width);
 // Appends one length-prefixed entry. Precondition: entry.size() <= kMaxEntrySize.

@@ -1,8 +1,9 @@
-// The JSON REST API under /api/v1 (described in docs/openapi.yaml). Every request carries
-// "Authorization: Bearer <token>", or the session cookie set by POST /api/v1/sessions (sign-in with
-// password and TOTP) together with an X-CSRF-Token header on every state-changing request; what
-// each person may do is decided by the governance service,
-// and errors come back as {"error": "<reason>"} with the status their code maps to.
+// The JSON REST API under /api/v1 (docs/openapi.yaml; every route in server/api/routes.cc). Every
+// person's request carries "Authorization: Bearer <token>", or the session cookie set by
+// POST /api/v1/sessions (sign-in with password and TOTP) together with an X-CSRF-Token header on
+// every state-changing request; the agent sends its own bearer token. What each person may do is
+// decided by the governance services; errors come back as {"error": "<reason>"} with the status
+// their code maps to.
 //
 // Thread-safe: Handle may be called from many threads.
 #pragma once
@@ -10,33 +11,31 @@
 #include "base/clock.h"
 #include "governance/access_service.h"
 #include "governance/agent_service.h"
+#include "governance/event_index.h"
 #include "identity/throttle.h"
-#include "server/agent_api.h"
-#include "server/client_api.h"
+#include "server/api/router.h"
 #include "server/http.h"
+#include "store/data_folder.h"
 
 namespace quartet::server {
 
 class ApiService {
  public:
-  ApiService(governance::AccessService& service, governance::AgentService& agents,
+  // Every reference must outlive the service.
+  ApiService(governance::AccessService& access, governance::AgentService& agents,
              governance::EventIndex& events, store::DataFolder& folder, Clock& clock)
-      : service_(service),
-        agent_api_(agents),
-        client_api_(service, events, folder),
-        clock_(clock),
-        throttle_(clock) {}
+      : throttle_(clock),
+        context_{access, agents, events, folder, clock, throttle_},
+        router_(api::AllRoutes()) {}
+
   HttpResponse Handle(const HttpRequest& request);
 
  private:
-  HttpResponse SignIn(const HttpRequest& request);
-  HttpResponse SignOut(const HttpRequest& request);
+  StatusOr<HttpResponse> Dispatch(const HttpRequest& request);
 
-  governance::AccessService& service_;
-  AgentApi agent_api_;
-  ClientApi client_api_;
-  Clock& clock_;
   identity::SignInThrottle throttle_;
+  api::ApiContext context_;
+  const api::Router router_;
 };
 
 }  // namespace quartet::server

@@ -18,6 +18,12 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
+
+  // The value of header `name` (lower case), "" when absent.
+  std::string_view Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string_view() : std::string_view(it->second);
+  }
 };
 
 struct HttpResponse {

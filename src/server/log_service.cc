@@ -23,24 +23,8 @@ HttpResponse Binary(std::shared_ptr<const std::string> body) {
   return response;
 }
 
-std::string_view Header(const HttpRequest& request, const std::string& name) {
-  auto it = request.headers.find(name);
-  return it == request.headers.end() ? std::string_view() : std::string_view(it->second);
-}
-
 std::string CacheKey(const std::string& tenant, const TileId& id) {
   return tenant + "/" + id.Path();
-}
-
-Hash TileRoot(const std::vector<Hash>& hashes) {
-  ledger::MerkleHasher hasher;
-  std::vector<Hash> layer = hashes;
-  while (layer.size() > 1) {
-    for (size_t i = 0; i < layer.size() / 2; ++i)
-      layer[i] = hasher.Children(layer[2 * i], layer[2 * i + 1]);
-    layer.resize(layer.size() / 2);
-  }
-  return layer[0];
 }
 
 }  // namespace
@@ -256,8 +240,10 @@ StatusOr<LogService::Blob> LogService::VerifiedTile(const std::string& tenant, c
   auto hashes = ledger::DecodeHashTile(*data, width);
   ASSIGN_OR_RETURN(Blob parent, VerifiedTile(tenant, view, level + 1, index / ledger::kTileWidth));
   const size_t offset = (index % ledger::kTileWidth) * sizeof(Hash);
+  ledger::MerkleHasher hasher;
   if (!hashes.ok() || parent->size() < offset + sizeof(Hash) ||
-      std::memcmp(parent->data() + offset, TileRoot(*hashes).data(), sizeof(Hash)) != 0) {
+      std::memcmp(parent->data() + offset, ledger::SubtreeRoot(hasher, *hashes).data(),
+                  sizeof(Hash)) != 0) {
     spdlog::error("log '{}': {} on disk is corrupt", tenant, id.Path());
     return DataLossError("a stored tile is corrupt");
   }
@@ -362,7 +348,7 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
       return HttpResponse::Text(404, "tile beyond the tree");
     return HttpResponse::FromStatus(tile.status());
   }
-  if (!id->is_entries() || !AcceptsGzip(Header(request, "accept-encoding"))) return Binary(*tile);
+  if (!id->is_entries() || !AcceptsGzip(request.Header("accept-encoding"))) return Binary(*tile);
   // Entry bundles are compressed for clients that accept it, as tlog-tiles recommends.
   const std::string gzip_key = CacheKey(tenant, *id) + ".gz";
   Blob compressed = CacheGet(gzip_key);

@@ -2,7 +2,6 @@
 
 #include "base/bytes.h"
 #include "base/sha256.h"
-#include "server/api_common.h"
 #include "server/gzip.h"
 #include "server/web_assets.h"
 
@@ -85,12 +84,12 @@ HttpResponse WebService::Handle(const HttpRequest& request) const {
   response.headers["X-Content-Type-Options"] = "nosniff";
   response.headers["Referrer-Policy"] = "no-referrer";
   response.headers["Vary"] = "Accept-Encoding";
-  if (Header(request, "if-none-match") == file.etag) {
+  if (request.Header("if-none-match") == file.etag) {
     response.status = 304;
     return response;
   }
   response.content_type = file.content_type;
-  if (file.gzipped && AcceptsGzip(Header(request, "accept-encoding"))) {
+  if (file.gzipped && AcceptsGzip(request.Header("accept-encoding"))) {
     response.headers["Content-Encoding"] = "gzip";
     response.body = file.gzipped;
   } else {

@@ -1,20 +1,17 @@
-// What the routes under /api/v1 share: JSON replies and errors, the checked reading of untrusted
-// JSON bodies, and the path and header helpers.
+// What the routes under /api/v1 share: JSON replies and errors, and the path and query helpers.
+// Bodies are read with base/json.h (JsonObject), like all JSON from outside.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "access/policy.h"
+#include "base/json.h"
 #include "base/status.h"
 #include "server/http.h"
 
-namespace quartet::server {
-
-using Json = nlohmann::json;
+namespace quartet::server::api {
 
 constexpr size_t kMaxApiBody = 64 * 1024;
 
@@ -22,7 +19,7 @@ inline HttpResponse JsonResponse(int status, const Json& body) {
   HttpResponse response;
   response.status = status;
   response.content_type = "application/json";
-  response.body = std::make_shared<const std::string>(body.dump() + "\n");
+  response.body = std::make_shared<const std::string>(CanonicalJsonOf(body) + "\n");
   return response;
 }
 
@@ -80,54 +77,6 @@ inline std::vector<std::string> SplitPath(std::string_view path) {
   return parts;
 }
 
-inline std::string_view Header(const HttpRequest& request, const std::string& name) {
-  auto it = request.headers.find(name);
-  return it == request.headers.end() ? std::string_view() : std::string_view(it->second);
-}
-
-// Reads the fields of an untrusted JSON body without exceptions.
-class Body {
- public:
-  static StatusOr<Body> Parse(const std::string& text) {
-    if (text.size() > kMaxApiBody) return InvalidArgumentError("request body over 64 KiB");
-    Json value = Json::parse(text.empty() ? std::string("{}") : text, nullptr, false);
-    if (value.is_discarded() || !value.is_object())
-      return InvalidArgumentError("the body must be a JSON object");
-    return Body(std::move(value));
-  }
-  StatusOr<std::string> Text(const char* key, bool required) const {
-    auto it = value_.find(key);
-    if (it == value_.end()) {
-      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
-      return std::string();
-    }
-    if (!it->is_string()) return InvalidArgumentError(std::string("'") + key + "' must be text");
-    return it->get<std::string>();
-  }
-  StatusOr<int64_t> Integer(const char* key, bool required) const {
-    auto it = value_.find(key);
-    if (it == value_.end()) {
-      if (required) return InvalidArgumentError(std::string("'") + key + "' is required");
-      return int64_t{0};
-    }
-    if (!it->is_number_integer())
-      return InvalidArgumentError(std::string("'") + key + "' must be an integer");
-    return it->get<int64_t>();
-  }
-  StatusOr<bool> Boolean(const char* key) const {
-    auto it = value_.find(key);
-    if (it == value_.end()) return false;
-    if (!it->is_boolean())
-      return InvalidArgumentError(std::string("'") + key + "' must be true or false");
-    return it->get<bool>();
-  }
-  const Json& json() const { return value_; }
-
- private:
-  explicit Body(Json value) : value_(std::move(value)) {}
-  Json value_;
-};
-
 // Calls `visit(key, value)` for each parameter of the query string of `target`, in order, until
 // it returns an error. Values are plain tokens (no escapes are decoded).
 template <typename Visit>
@@ -157,4 +106,4 @@ inline std::string_view QueryParameter(std::string_view target, std::string_view
   return found;
 }
 
-}  // namespace quartet::server
+}  // namespace quartet::server::api

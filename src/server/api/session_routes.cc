@@ -1,0 +1,84 @@
+// POST /api/v1/sessions {user, password, code} signs in: a session cookie (HttpOnly, SameSite) and
+// the CSRF token to send back with every state-changing request; DELETE signs out. Sign-ins are
+// throttled per account and per address.
+#include "server/api/api_common.h"
+#include "server/api/routes.h"
+
+namespace quartet::server::api {
+namespace {
+
+constexpr char kSessionCookie[] = "quartet_session";
+constexpr int64_t kSessionSeconds = 12 * 3600;
+
+std::string_view SessionCookie(const HttpRequest& request) {
+  std::string_view cookies = request.Header("cookie");
+  const std::string prefix = std::string(kSessionCookie) + "=";
+  while (!cookies.empty()) {
+    const size_t end = cookies.find(';');
+    std::string_view cookie = cookies.substr(0, end);
+    while (cookie.starts_with(' ')) cookie.remove_prefix(1);
+    if (cookie.starts_with(prefix)) return cookie.substr(prefix.size());
+    if (end == std::string_view::npos) break;
+    cookies.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+StatusOr<std::string> RequestToken(ApiContext& api, const HttpRequest& request) {
+  std::string_view authorization = request.Header("authorization");
+  if (authorization.starts_with("Bearer ")) return std::string(authorization.substr(7));
+  std::string_view cookie = SessionCookie(request);
+  if (cookie.empty()) {
+    return UnauthenticatedError("sign in, or send an 'Authorization: Bearer <token>' header");
+  }
+  if (request.method != "GET" && request.method != "HEAD" &&
+      !api.access.sessions().CheckCsrf(cookie, request.Header("x-csrf-token"))) {
+    return PermissionDeniedError("missing or wrong X-CSRF-Token");
+  }
+  return std::string(cookie);
+}
+
+StatusOr<HttpResponse> SignIn(ApiContext& api, const Call& call) {
+  auto user = call.body.Text("user", Field::kRequired);
+  auto password = call.body.Text("password", Field::kRequired);
+  ASSIGN_OR_RETURN(std::string code, call.body.Text("code", Field::kOptional));
+  if (!user.ok() || !password.ok())
+    return InvalidArgumentError("'user' and 'password' are required");
+  const std::string account = "account:" + *user;
+  const std::string address = "address:" + call.http.remote_address;
+  for (const std::string& key : {account, address}) {
+    if (Status allowed = api.throttle.Check(key); !allowed.ok()) {
+      return JsonResponse(429, {{"error", allowed.message()}});
+    }
+  }
+  auto session = api.access.sessions().SignIn(*user, *password, code, kSessionSeconds);
+  if (!session.ok()) {
+    api.throttle.RecordFailure(account);
+    api.throttle.RecordFailure(address);
+    return session.status();
+  }
+  api.throttle.RecordSuccess(account);
+  HttpResponse response =
+      JsonResponse(201, {{"token", session->token},
+                         {"csrf", session->csrf},
+                         {"user", session->actor.user},
+                         {"role", std::string(governance::RoleName(session->actor.role))},
+                         {"client", session->actor.client}});
+  response.headers["Set-Cookie"] = std::string(kSessionCookie) + "=" + session->token +
+                                   "; Path=/; Max-Age=" + std::to_string(kSessionSeconds) +
+                                   "; HttpOnly; Secure; SameSite=Strict";
+  return response;
+}
+
+StatusOr<HttpResponse> SignOut(ApiContext& api, const Call& call) {
+  ASSIGN_OR_RETURN(std::string token, RequestToken(api, call.http));
+  RETURN_IF_ERROR(api.access.sessions().SignOut(token));
+  HttpResponse response = JsonResponse(200, {{"signed_out", true}});
+  response.headers["Set-Cookie"] =
+      std::string(kSessionCookie) + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict";
+  return response;
+}
+
+}  // namespace quartet::server::api

@@ -142,8 +142,7 @@ StatusOr<HttpResponse> EndGrant(ApiContext& api, const Call& call) {
 
 StatusOr<HttpResponse> RevokeGrant(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(std::string reason, call.body.Text("reason", Field::kOptional));
-  RETURN_IF_ERROR(
-      api.access.grants().Revoke(call.actor, call.params[0], call.params[1], reason));
+  RETURN_IF_ERROR(api.access.grants().Revoke(call.actor, call.params[0], call.params[1], reason));
   return GrantReply(api, call);
 }
 

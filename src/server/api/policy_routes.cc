@@ -41,8 +41,8 @@ StatusOr<HttpResponse> ProposePolicy(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(JsonObject field, call.body.Object("policy", Field::kRequired));
   ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(CanonicalJsonOf(field.json())));
   ASSIGN_OR_RETURN(std::string note, call.body.Text("note", Field::kOptional));
-  ASSIGN_OR_RETURN(std::string proposal, api.access.policies().ProposePolicy(
-                                             call.actor, call.params[0], policy, note));
+  ASSIGN_OR_RETURN(std::string proposal,
+                   api.access.policies().ProposePolicy(call.actor, call.params[0], policy, note));
   return JsonResponse(201, {{"proposal", proposal}});
 }
 

@@ -2,7 +2,6 @@
 
 #include "server/api/api_common.h"
 
-
 namespace quartet::server::api {
 
 Router::Router(std::vector<Route> routes) {

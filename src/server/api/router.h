@@ -40,7 +40,7 @@ enum class Caller {
 // One call of a route.
 struct Call {
   const HttpRequest& http;
-  const JsonObject& body;                   // the body, checked to be an object ({} when empty)
+  const JsonObject& body;                  // the body, checked to be an object ({} when empty)
   const std::vector<std::string>& params;  // the {…} segments of the path, in order
   const governance::Actor& actor;          // kPerson routes: who asks
   const std::string& agent_client;         // kAgent routes: whose agent asks

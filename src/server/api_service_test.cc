@@ -1,0 +1,230 @@
+// The API in process: HttpRequest values through ApiService::Handle, on a real data folder with a
+// fake clock. Every route of the table is probed as someone who may not see the client.
+#include "server/api_service.h"
+
+#include <gtest/gtest.h>
+
+#include "access/approval.h"
+#include "base/json.h"
+#include "base/temp_directory_testing.h"
+#include "server/api/routes.h"
+
+namespace quartet::server {
+namespace {
+
+// Wednesday 2026-07-01 10:00 UTC: business hours.
+const auto kStart = std::chrono::system_clock::time_point(std::chrono::seconds(1782900000));
+
+class ApiServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    folder_ = std::move(*store::DataFolder::Open(directory_.path().string()));
+    access_ = std::move(*governance::AccessService::Open(*folder_, clock_, random_));
+    agents_ = std::move(*governance::AgentService::Open(access_->committer(),
+                                                        access_->permissions(), access_->grants()));
+    events_ = std::move(*governance::EventIndex::Open(*folder_));
+    api_ = std::make_unique<ApiService>(*access_, *agents_, *events_, *folder_, clock_);
+
+    auto& sessions = access_->sessions();
+    auto& directory = access_->directory();
+    ASSERT_TRUE(sessions.CreateProviderAdmin("pat").ok());
+    const governance::Actor admin = *sessions.FindActor("pat");
+    ASSERT_TRUE(directory.CreateClient(admin, "acme", "Acme", "UTC").ok());
+    ASSERT_TRUE(directory.CreateClient(admin, "beta", "Beta", "UTC").ok());
+    ASSERT_TRUE(directory.AddUser(admin, "ana", governance::Role::kTechnician, "").ok());
+    ASSERT_TRUE(directory.AddUser(admin, "ben", governance::Role::kTechnician, "").ok());
+    ASSERT_TRUE(directory.AddUser(admin, "olivia", governance::Role::kOwner, "acme").ok());
+    ASSERT_TRUE(directory.AddUser(admin, "oscar", governance::Role::kOwner, "beta").ok());
+    ASSERT_TRUE(directory.AddUser(admin, "audrey", governance::Role::kAuditor, "acme").ok());
+    ASSERT_TRUE(directory.Relate(admin, "acme", "ana").ok());
+    ASSERT_TRUE(directory.Relate(admin, "beta", "ben").ok());
+    ASSERT_TRUE(
+        directory.AddResource(admin, "acme", "fileserver", access::ResourceKind::kSshHost, 0).ok());
+    for (const char* user : {"pat", "ana", "ben", "olivia", "oscar", "audrey"})
+      tokens_[user] = *sessions.IssueToken(user, 3600);
+    auto grant = access_->grants().RequestAccess(
+        *sessions.FindActor("ana"),
+        {"acme", "fileserver", access::Action::kLogin, "admin", "patching", "T-1", 3600, 0, false});
+    ASSERT_TRUE(grant.ok()) << grant.status().ToString();
+    grant_ = grant->request.id;
+  }
+
+  HttpResponse Send(const std::string& method, const std::string& target,
+                    const std::string& user = "", const std::string& body = "") {
+    HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    request.remote_address = "127.0.0.1";
+    if (!user.empty()) request.headers["authorization"] = "Bearer " + tokens_[user];
+    return api_->Handle(request);
+  }
+  static Json BodyOf(const HttpResponse& response) {
+    auto parsed = ParseJson(*response.body, "the reply");
+    EXPECT_TRUE(parsed.ok()) << *response.body;
+    return parsed.ok() ? *parsed : Json();
+  }
+
+  TempDirectory directory_{"quartet-api"};
+  FakeClock clock_{kStart};
+  FakeRandom random_{3};
+  std::unique_ptr<store::DataFolder> folder_;
+  std::unique_ptr<governance::AccessService> access_;
+  std::unique_ptr<governance::AgentService> agents_;
+  std::unique_ptr<governance::EventIndex> events_;
+  std::unique_ptr<ApiService> api_;
+  std::map<std::string, std::string> tokens_;
+  std::string grant_;
+};
+
+TEST_F(ApiServiceTest, RoutesAnswerTheirMethodsOnly) {
+  EXPECT_EQ(Send("GET", "/api/v1/nothing", "pat").status, 404);
+  EXPECT_EQ(Send("GET", "/api/v2/clients", "pat").status, 404);
+  EXPECT_EQ(Send("GET", "/api/v1/clients//grants", "pat").status, 404);
+  EXPECT_EQ(Send("DELETE", "/api/v1/clients", "pat").status, 405);
+  EXPECT_EQ(Send("PATCH", "/api/v1/clients/acme/policy", "olivia").status, 405);
+  const HttpResponse me = Send("GET", "/api/v1/me", "olivia");
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(BodyOf(me)["role"], "owner");
+  EXPECT_EQ(BodyOf(me)["client"], "acme");
+}
+
+TEST_F(ApiServiceTest, EveryPersonsRouteNeedsACredential) {
+  for (const api::Route& route : api::AllRoutes()) {
+    if (route.caller == api::Caller::kAnyone) continue;
+    std::string path(route.pattern);
+    for (size_t open; (open = path.find('{')) != std::string::npos;)
+      path.replace(open, path.find('}', open) - open + 1, "x");
+    SCOPED_TRACE(std::string(route.method) + " " + path);
+    EXPECT_EQ(Send(std::string(route.method), path).status, 401);
+    tokens_["nobody"] = "qt_not-a-token";
+    EXPECT_EQ(Send(std::string(route.method), path, "nobody").status, 401);
+  }
+}
+
+TEST_F(ApiServiceTest, AnotherClientsRoutesLookTheSameAsThoseOfNoClient) {
+  // oscar owns beta; ben serves beta only. For each of them, acme's routes must answer exactly
+  // as those of a client that does not exist: nothing tells them acme is there.
+  for (const char* outsider : {"oscar", "ben"}) {
+    for (const api::Route& route : api::AllRoutes()) {
+      if (route.caller != api::Caller::kPerson ||
+          route.pattern.find("{client}") == std::string_view::npos)
+        continue;
+      auto path_for = [&](const std::string& client) {
+        std::string path(route.pattern);
+        path.replace(path.find("{client}"), 8, client);
+        for (const char* name : {"{grant}", "{proposal}", "{id}"}) {
+          if (size_t at = path.find(name); at != std::string::npos)
+            path.replace(at, std::string_view(name).size(), grant_);
+        }
+        return path;
+      };
+      SCOPED_TRACE(std::string(outsider) + ": " + std::string(route.method) + " " +
+                   path_for("acme"));
+      const std::string body = R"({"resource":"fileserver","reason":"x","duration_seconds":600,
+          "public_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+          "key_id":"k","signature":"AAAA","verdict":"disputed","name":"n","kind":"ssh-host",
+          "technician":"ben"})";
+      const HttpResponse real = Send(std::string(route.method), path_for("acme"), outsider, body);
+      const HttpResponse none = Send(std::string(route.method), path_for("nope"), outsider, body);
+      EXPECT_GE(real.status, 400);
+      EXPECT_EQ(real.status, none.status);
+      EXPECT_EQ(*real.body, *none.body);
+    }
+  }
+}
+
+TEST_F(ApiServiceTest, MalformedBodiesAreRefusedAndChangeNothing) {
+  const std::string grants = "/api/v1/clients/acme/grants";
+  auto count = [&] { return BodyOf(Send("GET", grants, "pat"))["grants"].size(); };
+  const size_t before = count();
+  for (const std::string& body : std::vector<std::string>{
+           "not json", "[1,2]", "\"text\"", R"({"resource":7,"reason":"x","duration_seconds":60})",
+        R"({"resource":"fileserver","reason":"x","duration_seconds":"60"})",
+        R"({"resource":"fileserver","reason":"x","duration_seconds":60,"breakglass":"yes"})",
+        R"({"resource":"fileserver","duration_seconds":60})", std::string(65 * 1024, ' ')}) {
+    SCOPED_TRACE(body.substr(0, 80));
+    const HttpResponse response = Send("POST", grants, "ana", body);
+    EXPECT_EQ(response.status, 400);
+    EXPECT_FALSE(BodyOf(response)["error"].get<std::string>().empty());
+  }
+  EXPECT_EQ(count(), before);
+  // The same request, well formed, goes through.
+  EXPECT_EQ(Send("POST", grants, "ana",
+                 R"({"resource":"fileserver","reason":"x","duration_seconds":60,"login":"admin"})")
+                .status,
+            201);
+  EXPECT_EQ(count(), before + 1);
+}
+
+TEST_F(ApiServiceTest, ABrowserSessionNeedsItsCsrfTokenToChangeAnything) {
+  ASSERT_TRUE(access_->sessions().SetPassword("olivia", "correct horse battery staple").ok());
+  const HttpResponse signed_in =
+      Send("POST", "/api/v1/sessions", "",
+           R"({"user":"olivia","password":"correct horse battery staple"})");
+  ASSERT_EQ(signed_in.status, 201) << *signed_in.body;
+  const std::string cookie = signed_in.headers.at("Set-Cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  const std::string csrf = BodyOf(signed_in)["csrf"].get<std::string>();
+
+  auto with_cookie = [&](const std::string& method, const std::string& target,
+                         const std::string& token) {
+    HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = R"({"reason":"not needed"})";
+    request.headers["cookie"] = "theme=dark; " + session;
+    if (!token.empty()) request.headers["x-csrf-token"] = token;
+    return api_->Handle(request);
+  };
+  EXPECT_EQ(with_cookie("GET", "/api/v1/me", "").status, 200);
+  const std::string revoke = "/api/v1/clients/acme/grants/" + grant_ + "/revoke";
+  EXPECT_EQ(with_cookie("POST", revoke, "").status, 403);
+  EXPECT_EQ(with_cookie("POST", revoke, "csrf_wrong").status, 403);
+  EXPECT_EQ(BodyOf(Send("GET", "/api/v1/clients/acme/grants/" + grant_, "olivia"))["state"],
+            "approved");
+  EXPECT_EQ(with_cookie("POST", revoke, csrf).status, 200);
+  // Signed out, the cookie opens nothing.
+  HttpRequest sign_out;
+  sign_out.method = "DELETE";
+  sign_out.target = "/api/v1/sessions";
+  sign_out.headers["cookie"] = session;
+  sign_out.headers["x-csrf-token"] = csrf;
+  EXPECT_EQ(api_->Handle(sign_out).status, 200);
+  EXPECT_EQ(with_cookie("GET", "/api/v1/me", "").status, 401);
+}
+
+TEST_F(ApiServiceTest, WrongPasswordsAreThrottled) {
+  ASSERT_TRUE(access_->sessions().SetPassword("olivia", "correct horse battery staple").ok());
+  int refused = 0, throttled = 0;
+  for (int i = 0; i < 8; ++i) {
+    const int status =
+        Send("POST", "/api/v1/sessions", "", R"({"user":"olivia","password":"guess"})").status;
+    refused += status == 401;
+    throttled += status == 429;
+  }
+  EXPECT_EQ(refused, 6);
+  EXPECT_EQ(throttled, 2);
+  // Even the right password waits until the lockout has passed.
+  const std::string right = R"({"user":"olivia","password":"correct horse battery staple"})";
+  EXPECT_EQ(Send("POST", "/api/v1/sessions", "", right).status, 429);
+  clock_.Advance(std::chrono::minutes(20));
+  EXPECT_EQ(Send("POST", "/api/v1/sessions", "", right).status, 201);
+}
+
+TEST_F(ApiServiceTest, TheAgentsRoutesTakeOnlyTheAgentsToken) {
+  EXPECT_EQ(Send("GET", "/api/v1/agent/work?witnessed=0", "pat").status, 401);
+  EXPECT_EQ(Send("POST", "/api/v1/agent/enrolment", "",
+                 R"({"code":"qe_wrong","name":"a","witness_key":"x","ssh_ca_key":"y"})")
+                .status,
+            400);
+  auto code = agents_->CreateEnrolmentCode(*access_->sessions().FindActor("olivia"), "acme");
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(Send("POST", "/api/v1/clients/acme/agent/enrolment-codes", "pat").status, 403);
+  EXPECT_EQ(Send("POST", "/api/v1/clients/acme/agent/enrolment-codes", "olivia").status, 201);
+}
+
+}  // namespace
+}  // namespace quartet::server

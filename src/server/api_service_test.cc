@@ -140,9 +140,9 @@ TEST_F(ApiServiceTest, MalformedBodiesAreRefusedAndChangeNothing) {
   const size_t before = count();
   for (const std::string& body : std::vector<std::string>{
            "not json", "[1,2]", "\"text\"", R"({"resource":7,"reason":"x","duration_seconds":60})",
-        R"({"resource":"fileserver","reason":"x","duration_seconds":"60"})",
-        R"({"resource":"fileserver","reason":"x","duration_seconds":60,"breakglass":"yes"})",
-        R"({"resource":"fileserver","duration_seconds":60})", std::string(65 * 1024, ' ')}) {
+           R"({"resource":"fileserver","reason":"x","duration_seconds":"60"})",
+           R"({"resource":"fileserver","reason":"x","duration_seconds":60,"breakglass":"yes"})",
+           R"({"resource":"fileserver","duration_seconds":60})", std::string(65 * 1024, ' ')}) {
     SCOPED_TRACE(body.substr(0, 80));
     const HttpResponse response = Send("POST", grants, "ana", body);
     EXPECT_EQ(response.status, 400);

@@ -7,19 +7,62 @@
 
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
-  using namespace quartet::cli;
-  CLI::App app{"Quartet: verifiable, just-in-time access for IT service providers"};
-  app.require_subcommand(1);
-  // --server, --token and --json may follow the subcommand too (quartet agent enrol --server URL).
-  app.fallthrough();
-  int result = 0;
+namespace quartet::cli {
+namespace {
 
+// Where the parsed options land; they must outlive parsing, as the callbacks read them.
+struct ParsedOptions {
+  std::string data;
+  std::string tenant;
+  std::string listen = "127.0.0.1:8080";
+  std::string url;
+  std::string key;
+  std::optional<std::string> origin;
+  std::optional<std::string> state;
+  uint64_t index = 0;
+  MailOptions mail;
+  TlsFiles tls;
+  std::vector<std::string> witnesses;
+  ServerOptions server_options;
+  std::string user;
+  std::string role;
+  std::string client;
+  std::string name;
+  std::string time_zone = "UTC";
+  std::string kind;
+  std::string technician;
+  std::vector<std::string> labels;
+  int days = 30;
+  std::string email;
+  std::string url_option;
+  std::string team;
+  AccessArguments access;
+  std::string grant_state;
+  int limit = 100;
+  std::string grant_id;
+  std::string key_file;
+  std::string comment;
+  std::string reason;
+  std::string agent_data;
+  std::string code;
+  std::string agent_name = "agent";
+  std::string out;
+  std::string principal_user;
+  std::string key_id;
+  std::string serial;
+  int unknown_grant_seconds = 30;
+  int wait_seconds = 60;
+  SshArguments ssh_args;
+};
+
+// quartet log init|append|key|proof: a client's log, on a data folder.
+void AddLogCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& data = o.data;
+  auto& tenant = o.tenant;
+  auto& origin = o.origin;
+  auto& index = o.index;
   auto* log = app.add_subcommand("log", "a client's verifiable log");
   log->require_subcommand(1);
-  std::string data, tenant, listen = "127.0.0.1:8080", url, key;
-  std::optional<std::string> origin, state;
-  uint64_t index = 0;
 
   auto* init = log->add_subcommand("init", "create a client's log and its signing key");
   init->add_option("--data", data, "data folder")->required();
@@ -42,14 +85,19 @@ int main(int argc, char** argv) {
   proof->add_option("--tenant", tenant, "client slug")->required();
   proof->add_option("--index", index, "entry index")->required();
   proof->callback([&] { result = LogProof(data, tenant, index); });
+}
 
+// quartet server and quartet demo.
+void AddServerCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& data = o.data;
+  auto& listen = o.listen;
+  auto& mail = o.mail;
+  auto& tls = o.tls;
   auto* server = app.add_subcommand("server", "serve the API and publish every log");
   server->add_option("--data", data, "data folder")->required();
   server->add_option("--listen", listen, "HOST:PORT (port 0 picks one)");
-  MailOptions mail;
   server->add_option("--smtp", mail.smtp, "HOST:PORT of the SMTP relay for owners' notifications");
   server->add_option("--smtp-from", mail.from, "sender address of notifications");
-  TlsFiles tls;
   server
       ->add_option("--tls-cert", tls.certificate,
                    "serve HTTPS: the certificate chain, PEM (the server's first)")
@@ -62,30 +110,53 @@ int main(int argc, char** argv) {
   demo->add_option("--data", data, "data folder")->required();
   demo->add_option("--listen", listen, "HOST:PORT (port 0 picks one)");
   demo->callback([&] { result = Demo(data, listen); });
+}
 
+// quartet verify: a published log end to end.
+void AddVerifyCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& url = o.url;
+  auto& key = o.key;
+  auto& state = o.state;
+  auto& witnesses = o.witnesses;
   auto* verify = app.add_subcommand("verify", "verify a published log end to end");
   verify->add_option("--url", url, "the log's prefix, e.g. http://host/logs/acme")->required();
   verify->add_option("--key", key, "the log's C2SP verifier key")->required();
   verify->add_option("--state", state, "file keeping the last verified checkpoint");
-  std::vector<std::string> witnesses;
   verify->add_option(
       "--witness", witnesses,
       "a witness's verifier key (the client's agent): accept only its cosigned checkpoints");
   verify->callback([&] { result = Verify(url, key, witnesses, state); });
+}
 
-  ServerOptions server_options;
+// --server, --token and --json, for every command that talks to a server.
+void AddServerOptions(CLI::App& app, ParsedOptions& o) {
+  auto& server_options = o.server_options;
   app.add_option("--server", server_options.server, "the Quartet server's URL")
       ->envname("QUARTET_SERVER");
   app.add_option("--token", server_options.token, "a bearer token")->envname("QUARTET_TOKEN");
   app.add_flag("--json", server_options.json, "JSON output for scripts");
+}
 
+// quartet admin: local administration on the server's data folder.
+void AddAdminCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& data = o.data;
+  auto& tenant = o.tenant;
+  auto& user = o.user;
+  auto& role = o.role;
+  auto& client = o.client;
+  auto& name = o.name;
+  auto& time_zone = o.time_zone;
+  auto& kind = o.kind;
+  auto& technician = o.technician;
+  auto& labels = o.labels;
+  auto& days = o.days;
+  auto& email = o.email;
+  auto& url_option = o.url_option;
+  auto& team = o.team;
   // Local administration.
   auto* admin = app.add_subcommand("admin", "local administration on the server's data folder");
   admin->require_subcommand(1);
   admin->add_option("--data", data, "data folder")->required();
-  std::string user, role, client, name, time_zone = "UTC", kind, technician;
-  std::vector<std::string> labels;
-  int days = 30;
   auto* admin_user = admin->add_subcommand("user", "people")->require_subcommand(1);
   auto* user_add = admin_user->add_subcommand("add", "add a person");
   user_add->add_option("--name", user, "user name")->required();
@@ -103,7 +174,6 @@ int main(int argc, char** argv) {
       admin_user->add_subcommand("totp", "enrol a TOTP second factor; prints its otpauth:// URI");
   user_totp->add_option("--name", user, "user name")->required();
   user_totp->callback([&] { result = AdminEnrolTotp(data, user); });
-  std::string email, url_option;
   auto* user_email =
       admin_user->add_subcommand("email", "where a person hears of requests and break-glass");
   user_email->add_option("--name", user, "user name")->required();
@@ -133,7 +203,6 @@ int main(int argc, char** argv) {
   resource_add->add_option("--label", labels,
                            "email, financial, hr, personal, health, legal, credentials, backups");
   resource_add->callback([&] { result = AdminAddResource(data, client, name, kind, labels); });
-  std::string team;
   auto* relate = admin->add_subcommand("relate", "let a technician or a team serve a client");
   relate->add_option("--client", client, "client slug")->required();
   auto* relate_technician = relate->add_option("--technician", technician, "provider user");
@@ -165,9 +234,22 @@ int main(int argc, char** argv) {
   token_create->add_option("--user", user, "user name")->required();
   token_create->add_option("--days", days, "lifetime in days")->check(CLI::Range(1, 365));
   token_create->callback([&] { result = AdminCreateToken(data, user, days); });
+}
 
+// Access through a server: request, breakglass, grants, approve, deny, end, revoke, login,
+// owner-key.
+void AddAccessCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& server_options = o.server_options;
+  auto& user = o.user;
+  auto& client = o.client;
+  auto& access = o.access;
+  auto& grant_state = o.grant_state;
+  auto& limit = o.limit;
+  auto& grant_id = o.grant_id;
+  auto& key_file = o.key_file;
+  auto& comment = o.comment;
+  auto& reason = o.reason;
   // Access, through a server.
-  AccessArguments access;
   auto add_request_options = [&](CLI::App* command) {
     command->add_option("--client", access.client, "client slug")->required();
     command->add_option("--resource", access.resource, "resource name")->required();
@@ -190,13 +272,10 @@ int main(int argc, char** argv) {
   });
   auto* grants = app.add_subcommand("grants", "list a client's grants");
   grants->add_option("--client", client, "client slug (an owner's own by default)");
-  std::string grant_state;
-  int limit = 100;
   grants->add_option("--state", grant_state,
                      "pending, approved, denied, ended, revoked or expired");
   grants->add_option("--limit", limit, "how many, newest first")->check(CLI::Range(1, 1000));
   grants->callback([&] { result = ListGrants(server_options, client, grant_state, limit); });
-  std::string grant_id, key_file, comment, reason;
   for (const char* verb : {"approve", "deny"}) {
     auto* decide = app.add_subcommand(
         verb, std::string(verb) + " a pending request, signed with your owner key");
@@ -236,12 +315,24 @@ int main(int argc, char** argv) {
       owner_key->add_subcommand("register", "register your key with the server (logged)");
   owner_key_register->add_option("--key", key_file, "owner key file")->required();
   owner_key_register->callback([&] { result = OwnerKeyRegister(server_options, key_file); });
+}
 
+// quartet agent: the client's agent.
+void AddAgentCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& server_options = o.server_options;
+  auto& client = o.client;
+  auto& agent_data = o.agent_data;
+  auto& code = o.code;
+  auto& agent_name = o.agent_name;
+  auto& out = o.out;
+  auto& principal_user = o.principal_user;
+  auto& key_id = o.key_id;
+  auto& serial = o.serial;
+  auto& unknown_grant_seconds = o.unknown_grant_seconds;
   auto* agent =
       app.add_subcommand("agent",
                          "the client's agent: witness, SSH CA, access only through logged grants")
           ->require_subcommand(1);
-  std::string agent_data, code, agent_name = "agent", out, principal_user, key_id, serial;
   auto* agent_invite =
       agent->add_subcommand("invite", "an owner: a one-time code to enrol the client's agent");
   agent_invite->add_option("--client", client, "client slug (your own by default)");
@@ -258,7 +349,6 @@ int main(int argc, char** argv) {
     }
     result = AgentEnrol(server_options.server, code, agent_data, agent_name);
   });
-  int unknown_grant_seconds = 30;
   auto* agent_run =
       agent->add_subcommand("run", "follow and cosign the log; sign certificates for live grants");
   agent_run->add_option("--data", agent_data, "the agent's data folder")->required();
@@ -290,8 +380,16 @@ int main(int argc, char** argv) {
   agent_status->add_option("--data", agent_data, "the agent's data folder")->required();
   agent_status->add_flag("--json", server_options.json, "JSON output");
   agent_status->callback([&] { result = AgentStatus(agent_data, server_options.json); });
+}
 
-  int wait_seconds = 60;
+// quartet cert and quartet ssh: certificates for a live grant, and logging in with them.
+void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& server_options = o.server_options;
+  auto& client = o.client;
+  auto& grant_id = o.grant_id;
+  auto& out = o.out;
+  auto& wait_seconds = o.wait_seconds;
+  auto& ssh_args = o.ssh_args;
   auto* cert = app.add_subcommand("cert", "a key pair and an SSH certificate for your live grant");
   cert->add_option("--client", client, "client slug")->required();
   cert->add_option("--grant", grant_id, "grant id")->required();
@@ -300,7 +398,6 @@ int main(int argc, char** argv) {
   cert->add_option("--wait", wait_seconds, "seconds to wait for the client's agent");
   cert->callback(
       [&] { result = Certificate(server_options, client, grant_id, out, wait_seconds); });
-  SshArguments ssh_args;
   auto* ssh =
       app.add_subcommand("ssh", "log in to a resource with a certificate for your live grant");
   ssh->add_option("resource", ssh_args.resource, "the resource")->required();
@@ -310,6 +407,28 @@ int main(int argc, char** argv) {
   ssh->add_option("--ssh-option", ssh_args.options, "an option for ssh -o (repeatable)");
   ssh->add_option("command", ssh_args.command, "a command to run instead of a shell (after --)");
   ssh->callback([&] { result = Ssh(server_options, ssh_args); });
+}
+
+}  // namespace
+}  // namespace quartet::cli
+
+int main(int argc, char** argv) {
+  using namespace quartet::cli;
+  CLI::App app{"Quartet: verifiable, just-in-time access for IT service providers"};
+  app.require_subcommand(1);
+  // --server, --token and --json may follow the subcommand too (quartet agent enrol --server URL).
+  app.fallthrough();
+  int result = 0;
+
+  ParsedOptions o;
+  AddLogCommands(app, o, result);
+  AddServerCommands(app, o, result);
+  AddVerifyCommands(app, o, result);
+  AddServerOptions(app, o);
+  AddAdminCommands(app, o, result);
+  AddAccessCommands(app, o, result);
+  AddAgentCommands(app, o, result);
+  AddSshCommands(app, o, result);
 
   try {
     app.parse(argc, argv);

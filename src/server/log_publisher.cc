@@ -31,8 +31,7 @@ void LogPublisher::PublishLoop() {
   for (;;) {
     {
       MutexLock lock(stop_mu_);
-      stop_cv_.wait_for(stop_mu_, interval_,
-                        [this]() REQUIRES(stop_mu_) { return stop_; });
+      stop_cv_.wait_for(stop_mu_, interval_, [this]() REQUIRES(stop_mu_) { return stop_; });
       if (stop_) return;
     }
     Status status = PublishOnce();

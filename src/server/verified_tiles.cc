@@ -91,7 +91,8 @@ Status VerifiedTiles::VerifyRightEdge(const std::string& tenant, const View& vie
   return Status::Ok();
 }
 
-StatusOr<VerifiedTiles::Blob> VerifiedTiles::ReadTileFile(const std::string& tenant, const TileId& id) {
+StatusOr<VerifiedTiles::Blob> VerifiedTiles::ReadTileFile(const std::string& tenant,
+                                                          const TileId& id) {
   auto data = folder_.fs().ReadFile(folder_.LogDirectory(tenant) + "/" + id.Path());
   if (!data.ok()) {
     if (data.status().code() == StatusCode::kNotFound) {
@@ -103,8 +104,9 @@ StatusOr<VerifiedTiles::Blob> VerifiedTiles::ReadTileFile(const std::string& ten
   return std::make_shared<const std::string>(std::move(*data));
 }
 
-StatusOr<VerifiedTiles::Blob> VerifiedTiles::VerifiedTile(const std::string& tenant, const View& view,
-                                                    int level, uint64_t index) {
+StatusOr<VerifiedTiles::Blob> VerifiedTiles::VerifiedTile(const std::string& tenant,
+                                                          const View& view, int level,
+                                                          uint64_t index) {
   const uint32_t width = ledger::TileWidthInTree(level, index, view.size);
   if (width == 0) return OutOfRangeError("tile beyond the tree");
   const TileId id{level, index, width};
@@ -131,8 +133,8 @@ StatusOr<VerifiedTiles::Blob> VerifiedTiles::VerifiedTile(const std::string& ten
   return data;
 }
 
-StatusOr<VerifiedTiles::Blob> VerifiedTiles::VerifiedBundle(const std::string& tenant, const View& view,
-                                                      uint64_t index) {
+StatusOr<VerifiedTiles::Blob> VerifiedTiles::VerifiedBundle(const std::string& tenant,
+                                                            const View& view, uint64_t index) {
   const uint32_t width = ledger::TileWidthInTree(0, index, view.size);
   if (width == 0) return OutOfRangeError("entry bundle beyond the tree");
   const TileId id{ledger::kEntriesLevel, index, width};
@@ -156,7 +158,7 @@ StatusOr<VerifiedTiles::Blob> VerifiedTiles::VerifiedBundle(const std::string& t
 }
 
 StatusOr<VerifiedTiles::Blob> VerifiedTiles::ServeTile(const std::string& tenant, const View& view,
-                                                 const TileId& id) {
+                                                       const TileId& id) {
   const int level = id.is_entries() ? 0 : id.level;
   const uint32_t current = ledger::TileWidthInTree(level, id.index, view.size);
   if (current == 0 || id.width > current) return OutOfRangeError("tile beyond the tree");

@@ -82,8 +82,23 @@ TEST(HostileReplyTest, TheCliReportsAMalformedReplyAndNeverCrashes) {
       R"({"id":{"nested":true},"state":null,"live":1,"window_end":"soon"})",
       "<html>not json</html>",
       "",
+      "{}",
   };
+  const std::string folder = FreshDirectory("hostile-reply");
+  const std::string key = folder + "/owner.key";
+  ASSERT_EQ(RunProcess({QuartetBinary(), "owner-key", "create", "--out", key}).status, 0);
   const std::vector<std::vector<std::string>> commands = {
+      {"grants"},
+      {"approve", "g-1", "--client", "acme", "--key", key},
+      {"deny", "g-1", "--key", key},
+      {"end", "g-1", "--client", "acme"},
+      {"revoke", "g-1", "--client", "acme", "--reason", "done"},
+      {"owner-key", "register", "--key", key},
+      {"cert", "--client", "acme", "--grant", "g-1", "--out", folder + "/id", "--wait", "0"},
+      {"ssh", "web", "--client", "acme"},
+      {"agent", "invite"},
+      {"agent", "enrol", "--code", "qe_x", "--data", folder + "/agent"},
+      {"login", "--user", "olivia"},
       {"grants", "--client", "acme"},
       {"request", "--client", "acme", "--resource", "web", "--login", "root", "--for", "30m",
        "--reason", "disk full"},

@@ -35,39 +35,54 @@ std::string FormatTime(int64_t unix_seconds) {
   return unix_seconds == 0 ? "-" : FormatUtc(unix_seconds, "%Y-%m-%d %H:%M");
 }
 
-void PrintGrantLine(const Json& g) {
-  std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", g["id"].get<std::string>().c_str(),
-              g["state"].get<std::string>().c_str(), g["technician"].get<std::string>().c_str(),
-              g["resource"].get<std::string>().c_str(), g["login"].get<std::string>().c_str(),
-              g["live"].get<bool>()
-                  ? ("until " + FormatTime(g["window_end"].get<int64_t>())).c_str()
-                  : FormatTime(g["window_start"].get<int64_t>()).c_str(),
-              g["reason"].get<std::string>().c_str());
+Status PrintGrantLine(const Json& value) {
+  ASSIGN_OR_RETURN(JsonObject g, ReplyObject(value));
+  ASSIGN_OR_RETURN(std::string id, g.Text("id", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string state, g.Text("state", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string technician, g.Text("technician", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string resource, g.Text("resource", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string login, g.Text("login", Field::kOptional));
+  ASSIGN_OR_RETURN(bool live, g.Boolean("live", Field::kOptional));
+  ASSIGN_OR_RETURN(int64_t window_start, g.Integer("window_start", Field::kOptional));
+  ASSIGN_OR_RETURN(int64_t window_end, g.Integer("window_end", Field::kOptional));
+  ASSIGN_OR_RETURN(std::string reason, g.Text("reason", Field::kOptional));
+  const std::string window = live ? "until " + FormatTime(window_end) : FormatTime(window_start);
+  std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", id.c_str(), state.c_str(),
+              technician.c_str(), resource.c_str(), login.c_str(), window.c_str(), reason.c_str());
+  return Status::Ok();
 }
 
-void PrintGrants(const Json& grants, bool json) {
+Status PrintGrants(const Json& grants, bool json) {
   if (json) {
-    std::cout << grants.dump() << "\n";
-    return;
+    std::cout << CanonicalJsonOf(grants) << "\n";
+    return Status::Ok();
   }
   std::printf("%-27s %-9s %-14s %-16s %-10s %-17s %s\n", "ID", "STATE", "TECHNICIAN", "RESOURCE",
               "LOGIN", "WINDOW", "REASON");
-  for (const Json& g : grants) PrintGrantLine(g);
+  for (const Json& g : grants) RETURN_IF_ERROR(PrintGrantLine(g));
+  return Status::Ok();
+}
+
+// One grant as the server returned it after `verb`.
+Status PrintGrant(const Json& value, bool json, const char* verb) {
+  if (json) {
+    std::cout << CanonicalJsonOf(value) << "\n";
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(JsonObject grant, ReplyObject(value));
+  ASSIGN_OR_RETURN(std::string id, grant.Text("id", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string state, grant.Text("state", Field::kRequired));
+  ASSIGN_OR_RETURN(bool live, grant.Boolean("live", Field::kOptional));
+  ASSIGN_OR_RETURN(int64_t window_end, grant.Integer("window_end", Field::kOptional));
+  std::cout << verb << " " << id << ": " << state
+            << (live ? ", open until " + FormatTime(window_end) + " UTC" : "") << "\n";
+  return Status::Ok();
 }
 
 int Report(const StatusOr<Json>& result, bool json, const char* verb) {
   if (!result.ok()) return Fail(result.status().message());
-  if (json) {
-    std::cout << result->dump() << "\n";
-  } else {
-    std::cout << verb << " " << (*result)["id"].get<std::string>() << ": "
-              << (*result)["state"].get<std::string>()
-              << ((*result)["live"].get<bool>()
-                      ? ", open until " + FormatTime((*result)["window_end"].get<int64_t>()) +
-                            " UTC"
-                      : "")
-              << "\n";
-  }
+  if (Status printed = PrintGrant(*result, json, verb); !printed.ok())
+    return Fail(printed.message());
   return 0;
 }
 
@@ -85,7 +100,8 @@ StatusOr<access::OwnerSigner> LoadOwnerKey(const std::string& path) {
 StatusOr<std::string> ResolveClient(client::ApiClient& api, const std::string& client) {
   if (!client.empty()) return client;
   ASSIGN_OR_RETURN(Json me, api.Call("GET", "/me"));
-  std::string own = me["client"].get<std::string>();
+  ASSIGN_OR_RETURN(JsonObject reply, ReplyObject(me));
+  ASSIGN_OR_RETURN(std::string own, reply.Text("client", Field::kOptional));
   if (own.empty()) return InvalidArgumentError("say which client with --client");
   return own;
 }
@@ -139,7 +155,8 @@ int ListGrants(const ServerOptions& options, const std::string& client, const st
   if (!reply.ok()) return Fail(reply.status().message());
   auto list = reply->Array("grants", Field::kRequired);
   if (!list.ok()) return Fail(list.status().message());
-  PrintGrants(**list, options.json);
+  if (Status printed = PrintGrants(**list, options.json); !printed.ok())
+    return Fail(printed.message());
   return 0;
 }
 
@@ -154,10 +171,13 @@ int DecideGrant(const ServerOptions& options, const std::string& client, const s
   auto grant = api->Call("GET", "/clients/" + *resolved + "/grants/" + id);
   if (!grant.ok()) return Fail(grant.status().message());
   // The owner signs the request exactly as the server recorded it in the log.
-  const std::string request = (*grant)["request"].get<std::string>();
+  auto reply = ReplyObject(*grant);
+  if (!reply.ok()) return Fail(reply.status().message());
+  auto request = reply->Text("request", Field::kRequired);
+  if (!request.ok()) return Fail(request.status().message());
   const auto decision = approve ? access::OwnerDecision::kApprove : access::OwnerDecision::kDeny;
   Json body = {{"key_id", signer->key().Id()},
-               {"signature", Base64Encode(signer->Sign(decision, request))},
+               {"signature", Base64Encode(signer->Sign(decision, *request))},
                {"comment", comment}};
   return Report(
       api->Call("POST",
@@ -205,16 +225,19 @@ int Login(const ServerOptions& options, const std::string& user, std::istream& i
   const std::string code = read_line("code (empty if none): ", false);
   client::HttpClient http(*url);
   const Json body = {{"user", user}, {"password", password}, {"code", code}};
-  auto result = http.Request("POST", url->path + "/api/v1/sessions", body.dump());
+  auto result = http.Request("POST", url->path + "/api/v1/sessions", CanonicalJsonOf(body));
   if (!result.ok()) return Fail(result.status().message());
-  const Json reply = Json::parse(result->body, nullptr, false);
-  if (result->status != 201 || reply.is_discarded()) {
-    return Fail(!reply.is_discarded() && reply.contains("error")
-                    ? reply["error"].get<std::string>()
-                    : "HTTP " + std::to_string(result->status));
+  auto reply = JsonDocument::Parse(result->body, "the server's reply");
+  if (result->status != 201) {
+    auto error = reply.ok() ? reply->root().Text("error", Field::kRequired)
+                            : StatusOr<std::string>(reply.status());
+    return Fail(error.ok() ? *error : "HTTP " + std::to_string(result->status));
   }
+  auto token = reply.ok() ? reply->root().Text("token", Field::kRequired)
+                          : StatusOr<std::string>(reply.status());
+  if (!token.ok()) return Fail(token.status().message());
   // The token alone on standard output, for QUARTET_TOKEN=$(quartet login ...).
-  std::cout << reply["token"].get<std::string>() << "\n";
+  std::cout << *token << "\n";
   return 0;
 }
 
@@ -238,7 +261,11 @@ int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file) 
   auto result =
       api->Call("POST", "/owner-keys", {{"public_key", Base64Encode(signer->key().public_key)}});
   if (!result.ok()) return Fail(result.status().message());
-  std::cout << "registered owner key " << (*result)["key_id"].get<std::string>() << "\n";
+  auto reply = ReplyObject(*result);
+  auto key_id =
+      reply.ok() ? reply->Text("key_id", Field::kRequired) : StatusOr<std::string>(reply.status());
+  if (!key_id.ok()) return Fail(key_id.status().message());
+  std::cout << "registered owner key " << *key_id << "\n";
   return 0;
 }
 

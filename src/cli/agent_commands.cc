@@ -44,15 +44,23 @@ int AgentInvite(const ServerOptions& options, const std::string& client) {
   if (tenant.empty()) {
     auto me = api->Call("GET", "/me");
     if (!me.ok()) return Fail(me.status().message());
-    tenant = (*me)["client"].get<std::string>();
+    auto reply = ReplyObject(*me);
+    auto own = reply.ok() ? reply->Text("client", Field::kOptional)
+                          : StatusOr<std::string>(reply.status());
+    if (!own.ok()) return Fail(own.status().message());
+    tenant = *own;
     if (tenant.empty()) return Fail("say which client with --client");
   }
   auto code = api->Call("POST", "/clients/" + tenant + "/agent/enrolment-codes");
   if (!code.ok()) return Fail(code.status().message());
+  auto reply = ReplyObject(*code);
+  auto one_time =
+      reply.ok() ? reply->Text("code", Field::kRequired) : StatusOr<std::string>(reply.status());
+  if (!one_time.ok()) return Fail(one_time.status().message());
   if (options.json) {
-    std::cout << code->dump() << "\n";
+    std::cout << CanonicalJsonOf(*code) << "\n";
   } else {
-    std::cout << (*code)["code"].get<std::string>() << "\n";
+    std::cout << *one_time << "\n";
     std::cerr << "One-time code, valid for 24 hours. On the client's machine run:\n"
               << "  quartet agent enrol --server " << options.server
               << " --code <code> --data <folder>\n";
@@ -77,11 +85,16 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
                              {"witness_key", witness->VerifierKeyString()},
                              {"ssh_ca_key", ssh::FormatPublicKey(ca->public_key(), "")}});
   if (!enrolled.ok()) return Fail("enrolment refused: " + enrolled.status().message());
-  const agent::AgentConfig config{server, (*enrolled)["client"].get<std::string>(), name,
-                                  (*enrolled)["log_key"].get<std::string>(),
-                                  (*enrolled)["origin"].get<std::string>()};
-  if (Status saved = (*store)->SaveEnrolment(config, (*enrolled)["token"].get<std::string>());
-      !saved.ok()) {
+  auto reply = ReplyObject(*enrolled);
+  if (!reply.ok()) return Fail(reply.status().message());
+  auto client = reply->Text("client", Field::kRequired);
+  auto log_key = reply->Text("log_key", Field::kRequired);
+  auto origin = reply->Text("origin", Field::kRequired);
+  auto token = reply->Text("token", Field::kRequired);
+  for (const Status& field : {client.status(), log_key.status(), origin.status(), token.status()})
+    if (!field.ok()) return Fail(field.message());
+  const agent::AgentConfig config{server, *client, name, *log_key, *origin};
+  if (Status saved = (*store)->SaveEnrolment(config, *token); !saved.ok()) {
     return Fail(saved.message());
   }
   std::cout << "enrolled as the agent of " << config.client << "\n"
@@ -182,7 +195,7 @@ int AgentStatus(const std::string& data, bool json) {
                     {"certificates", certificates->size()},
                     {"alarms", alarm_list}};
   if (json) {
-    std::cout << out.dump() << "\n";
+    std::cout << CanonicalJsonOf(out) << "\n";
     return 0;
   }
   std::cout << "client:        " << config->client << "\nserver:        " << config->server

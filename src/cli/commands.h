@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "base/status.h"
 
 namespace quartet::store {
@@ -115,5 +116,10 @@ StatusOr<int64_t> ParseDuration(std::string_view text);
 
 // Prints "quartet: <message>" to stderr and returns 1.
 int Fail(const std::string& message);
+// A reply of the server, read checked (base/json.h): InvalidArgument naming the field for anything
+// not of the shape asked for.
+inline StatusOr<JsonObject> ReplyObject(const Json& reply) {
+  return JsonObject::Of(reply, "the server's reply");
+}
 
 }  // namespace quartet::cli

@@ -25,7 +25,8 @@ using Json = nlohmann::json;
 struct Issued {
   ssh::KeyPair key;
   std::string certificate;
-  Json grant;
+  std::string login;       // the grant's
+  int64_t window_end = 0;  // the grant's
 };
 
 StatusOr<client::ApiClient> Connect(const ServerOptions& options) {
@@ -40,26 +41,36 @@ StatusOr<client::ApiClient> Connect(const ServerOptions& options) {
 // `patience`.
 StatusOr<Issued> ObtainCertificate(client::ApiClient& api, const std::string& client,
                                    const std::string& grant, std::chrono::seconds patience) {
-  ASSIGN_OR_RETURN(Json grant_view, api.Call("GET", "/clients/" + client + "/grants/" + grant));
+  ASSIGN_OR_RETURN(Json grant_reply, api.Call("GET", "/clients/" + client + "/grants/" + grant));
+  ASSIGN_OR_RETURN(JsonObject grant_view, ReplyObject(grant_reply));
+  ASSIGN_OR_RETURN(std::string login, grant_view.Text("login", Field::kOptional));
+  ASSIGN_OR_RETURN(int64_t window_end, grant_view.Integer("window_end", Field::kOptional));
   ssh::KeyPair key = ssh::KeyPair::Generate(Random::System());
   const auto deadline = std::chrono::steady_clock::now() + patience;
-  ASSIGN_OR_RETURN(Json answer,
+  ASSIGN_OR_RETURN(Json reply,
                    api.Call("POST", "/clients/" + client + "/grants/" + grant + "/certificates",
                             {{"public_key", ssh::FormatPublicKey(key.public_key(), "")},
                              {"wait_seconds", std::min<int64_t>(patience.count(), 20)}}));
-  while (answer["state"] == "pending") {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return UnavailableError("the client's agent has not answered (request " +
-                              answer["id"].get<std::string>() + " waits; is the agent running?)");
+  for (;;) {
+    ASSIGN_OR_RETURN(JsonObject answer, ReplyObject(reply));
+    ASSIGN_OR_RETURN(std::string state, answer.Text("state", Field::kRequired));
+    ASSIGN_OR_RETURN(std::string id, answer.Text("id", Field::kRequired));
+    if (state == "issued") {
+      ASSIGN_OR_RETURN(std::string certificate, answer.Text("certificate", Field::kRequired));
+      return Issued{std::move(key), std::move(certificate), std::move(login), window_end};
     }
-    ASSIGN_OR_RETURN(answer, api.Call("GET", "/clients/" + client + "/certificates/" +
-                                                 answer["id"].get<std::string>() + "?wait=20"));
+    if (state != "pending") {
+      ASSIGN_OR_RETURN(std::string reason, answer.Text("reason", Field::kOptional));
+      return PermissionDeniedError("the client's agent refused: " +
+                                   (reason.empty() ? std::string("no reason") : reason));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return UnavailableError("the client's agent has not answered (request " + id +
+                              " waits; is the agent running?)");
+    }
+    ASSIGN_OR_RETURN(reply,
+                     api.Call("GET", "/clients/" + client + "/certificates/" + id + "?wait=20"));
   }
-  if (answer["state"] != "issued") {
-    return PermissionDeniedError("the client's agent refused: " +
-                                 answer.value("reason", std::string("no reason")));
-  }
-  return Issued{std::move(key), answer["certificate"].get<std::string>(), std::move(grant_view)};
 }
 
 // FILE (private key, 0600), FILE.pub and FILE-cert.pub, as ssh-keygen names them.
@@ -81,9 +92,9 @@ int Certificate(const ServerOptions& options, const std::string& client, const s
   if (!issued.ok()) return Fail(issued.status().message());
   if (Status written = WriteKeyFiles(out, *issued, "grant-" + grant); !written.ok())
     return Fail(written.message());
-  std::cout << "certificate for " << issued->grant["login"].get<std::string>() << " until "
-            << FormatUtc(issued->grant["window_end"].get<int64_t>(), "%Y-%m-%d %H:%M")
-            << " UTC written to " << out << "-cert.pub (key " << out << ")\n";
+  std::cout << "certificate for " << issued->login << " until "
+            << FormatUtc(issued->window_end, "%Y-%m-%d %H:%M") << " UTC written to " << out
+            << "-cert.pub (key " << out << ")\n";
   return 0;
 }
 
@@ -93,10 +104,20 @@ int Ssh(const ServerOptions& options, const SshArguments& args) {
   // The technician's own live grant for this resource, newest first.
   auto grants = api->Call("GET", "/clients/" + args.client + "/grants?state=approved&limit=100");
   if (!grants.ok()) return Fail(grants.status().message());
+  auto reply = ReplyObject(*grants);
+  if (!reply.ok()) return Fail(reply.status().message());
+  auto list = reply->Objects("grants", Field::kRequired);
+  if (!list.ok()) return Fail(list.status().message());
   std::string grant;
-  for (const Json& g : (*grants)["grants"]) {
-    if (g["resource"] == args.resource && g["live"].get<bool>() && g["action"] == "login") {
-      grant = g["id"].get<std::string>();
+  for (const JsonObject& g : *list) {
+    auto resource = g.Text("resource", Field::kRequired);
+    auto live = g.Boolean("live", Field::kOptional);
+    auto action = g.Text("action", Field::kOptional);
+    auto id = g.Text("id", Field::kRequired);
+    if (!resource.ok() || !live.ok() || !action.ok() || !id.ok())
+      return Fail("the server's reply lists a malformed grant");
+    if (*resource == args.resource && *live && *action == "login") {
+      grant = *id;
       break;
     }
   }
@@ -113,7 +134,7 @@ int Ssh(const ServerOptions& options, const SshArguments& args) {
   const std::string key_path = std::string(folder) + "/id_ed25519";
   if (Status written = WriteKeyFiles(key_path, *issued, "grant-" + grant); !written.ok())
     return Fail(written.message());
-  const std::string login = issued->grant["login"].get<std::string>();
+  const std::string& login = issued->login;
   std::vector<std::string> command = {"ssh",
                                       "-i",
                                       key_path,

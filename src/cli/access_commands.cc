@@ -221,8 +221,8 @@ int Login(const ServerOptions& options, const std::string& user, std::istream& i
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
   };
-  const std::string password = read_line("password: ", true);
-  const std::string code = read_line("code (empty if none): ", false);
+  const std::string password = read_line("password: ", /*secret=*/true);
+  const std::string code = read_line("code (empty if none): ", /*secret=*/false);
   client::HttpClient http(*url);
   const Json body = {{"user", user}, {"password", password}, {"code", code}};
   auto result = http.Request("POST", url->path + "/api/v1/sessions", CanonicalJsonOf(body));

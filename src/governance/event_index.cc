@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/json.h"
 #include "base/sha256.h"
 #include "store/schema.h"
 
@@ -58,8 +59,8 @@ void CollectWords(const Json& value, std::string& out) {
   if (value.is_string()) {
     const std::string& text = value.get_ref<const std::string&>();
     if (text.starts_with('{')) {
-      Json inner = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-      if (inner.is_object()) return CollectWords(inner, out);
+      auto inner = ParseJson(text, "a nested event");
+      if (inner.ok() && inner->is_object()) return CollectWords(*inner, out);
     }
     out += text;
     out += ' ';
@@ -69,9 +70,16 @@ void CollectWords(const Json& value, std::string& out) {
   }
 }
 
-std::string StringField(const Json& object, const char* name) {
-  auto found = object.find(name);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+// The index takes what it can read of an entry: a field that is absent or not text is empty.
+std::string StringField(const JsonObject& object, const char* name) {
+  auto text = object.Text(name, Field::kOptional);
+  return text.ok() ? *std::move(text) : std::string();
+}
+
+// An entry as an object; anything else (not JSON, or not an object) as an empty one.
+Json EntryObject(std::string_view text) {
+  auto parsed = ParseJson(text, "an entry");
+  return parsed.ok() && parsed->is_object() ? *std::move(parsed) : Json::object();
 }
 
 // A full-text query that matches events holding every word, the last one as a prefix (so that the
@@ -214,19 +222,18 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
       const std::string& entry = entries[i - indexed];
       // Entries are events written by this server; anything else in a log is indexed by position
       // alone, so that it still shows (and verifies) on the timeline.
-      Json event = Json::parse(entry, nullptr, /*allow_exceptions=*/false);
-      if (!event.is_object()) event = Json::object();
+      const Json event_json = EntryObject(entry);
+      const JsonObject event = *JsonObject::Of(event_json, "an entry");
       const std::string kind = StringField(event, "kind");
       const std::string grant = StringField(event, "grant");
       std::string technician = StringField(event, "technician");
       std::string resource = StringField(event, "resource");
-      const auto at = event.find("at");
+      const auto at = event.Integer("at", Field::kOptional);
       if (kind == "grant.requested") {
-        Json request = Json::parse(StringField(event, "request"), nullptr, false);
-        if (request.is_object()) {
-          technician = StringField(request, "technician");
-          resource = StringField(request, "resource");
-        }
+        const Json request_json = EntryObject(StringField(event, "request"));
+        const JsonObject request = *JsonObject::Of(request_json, "a grant request");
+        technician = StringField(request, "technician");
+        resource = StringField(request, "resource");
       } else if (!grant.empty()) {
         requested->Bind(1, client).Bind(2, grant);
         ASSIGN_OR_RETURN(bool found, requested->Step());
@@ -238,7 +245,7 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
       }
       insert->Bind(1, client)
           .Bind(2, static_cast<int64_t>(i))
-          .Bind(3, at != event.end() && at->is_number_integer() ? at->get<int64_t>() : 0)
+          .Bind(3, at.ok() ? *at : 0)
           .Bind(4, kind)
           .Bind(5, grant)
           .Bind(6, technician)
@@ -246,7 +253,7 @@ Status EventIndex::CatchUpLocked(const std::string& client, uint64_t size,
       RETURN_IF_ERROR(insert->Run());
       if (sqlite3_changes(db_->handle()) == 0) continue;
       std::string body = technician + " " + resource + " ";
-      CollectWords(event, body);
+      CollectWords(event_json, body);
       RETURN_IF_ERROR(words->Bind(1, sqlite3_last_insert_rowid(db_->handle())).Bind(2, body).Run());
       RETURN_IF_ERROR(add_facet("technician", technician));
       RETURN_IF_ERROR(add_facet("resource", resource));

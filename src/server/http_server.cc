@@ -154,7 +154,8 @@ class BeastHttpServer final : public HttpServer {
       co_await http::async_read(stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {
-        co_await Write(stream, HttpResponse::Text(413, "request body too large"), false, false);
+        co_await Write(stream, HttpResponse::Text(413, "request body too large"),
+                       /*keep_alive=*/false, /*head=*/false);
         break;
       }
       if (ec) break;

@@ -45,6 +45,14 @@ Status VerifyOwnerDecision(const OwnerKey& key, OwnerDecision decision,
   return Status::Ok();
 }
 
+bool VerifyOwnerSignature(const OwnerKey& key, std::string_view message, ByteView signature) {
+  return signature.size() == crypto_sign_BYTES &&
+         key.public_key.size() == crypto_sign_PUBLICKEYBYTES &&
+         crypto_sign_verify_detached(signature.data(),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), key.public_key.data()) == 0;
+}
+
 OwnerSigner OwnerSigner::Generate(Random& random) {
   Bytes seed(crypto_sign_SEEDBYTES);
   random.Fill(seed);
@@ -69,7 +77,10 @@ StatusOr<OwnerSigner> OwnerSigner::FromSeed(ByteView seed) {
 OwnerKey OwnerSigner::key() const { return OwnerKey{public_key_}; }
 
 Bytes OwnerSigner::Sign(OwnerDecision decision, std::string_view canonical_request) const {
-  const std::string message = OwnerDecisionMessage(decision, canonical_request);
+  return SignMessage(OwnerDecisionMessage(decision, canonical_request));
+}
+
+Bytes OwnerSigner::SignMessage(std::string_view message) const {
   Bytes signature(crypto_sign_BYTES);
   crypto_sign_detached(signature.data(), nullptr,
                        reinterpret_cast<const unsigned char*>(message.data()), message.size(),

@@ -34,6 +34,10 @@ struct OwnerKey {
 Status VerifyOwnerDecision(const OwnerKey& key, OwnerDecision decision,
                            std::string_view canonical_request, ByteView signature);
 
+// Whether `signature` is `key`'s Ed25519 signature of `message` (for messages with their own
+// domain prefix, such as trust statements).
+bool VerifyOwnerSignature(const OwnerKey& key, std::string_view message, ByteView signature);
+
 // An owner's key pair, as the CLI holds it (the browser holds its own in WebCrypto). Secret: never
 // log it.
 class OwnerSigner {
@@ -45,6 +49,8 @@ class OwnerSigner {
   Bytes Seed() const { return Bytes(secret_key_.begin(), secret_key_.begin() + 32); }
   OwnerKey key() const;
   Bytes Sign(OwnerDecision decision, std::string_view canonical_request) const;
+  // The Ed25519 signature of `message`, which must carry its own domain prefix.
+  Bytes SignMessage(std::string_view message) const;
 
  private:
   Bytes public_key_;

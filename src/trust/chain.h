@@ -1,0 +1,147 @@
+// A client's trust chain: who approves for the client, and what they have approved, as a list of
+// signed statements. The chain starts with a genesis signed by the founding owner's device key;
+// every later statement is valid only when signed by enough keys of the chain as it stood before
+// it. Whoever replays the chain (the client's agent, the owner's browser, `quartet verify`) knows
+// the client's owners, their devices, the agent and the policy in force without believing the
+// server, which only stores and relays statements. The format is docs/trust-chain.md.
+//
+// A statement is one JSON object {"body": TEXT, "signatures": [{"key_id", "signature"}]}; the
+// body is canonical JSON {"chain", "seq", "prev", "at", "kind", ...}, and each signature is the
+// Ed25519 signature of "quartet-trust-statement/v1\n" || body by a key of the chain.
+//
+// Thread safety: values; not shared between threads while one changes them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/approval.h"
+#include "base/bytes.h"
+#include "base/json.h"
+#include "base/random.h"
+#include "base/sha256.h"
+#include "base/status.h"
+
+namespace quartet::trust {
+
+inline constexpr std::string_view kStatementDomain = "quartet-trust-statement/v1\n";
+
+// The kinds of statement, and who must sign each (see Chain::Apply):
+//   genesis         the founding owner's first device key (the chain has no keys yet)
+//   device.added    one of that owner's devices, or the threshold of owners, or the recovery key
+//   device.removed  the threshold of owners (an owner may also remove their own device)
+//   owner.added     the threshold of owners
+//   owner.removed   the threshold of owners
+//   threshold.set   the threshold of owners
+//   agent.confirmed the threshold of owners: the agent's identity (witness and SSH CA keys)
+//   policy.signed   the threshold of owners: the policy in force
+//   resource.signed the threshold of owners: a resource and its sensitivity labels
+//   recovered       the recovery key: every device is replaced, and a new recovery key set
+inline constexpr std::string_view kKinds[] = {
+    "genesis",         "device.added",   "device.removed", "owner.added",
+    "owner.removed",   "threshold.set",  "agent.confirmed", "policy.signed",
+    "resource.signed", "recovered"};
+
+struct Device {
+  std::string key_id;  // access::OwnerKey::Id() of `public_key`
+  Bytes public_key;    // Ed25519, 32 bytes
+  std::string name;    // "laptop", "phone": for people
+  int64_t added_at = 0;
+};
+
+struct AgentIdentity {
+  std::string name;
+  std::string witness_key;  // C2SP verifier key string (tlog-cosignature/v1)
+  std::string ssh_ca_key;   // ssh-ed25519 authorized_keys line
+  std::string sealing_key;  // empty until credential custody adds one
+  int64_t confirmed_at = 0;
+};
+
+struct SignedResource {
+  std::string kind;
+  std::vector<std::string> labels;
+};
+
+// What the chain says, after the statements replayed so far.
+struct ChainState {
+  std::string client;
+  uint64_t size = 0;  // statements applied
+  Hash head{};        // SHA-256 of the last statement's body
+  int threshold = 1;  // owners whose signatures a change needs
+  std::map<std::string, std::map<std::string, Device>> owners;  // owner -> key ID -> device
+  Bytes recovery_key;
+  std::optional<AgentIdentity> agent;
+  std::string policy;  // canonical JSON of the policy in force; empty before one is signed
+  std::map<std::string, SignedResource> resources;
+  int64_t recovered_at = 0;  // the last use of the recovery key, 0 if never
+
+  // The owner a device key belongs to, or nullptr.
+  const std::string* OwnerOf(std::string_view key_id) const;
+  size_t DeviceCount() const;
+};
+
+// A statement's parts, checked for shape (not yet for signatures).
+struct Statement {
+  std::string body;  // canonical JSON
+  Json fields;       // the parsed body
+  std::string kind;
+  uint64_t seq = 0;
+  struct Signature {
+    std::string key_id;
+    Bytes signature;
+  };
+  std::vector<Signature> signatures;
+
+  // InvalidArgument for anything that is not a statement of a known kind, canonical, with
+  // well-formed signatures.
+  static StatusOr<Statement> Parse(std::string_view text);
+};
+
+class Chain {
+ public:
+  // An empty chain for `client`, ready for its genesis.
+  explicit Chain(std::string client) { state_.client = std::move(client); }
+
+  // A chain the replayer checked before: its size and head, kept where only the replayer writes
+  // (the agent's data folder, the browser's storage).
+  struct Verified {
+    uint64_t size = 0;
+    Hash head{};
+  };
+  // Replays `statements` from the genesis. Stops at the first that is refused, with its error
+  // (naming its position). With `verified`, the signatures of the statements up to that head are
+  // not checked again when those statements hash to it (otherwise everything is checked).
+  static StatusOr<Chain> Replay(std::string client, std::span<const std::string> statements,
+                                const std::optional<Verified>& verified = std::nullopt);
+
+  // Checks `statement` against the chain as it stands and applies it. InvalidArgument for a
+  // malformed one or one that does not follow the head; Unauthenticated for one not signed as the
+  // chain demands; FailedPrecondition for a change the chain cannot make (the last owner removed,
+  // a threshold above the number of owners, …). Changes nothing unless it returns OK.
+  Status Apply(std::string_view statement);
+
+  const ChainState& state() const { return state_; }
+
+  // The body of the next statement: `fields` with chain, seq, prev, at and kind added.
+  std::string NextBody(std::string_view kind, Json fields, int64_t at) const;
+
+ private:
+  Status Apply(std::string_view statement, bool verify);
+  Status Check(const Statement& statement) const;
+  Status ApplyChecked(const Statement& statement, bool verify);
+
+  ChainState state_;
+};
+
+// Signs `body` with each of `signers` into a statement's text.
+std::string SignStatement(std::string_view body, std::span<const access::OwnerSigner> signers);
+
+// The device, as a statement names it.
+Json DeviceJson(const access::OwnerKey& key, std::string_view name);
+
+}  // namespace quartet::trust

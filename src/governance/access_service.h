@@ -7,6 +7,7 @@
 //   policies.h     each client's policy and the provider's proposals
 //   grants.h       requests, decisions, reviews, ends, revocations, expiry
 //   outbox.h       e-mail and webhook notices, queued with the changes that cause them
+//   trust_statements.h  each client's trust chain, signed by its owners, checked and kept
 // Callers authenticate people first (sessions); each part checks what each may do.
 //
 // Thread safety: share one per process; every part may be used from any thread.
@@ -23,6 +24,7 @@
 #include "governance/permissions.h"
 #include "governance/policies.h"
 #include "governance/sessions.h"
+#include "governance/trust_statements.h"
 #include "store/data_folder.h"
 
 namespace quartet::governance {
@@ -40,6 +42,7 @@ class AccessService {
   Policies& policies() { return policies_; }
   Grants& grants() { return grants_; }
   Outbox& outbox() { return outbox_; }
+  TrustStatements& trust() { return trust_; }
 
  private:
   explicit AccessService(std::unique_ptr<Committer> committer)
@@ -49,7 +52,8 @@ class AccessService {
         directory_(*committer_, sessions_),
         policies_(*committer_),
         grants_(*committer_, policies_),
-        outbox_(*committer_) {}
+        outbox_(*committer_),
+        trust_(*committer_) {}
 
   std::unique_ptr<Committer> committer_;
   Permissions permissions_;
@@ -58,6 +62,7 @@ class AccessService {
   Policies policies_;
   Grants grants_;
   Outbox outbox_;
+  TrustStatements trust_;
 };
 
 }  // namespace quartet::governance

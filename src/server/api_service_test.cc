@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "access/approval.h"
+#include "access/policy.h"
 #include "base/json.h"
 #include "base/temp_directory_testing.h"
 #include "server/api/routes.h"
+#include "trust/chain.h"
 
 namespace quartet::server {
 namespace {
@@ -224,6 +226,61 @@ TEST_F(ApiServiceTest, TheAgentsRoutesTakeOnlyTheAgentsToken) {
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(Send("POST", "/api/v1/clients/acme/agent/enrolment-codes", "pat").status, 403);
   EXPECT_EQ(Send("POST", "/api/v1/clients/acme/agent/enrolment-codes", "olivia").status, 201);
+}
+
+TEST_F(ApiServiceTest, TheServerKeepsOnlyStatementsTheTrustChainAccepts) {
+  const std::string trust = "/api/v1/clients/acme/trust";
+  const access::OwnerSigner device = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner recovery = access::OwnerSigner::Generate(random_);
+  trust::Chain chain("acme");
+  auto submit = [&](const std::string& kind, Json fields, std::vector<access::OwnerSigner> signers,
+                    const std::string& user) {
+    const std::string statement =
+        trust::SignStatement(chain.NextBody(kind, std::move(fields), 1782900000), signers);
+    const HttpResponse response =
+        Send("POST", trust, user, CanonicalJsonOf({{"statement", statement}}));
+    if (response.status == 201) {
+      EXPECT_TRUE(chain.Apply(statement).ok());
+    }
+    return response;
+  };
+  const Json genesis = {{"owner", "olivia"},
+                        {"device", trust::DeviceJson(device.key(), "laptop")},
+                        {"recovery_key", Base64Encode(recovery.key().public_key)}};
+  // The provider's side makes its own key and tries to found the chain with it.
+  const access::OwnerSigner provider_key = access::OwnerSigner::Generate(random_);
+  EXPECT_EQ(submit("genesis", genesis, {provider_key}, "pat").status, 401);
+  // The owner's own device founds it.
+  const HttpResponse founded = submit("genesis", genesis, {device}, "olivia");
+  ASSERT_EQ(founded.status, 201) << *founded.body;
+  EXPECT_EQ(BodyOf(founded)["chain"]["owners"]["olivia"].size(), 1u);
+  // Nothing the chain does not sign is kept, whoever relays it.
+  const Json policy = {{"policy", access::ToJson(access::Policy::SafeDefault("UTC"))}};
+  EXPECT_EQ(submit("policy.signed", policy, {provider_key}, "pat").status, 401);
+  EXPECT_EQ(submit("owner.added",
+                   {{"owner", "mallory"}, {"device", trust::DeviceJson(provider_key.key(), "")}},
+                   {provider_key}, "pat")
+                .status,
+            401);
+  EXPECT_EQ(submit("policy.signed", policy, {device}, "olivia").status, 201);
+  // Another client's owner neither reads nor writes it.
+  EXPECT_EQ(Send("GET", trust, "oscar").status, 404);
+  const HttpResponse read = Send("GET", trust, "audrey");
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(BodyOf(read)["statements"].size(), 2u);
+  EXPECT_TRUE(BodyOf(read)["chain"]["policy_signed"].get<bool>());
+  // Each statement is an entry of the client's log.
+  auto stored =
+      trust::Chain::Replay("acme", BodyOf(read)["statements"].get<std::vector<std::string>>());
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->state().head, chain.state().head);
+  std::vector<std::string> entries;
+  ASSERT_TRUE(
+      folder_->logs().ReadEntries("acme", 0, *folder_->logs().EntryCount("acme"), entries).ok());
+  int logged = 0;
+  for (const std::string& entry : entries)
+    logged += entry.find("\"trust.statement\"") != std::string::npos;
+  EXPECT_EQ(logged, 2);
 }
 
 }  // namespace

@@ -190,7 +190,18 @@ CREATE TABLE IF NOT EXISTS agent_alarms (
 );
 )sql";
 
-constexpr std::array<std::string_view, 1> kSteps = {kVersion1};
+// Version 2: each client's trust chain (trust/chain.h), one signed statement a row, in order. Each is
+// also an entry of the client's log ("trust.statement"), committed with its row.
+constexpr std::string_view kVersion2 = R"sql(
+CREATE TABLE trust_statements (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  seq INTEGER NOT NULL,
+  statement TEXT NOT NULL,
+  PRIMARY KEY (client, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 2> kSteps = {kVersion1, kVersion2};
 
 }  // namespace
 

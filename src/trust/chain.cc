@@ -156,8 +156,7 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
   // A key a statement brings into the chain (a new device) signs it too: nobody adds a key they do
   // not hold.
   std::optional<Device> new_device;
-  if (kind == "genesis" || kind == "device.added" || kind == "owner.added" ||
-      kind == "recovered") {
+  if (kind == "genesis" || kind == "device.added" || kind == "owner.added" || kind == "recovered") {
     ASSIGN_OR_RETURN(Device device, ReadDevice(fields, "device", at));
     if (state_.OwnerOf(device.key_id) != nullptr)
       return FailedPreconditionError("that device is in the chain already");
@@ -179,9 +178,11 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
     } else if (new_device.has_value() && signature.key_id == new_device->key_id) {
       key = new_device->public_key;
     } else {
-      return UnauthenticatedError("signed by key " + signature.key_id + ", which is not in the chain");
+      return UnauthenticatedError("signed by key " + signature.key_id +
+                                  ", which is not in the chain");
     }
-    if (verify && !access::VerifyOwnerSignature(access::OwnerKey{key}, message, signature.signature))
+    if (verify &&
+        !access::VerifyOwnerSignature(access::OwnerKey{key}, message, signature.signature))
       return UnauthenticatedError("the signature of key " + signature.key_id + " does not verify");
     if (owner != nullptr) {
       owners_signing.insert(*owner);
@@ -233,8 +234,10 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
   } else if (kind == "owner.removed") {
     RETURN_IF_ERROR(require_threshold());
     ASSIGN_OR_RETURN(std::string owner, ReadName(fields, "owner"));
-    if (!state_.owners.contains(owner)) return FailedPreconditionError("no such owner in the chain");
-    if (state_.owners.size() == 1) return FailedPreconditionError("a chain keeps one owner at least");
+    if (!state_.owners.contains(owner))
+      return FailedPreconditionError("no such owner in the chain");
+    if (state_.owners.size() == 1)
+      return FailedPreconditionError("a chain keeps one owner at least");
     if (state_.threshold > static_cast<int>(state_.owners.size()) - 1)
       return FailedPreconditionError("lower the threshold before removing that owner");
     state_.owners.erase(owner);
@@ -290,8 +293,8 @@ std::string SignStatement(std::string_view body, std::span<const access::OwnerSi
   const std::string message = std::string(kStatementDomain) + std::string(body);
   Json signatures = Json::array();
   for (const access::OwnerSigner& signer : signers) {
-    signatures.push_back({{"key_id", signer.key().Id()},
-                          {"signature", Base64Encode(signer.SignMessage(message))}});
+    signatures.push_back(
+        {{"key_id", signer.key().Id()}, {"signature", Base64Encode(signer.SignMessage(message))}});
   }
   return CanonicalJsonOf({{"body", std::string(body)}, {"signatures", signatures}});
 }

@@ -43,9 +43,8 @@ inline constexpr std::string_view kStatementDomain = "quartet-trust-statement/v1
 //   resource.signed the threshold of owners: a resource and its sensitivity labels
 //   recovered       the recovery key: every device is replaced, and a new recovery key set
 inline constexpr std::string_view kKinds[] = {
-    "genesis",         "device.added",   "device.removed", "owner.added",
-    "owner.removed",   "threshold.set",  "agent.confirmed", "policy.signed",
-    "resource.signed", "recovered"};
+    "genesis",       "device.added",    "device.removed", "owner.added",     "owner.removed",
+    "threshold.set", "agent.confirmed", "policy.signed",  "resource.signed", "recovered"};
 
 struct Device {
   std::string key_id;  // access::OwnerKey::Id() of `public_key`

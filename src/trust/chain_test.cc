@@ -89,10 +89,8 @@ TEST_F(ChainTest, StatementsFollowTheHeadOfTheirOwnChain) {
 TEST_F(ChainTest, TamperedOrMalformedStatementsAreRefusedAndChangeNothing) {
   Genesis();
   const Hash head = chain_.state().head;
-  const std::string body = chain_.NextBody("policy.signed",
-                                           {{"policy", access::ToJson(access::Policy::SafeDefault(
-                                                           "UTC"))}},
-                                           at_);
+  const std::string body = chain_.NextBody(
+      "policy.signed", {{"policy", access::ToJson(access::Policy::SafeDefault("UTC"))}}, at_);
   std::string statement = SignStatement(body, std::vector<OwnerSigner>{laptop_});
   // One byte of the body changed after signing.
   std::string tampered = statement;
@@ -111,16 +109,17 @@ TEST_F(ChainTest, TamperedOrMalformedStatementsAreRefusedAndChangeNothing) {
 TEST_F(ChainTest, AKeyOutsideTheChainSignsNothing) {
   Genesis();
   OwnerSigner server_made = NewKey();
-  const Status refused = Next(
-      "policy.signed", {{"policy", access::ToJson(access::Policy::SafeDefault("UTC"))}},
-      {server_made});
+  const Status refused =
+      Next("policy.signed", {{"policy", access::ToJson(access::Policy::SafeDefault("UTC"))}},
+           {server_made});
   EXPECT_EQ(refused.code(), StatusCode::kUnauthenticated);
   EXPECT_TRUE(chain_.state().policy.empty());
   // Nor can such a key make itself an owner, or a device of one.
-  EXPECT_EQ(Next("owner.added", {{"owner", "mallory"}, {"device", DeviceJson(server_made.key(), "")}},
-                 {server_made})
-                .code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      Next("owner.added", {{"owner", "mallory"}, {"device", DeviceJson(server_made.key(), "")}},
+           {server_made})
+          .code(),
+      StatusCode::kUnauthenticated);
   EXPECT_EQ(
       Next("device.added", {{"owner", "olivia"}, {"device", DeviceJson(server_made.key(), "")}},
            {server_made})
@@ -133,20 +132,21 @@ TEST_F(ChainTest, AnOwnersDeviceLinksANewOneWhichMustSignToo) {
   Genesis();
   OwnerSigner phone = NewKey();
   // Without the phone's own signature, a key nobody holds could be added.
-  EXPECT_EQ(Next("device.added", {{"owner", "olivia"}, {"device", DeviceJson(phone.key(), "phone")}},
-                 {laptop_})
+  EXPECT_EQ(Next("device.added",
+                 {{"owner", "olivia"}, {"device", DeviceJson(phone.key(), "phone")}}, {laptop_})
                 .code(),
             StatusCode::kUnauthenticated);
-  ASSERT_TRUE(Next("device.added", {{"owner", "olivia"}, {"device", DeviceJson(phone.key(), "phone")}},
+  ASSERT_TRUE(Next("device.added",
+                   {{"owner", "olivia"}, {"device", DeviceJson(phone.key(), "phone")}},
                    {laptop_, phone})
                   .ok());
   EXPECT_EQ(chain_.state().owners.at("olivia").size(), 2u);
   // The phone now signs for olivia; the laptop can be removed, the last device cannot.
   ASSERT_TRUE(
       Next("device.removed", {{"owner", "olivia"}, {"key_id", laptop_.key().Id()}}, {phone}).ok());
-  EXPECT_EQ(Next("device.removed", {{"owner", "olivia"}, {"key_id", phone.key().Id()}}, {phone})
-                .code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      Next("device.removed", {{"owner", "olivia"}, {"key_id", phone.key().Id()}}, {phone}).code(),
+      StatusCode::kFailedPrecondition);
   // A removed device signs nothing any more.
   EXPECT_EQ(Next("threshold.set", {{"threshold", 1}}, {laptop_}).code(),
             StatusCode::kUnauthenticated);
@@ -191,7 +191,8 @@ TEST_F(ChainTest, TheAgentAndResourcesAreWhatTheOwnersSigned) {
                     {"labels", Json::array({"financial"})}},
                    {laptop_})
                   .ok());
-  EXPECT_EQ(chain_.state().resources.at("fileserver").labels, std::vector<std::string>{"financial"});
+  EXPECT_EQ(chain_.state().resources.at("fileserver").labels,
+            std::vector<std::string>{"financial"});
   // A policy that does not parse is not put in force.
   EXPECT_FALSE(Next("policy.signed", {{"policy", "{\"rules\":7}"}}, {laptop_}).ok());
 }
@@ -217,7 +218,8 @@ TEST_F(ChainTest, TheRecoveryKeyReplacesEveryDeviceLoudly) {
 
 TEST_F(ChainTest, AThousandStatementsReplay) {
   Genesis();
-  for (int i = 0; i < 999; ++i) ASSERT_TRUE(Next("threshold.set", {{"threshold", 1}}, {laptop_}).ok());
+  for (int i = 0; i < 999; ++i)
+    ASSERT_TRUE(Next("threshold.set", {{"threshold", 1}}, {laptop_}).ok());
   auto replayed = Chain::Replay("acme", statements_);
   ASSERT_TRUE(replayed.ok());
   EXPECT_EQ(replayed->state().size, 1000u);

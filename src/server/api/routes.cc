@@ -40,6 +40,10 @@ const std::vector<Route>& AllRoutes() {
       {"POST", "/api/v1/clients/{client}/policy/proposals/{proposal}/accept", Caller::kPerson,
        AcceptProposal},
 
+      // The client's trust chain.
+      {"GET", "/api/v1/clients/{client}/trust", Caller::kPerson, GetTrustChain},
+      {"POST", "/api/v1/clients/{client}/trust", Caller::kPerson, AddTrustStatement},
+
       // Grants.
       {"GET", "/api/v1/clients/{client}/grants", Caller::kPerson, ListGrants},
       {"POST", "/api/v1/clients/{client}/grants", Caller::kPerson, RequestAccess},

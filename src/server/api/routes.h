@@ -50,6 +50,10 @@ StatusOr<HttpResponse> EndGrant(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> RevokeGrant(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ReviewGrant(ApiContext& api, const Call& call);
 
+// trust_routes.cc: the client's trust chain.
+StatusOr<HttpResponse> GetTrustChain(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> AddTrustStatement(ApiContext& api, const Call& call);
+
 // agent_routes.cc: the client's agent itself, and people's view of it and its certificates.
 StatusOr<HttpResponse> EnrolAgent(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> AgentWork(ApiContext& api, const Call& call);

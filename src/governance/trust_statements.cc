@@ -1,0 +1,82 @@
+#include "governance/trust_statements.h"
+
+#include "governance/event.h"
+
+namespace quartet::governance {
+namespace {
+
+StatusOr<std::vector<std::string>> ReadStatements(store::Database& db, const std::string& client) {
+  ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT statement FROM trust_statements WHERE client = "
+                                           "? ORDER BY seq"));
+  select->Bind(1, client);
+  std::vector<std::string> statements;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    statements.emplace_back(select->ColumnText(0));
+  }
+  return statements;
+}
+
+}  // namespace
+
+StatusOr<trust::Chain> TrustStatements::Load(store::Database& db, const std::string& client) {
+  ASSIGN_OR_RETURN(std::vector<std::string> statements, ReadStatements(db, client));
+  std::optional<trust::Chain::Verified> verified;
+  {
+    MutexLock lock(verified_mu_);
+    if (auto it = verified_.find(client); it != verified_.end()) verified = it->second;
+  }
+  auto chain = trust::Chain::Replay(client, statements, verified);
+  if (!chain.ok())
+    return DataLossError("the stored trust chain of '" + client +
+                         "' does not replay: " + chain.status().message());
+  MutexLock lock(verified_mu_);
+  verified_[client] = {chain->state().size, chain->state().head};
+  return chain;
+}
+
+StatusOr<trust::ChainState> TrustStatements::Submit(const Actor& actor, const std::string& client,
+                                                    const std::string& statement) {
+  if (statement.size() > 32 * 1024)
+    return InvalidArgumentError("a trust statement is at most 32 KiB");
+  const int64_t now = committer_.clock().NowUnixSeconds();
+  trust::ChainState after;
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    RETURN_IF_ERROR(VisibleTechnicianIn(scope.db, actor, client).status());
+    ASSIGN_OR_RETURN(trust::Chain chain, Load(scope.db, client));
+    RETURN_IF_ERROR(chain.Apply(statement));
+    const uint64_t seq = chain.state().size - 1;
+    ASSIGN_OR_RETURN(auto insert, scope.db.Prepare("INSERT INTO trust_statements (client, seq, "
+                                                   "statement) VALUES (?, ?, ?)"));
+    insert->Bind(1, client).Bind(2, static_cast<int64_t>(seq)).Bind(3, statement);
+    RETURN_IF_ERROR(insert->Run());
+    ASSIGN_OR_RETURN(trust::Statement parsed, trust::Statement::Parse(statement));
+    scope.events.push_back(Event("trust.statement", client, now,
+                                 {{"seq", seq},
+                                  {"statement_kind", parsed.kind},
+                                  {"statement", statement},
+                                  {"by", actor.user}}));
+    after = chain.state();
+    return Status::Ok();
+  }));
+  return after;
+}
+
+StatusOr<std::vector<std::string>> TrustStatements::List(const Actor& actor,
+                                                         const std::string& client) {
+  return committer_.Write([&](store::Database& db) -> StatusOr<std::vector<std::string>> {
+    RETURN_IF_ERROR(VisibleTechnicianIn(db, actor, client).status());
+    return ReadStatements(db, client);
+  });
+}
+
+StatusOr<trust::ChainState> TrustStatements::State(const Actor& actor, const std::string& client) {
+  return committer_.Write([&](store::Database& db) -> StatusOr<trust::ChainState> {
+    RETURN_IF_ERROR(VisibleTechnicianIn(db, actor, client).status());
+    ASSIGN_OR_RETURN(trust::Chain chain, Load(db, client));
+    return chain.state();
+  });
+}
+
+}  // namespace quartet::governance

@@ -1,0 +1,45 @@
+// Each client's trust chain as the server keeps it (trust/chain.h, docs/trust-chain.md): the server
+// stores and relays the statements the client's owners sign, and checks each against the chain
+// before it keeps it, so that it never relays one the chain refuses. The server cannot make a
+// statement: it holds no key of the chain. Every statement is also an entry of the client's log
+// (kind "trust.statement"), committed with it.
+//
+// Thread safety: share one per process; every method may be called from any thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/mutex.h"
+#include "governance/committer.h"
+#include "governance/permissions.h"
+#include "trust/chain.h"
+
+namespace quartet::governance {
+
+class TrustStatements {
+ public:
+  explicit TrustStatements(Committer& committer) : committer_(committer) {}
+
+  // Checks `statement` against the client's chain and keeps it as the chain's next. NotFound
+  // unless `actor` may see the client; the chain's own errors otherwise (trust::Chain::Apply).
+  // Returns the chain as it stands after it.
+  StatusOr<trust::ChainState> Submit(const Actor& actor, const std::string& client,
+                                     const std::string& statement);
+  // The statements of the client's chain, in order, for anyone who may see the client.
+  StatusOr<std::vector<std::string>> List(const Actor& actor, const std::string& client);
+  // The chain, replayed.
+  StatusOr<trust::ChainState> State(const Actor& actor, const std::string& client);
+
+ private:
+  // The chain of `client` from its rows on `db`, replayed (signatures checked once per process).
+  StatusOr<trust::Chain> Load(store::Database& db, const std::string& client)
+      EXCLUDES(verified_mu_);
+
+  Committer& committer_;
+  Mutex verified_mu_;
+  std::map<std::string, trust::Chain::Verified> verified_ GUARDED_BY(verified_mu_);
+};
+
+}  // namespace quartet::governance

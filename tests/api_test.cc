@@ -194,6 +194,42 @@ TEST_F(ApiTest, LoginCommandPrintsAWorkingToken) {
       << refused.err;
 }
 
+TEST_F(ApiTest, TheOwnerStartsTheTrustChainFromTheCommandLine) {
+  auto quartet = [&](const std::string& user, std::vector<std::string> args) {
+    std::vector<std::string> argv = {QuartetBinary(), "--server", server_->url(), "--token",
+                                     tokens_->at(user)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  };
+  const std::string key = *dir_ + "/trust-olivia.key";
+  const std::string recovery = *dir_ + "/trust-recovery.key";
+  const std::string provider_key = *dir_ + "/trust-pat.key";
+  ASSERT_EQ(RunProcess({QuartetBinary(), "owner-key", "create", "--out", key}).status, 0);
+  ASSERT_EQ(RunProcess({QuartetBinary(), "owner-key", "create", "--out", provider_key}).status, 0);
+  // The provider's side cannot found the client's chain with a key of its own.
+  auto refused = quartet("pat", {"trust", "init", "--client", "acme", "--key", provider_key,
+                                 "--recovery-out", *dir_ + "/trust-pat-recovery.key"});
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("only an owner of the client"), std::string::npos) << refused.err;
+
+  auto init = quartet("olivia", {"trust", "init", "--key", key, "--recovery-out", recovery,
+                                 "--device-name", "laptop"});
+  ASSERT_EQ(init.status, 0) << init.err;
+  EXPECT_NE(init.out.find("1 owner, 1 device; a change needs 1 owner's signature"),
+            std::string::npos)
+      << init.out;
+  EXPECT_EQ(std::filesystem::status(recovery).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(quartet("olivia", {"trust", "init", "--key", key, "--recovery-out", recovery}).status,
+            1);
+  // The client's auditor checks it on her own side; another client's owner sees nothing.
+  auto shown = quartet("audrey", {"trust", "show"});
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find("olivia: laptop"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("No agent confirmed yet"), std::string::npos) << shown.out;
+  EXPECT_EQ(quartet("oscar", {"trust", "show", "--client", "acme"}).status, 1);
+}
+
 TEST_F(ApiTest, GrantListsFilterAndPage) {
   for (int i = 0; i < 3; ++i) Request("ana", "acme", "mail");
   Reply first = Call("olivia", "GET", "/clients/acme/grants?state=pending&limit=2");

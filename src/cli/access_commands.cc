@@ -23,14 +23,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-StatusOr<client::ApiClient> ConnectApi(const ServerOptions& options) {
-  if (options.server.empty())
-    return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
-  if (options.token.empty())
-    return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
-  return client::ApiClient::Connect(options.server, options.token);
-}
-
 std::string FormatTime(int64_t unix_seconds) {
   return unix_seconds == 0 ? "-" : FormatUtc(unix_seconds, "%Y-%m-%d %H:%M");
 }
@@ -86,6 +78,16 @@ int Report(const StatusOr<Json>& result, bool json, const char* verb) {
   return 0;
 }
 
+}  // namespace
+
+StatusOr<client::ApiClient> ConnectApi(const ServerOptions& options) {
+  if (options.server.empty())
+    return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
+  if (options.token.empty())
+    return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
+  return client::ApiClient::Connect(options.server, options.token);
+}
+
 StatusOr<access::OwnerSigner> LoadOwnerKey(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, FileSystem::Posix().ReadFile(path));
   constexpr std::string_view kHeader = "quartet-owner-key v1\n";
@@ -105,8 +107,6 @@ StatusOr<std::string> ResolveClient(client::ApiClient& api, const std::string& c
   if (own.empty()) return InvalidArgumentError("say which client with --client");
   return own;
 }
-
-}  // namespace
 
 StatusOr<int64_t> ParseDuration(std::string_view text) {
   int64_t total = 0;

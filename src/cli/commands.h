@@ -10,8 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "access/approval.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "client/api_client.h"
 
 namespace quartet::store {
 class DataFolder;
@@ -89,6 +91,18 @@ int OwnerKeyCreate(const std::string& out);
 // Signs in with a password (and TOTP code) read from `in`; prints a session token.
 int Login(const ServerOptions& options, const std::string& user, std::istream& in);
 int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file);
+// What the commands that talk to a server share (access_commands.cc): a client with the token,
+// an owner's key file, and the client a command is about (given, or the signed-in person's own).
+StatusOr<client::ApiClient> ConnectApi(const ServerOptions& options);
+StatusOr<access::OwnerSigner> LoadOwnerKey(const std::string& path);
+StatusOr<std::string> ResolveClient(client::ApiClient& api, const std::string& client);
+
+// The client's trust chain (trust_commands.cc).
+struct TrustInitArguments {
+  std::string client, key_file, recovery_out, owner, device_name = "cli";
+};
+int TrustInit(const ServerOptions& options, const TrustInitArguments& args);
+int TrustShow(const ServerOptions& options, const std::string& client);
 // The client's agent (agent_commands.cc).
 int AgentInvite(const ServerOptions& options, const std::string& client);
 int AgentEnrol(const std::string& server, const std::string& code, const std::string& data,

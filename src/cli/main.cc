@@ -53,6 +53,7 @@ struct ParsedOptions {
   int unknown_grant_seconds = 30;
   int wait_seconds = 60;
   SshArguments ssh_args;
+  TrustInitArguments trust_init;
 };
 
 // quartet log init|append|key|proof: a client's log, on a data folder.
@@ -409,6 +410,29 @@ void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
   ssh->callback([&] { result = Ssh(server_options, ssh_args); });
 }
 
+// quartet trust: the client's trust chain, made and checked on the owner's side.
+void AddTrustCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& server_options = o.server_options;
+  auto& client = o.client;
+  auto& args = o.trust_init;
+  auto* trust = app.add_subcommand("trust", "the client's trust chain: who approves for it")
+                    ->require_subcommand(1);
+  auto* init = trust->add_subcommand(
+      "init", "an owner starts the chain with their key, and gets a recovery key to keep offline");
+  init->add_option("--client", args.client, "client slug (your own by default)");
+  init->add_option("--key", args.key_file, "your owner key file")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  init->add_option("--recovery-out", args.recovery_out, "file to create for the recovery key")
+      ->required();
+  init->add_option("--owner", args.owner, "your name in the chain (your user name by default)");
+  init->add_option("--device-name", args.device_name, "what to call this key, e.g. laptop");
+  init->callback([&] { result = TrustInit(server_options, args); });
+  auto* show = trust->add_subcommand("show", "check the chain here and say what it holds");
+  show->add_option("--client", client, "client slug (your own by default)");
+  show->callback([&] { result = TrustShow(server_options, client); });
+}
+
 }  // namespace
 }  // namespace quartet::cli
 
@@ -429,6 +453,7 @@ int main(int argc, char** argv) {
   AddAccessCommands(app, o, result);
   AddAgentCommands(app, o, result);
   AddSshCommands(app, o, result);
+  AddTrustCommands(app, o, result);
 
   try {
     app.parse(argc, argv);

@@ -45,6 +45,11 @@ StatusOr<trust::ChainState> TrustStatements::Submit(const Actor& actor, const st
   RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     RETURN_IF_ERROR(VisibleTechnicianIn(scope.db, actor, client).status());
     ASSIGN_OR_RETURN(trust::Chain chain, Load(scope.db, client));
+    // Who founds the chain is the one thing its signatures cannot say: the server takes a genesis
+    // from the client's owners only, and the agent pins the founding key it was given by the
+    // owner (docs/trust-chain.md).
+    if (chain.state().size == 0 && (actor.role != Role::kOwner || actor.client != client))
+      return Forbidden("only an owner of the client starts its trust chain");
     RETURN_IF_ERROR(chain.Apply(statement));
     const uint64_t seq = chain.state().size - 1;
     ASSIGN_OR_RETURN(auto insert, scope.db.Prepare("INSERT INTO trust_statements (client, seq, "

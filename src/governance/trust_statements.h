@@ -23,7 +23,8 @@ class TrustStatements {
   explicit TrustStatements(Committer& committer) : committer_(committer) {}
 
   // Checks `statement` against the client's chain and keeps it as the chain's next. NotFound
-  // unless `actor` may see the client; the chain's own errors otherwise (trust::Chain::Apply).
+  // unless `actor` may see the client; PermissionDenied for a genesis from anyone but an owner of
+  // the client; the chain's own errors otherwise (trust::Chain::Apply).
   // Returns the chain as it stands after it.
   StatusOr<trust::ChainState> Submit(const Actor& actor, const std::string& client,
                                      const std::string& statement);

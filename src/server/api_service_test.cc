@@ -247,9 +247,15 @@ TEST_F(ApiServiceTest, TheServerKeepsOnlyStatementsTheTrustChainAccepts) {
   const Json genesis = {{"owner", "olivia"},
                         {"device", trust::DeviceJson(device.key(), "laptop")},
                         {"recovery_key", Base64Encode(recovery.key().public_key)}};
-  // The provider's side makes its own key and tries to found the chain with it.
+  // A genesis not signed by the device it names is refused, even from the owner.
   const access::OwnerSigner provider_key = access::OwnerSigner::Generate(random_);
-  EXPECT_EQ(submit("genesis", genesis, {provider_key}, "pat").status, 401);
+  EXPECT_EQ(submit("genesis", genesis, {provider_key}, "olivia").status, 401);
+  // Or names its own key as the founding owner's device: only the client's owners found a chain.
+  const Json provider_genesis = {{"owner", "olivia"},
+                                 {"device", trust::DeviceJson(provider_key.key(), "laptop")},
+                                 {"recovery_key", Base64Encode(recovery.key().public_key)}};
+  EXPECT_EQ(submit("genesis", provider_genesis, {provider_key}, "pat").status, 403);
+  EXPECT_EQ(submit("genesis", provider_genesis, {provider_key}, "ana").status, 403);
   // The owner's own device founds it.
   const HttpResponse founded = submit("genesis", genesis, {device}, "olivia");
   ASSERT_EQ(founded.status, 201) << *founded.body;

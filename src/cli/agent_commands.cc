@@ -36,22 +36,11 @@ StatusOr<std::unique_ptr<agent::AgentStore>> OpenOrCreate(const std::string& dat
 }  // namespace
 
 int AgentInvite(const ServerOptions& options, const std::string& client) {
-  if (options.server.empty() || options.token.empty())
-    return Fail("pass --server and --token (or set QUARTET_SERVER/QUARTET_TOKEN)");
-  auto api = client::ApiClient::Connect(options.server, options.token);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
-  std::string tenant = client;
-  if (tenant.empty()) {
-    auto me = api->Call("GET", "/me");
-    if (!me.ok()) return Fail(me.status().message());
-    auto reply = ReplyObject(*me);
-    auto own = reply.ok() ? reply->Text("client", Field::kOptional)
-                          : StatusOr<std::string>(reply.status());
-    if (!own.ok()) return Fail(own.status().message());
-    tenant = *own;
-    if (tenant.empty()) return Fail("say which client with --client");
-  }
-  auto code = api->Call("POST", "/clients/" + tenant + "/agent/enrolment-codes");
+  auto tenant = ResolveClient(*api, client);
+  if (!tenant.ok()) return Fail(tenant.status().message());
+  auto code = api->Call("POST", "/clients/" + *tenant + "/agent/enrolment-codes");
   if (!code.ok()) return Fail(code.status().message());
   auto reply = ReplyObject(*code);
   auto one_time =

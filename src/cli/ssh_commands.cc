@@ -29,14 +29,6 @@ struct Issued {
   int64_t window_end = 0;  // the grant's
 };
 
-StatusOr<client::ApiClient> Connect(const ServerOptions& options) {
-  if (options.server.empty())
-    return InvalidArgumentError("no server: pass --server or set QUARTET_SERVER");
-  if (options.token.empty())
-    return InvalidArgumentError("no token: pass --token or set QUARTET_TOKEN");
-  return client::ApiClient::Connect(options.server, options.token);
-}
-
 // A fresh key pair, and a certificate for it from the client's agent; waits for the agent up to
 // `patience`.
 StatusOr<Issued> ObtainCertificate(client::ApiClient& api, const std::string& client,
@@ -86,7 +78,7 @@ Status WriteKeyFiles(const std::string& out, const Issued& issued, const std::st
 
 int Certificate(const ServerOptions& options, const std::string& client, const std::string& grant,
                 const std::string& out, int wait_seconds) {
-  auto api = Connect(options);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto issued = ObtainCertificate(*api, client, grant, std::chrono::seconds(wait_seconds));
   if (!issued.ok()) return Fail(issued.status().message());
@@ -99,7 +91,7 @@ int Certificate(const ServerOptions& options, const std::string& client, const s
 }
 
 int Ssh(const ServerOptions& options, const SshArguments& args) {
-  auto api = Connect(options);
+  auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   // The technician's own live grant for this resource, newest first.
   auto grants = api->Call("GET", "/clients/" + args.client + "/grants?state=approved&limit=100");

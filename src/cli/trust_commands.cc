@@ -50,7 +50,8 @@ void Describe(const trust::ChainState& state) {
   } else {
     std::cout << "No agent confirmed yet: it issues nothing until an owner confirms it.\n";
   }
-  std::cout << (state.policy.empty() ? "No policy signed yet.\n" : "The policy in force is signed.\n");
+  std::cout << (state.policy.empty() ? "No policy signed yet.\n"
+                                     : "The policy in force is signed.\n");
   if (state.recovered_at != 0) {
     std::cout << "The recovery key was used on " << FormatUtc(state.recovered_at, "%Y-%m-%d %H:%M")
               << " UTC: every earlier device was removed.\n";
@@ -71,8 +72,8 @@ int TrustInit(const ServerOptions& options, const TrustInitArguments& args) {
   if (owner.empty()) {
     auto me = api->Call("GET", "/me");
     auto reply = me.ok() ? ReplyObject(*me) : StatusOr<JsonObject>(me.status());
-    auto user = reply.ok() ? reply->Text("user", Field::kRequired)
-                           : StatusOr<std::string>(reply.status());
+    auto user =
+        reply.ok() ? reply->Text("user", Field::kRequired) : StatusOr<std::string>(reply.status());
     if (!user.ok()) return Fail(user.status().message());
     owner = *user;
   }
@@ -85,18 +86,18 @@ int TrustInit(const ServerOptions& options, const TrustInitArguments& args) {
   const std::string text = "quartet-owner-key v1\n" + Base64Encode(recovery.Seed()) + "\n";
   if (Status written = WriteSecretFile(args.recovery_out, text); !written.ok())
     return Fail(written.message());
-  const std::string body = chain->NextBody(
-      "genesis",
-      {{"owner", owner},
-       {"device", trust::DeviceJson(signer->key(), args.device_name)},
-       {"recovery_key", Base64Encode(recovery.key().public_key)}},
-      Clock::System().NowUnixSeconds());
+  const std::string body =
+      chain->NextBody("genesis",
+                      {{"owner", owner},
+                       {"device", trust::DeviceJson(signer->key(), args.device_name)},
+                       {"recovery_key", Base64Encode(recovery.key().public_key)}},
+                      Clock::System().NowUnixSeconds());
   const std::string statement =
       trust::SignStatement(body, std::vector<access::OwnerSigner>{*signer});
   if (Status applied = chain->Apply(statement); !applied.ok()) return Fail(applied.message());
-  auto submitted =
-      api->Call("POST", "/clients/" + *client + "/trust", {{"statement", statement}});
-  if (!submitted.ok()) return Fail("the server refused the genesis: " + submitted.status().message());
+  auto submitted = api->Call("POST", "/clients/" + *client + "/trust", {{"statement", statement}});
+  if (!submitted.ok())
+    return Fail("the server refused the genesis: " + submitted.status().message());
   Describe(chain->state());
   std::cout << "Recovery key written to " << args.recovery_out
             << ": print it or copy it to a USB stick, keep it offline, then delete the file.\n";

@@ -86,6 +86,11 @@ TEST(CanonicalJson, RefusesInvalidUtf8) {
   const Json value = {{"a", std::string("\xc3\x28")}};
   EXPECT_EQ(CanonicalJson(value).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CanonicalJsonOf(value), "{\"a\":\"\xef\xbf\xbd(\"}");
+  // In a key, deep in a list, and the forms RFC 3629 forbids: a surrogate, an overlong form.
+  EXPECT_FALSE(CanonicalJson({{std::string("k\xff"), 1}}).ok());
+  EXPECT_FALSE(CanonicalJson({{"a", {1, {{"b", {std::string("\xed\xa0\x80")}}}}}}).ok());
+  EXPECT_FALSE(CanonicalJson(Json(std::string("\xc0\xaf"))).ok());
+  EXPECT_EQ(*CanonicalJson(Json(std::string("\xf4\x8f\xbf\xbf"))), "\"\xf4\x8f\xbf\xbf\"");
 }
 
 }  // namespace

@@ -245,6 +245,9 @@ TEST_F(GrantTest, MalformedRequestsAreRefusedWithAReason) {
       {[](GrantRequest& r) { r.ticket = std::string(101, 't'); }, "ticket"},
       {[](GrantRequest& r) { r.resource = ""; }, "the resource"},
       {[](GrantRequest& r) { r.technician = "a\nb"; }, "the technician"},
+      // Regression: text that is not UTF-8 made writing the canonical request throw.
+      {[](GrantRequest& r) { r.reason = "caf\xe9"; }, "a reason is required"},
+      {[](GrantRequest& r) { r.resource = "\xed\xa0\x80"; }, "the resource"},
   };
   for (const Case& c : cases) {
     GrantRequest request = RoutineRequest();
@@ -280,6 +283,14 @@ TEST_F(GrantTest, CanonicalRequestsParseBackAndGrantsRestore) {
   std::string other_action = canonical;
   other_action.replace(other_action.find("\"action\":\"login\""), 16, "\"action\":\"fly\"");
   EXPECT_FALSE(ParseCanonicalRequest(other_action).ok());
+  // Every term with the wrong type is refused, naming it.
+  std::string wrong_type = canonical;
+  wrong_type.replace(wrong_type.find("\"breakglass\":false"), 18, "\"breakglass\":0");
+  EXPECT_EQ(ParseCanonicalRequest(wrong_type).status().message(),
+            "'breakglass' in the grant request must be true or false");
+  std::string too_big = canonical;
+  too_big.replace(too_big.find("\"labels\":9"), 10, "\"labels\":18446744073709551615");
+  EXPECT_FALSE(ParseCanonicalRequest(too_big).ok());
 
   Grant pending = OpenPending(request);
   const Bytes approval = Sign(owner_, OwnerDecision::kApprove, pending);

@@ -20,10 +20,9 @@
 
 #include "access/grant.h"
 #include "access/policy.h"
+#include "base/json.h"
 
 namespace quartet::agent {
-
-struct EventView;
 
 struct GrantRecord {
   access::Grant grant;
@@ -55,8 +54,15 @@ class Replica {
   std::set<std::string> TakeChangedGrants();
 
  private:
+  // Why the entry breaks the rules, as an error; Apply records it as a violation.
+  Status ApplyEvent(uint64_t index, std::string_view entry);
   void ApplyGrantEvent(uint64_t index, const std::string& kind, const std::string& grant_id,
-                       std::string_view entry, const EventView& event);
+                       std::string_view entry, const JsonObject& event);
+  // Applies to `grant` the change that `event` records, appending the events the state machine
+  // produces. An error says why the event breaks the rules.
+  Status ChangeGrant(const std::string& kind, const JsonObject& event, access::Grant& grant,
+                     std::vector<std::string>& produced) const;
+  Status ReadContext(const JsonObject& value);
   void Taint(GrantRecord& record, uint64_t index, const std::string& why);
   void Violation(uint64_t index, const std::string& what);
 

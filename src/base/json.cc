@@ -1,5 +1,6 @@
 #include "base/json.h"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -68,6 +69,15 @@ StatusOr<const Json*> JsonObject::Find(std::string_view key, Field presence) con
 }
 
 bool JsonObject::Has(std::string_view key) const { return value_->contains(key); }
+
+Status JsonObject::OnlyFields(std::initializer_list<std::string_view> known) const {
+  for (const auto& [key, member] : value_->get_ref<const Json::object_t&>()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgumentError("unknown field '" + key + "' in " + what_);
+    }
+  }
+  return Status::Ok();
+}
 
 StatusOr<std::string> JsonObject::Text(std::string_view key, Field presence) const {
   ASSIGN_OR_RETURN(const Json* field, Find(key, presence));

@@ -66,6 +66,14 @@ TEST(JsonObject, NamesTheFieldThatIsMissingOrOfTheWrongType) {
   EXPECT_FALSE(root.Boolean("name", Field::kRequired).ok());
 }
 
+TEST(JsonObject, OnlyFieldsNamesTheFirstUnknownOne) {
+  auto document = JsonDocument::Parse(R"({"a":1,"b":2,"colour":"red"})", "the policy");
+  ASSERT_TRUE(document.ok());
+  EXPECT_TRUE(document->root().OnlyFields({"a", "b", "colour", "d"}).ok());
+  EXPECT_EQ(document->root().OnlyFields({"a", "b"}).message(),
+            "unknown field 'colour' in the policy");
+}
+
 TEST(JsonObject, StaysValidWhenItsDocumentMoves) {
   auto document = JsonDocument::Parse(R"({"a":"b"})", "x");
   ASSERT_TRUE(document.ok());

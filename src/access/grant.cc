@@ -56,6 +56,8 @@ Status Validate(const GrantRequest& request, const Policy& policy) {
   }
   if (!request.login.empty() && !IsValidLogin(request.login))
     return InvalidArgumentError("malformed account name");
+  if (request.requested_at < kEarliestTime || request.requested_at > kLatestTime)
+    return InvalidArgumentError("the time of the request is out of range");
   if (request.duration_seconds <= 0) return InvalidArgumentError("a grant needs a duration");
   if (request.breakglass && request.duration_seconds > policy.max_duration_seconds) {
     return InvalidArgumentError("break-glass access is limited to the policy's longest grant");
@@ -232,6 +234,9 @@ void Grant::Activate(int64_t now, std::vector<std::string>& events) {
 
 Status Grant::CheckOpenForVotes(const std::string& owner, int64_t now,
                                 std::vector<std::string>& events) {
+  // An approval's time starts the window: a window beyond kLatestTime could overflow.
+  if (now < kEarliestTime || now > kLatestTime)
+    return InvalidArgumentError("the time of the decision is out of range");
   ExpireIfStale(now, events);
   if (state_ != GrantState::kPending) {
     return FailedPreconditionError("the request is " + std::string(GrantStateName(state_)) +

@@ -35,8 +35,10 @@ class Replica {
  public:
   explicit Replica(std::string client) : client_(std::move(client)) {}
 
-  // Applies the log's entry at `index`. Never fails: a breach of the rules taints the grant it
-  // concerns and is recorded as a violation.
+  // Applies the log's entry at `index`. Never fails, whatever `entry` holds: a breach of the rules
+  // (a malformed entry, a field of the wrong type, an event the state machine would not produce)
+  // taints the grant it concerns or is recorded as a violation, and anything else is ignored. It
+  // never crashes, throws or aborts; fuzz/replica_fuzzer.cc checks this.
   void Apply(uint64_t index, std::string_view entry);
 
   // Breaches found since the last call.

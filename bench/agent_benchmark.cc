@@ -16,8 +16,8 @@
 #include "agent/agent_store.h"
 #include "agent/witness.h"
 #include "base/random.h"
-#include "bench/memory_tree.h"
 #include "ledger/checkpoint.h"
+#include "ledger/memory_tree_testing.h"
 #include "store/sqlite.h"
 
 namespace quartet::agent {

@@ -7,7 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include "base/random.h"
-#include "bench/memory_tree.h"
+#include "ledger/memory_tree_testing.h"
 #include "ledger/merkle.h"
 
 namespace quartet::ledger {

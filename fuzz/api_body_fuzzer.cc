@@ -15,9 +15,9 @@ using quartet::JsonObject;
 
 // Every accessor on every key the routes read, required and optional.
 void ReadEverything(const JsonObject& body, int depth) {
-  static const char* const kKeys[] = {"user",     "password", "code",   "resource", "reason",
-                                      "policy",   "labels",   "size",   "breakglass", "grants",
-                                      "duration_seconds", "signature", ""};
+  static const char* const kKeys[] = {
+      "user", "password",   "code",   "resource",         "reason",    "policy", "labels",
+      "size", "breakglass", "grants", "duration_seconds", "signature", ""};
   for (const char* key : kKeys) {
     for (Field presence : {Field::kRequired, Field::kOptional}) {
       (void)body.Text(key, presence);

@@ -2,22 +2,24 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
-#include <nlohmann/json.hpp>
+#include "base/json.h"
+#include "base/utf8.h"
 
 namespace quartet::access {
 namespace {
-
-using Json = nlohmann::json;
 
 constexpr size_t kMaxName = 128;
 constexpr size_t kMaxReason = 1000;
 constexpr size_t kMaxTicket = 100;
 constexpr int64_t kMaxScheduleAhead = 7 * 86400;
 
+// Well-formed UTF-8 without control characters: text that canonical JSON writes as it is.
 bool IsPrintable(std::string_view text) {
-  return std::none_of(text.begin(), text.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  return IsValidUtf8(text) && std::none_of(text.begin(), text.end(), [](char c) {
+           return static_cast<unsigned char>(c) < 0x20;
+         });
 }
 
 // POSIX-style account names: they become SSH certificate principals.
@@ -54,6 +56,8 @@ Status Validate(const GrantRequest& request, const Policy& policy) {
   }
   if (!request.login.empty() && !IsValidLogin(request.login))
     return InvalidArgumentError("malformed account name");
+  if (request.requested_at < kEarliestTime || request.requested_at > kLatestTime)
+    return InvalidArgumentError("the time of the request is out of range");
   if (request.duration_seconds <= 0) return InvalidArgumentError("a grant needs a duration");
   if (request.breakglass && request.duration_seconds > policy.max_duration_seconds) {
     return InvalidArgumentError("break-glass access is limited to the policy's longest grant");
@@ -89,7 +93,7 @@ std::string MakeEvent(const GrantRequest& request, std::string_view kind, int64_
   fields["at"] = at;
   fields["client"] = request.client;
   fields["grant"] = request.id;
-  return fields.dump();
+  return CanonicalJsonOf(fields);
 }
 
 }  // namespace
@@ -110,51 +114,36 @@ std::string CanonicalRequest(const GrantRequest& request) {
               {"requested_at", request.requested_at},
               {"not_before", request.not_before},
               {"breakglass", request.breakglass}};
-  return out.dump();
+  return CanonicalJsonOf(out);
 }
 
 StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
-  const Json value = Json::parse(canonical, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded() || !value.is_object())
-    return InvalidArgumentError("malformed grant request");
-  auto text = [&](const char* key) -> StatusOr<std::string> {
-    auto it = value.find(key);
-    if (it == value.end() || !it->is_string())
-      return InvalidArgumentError(std::string("grant request lacks ") + key);
-    return it->get<std::string>();
-  };
-  auto integer = [&](const char* key) -> StatusOr<int64_t> {
-    auto it = value.find(key);
-    if (it == value.end() || !it->is_number_integer()) {
-      return InvalidArgumentError(std::string("grant request lacks ") + key);
-    }
-    return it->get<int64_t>();
-  };
+  ASSIGN_OR_RETURN(const JsonDocument document,
+                   JsonDocument::Parse(canonical, "the grant request"));
+  const JsonObject value = document.root();
   GrantRequest request;
-  ASSIGN_OR_RETURN(request.id, text("id"));
-  ASSIGN_OR_RETURN(request.client, text("client"));
-  ASSIGN_OR_RETURN(request.technician, text("technician"));
-  ASSIGN_OR_RETURN(request.resource, text("resource"));
-  ASSIGN_OR_RETURN(request.login, text("login"));
-  ASSIGN_OR_RETURN(request.reason, text("reason"));
-  ASSIGN_OR_RETURN(request.ticket, text("ticket"));
-  ASSIGN_OR_RETURN(request.duration_seconds, integer("duration_seconds"));
-  ASSIGN_OR_RETURN(request.requested_at, integer("requested_at"));
-  ASSIGN_OR_RETURN(request.not_before, integer("not_before"));
-  ASSIGN_OR_RETURN(int64_t labels, integer("labels"));
+  ASSIGN_OR_RETURN(request.id, value.Text("id", Field::kRequired));
+  ASSIGN_OR_RETURN(request.client, value.Text("client", Field::kRequired));
+  ASSIGN_OR_RETURN(request.technician, value.Text("technician", Field::kRequired));
+  ASSIGN_OR_RETURN(request.resource, value.Text("resource", Field::kRequired));
+  ASSIGN_OR_RETURN(request.login, value.Text("login", Field::kRequired));
+  ASSIGN_OR_RETURN(request.reason, value.Text("reason", Field::kRequired));
+  ASSIGN_OR_RETURN(request.ticket, value.Text("ticket", Field::kRequired));
+  ASSIGN_OR_RETURN(request.duration_seconds, value.Integer("duration_seconds", Field::kRequired));
+  ASSIGN_OR_RETURN(request.requested_at, value.Integer("requested_at", Field::kRequired));
+  ASSIGN_OR_RETURN(request.not_before, value.Integer("not_before", Field::kRequired));
+  ASSIGN_OR_RETURN(const int64_t labels, value.Integer("labels", Field::kRequired));
   request.labels = static_cast<LabelSet>(labels);
-  ASSIGN_OR_RETURN(std::string role, text("role"));
+  ASSIGN_OR_RETURN(const std::string role, value.Text("role", Field::kRequired));
   ASSIGN_OR_RETURN(request.role, RoleFromName(role));
   if (!IsProviderRole(request.role))
     return InvalidArgumentError("a request comes from provider staff");
-  ASSIGN_OR_RETURN(std::string kind, text("kind"));
+  ASSIGN_OR_RETURN(const std::string kind, value.Text("kind", Field::kRequired));
   ASSIGN_OR_RETURN(request.kind, ResourceKindFromName(kind));
-  ASSIGN_OR_RETURN(std::string action, text("action"));
+  ASSIGN_OR_RETURN(const std::string action, value.Text("action", Field::kRequired));
   ASSIGN_OR_RETURN(request.action, ActionFromName(action));
-  auto breakglass = value.find("breakglass");
-  if (breakglass == value.end() || !breakglass->is_boolean())
-    return InvalidArgumentError("grant request lacks breakglass");
-  request.breakglass = breakglass->get<bool>();
+  ASSIGN_OR_RETURN(request.breakglass, value.Boolean("breakglass", Field::kRequired));
+  // Every term read back must write the very same bytes: no other field, no other spelling.
   if (CanonicalRequest(request) != canonical)
     return InvalidArgumentError("grant request is not canonical");
   return request;
@@ -245,6 +234,9 @@ void Grant::Activate(int64_t now, std::vector<std::string>& events) {
 
 Status Grant::CheckOpenForVotes(const std::string& owner, int64_t now,
                                 std::vector<std::string>& events) {
+  // An approval's time starts the window: a window beyond kLatestTime could overflow.
+  if (now < kEarliestTime || now > kLatestTime)
+    return InvalidArgumentError("the time of the decision is out of range");
   ExpireIfStale(now, events);
   if (state_ != GrantState::kPending) {
     return FailedPreconditionError("the request is " + std::string(GrantStateName(state_)) +
@@ -341,46 +333,58 @@ std::string ProgressToJson(const GrantProgress& progress) {
                          {"signature", Base64Encode(vote.signature)},
                          {"at", vote.at}});
   }
-  return Json{{"state", std::string(GrantStateName(progress.state))},
-              {"approvals_required", progress.approvals_required},
-              {"approvals", approvals},
-              {"window_start", progress.window_start},
-              {"window_end", progress.window_end},
-              {"awaits_review", progress.awaits_review}}
-      .dump();
+  return CanonicalJsonOf(Json{{"state", std::string(GrantStateName(progress.state))},
+                              {"approvals_required", progress.approvals_required},
+                              {"approvals", approvals},
+                              {"window_start", progress.window_start},
+                              {"window_end", progress.window_end},
+                              {"awaits_review", progress.awaits_review}});
 }
 
-StatusOr<GrantProgress> ProgressFromJson(std::string_view text) {
-  const Json value = Json::parse(text, nullptr, false);
-  if (value.is_discarded() || !value.is_object())
-    return DataLossError("stored grant progress is malformed");
-  try {
-    GrantProgress progress;
-    const std::string state = value.at("state").get<std::string>();
-    bool known = false;
-    for (GrantState candidate : {GrantState::kPending, GrantState::kApproved, GrantState::kDenied,
-                                 GrantState::kEnded, GrantState::kRevoked, GrantState::kExpired}) {
-      if (GrantStateName(candidate) == state) {
-        progress.state = candidate;
-        known = true;
-      }
+namespace {
+
+StatusOr<GrantProgress> ReadProgress(const JsonObject& value) {
+  GrantProgress progress;
+  ASSIGN_OR_RETURN(const std::string state, value.Text("state", Field::kRequired));
+  bool known = false;
+  for (GrantState candidate : {GrantState::kPending, GrantState::kApproved, GrantState::kDenied,
+                               GrantState::kEnded, GrantState::kRevoked, GrantState::kExpired}) {
+    if (GrantStateName(candidate) == state) {
+      progress.state = candidate;
+      known = true;
     }
-    if (!known) return DataLossError("stored grant has an unknown state");
-    progress.approvals_required = value.at("approvals_required").get<int>();
-    progress.window_start = value.at("window_start").get<int64_t>();
-    progress.window_end = value.at("window_end").get<int64_t>();
-    progress.awaits_review = value.at("awaits_review").get<bool>();
-    for (const Json& vote : value.at("approvals")) {
-      auto signature = Base64Decode(vote.at("signature").get<std::string>());
-      if (!signature.ok()) return DataLossError("stored approval signature is malformed");
-      progress.approvals.push_back({vote.at("owner").get<std::string>(),
-                                    vote.at("key_id").get<std::string>(), std::move(*signature),
-                                    vote.at("at").get<int64_t>()});
-    }
-    return progress;
-  } catch (const Json::exception&) {
-    return DataLossError("stored grant progress is malformed");
   }
+  if (!known) return InvalidArgumentError("an unknown state '" + state + "'");
+  ASSIGN_OR_RETURN(const int64_t required, value.Integer("approvals_required", Field::kRequired));
+  if (required < 0 || required > std::numeric_limits<int>::max())
+    return InvalidArgumentError("approvals_required out of range");
+  progress.approvals_required = static_cast<int>(required);
+  ASSIGN_OR_RETURN(progress.window_start, value.Integer("window_start", Field::kRequired));
+  ASSIGN_OR_RETURN(progress.window_end, value.Integer("window_end", Field::kRequired));
+  ASSIGN_OR_RETURN(progress.awaits_review, value.Boolean("awaits_review", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::vector<JsonObject> votes,
+                   value.Objects("approvals", Field::kRequired));
+  for (const JsonObject& vote : votes) {
+    OwnerVote out;
+    ASSIGN_OR_RETURN(out.owner, vote.Text("owner", Field::kRequired));
+    ASSIGN_OR_RETURN(out.key_id, vote.Text("key_id", Field::kRequired));
+    ASSIGN_OR_RETURN(const std::string signature, vote.Text("signature", Field::kRequired));
+    ASSIGN_OR_RETURN(out.signature, Base64Decode(signature));
+    ASSIGN_OR_RETURN(out.at, vote.Integer("at", Field::kRequired));
+    progress.approvals.push_back(std::move(out));
+  }
+  return progress;
+}
+
+}  // namespace
+
+StatusOr<GrantProgress> ProgressFromJson(std::string_view text) {
+  StatusOr<JsonDocument> document = JsonDocument::Parse(text, "the grant's progress");
+  StatusOr<GrantProgress> progress =
+      document.ok() ? ReadProgress(document->root()) : StatusOr<GrantProgress>(document.status());
+  if (!progress.ok())
+    return DataLossError("stored grant progress is malformed: " + progress.status().message());
+  return progress;
 }
 
 bool Grant::IsLive(int64_t now) const {

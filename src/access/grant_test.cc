@@ -1,5 +1,7 @@
 #include "access/grant.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -245,6 +247,16 @@ TEST_F(GrantTest, MalformedRequestsAreRefusedWithAReason) {
       {[](GrantRequest& r) { r.ticket = std::string(101, 't'); }, "ticket"},
       {[](GrantRequest& r) { r.resource = ""; }, "the resource"},
       {[](GrantRequest& r) { r.technician = "a\nb"; }, "the technician"},
+      // Regression: a time near the largest int64 overflowed the scheduling check.
+      {[](GrantRequest& r) {
+         r.requested_at = std::numeric_limits<int64_t>::max() - 10;
+         r.not_before = std::numeric_limits<int64_t>::max();
+       },
+       "out of range"},
+      {[](GrantRequest& r) { r.requested_at = -1; }, "out of range"},
+      // Regression: text that is not UTF-8 made writing the canonical request throw.
+      {[](GrantRequest& r) { r.reason = "caf\xe9"; }, "a reason is required"},
+      {[](GrantRequest& r) { r.resource = "\xed\xa0\x80"; }, "the resource"},
   };
   for (const Case& c : cases) {
     GrantRequest request = RoutineRequest();
@@ -256,6 +268,21 @@ TEST_F(GrantTest, MalformedRequestsAreRefusedWithAReason) {
         << grant.status().message();
     EXPECT_TRUE(events.empty());
   }
+}
+
+TEST_F(GrantTest, DecisionsAtImpossibleTimesAreRefused) {
+  // Regression: an approval dated near the largest int64 overflowed the end of the window.
+  Grant grant = OpenPending();
+  const Bytes approval = Sign(owner_, OwnerDecision::kApprove, grant);
+  events_.clear();
+  EXPECT_EQ(grant
+                .Approve("olivia", owner_.key(), approval, "",
+                         std::numeric_limits<int64_t>::max() - 10, events_)
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(grant.state(), GrantState::kPending);
+  EXPECT_TRUE(events_.empty());
+  EXPECT_TRUE(grant.Approve("olivia", owner_.key(), approval, "", kNow + 60, events_).ok());
 }
 
 TEST_F(GrantTest, PolicyDenialIsLoggedAndFinal) {
@@ -280,6 +307,14 @@ TEST_F(GrantTest, CanonicalRequestsParseBackAndGrantsRestore) {
   std::string other_action = canonical;
   other_action.replace(other_action.find("\"action\":\"login\""), 16, "\"action\":\"fly\"");
   EXPECT_FALSE(ParseCanonicalRequest(other_action).ok());
+  // Every term with the wrong type is refused, naming it.
+  std::string wrong_type = canonical;
+  wrong_type.replace(wrong_type.find("\"breakglass\":false"), 18, "\"breakglass\":0");
+  EXPECT_EQ(ParseCanonicalRequest(wrong_type).status().message(),
+            "'breakglass' in the grant request must be true or false");
+  std::string too_big = canonical;
+  too_big.replace(too_big.find("\"labels\":9"), 10, "\"labels\":18446744073709551615");
+  EXPECT_FALSE(ParseCanonicalRequest(too_big).ok());
 
   Grant pending = OpenPending(request);
   const Bytes approval = Sign(owner_, OwnerDecision::kApprove, pending);

@@ -8,6 +8,8 @@
 namespace quartet::access {
 
 StatusOr<LocalTime> ToLocalTime(int64_t unix_seconds, std::string_view time_zone) {
+  if (unix_seconds < kEarliestTime || unix_seconds > kLatestTime)
+    return InvalidArgumentError("the time " + std::to_string(unix_seconds) + " is out of range");
   const date::time_zone* zone = nullptr;
   try {
     zone = date::locate_zone(std::string(time_zone));

@@ -14,7 +14,13 @@ struct LocalTime {
   int minute_of_day = 0;
 };
 
-// InvalidArgument for an unknown time zone. Thread-safe.
+// The moments a grant may name, in Unix seconds: from 1970 to the end of the year 9999. Requests
+// outside are refused, so that adding a grant's durations to them can never overflow.
+inline constexpr int64_t kEarliestTime = 0;
+inline constexpr int64_t kLatestTime = 253402300799;  // 9999-12-31 23:59:59 UTC
+
+// InvalidArgument for an unknown time zone or a moment outside [kEarliestTime, kLatestTime].
+// Thread-safe.
 StatusOr<LocalTime> ToLocalTime(int64_t unix_seconds, std::string_view time_zone);
 
 }  // namespace quartet::access

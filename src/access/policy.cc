@@ -3,15 +3,13 @@
 #include <array>
 #include <set>
 
-#include <nlohmann/json.hpp>
+#include "base/json.h"
 
 namespace quartet::access {
 namespace {
 
 constexpr uint32_t kProviderRoles =
     Bit(Role::kTechnician) | Bit(Role::kSeniorTechnician) | Bit(Role::kProviderAdmin);
-
-using Json = nlohmann::json;
 
 constexpr std::array<std::string_view, 8> kLabelNames = {
     "email", "financial", "hr", "personal", "health", "legal", "credentials", "backups"};
@@ -37,15 +35,13 @@ Json MaskToJson(uint32_t mask, const std::array<std::string_view, N>& names) {
   return out;
 }
 
+// The optional list of names `key` of `object` as a bit mask (bit i for names[i]); absent: 0.
 template <size_t N>
-StatusOr<uint32_t> MaskFromJson(const Json& value, const std::array<std::string_view, N>& names,
-                                std::string_view what) {
-  if (!value.is_array()) return InvalidArgumentError(std::string(what) + " must be a list");
+StatusOr<uint32_t> MaskOf(const JsonObject& object, std::string_view key,
+                          const std::array<std::string_view, N>& names, std::string_view what) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> items, object.Texts(key, Field::kOptional));
   uint32_t mask = 0;
-  for (const Json& item : value) {
-    if (!item.is_string())
-      return InvalidArgumentError(std::string(what) + " must be a list of names");
-    const auto& name = item.get_ref<const std::string&>();
+  for (const std::string& name : items) {
     size_t i = 0;
     while (i < N && names[i] != name) ++i;
     if (i == N) return InvalidArgumentError("unknown " + std::string(what) + " '" + name + "'");
@@ -54,25 +50,28 @@ StatusOr<uint32_t> MaskFromJson(const Json& value, const std::array<std::string_
   return mask;
 }
 
+// The optional name `key` of `object` as the index of one of `names`; absent: `absent`.
 template <size_t N>
-StatusOr<size_t> EnumFromJson(const Json& value, const std::array<std::string_view, N>& names,
-                              std::string_view what) {
-  if (!value.is_string()) return InvalidArgumentError(std::string(what) + " must be a name");
-  const auto& name = value.get_ref<const std::string&>();
+StatusOr<size_t> EnumOf(const JsonObject& object, std::string_view key,
+                        const std::array<std::string_view, N>& names, std::string_view what,
+                        size_t absent) {
+  if (!object.Has(key)) return absent;
+  ASSIGN_OR_RETURN(const std::string name, object.Text(key, Field::kRequired));
   for (size_t i = 0; i < N; ++i) {
     if (names[i] == name) return i;
   }
   return InvalidArgumentError("unknown " + std::string(what) + " '" + name + "'");
 }
 
-StatusOr<int64_t> IntegerFromJson(const Json& value, std::string_view what, int64_t low,
-                                  int64_t high) {
-  if (!value.is_number_integer())
-    return InvalidArgumentError(std::string(what) + " must be an integer");
-  const int64_t number = value.get<int64_t>();
-  if (number < low || number > high)
-    return InvalidArgumentError(std::string(what) + " out of range");
-  return number;
+// The optional integer `key` of `object`, from `low` to `high`; absent: `absent`.
+StatusOr<int64_t> IntegerOf(const JsonObject& object, std::string_view key, int64_t low,
+                            int64_t high, int64_t absent) {
+  if (!object.Has(key)) return absent;
+  const StatusOr<int64_t> number = object.Integer(key, Field::kRequired);
+  if (!number.ok()) return InvalidArgumentError(std::string(key) + " must be an integer");
+  if (*number < low || *number > high)
+    return InvalidArgumentError(std::string(key) + " out of range");
+  return *number;
 }
 
 std::string FormatDuration(int64_t seconds) {
@@ -260,96 +259,85 @@ std::string ToJson(const Policy& policy) {
                 {"start_minute", policy.business_hours.start_minute},
                 {"end_minute", policy.business_hours.end_minute}}},
               {"time_zone", policy.time_zone}};
-  return out.dump();
+  return CanonicalJsonOf(out);
 }
 
 namespace {
 
-StatusOr<Rule> RuleFromJson(const Json& value) {
-  if (!value.is_object()) return InvalidArgumentError("a rule must be an object");
+StatusOr<Rule> RuleFromJson(const JsonObject& value) {
+  RETURN_IF_ERROR(value.OnlyFields({"name", "labels_any", "kinds", "actions", "roles", "ticket",
+                                    "hours", "max_duration_seconds", "effect", "approvals"}));
   Rule rule;
-  for (const auto& [key, field] : value.items()) {
-    if (key == "name") {
-      if (!field.is_string()) return InvalidArgumentError("a rule's name must be text");
-      rule.name = field.get<std::string>();
-    } else if (key == "labels_any") {
-      ASSIGN_OR_RETURN(rule.labels_any, MaskFromJson(field, kLabelNames, "label"));
-    } else if (key == "kinds") {
-      ASSIGN_OR_RETURN(rule.kinds, MaskFromJson(field, kKindNames, "resource kind"));
-    } else if (key == "actions") {
-      ASSIGN_OR_RETURN(rule.actions, MaskFromJson(field, kActionNames, "action"));
-    } else if (key == "roles") {
-      ASSIGN_OR_RETURN(rule.roles, MaskFromJson(field, kRoleNames, "role"));
-      if ((rule.roles & ~kProviderRoles) != 0) {
-        return InvalidArgumentError("a rule's roles are provider roles");
-      }
-    } else if (key == "ticket") {
-      ASSIGN_OR_RETURN(size_t ticket, EnumFromJson(field, kTicketNames, "ticket condition"));
-      rule.ticket = static_cast<TicketCondition>(ticket);
-    } else if (key == "hours") {
-      ASSIGN_OR_RETURN(size_t hours, EnumFromJson(field, kHoursNames, "hours condition"));
-      rule.hours = static_cast<HoursCondition>(hours);
-    } else if (key == "max_duration_seconds") {
-      ASSIGN_OR_RETURN(rule.max_duration_seconds, IntegerFromJson(field, key, 0, 7 * 86400));
-    } else if (key == "effect") {
-      ASSIGN_OR_RETURN(size_t effect, EnumFromJson(field, kEffectNames, "effect"));
-      rule.effect = static_cast<Effect>(effect);
-    } else if (key == "approvals") {
-      ASSIGN_OR_RETURN(int64_t approvals, IntegerFromJson(field, key, 1, 16));
-      rule.approvals = static_cast<int>(approvals);
-    } else {
-      return InvalidArgumentError("unknown rule field '" + key + "'");
-    }
+  ASSIGN_OR_RETURN(rule.name, value.Text("name", Field::kOptional));
+  ASSIGN_OR_RETURN(rule.labels_any, MaskOf(value, "labels_any", kLabelNames, "label"));
+  ASSIGN_OR_RETURN(rule.kinds, MaskOf(value, "kinds", kKindNames, "resource kind"));
+  ASSIGN_OR_RETURN(rule.actions, MaskOf(value, "actions", kActionNames, "action"));
+  ASSIGN_OR_RETURN(rule.roles, MaskOf(value, "roles", kRoleNames, "role"));
+  if ((rule.roles & ~kProviderRoles) != 0) {
+    return InvalidArgumentError("a rule's roles are provider roles");
   }
+  ASSIGN_OR_RETURN(const size_t ticket, EnumOf(value, "ticket", kTicketNames, "ticket condition",
+                                               static_cast<size_t>(rule.ticket)));
+  rule.ticket = static_cast<TicketCondition>(ticket);
+  ASSIGN_OR_RETURN(const size_t hours, EnumOf(value, "hours", kHoursNames, "hours condition",
+                                              static_cast<size_t>(rule.hours)));
+  rule.hours = static_cast<HoursCondition>(hours);
+  ASSIGN_OR_RETURN(rule.max_duration_seconds, IntegerOf(value, "max_duration_seconds", 0, 7 * 86400,
+                                                        rule.max_duration_seconds));
+  ASSIGN_OR_RETURN(const size_t effect, EnumOf(value, "effect", kEffectNames, "effect",
+                                               static_cast<size_t>(rule.effect)));
+  rule.effect = static_cast<Effect>(effect);
+  ASSIGN_OR_RETURN(const int64_t approvals, IntegerOf(value, "approvals", 1, 16, rule.approvals));
+  rule.approvals = static_cast<int>(approvals);
   return rule;
+}
+
+StatusOr<BusinessHours> BusinessHoursFromJson(const JsonObject& value) {
+  RETURN_IF_ERROR(value.OnlyFields({"days", "start_minute", "end_minute"}));
+  BusinessHours hours;
+  if (value.Has("days")) {
+    ASSIGN_OR_RETURN(const uint32_t days, MaskOf(value, "days", kDayNames, "day"));
+    hours.days = static_cast<uint8_t>(days);
+  }
+  ASSIGN_OR_RETURN(const int64_t start,
+                   IntegerOf(value, "start_minute", 0, 24 * 60, hours.start_minute));
+  ASSIGN_OR_RETURN(const int64_t end, IntegerOf(value, "end_minute", 0, 24 * 60, hours.end_minute));
+  hours.start_minute = static_cast<uint16_t>(start);
+  hours.end_minute = static_cast<uint16_t>(end);
+  return hours;
 }
 
 }  // namespace
 
 StatusOr<Policy> PolicyFromJson(std::string_view text) {
-  const Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) return InvalidArgumentError("policy: malformed JSON");
-  if (!value.is_object()) return InvalidArgumentError("policy: must be an object");
+  const StatusOr<Json> value = ParseJson(text, "the policy");
+  if (!value.ok()) return InvalidArgumentError("policy: malformed JSON");
+  if (!value->is_object()) return InvalidArgumentError("policy: must be an object");
+  ASSIGN_OR_RETURN(const JsonObject root, JsonObject::Of(*value, "the policy"));
+  RETURN_IF_ERROR(root.OnlyFields({"rules", "fallback", "fallback_approvals",
+                                   "max_duration_seconds", "business_hours", "time_zone"}));
   Policy policy;
-  policy.rules.clear();
-  for (const auto& [key, field] : value.items()) {
-    if (key == "rules") {
-      if (!field.is_array() || field.size() > 100)
-        return InvalidArgumentError("policy: rules must be a list of at most 100");
-      for (const Json& item : field) {
-        ASSIGN_OR_RETURN(Rule rule, RuleFromJson(item));
-        policy.rules.push_back(std::move(rule));
-      }
-    } else if (key == "fallback") {
-      ASSIGN_OR_RETURN(size_t effect, EnumFromJson(field, kEffectNames, "effect"));
-      policy.fallback = static_cast<Effect>(effect);
-    } else if (key == "fallback_approvals") {
-      ASSIGN_OR_RETURN(int64_t approvals, IntegerFromJson(field, key, 1, 16));
-      policy.fallback_approvals = static_cast<int>(approvals);
-    } else if (key == "max_duration_seconds") {
-      ASSIGN_OR_RETURN(policy.max_duration_seconds, IntegerFromJson(field, key, 1, 7 * 86400));
-    } else if (key == "business_hours") {
-      if (!field.is_object())
-        return InvalidArgumentError("policy: business_hours must be an object");
-      for (const auto& [hours_key, hours_field] : field.items()) {
-        if (hours_key == "days") {
-          ASSIGN_OR_RETURN(uint32_t days, MaskFromJson(hours_field, kDayNames, "day"));
-          policy.business_hours.days = static_cast<uint8_t>(days);
-        } else if (hours_key == "start_minute" || hours_key == "end_minute") {
-          ASSIGN_OR_RETURN(int64_t minute, IntegerFromJson(hours_field, hours_key, 0, 24 * 60));
-          (hours_key == "start_minute" ? policy.business_hours.start_minute
-                                       : policy.business_hours.end_minute) =
-              static_cast<uint16_t>(minute);
-        } else {
-          return InvalidArgumentError("policy: unknown business_hours field '" + hours_key + "'");
-        }
-      }
-    } else if (key == "time_zone") {
-      if (!field.is_string()) return InvalidArgumentError("policy: time_zone must be text");
-      policy.time_zone = field.get<std::string>();
-    } else {
-      return InvalidArgumentError("policy: unknown field '" + key + "'");
-    }
+  ASSIGN_OR_RETURN(const Json* rules, root.Array("rules", Field::kOptional));
+  if (rules->size() > 100)
+    return InvalidArgumentError("policy: rules must be a list of at most 100");
+  ASSIGN_OR_RETURN(const std::vector<JsonObject> rule_objects,
+                   root.Objects("rules", Field::kOptional));
+  for (const JsonObject& rule_object : rule_objects) {
+    ASSIGN_OR_RETURN(Rule rule, RuleFromJson(rule_object));
+    policy.rules.push_back(std::move(rule));
+  }
+  ASSIGN_OR_RETURN(const size_t fallback, EnumOf(root, "fallback", kEffectNames, "effect",
+                                                 static_cast<size_t>(policy.fallback)));
+  policy.fallback = static_cast<Effect>(fallback);
+  ASSIGN_OR_RETURN(const int64_t fallback_approvals,
+                   IntegerOf(root, "fallback_approvals", 1, 16, policy.fallback_approvals));
+  policy.fallback_approvals = static_cast<int>(fallback_approvals);
+  ASSIGN_OR_RETURN(policy.max_duration_seconds, IntegerOf(root, "max_duration_seconds", 1,
+                                                          7 * 86400, policy.max_duration_seconds));
+  ASSIGN_OR_RETURN(const JsonObject hours, root.Object("business_hours", Field::kOptional));
+  ASSIGN_OR_RETURN(policy.business_hours, BusinessHoursFromJson(hours));
+  if (root.Has("time_zone")) {
+    ASSIGN_OR_RETURN(policy.time_zone, root.Text("time_zone", Field::kRequired));
   }
   RETURN_IF_ERROR(policy.Validate());
   return policy;

@@ -1,5 +1,7 @@
 #include "access/policy.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "access/local_time.h"
@@ -158,6 +160,12 @@ TEST(LocalTimeTest, FollowsTheClientsTimeZoneAndDaylightSaving) {
   // Just after midnight UTC on a Monday is still Sunday in Los Angeles.
   EXPECT_EQ(ToLocalTime(1782691200 + 60, "America/Los_Angeles")->weekday, 6);
   EXPECT_EQ(ToLocalTime(0, "Mars/Olympus").status().code(), StatusCode::kInvalidArgument);
+  // Moments a grant cannot name: the conversion would overflow near the ends of int64.
+  EXPECT_TRUE(ToLocalTime(kLatestTime, "Pacific/Kiritimati").ok());
+  EXPECT_EQ(ToLocalTime(kLatestTime + 1, "UTC").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ToLocalTime(std::numeric_limits<int64_t>::max(), "Pacific/Kiritimati").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ToLocalTime(-1, "UTC").status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

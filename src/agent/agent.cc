@@ -12,11 +12,6 @@
 #include "ssh/certificate.h"
 
 namespace quartet::agent {
-namespace {
-
-using Json = client::ApiClient::Json;
-
-}  // namespace
 
 StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentStore& store, AgentOptions options, Clock& clock,
                                              Random& random) {
@@ -56,19 +51,18 @@ Status Agent::RunOnce(std::chrono::seconds wait) {
   const uint64_t witnessed = state_.size;
   const size_t waiting = first_seen_.size();
   const auto started = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(Json work,
+  ASSIGN_OR_RETURN(const Json work,
                    api_.Call("GET", "/agent/work?witnessed=" + std::to_string(state_.size) +
                                         "&wait=" + std::to_string(wait.count())));
-  size_t requests = 0;
-  try {
-    const std::string add_checkpoint = work.at("add_checkpoint").get<std::string>();
-    if (!add_checkpoint.empty() && state_.halted.empty()) RETURN_IF_ERROR(Witness(add_checkpoint));
-    requests = work.at("certificate_requests").size();
-    for (const Json& request : work.at("certificate_requests"))
-      RETURN_IF_ERROR(AnswerCertificateRequest(request));
-  } catch (const Json::exception& e) {
-    return InvalidArgumentError(std::string("the server's answer is malformed: ") + e.what());
-  }
+  ASSIGN_OR_RETURN(const JsonObject reply, JsonObject::Of(work, "the server's work"));
+  ASSIGN_OR_RETURN(const std::string add_checkpoint,
+                   reply.Text("add_checkpoint", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::vector<JsonObject> certificate_requests,
+                   reply.Objects("certificate_requests", Field::kRequired));
+  if (!add_checkpoint.empty() && state_.halted.empty()) RETURN_IF_ERROR(Witness(add_checkpoint));
+  const size_t requests = certificate_requests.size();
+  for (const JsonObject& request : certificate_requests)
+    RETURN_IF_ERROR(AnswerCertificateRequest(request));
   // The server answers at once while there is something the agent will not act on (a refused
   // log, requests it waits on): pace the polls then instead of spinning.
   const bool progressed =
@@ -157,10 +151,11 @@ Status Agent::DeliverAlarms() {
   return Status::Ok();
 }
 
-Status Agent::AnswerCertificateRequest(const Json& request) {
-  const std::string id = request.at("id").get<std::string>();
-  const std::string grant_id = request.at("grant").get<std::string>();
-  const std::string technician = request.at("technician").get<std::string>();
+Status Agent::AnswerCertificateRequest(const JsonObject& request) {
+  ASSIGN_OR_RETURN(const std::string id, request.Text("id", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string grant_id, request.Text("grant", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string technician, request.Text("technician", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string public_key, request.Text("public_key", Field::kRequired));
   const int64_t now = clock_.NowUnixSeconds();
   auto refuse = [&](const std::string& reason) {
     spdlog::info("agent: certificate for grant {} refused: {}", grant_id, reason);
@@ -196,7 +191,7 @@ Status Agent::AnswerCertificateRequest(const Json& request) {
                       ? "the grant is outside its window"
                       : "the grant is " + std::string(access::GrantStateName(grant.state())));
   }
-  auto subject = ssh::ParsePublicKey(request.at("public_key").get<std::string>());
+  auto subject = ssh::ParsePublicKey(public_key);
   if (!subject.ok()) return refuse("the public key is not valid: " + subject.status().message());
   ASSIGN_OR_RETURN(uint64_t serial, store_.NextSerial());
   ssh::CertificateTemplate tmpl;

@@ -25,6 +25,7 @@
 #include "agent/agent_store.h"
 #include "agent/replica.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/random.h"
 #include "client/api_client.h"
 
@@ -70,7 +71,7 @@ class Agent {
                       std::vector<std::string>& out);
   Status SendCosignature();
   Status DeliverAlarms();
-  Status AnswerCertificateRequest(const client::ApiClient::Json& request);
+  Status AnswerCertificateRequest(const JsonObject& request);
 
   AgentStore& store_;
   const AgentConfig config_;

@@ -1,11 +1,8 @@
 #include "agent/agent_store.h"
 
-#include <sys/stat.h>
-
 #include <array>
 #include <cstring>
 
-#include "base/file_system.h"
 #include "ledger/merkle.h"
 #include "store/schema.h"
 
@@ -70,67 +67,87 @@ std::string KeyPath(const std::string& directory, const char* name) {
   return directory + "/keys/" + name;
 }
 
-StatusOr<std::string> ReadTrimmed(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, FileSystem::Posix().ReadFile(path));
+StatusOr<std::string> ReadTrimmed(FileSystem& fs, const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }
 
-}  // namespace
-
-StatusOr<std::unique_ptr<AgentStore>> AgentStore::OpenDatabase(const std::string& directory) {
-  ASSIGN_OR_RETURN(auto db, store::Database::Open(directory + "/agent.db"));
-  ::chmod((directory + "/agent.db").c_str(), 0640);
-  RETURN_IF_ERROR(store::Migrate(*db, kAgentSchema));
-  return std::unique_ptr<AgentStore>(new AgentStore(directory, std::move(db)));
-}
-
-StatusOr<std::unique_ptr<AgentStore>> AgentStore::Create(const std::string& directory,
-                                                         Random& random) {
-  if (FileSystem::Posix().FileExists(directory + "/agent.db")) {
-    return AlreadyExistsError(directory + " holds an agent already");
-  }
-  for (const std::string& path : {directory, directory + "/keys"}) {
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-      return InternalError("cannot create " + path + ": " + std::strerror(errno));
-    }
-  }
-  ::chmod(directory.c_str(), 0750);
-  ::chmod((directory + "/keys").c_str(), 0700);
-  ASSIGN_OR_RETURN(
-      ledger::NoteSigner witness,
-      ledger::NoteSigner::Generate("quartet-agent", ledger::SignatureType::kCosignatureV1, random));
-  RETURN_IF_ERROR(
-      WriteSecretFile(KeyPath(directory, "witness.key"), witness.SignerKeyString() + "\n"));
-  const ssh::KeyPair ca = ssh::KeyPair::Generate(random);
-  RETURN_IF_ERROR(WriteSecretFile(KeyPath(directory, "ssh-ca"),
-                                  ca.PrivateKeyFile("quartet-client-ca", random)));
-  return OpenDatabase(directory);
-}
-
-StatusOr<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& directory) {
-  if (!FileSystem::Posix().FileExists(directory + "/agent.db")) {
-    return NotFoundError(directory + " holds no agent (run 'quartet agent enrol' first)");
-  }
-  return OpenDatabase(directory);
-}
-
-StatusOr<ledger::NoteSigner> AgentStore::WitnessKey() const {
-  ASSIGN_OR_RETURN(std::string text, ReadTrimmed(KeyPath(directory_, "witness.key")));
+StatusOr<ledger::NoteSigner> ReadWitnessKey(FileSystem& fs, const std::string& directory) {
+  ASSIGN_OR_RETURN(std::string text, ReadTrimmed(fs, KeyPath(directory, "witness.key")));
   return ledger::NoteSigner::Parse(text);
 }
 
-StatusOr<ssh::KeyPair> AgentStore::CertificateAuthority() const {
-  ASSIGN_OR_RETURN(std::string text, FileSystem::Posix().ReadFile(KeyPath(directory_, "ssh-ca")));
+StatusOr<ssh::KeyPair> ReadCertificateAuthority(FileSystem& fs, const std::string& directory) {
+  ASSIGN_OR_RETURN(std::string text, fs.ReadFile(KeyPath(directory, "ssh-ca")));
   return ssh::KeyPair::ParsePrivateKeyFile(text);
 }
 
+}  // namespace
+
+StatusOr<std::unique_ptr<AgentStore>> AgentStore::OpenDatabase(const std::string& directory,
+                                                               FileSystem& fs) {
+  ASSIGN_OR_RETURN(auto db, store::Database::Open(directory + "/agent.db"));
+  RETURN_IF_ERROR(fs.SetPermissions(directory + "/agent.db", 0640));
+  RETURN_IF_ERROR(store::Migrate(*db, kAgentSchema));
+  return std::unique_ptr<AgentStore>(new AgentStore(directory, fs, std::move(db)));
+}
+
+StatusOr<std::unique_ptr<AgentStore>> AgentStore::Create(const std::string& directory,
+                                                         Random& random, FileSystem& fs) {
+  if (fs.FileExists(directory + "/agent.db")) {
+    return AlreadyExistsError(directory + " holds an agent already");
+  }
+  RETURN_IF_ERROR(fs.CreateDirectories(directory + "/keys"));
+  RETURN_IF_ERROR(fs.SetPermissions(directory, 0750));
+  RETURN_IF_ERROR(fs.SetPermissions(directory + "/keys", 0700));
+  // A key already in place was written whole by a Create that a crash stopped before agent.db: no
+  // one has seen it yet, and it is kept.
+  if (!fs.FileExists(KeyPath(directory, "witness.key"))) {
+    ASSIGN_OR_RETURN(ledger::NoteSigner witness,
+                     ledger::NoteSigner::Generate("quartet-agent",
+                                                  ledger::SignatureType::kCosignatureV1, random));
+    RETURN_IF_ERROR(
+        WriteSecretFile(fs, KeyPath(directory, "witness.key"), witness.SignerKeyString() + "\n"));
+  }
+  if (!fs.FileExists(KeyPath(directory, "ssh-ca"))) {
+    const ssh::KeyPair ca = ssh::KeyPair::Generate(random);
+    RETURN_IF_ERROR(WriteSecretFile(fs, KeyPath(directory, "ssh-ca"),
+                                    ca.PrivateKeyFile("quartet-client-ca", random)));
+  }
+  // Both keys must read back before agent.db says that an agent lives here.
+  RETURN_IF_ERROR(ReadWitnessKey(fs, directory).status());
+  RETURN_IF_ERROR(ReadCertificateAuthority(fs, directory).status());
+  return OpenDatabase(directory, fs);
+}
+
+StatusOr<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& directory,
+                                                       FileSystem& fs) {
+  if (!fs.FileExists(directory + "/agent.db")) {
+    return NotFoundError(directory + " holds no agent (run 'quartet agent enrol' first)");
+  }
+  return OpenDatabase(directory, fs);
+}
+
+StatusOr<ledger::NoteSigner> AgentStore::WitnessKey() const {
+  return ReadWitnessKey(fs_, directory_);
+}
+
+StatusOr<ssh::KeyPair> AgentStore::CertificateAuthority() const {
+  return ReadCertificateAuthority(fs_, directory_);
+}
+
 StatusOr<std::string> AgentStore::Token() const {
-  return ReadTrimmed(KeyPath(directory_, "agent.token"));
+  return ReadTrimmed(fs_, KeyPath(directory_, "agent.token"));
 }
 
 Status AgentStore::SaveEnrolment(const AgentConfig& config, const std::string& token) {
-  RETURN_IF_ERROR(WriteSecretFile(KeyPath(directory_, "agent.token"), token + "\n"));
+  const std::string token_path = KeyPath(directory_, "agent.token");
+  // A token without a configuration is what a crash between the two writes left: no agent runs
+  // with it, and the new enrolment's token replaces it.
+  const bool enrolled = Config().status().code() != StatusCode::kFailedPrecondition;
+  if (!enrolled && fs_.FileExists(token_path)) RETURN_IF_ERROR(fs_.RemoveFile(token_path));
+  RETURN_IF_ERROR(WriteSecretFile(fs_, token_path, token + "\n"));
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
       auto insert,

@@ -10,6 +10,10 @@
 // The folder is 0750: sshd's AuthorizedPrincipalsCommand may run as a user of the agent's group
 // and read agent.db, never the keys.
 //
+// The keys and folders are reached through an injected FileSystem; agent.db is SQLite's, at the
+// same path. Each key is written durably and whole before agent.db exists, so after a crash
+// during Create the folder holds no agent and Create may run again (keeping keys already in place).
+//
 // Thread safety: one connection guarded by a mutex.
 #pragma once
 
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "agent/replica.h"
+#include "base/file_system.h"
 #include "base/mutex.h"
 #include "base/random.h"
 #include "base/sha256.h"
@@ -65,15 +70,20 @@ struct Alarm {
 class AgentStore {
  public:
   // Creates the folder, its keys (fresh, from `random`) and its configuration. AlreadyExists if the
-  // folder holds an agent.
-  static StatusOr<std::unique_ptr<AgentStore>> Create(const std::string& directory, Random& random);
+  // folder holds an agent; an error, naming the path, if a permission cannot be set. `fs` must
+  // outlive the store.
+  static StatusOr<std::unique_ptr<AgentStore>> Create(const std::string& directory, Random& random,
+                                                      FileSystem& fs = FileSystem::Posix());
   // Opens an existing folder. NotFound if it holds no agent.
-  static StatusOr<std::unique_ptr<AgentStore>> Open(const std::string& directory);
+  static StatusOr<std::unique_ptr<AgentStore>> Open(const std::string& directory,
+                                                    FileSystem& fs = FileSystem::Posix());
 
   const std::string& directory() const { return directory_; }
   StatusOr<ledger::NoteSigner> WitnessKey() const;
   StatusOr<ssh::KeyPair> CertificateAuthority() const;
   StatusOr<std::string> Token() const;
+  // Writes the token, then the configuration. A token without a configuration (a crash between
+  // the two) is replaced; once enrolled, AlreadyExists.
   Status SaveEnrolment(const AgentConfig& config, const std::string& token);
   StatusOr<AgentConfig> Config();
 
@@ -105,12 +115,16 @@ class AgentStore {
   StatusOr<std::vector<uint64_t>> RevokedSerials(int64_t now);
 
  private:
-  AgentStore(std::string directory, std::unique_ptr<store::Database> db)
-      : directory_(std::move(directory)), db_(std::move(db)) {}
-  static StatusOr<std::unique_ptr<AgentStore>> OpenDatabase(const std::string& directory);
+  AgentStore(std::string directory, FileSystem& fs, std::unique_ptr<store::Database> db)
+      : directory_(std::move(directory)), fs_(fs), db_(std::move(db)) {}
+  static StatusOr<std::unique_ptr<AgentStore>> OpenDatabase(const std::string& directory,
+                                                            FileSystem& fs);
   Status WriteGrantRow(const std::string& id, const GrantRecord& record) REQUIRES(mu_);
 
+  // Set at construction.
   const std::string directory_;
+  FileSystem& fs_;
+
   Mutex mu_;
   std::unique_ptr<store::Database> db_ GUARDED_BY(mu_);
 };

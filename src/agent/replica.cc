@@ -1,26 +1,9 @@
 #include "agent/replica.h"
 
-#include <nlohmann/json.hpp>
-
 #include "access/local_time.h"
 #include "base/bytes.h"
 
 namespace quartet::agent {
-
-using Json = nlohmann::json;
-
-// The fields of one event, read without exceptions.
-struct EventView {
-  const Json& value;
-  std::string Text(const char* key) const {
-    auto it = value.find(key);
-    return it != value.end() && it->is_string() ? it->get<std::string>() : std::string();
-  }
-  int64_t Integer(const char* key) const {
-    auto it = value.find(key);
-    return it != value.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-  }
-};
 
 void Replica::Violation(uint64_t index, const std::string& what) {
   violations_.push_back("entry " + std::to_string(index) + ": " + what);
@@ -42,60 +25,82 @@ const GrantRecord* Replica::FindGrant(const std::string& id) const {
 }
 
 void Replica::Apply(uint64_t index, std::string_view entry) {
-  const Json value = Json::parse(entry, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded() || !value.is_object()) return Violation(index, "not an event");
-  const EventView event{value};
-  const std::string kind = event.Text("kind");
-  if (event.Text("client") != client_) return Violation(index, "an event of another client");
-  const std::string grant = event.Text("grant");
+  if (Status applied = ApplyEvent(index, entry); !applied.ok()) Violation(index, applied.message());
+}
+
+Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
+  const StatusOr<Json> value = ParseJson(entry, "the entry");
+  if (!value.ok() || !value->is_object()) return InvalidArgumentError("not an event");
+  ASSIGN_OR_RETURN(const JsonObject event, JsonObject::Of(*value, "the event"));
+  // An absent field reads as empty (the checks below refuse what needs it); a field of the wrong
+  // type is a breach in itself.
+  ASSIGN_OR_RETURN(const std::string kind, event.Text("kind", Field::kOptional));
+  ASSIGN_OR_RETURN(const std::string client, event.Text("client", Field::kOptional));
+  if (client != client_) return InvalidArgumentError("an event of another client");
   if (kind.starts_with("grant.") || kind == "breakglass.reviewed") {
-    return ApplyGrantEvent(index, kind, grant, entry, event);
+    ASSIGN_OR_RETURN(const std::string grant, event.Text("grant", Field::kOptional));
+    ApplyGrantEvent(index, kind, grant, entry, event);
+    return Status::Ok();
   }
   if (kind == "policy.changed") {
     // The first policy is the provider's safe default at the client's creation; every later one
     // is an owner's.
-    if (have_policy_ && owners_.count(event.Text("by")) == 0) {
-      return Violation(index, "a policy change not made by an owner is ignored");
+    if (have_policy_) {
+      ASSIGN_OR_RETURN(const std::string by, event.Text("by", Field::kOptional));
+      if (owners_.count(by) == 0)
+        return PermissionDeniedError("a policy change not made by an owner is ignored");
     }
-    auto policy = access::PolicyFromJson(event.Text("policy"));
+    ASSIGN_OR_RETURN(const std::string text, event.Text("policy", Field::kOptional));
+    auto policy = access::PolicyFromJson(text);
     if (!policy.ok())
-      return Violation(index, "a policy that does not parse: " + policy.status().message());
+      return InvalidArgumentError("a policy that does not parse: " + policy.status().message());
     policy_ = std::move(*policy);
     have_policy_ = true;
   } else if (kind == "person.added") {
-    if (event.Text("role") == "owner") owners_.insert(event.Text("user"));
+    ASSIGN_OR_RETURN(const std::string role, event.Text("role", Field::kOptional));
+    if (role == "owner") {
+      ASSIGN_OR_RETURN(std::string user, event.Text("user", Field::kOptional));
+      owners_.insert(std::move(user));
+    }
   } else if (kind == "owner.key_registered") {
-    const std::string owner = event.Text("owner");
+    ASSIGN_OR_RETURN(const std::string owner, event.Text("owner", Field::kOptional));
     if (owners_.count(owner) == 0)
-      return Violation(index, "a key registered for '" + owner + "', who is no owner");
-    auto bytes = Base64Decode(event.Text("public_key"));
-    if (!bytes.ok()) return Violation(index, "an owner key that does not decode");
+      return PermissionDeniedError("a key registered for '" + owner + "', who is no owner");
+    ASSIGN_OR_RETURN(const std::string public_key, event.Text("public_key", Field::kOptional));
+    auto bytes = Base64Decode(public_key);
+    if (!bytes.ok()) return InvalidArgumentError("an owner key that does not decode");
+    ASSIGN_OR_RETURN(const std::string key_id, event.Text("key_id", Field::kOptional));
     auto key = access::OwnerKey::FromPublicKey(*bytes);
-    if (!key.ok() || key->Id() != event.Text("key_id"))
-      return Violation(index, "an owner key that is not valid");
+    if (!key.ok() || key->Id() != key_id)
+      return InvalidArgumentError("an owner key that is not valid");
     owner_keys_[owner][key->Id()] = *key;
   } else if (kind == "resource.added") {
-    auto resource_kind = access::ResourceKindFromName(event.Text("resource_kind"));
-    if (!resource_kind.ok()) return Violation(index, "a resource of unknown kind");
-    resources_[event.Text("resource")] = {*resource_kind,
-                                          static_cast<access::LabelSet>(event.Integer("labels"))};
+    ASSIGN_OR_RETURN(const std::string kind_name, event.Text("resource_kind", Field::kOptional));
+    auto resource_kind = access::ResourceKindFromName(kind_name);
+    if (!resource_kind.ok()) return InvalidArgumentError("a resource of unknown kind");
+    ASSIGN_OR_RETURN(const std::string resource, event.Text("resource", Field::kOptional));
+    ASSIGN_OR_RETURN(const int64_t labels, event.Integer("labels", Field::kOptional));
+    resources_[resource] = {*resource_kind, static_cast<access::LabelSet>(labels)};
   }
   // Other events (people, teams, relationships, certificates, the agent's own) change nothing the
   // agent decides on.
+  return Status::Ok();
 }
 
 void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std::string& grant_id,
-                              std::string_view entry, const EventView& event) {
+                              std::string_view entry, const JsonObject& event) {
   auto it = grants_.find(grant_id);
   if (kind == "grant.requested") {
     if (it != grants_.end()) return Taint(*it->second, index, "requested twice");
-    std::string canonical(event.Text("request"));
-    auto request = access::ParseCanonicalRequest(canonical);
+    StatusOr<std::string> canonical = event.Text("request", Field::kOptional);
+    StatusOr<access::GrantRequest> request =
+        canonical.ok() ? access::ParseCanonicalRequest(*canonical)
+                       : StatusOr<access::GrantRequest>(canonical.status());
     if (!request.ok() || request->id != grant_id || request->client != client_) {
       return Violation(index, "grant " + grant_id + ": a request that does not parse");
     }
     auto placeholder = std::make_unique<GrantRecord>(
-        GrantRecord{access::Grant::Restore(*request, {}, std::move(canonical)), {}, {}});
+        GrantRecord{access::Grant::Restore(*request, {}, std::move(*canonical)), {}, {}});
     GrantRecord& record = *grants_.emplace(grant_id, std::move(placeholder)).first->second;
     changed_.insert(grant_id);
     auto resource = resources_.find(request->resource);
@@ -129,50 +134,59 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
     record.expected.pop_front();
     return;
   }
-  access::Grant& grant = record.grant;
-  const int64_t at = event.Integer("at");
   std::vector<std::string> produced;
-  Status status = Status::Ok();
-  if (kind == "grant.approved" || kind == "grant.denied") {
-    const std::string owner = event.Text("owner");
-    if (owners_.count(owner) == 0)
-      return Taint(record, index, "decided by '" + owner + "', who is no owner");
-    auto keys = owner_keys_.find(owner);
-    auto key = keys == owner_keys_.end() ? decltype(keys->second.end()){}
-                                         : keys->second.find(event.Text("key_id"));
-    if (keys == owner_keys_.end() || key == keys->second.end()) {
-      return Taint(record, index, "signed with a key the log never registered for " + owner);
-    }
-    auto signature = Base64Decode(event.Text("signature"));
-    if (!signature.ok()) return Taint(record, index, "a signature that does not decode");
-    status =
-        kind == "grant.approved"
-            ? grant.Approve(owner, key->second, *signature, event.Text("comment"), at, produced)
-            : grant.Deny(owner, key->second, *signature, event.Text("comment"), at, produced);
-  } else if (kind == "grant.ended") {
-    status = grant.End(event.Text("by"), at, produced);
-  } else if (kind == "grant.revoked") {
-    status = grant.Revoke(event.Text("by"), event.Text("reason"), at, produced);
-  } else if (kind == "grant.expired") {
-    grant.ExpireIfStale(at, produced);
-  } else if (kind == "breakglass.reviewed") {
-    const std::string owner = event.Text("owner");
-    if (owners_.count(owner) == 0)
-      return Taint(record, index, "reviewed by '" + owner + "', who is no owner");
-    const std::string verdict = event.Text("verdict");
-    if (verdict != "acknowledged" && verdict != "disputed")
-      return Taint(record, index, "an unknown review verdict");
-    status = grant.Review(owner,
-                          verdict == "acknowledged" ? access::BreakglassReview::kAcknowledged
-                                                    : access::BreakglassReview::kDisputed,
-                          event.Text("comment"), at, produced);
-  } else {
-    return Taint(record, index, "'" + kind + "' that no change of the grant produces");
-  }
-  if (!status.ok()) return Taint(record, index, "'" + kind + "' refused: " + status.message());
+  if (Status changed = ChangeGrant(kind, event, record.grant, produced); !changed.ok())
+    return Taint(record, index, changed.message());
   if (produced.empty() || produced.front() != entry)
     return Taint(record, index, "'" + kind + "' is not as logged");
   record.expected.assign(produced.begin() + 1, produced.end());
+}
+
+Status Replica::ChangeGrant(const std::string& kind, const JsonObject& event, access::Grant& grant,
+                            std::vector<std::string>& produced) const {
+  ASSIGN_OR_RETURN(const int64_t at, event.Integer("at", Field::kOptional));
+  Status status = Status::Ok();
+  if (kind == "grant.approved" || kind == "grant.denied") {
+    ASSIGN_OR_RETURN(const std::string owner, event.Text("owner", Field::kOptional));
+    if (owners_.count(owner) == 0)
+      return PermissionDeniedError("decided by '" + owner + "', who is no owner");
+    ASSIGN_OR_RETURN(const std::string key_id, event.Text("key_id", Field::kOptional));
+    auto keys = owner_keys_.find(owner);
+    if (keys == owner_keys_.end() || keys->second.count(key_id) == 0) {
+      return PermissionDeniedError("signed with a key the log never registered for " + owner);
+    }
+    const access::OwnerKey& key = keys->second.at(key_id);
+    ASSIGN_OR_RETURN(const std::string encoded, event.Text("signature", Field::kOptional));
+    auto signature = Base64Decode(encoded);
+    if (!signature.ok()) return InvalidArgumentError("a signature that does not decode");
+    ASSIGN_OR_RETURN(const std::string comment, event.Text("comment", Field::kOptional));
+    status = kind == "grant.approved" ? grant.Approve(owner, key, *signature, comment, at, produced)
+                                      : grant.Deny(owner, key, *signature, comment, at, produced);
+  } else if (kind == "grant.ended") {
+    ASSIGN_OR_RETURN(const std::string by, event.Text("by", Field::kOptional));
+    status = grant.End(by, at, produced);
+  } else if (kind == "grant.revoked") {
+    ASSIGN_OR_RETURN(const std::string by, event.Text("by", Field::kOptional));
+    ASSIGN_OR_RETURN(const std::string reason, event.Text("reason", Field::kOptional));
+    status = grant.Revoke(by, reason, at, produced);
+  } else if (kind == "grant.expired") {
+    grant.ExpireIfStale(at, produced);
+  } else if (kind == "breakglass.reviewed") {
+    ASSIGN_OR_RETURN(const std::string owner, event.Text("owner", Field::kOptional));
+    if (owners_.count(owner) == 0)
+      return PermissionDeniedError("reviewed by '" + owner + "', who is no owner");
+    ASSIGN_OR_RETURN(const std::string verdict, event.Text("verdict", Field::kOptional));
+    if (verdict != "acknowledged" && verdict != "disputed")
+      return InvalidArgumentError("an unknown review verdict");
+    ASSIGN_OR_RETURN(const std::string comment, event.Text("comment", Field::kOptional));
+    status = grant.Review(owner,
+                          verdict == "acknowledged" ? access::BreakglassReview::kAcknowledged
+                                                    : access::BreakglassReview::kDisputed,
+                          comment, at, produced);
+  } else {
+    return InvalidArgumentError("'" + kind + "' that no change of the grant produces");
+  }
+  return status.WithContext("'" + kind + "' refused");
 }
 
 std::string Replica::ContextJson() const {
@@ -187,64 +201,74 @@ std::string Replica::ContextJson() const {
   }
   Json out = {{"owners", owners_}, {"owner_keys", keys}, {"resources", resources}};
   if (have_policy_) out["policy"] = access::ToJson(policy_);
-  return out.dump();
+  return CanonicalJsonOf(out);
 }
 
-Status Replica::LoadContext(std::string_view text) {
-  const Json value = Json::parse(text, nullptr, false);
-  if (value.is_discarded() || !value.is_object())
-    return DataLossError("the agent's stored context is malformed");
-  try {
-    owners_ = value.at("owners").get<std::set<std::string>>();
-    owner_keys_.clear();
-    for (const auto& [owner, by_id] : value.at("owner_keys").items()) {
-      for (const auto& [id, encoded] : by_id.items()) {
-        ASSIGN_OR_RETURN(Bytes bytes, Base64Decode(encoded.get<std::string>()));
-        ASSIGN_OR_RETURN(access::OwnerKey key, access::OwnerKey::FromPublicKey(bytes));
-        owner_keys_[owner][id] = key;
-      }
+Status Replica::ReadContext(const JsonObject& value) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> owners, value.Texts("owners", Field::kRequired));
+  ASSIGN_OR_RETURN(const JsonObject keys, value.Object("owner_keys", Field::kRequired));
+  ASSIGN_OR_RETURN(const JsonObject resources, value.Object("resources", Field::kRequired));
+  owners_ = std::set<std::string>(owners.begin(), owners.end());
+  owner_keys_.clear();
+  for (const auto& [owner, member] : keys.json().items()) {
+    ASSIGN_OR_RETURN(const JsonObject by_id, keys.Object(owner, Field::kRequired));
+    for (const auto& [id, encoded] : member.items()) {
+      ASSIGN_OR_RETURN(const std::string text, by_id.Text(id, Field::kRequired));
+      ASSIGN_OR_RETURN(const Bytes bytes, Base64Decode(text));
+      ASSIGN_OR_RETURN(access::OwnerKey key, access::OwnerKey::FromPublicKey(bytes));
+      owner_keys_[owner][id] = std::move(key);
     }
-    resources_.clear();
-    for (const auto& [name, resource] : value.at("resources").items()) {
-      ASSIGN_OR_RETURN(access::ResourceKind kind,
-                       access::ResourceKindFromName(resource.at("kind").get<std::string>()));
-      resources_[name] = {kind, resource.at("labels").get<access::LabelSet>()};
-    }
-    have_policy_ = value.contains("policy");
-    if (have_policy_) {
-      ASSIGN_OR_RETURN(policy_, access::PolicyFromJson(value.at("policy").get<std::string>()));
-    }
-  } catch (const Json::exception&) {
-    return DataLossError("the agent's stored context is malformed");
+  }
+  resources_.clear();
+  for (const auto& [name, member] : resources.json().items()) {
+    ASSIGN_OR_RETURN(const JsonObject resource, resources.Object(name, Field::kRequired));
+    ASSIGN_OR_RETURN(const std::string kind_name, resource.Text("kind", Field::kRequired));
+    ASSIGN_OR_RETURN(const access::ResourceKind kind, access::ResourceKindFromName(kind_name));
+    ASSIGN_OR_RETURN(const uint64_t labels, resource.Unsigned("labels", Field::kRequired));
+    resources_[name] = {kind, static_cast<access::LabelSet>(labels)};
+  }
+  have_policy_ = value.Has("policy");
+  if (have_policy_) {
+    ASSIGN_OR_RETURN(const std::string policy, value.Text("policy", Field::kRequired));
+    ASSIGN_OR_RETURN(policy_, access::PolicyFromJson(policy));
   }
   return Status::Ok();
 }
 
+Status Replica::LoadContext(std::string_view text) {
+  StatusOr<JsonDocument> document = JsonDocument::Parse(text, "the context");
+  Status status = document.ok() ? ReadContext(document->root()) : document.status();
+  if (!status.ok())
+    return DataLossError("the agent's stored context is malformed: " + status.message());
+  return Status::Ok();
+}
+
 std::string Replica::GrantJson(const GrantRecord& record) {
-  return Json{{"request", record.grant.canonical_request()},
-              {"progress", access::ProgressToJson(record.grant.progress())},
-              {"expected", record.expected},
-              {"tainted", record.tainted}}
-      .dump();
+  return CanonicalJsonOf(Json{{"request", record.grant.canonical_request()},
+                              {"progress", access::ProgressToJson(record.grant.progress())},
+                              {"expected", record.expected},
+                              {"tainted", record.tainted}});
 }
 
 Status Replica::LoadGrant(std::string_view text) {
-  const Json value = Json::parse(text, nullptr, false);
-  if (value.is_discarded() || !value.is_object())
-    return DataLossError("a stored grant is malformed");
-  try {
-    std::string canonical = value.at("request").get<std::string>();
+  auto read = [&]() -> Status {
+    ASSIGN_OR_RETURN(const JsonDocument document, JsonDocument::Parse(text, "the grant"));
+    const JsonObject value = document.root();
+    ASSIGN_OR_RETURN(std::string canonical, value.Text("request", Field::kRequired));
+    ASSIGN_OR_RETURN(const std::string progress_text, value.Text("progress", Field::kRequired));
+    ASSIGN_OR_RETURN(const std::vector<std::string> expected,
+                     value.Texts("expected", Field::kRequired));
+    ASSIGN_OR_RETURN(std::string tainted, value.Text("tainted", Field::kRequired));
     ASSIGN_OR_RETURN(access::GrantRequest request, access::ParseCanonicalRequest(canonical));
-    ASSIGN_OR_RETURN(access::GrantProgress progress,
-                     access::ProgressFromJson(value.at("progress").get<std::string>()));
-    auto record = std::make_unique<GrantRecord>(
-        GrantRecord{access::Grant::Restore(request, std::move(progress), std::move(canonical)),
-                    value.at("expected").get<std::deque<std::string>>(),
-                    value.at("tainted").get<std::string>()});
-    grants_[request.id] = std::move(record);
-  } catch (const Json::exception&) {
-    return DataLossError("a stored grant is malformed");
-  }
+    ASSIGN_OR_RETURN(access::GrantProgress progress, access::ProgressFromJson(progress_text));
+    const std::string id = request.id;
+    grants_[id] = std::make_unique<GrantRecord>(GrantRecord{
+        access::Grant::Restore(std::move(request), std::move(progress), std::move(canonical)),
+        std::deque<std::string>(expected.begin(), expected.end()), std::move(tainted)});
+    return Status::Ok();
+  };
+  if (Status status = read(); !status.ok())
+    return DataLossError("a stored grant is malformed: " + status.message());
   return Status::Ok();
 }
 

@@ -20,10 +20,9 @@
 
 #include "access/grant.h"
 #include "access/policy.h"
+#include "base/json.h"
 
 namespace quartet::agent {
-
-struct EventView;
 
 struct GrantRecord {
   access::Grant grant;
@@ -36,8 +35,10 @@ class Replica {
  public:
   explicit Replica(std::string client) : client_(std::move(client)) {}
 
-  // Applies the log's entry at `index`. Never fails: a breach of the rules taints the grant it
-  // concerns and is recorded as a violation.
+  // Applies the log's entry at `index`. Never fails, whatever `entry` holds: a breach of the rules
+  // (a malformed entry, a field of the wrong type, an event the state machine would not produce)
+  // taints the grant it concerns or is recorded as a violation, and anything else is ignored. It
+  // never crashes, throws or aborts; fuzz/replica_fuzzer.cc checks this.
   void Apply(uint64_t index, std::string_view entry);
 
   // Breaches found since the last call.
@@ -55,8 +56,15 @@ class Replica {
   std::set<std::string> TakeChangedGrants();
 
  private:
+  // Why the entry breaks the rules, as an error; Apply records it as a violation.
+  Status ApplyEvent(uint64_t index, std::string_view entry);
   void ApplyGrantEvent(uint64_t index, const std::string& kind, const std::string& grant_id,
-                       std::string_view entry, const EventView& event);
+                       std::string_view entry, const JsonObject& event);
+  // Applies to `grant` the change that `event` records, appending the events the state machine
+  // produces. An error says why the event breaks the rules.
+  Status ChangeGrant(const std::string& kind, const JsonObject& event, access::Grant& grant,
+                     std::vector<std::string>& produced) const;
+  Status ReadContext(const JsonObject& value);
   void Taint(GrantRecord& record, uint64_t index, const std::string& why);
   void Violation(uint64_t index, const std::string& what);
 

@@ -231,5 +231,46 @@ TEST_F(ReplicaTest, StoredAndRestoredReplicaDecidesTheSame) {
   EXPECT_TRUE(record->grant.IsLive(kMondayTen + 120));
 }
 
+TEST_F(ReplicaTest, FieldsOfTheWrongTypeAreViolationsNotSilentDefaults) {
+  // Labels that are not a number once read as 0, "not sensitive": now the resource is not added.
+  Log(Event("resource.added", 5,
+            {{"resource", "hr-share"}, {"resource_kind", "file-share"}, {"labels", "4"}}));
+  Log(Event("person.added", 5, {{"user", 7}, {"role", "owner"}}));
+  Log(Event("policy.changed", 5, {{"policy", {{"rules", Json::array()}}}, {"by", "olivia"}}));
+  const std::string violations = Violations();
+  EXPECT_NE(violations.find("entry 6: 'labels' in the event must be an integer"), std::string::npos)
+      << violations;
+  EXPECT_NE(violations.find("entry 7: 'user' in the event must be text"), std::string::npos);
+  EXPECT_NE(violations.find("entry 8: 'policy' in the event must be text"), std::string::npos);
+  // The mailbox still needs an owner: the safe default stayed in force.
+  Open(Request("g11", "mail", 1));
+  EXPECT_FALSE(Live("g11", kMondayTen + 10));
+}
+
+TEST_F(ReplicaTest, AMalformedChangeOfAGrantTaintsIt) {
+  access::Grant grant = Open(Request("g12", "mail", 1));
+  Log(Event("grant.approved", kMondayTen + 60,
+            {{"grant", "g12"}, {"owner", "olivia"}, {"key_id", {1, 2}}, {"signature", ""}}));
+  const GrantRecord* record = replica_.FindGrant("g12");
+  ASSERT_NE(record, nullptr);
+  EXPECT_NE(record->tainted.find("'key_id' in the event must be text"), std::string::npos)
+      << record->tainted;
+  EXPECT_FALSE(Live("g12", kMondayTen + 120));
+}
+
+TEST_F(ReplicaTest, MalformedStoredStateIsDataLoss) {
+  Replica restored("acme");
+  for (const char* context :
+       {"", "[]", R"({"owners":"olivia","owner_keys":{},"resources":{}})",
+        R"({"owners":[],"owner_keys":{"olivia":{"k":"!"}},"resources":{}})",
+        R"({"owners":[],"owner_keys":{},"resources":{"x":{"kind":"ssh-host"}}})"}) {
+    EXPECT_EQ(restored.LoadContext(context).code(), StatusCode::kDataLoss) << context;
+  }
+  for (const char* grant : {"{", R"({"request":1})",
+                            R"({"request":"{}","progress":"{}","expected":[],"tainted":""})"}) {
+    EXPECT_EQ(restored.LoadGrant(grant).code(), StatusCode::kDataLoss) << grant;
+  }
+}
+
 }  // namespace
 }  // namespace quartet::agent

@@ -33,9 +33,14 @@ StatusOr<Bytes> Base64Decode(std::string_view text);
 // Parses a decimal unsigned integer with no sign, no leading zeros (except "0") and no overflow.
 StatusOr<uint64_t> ParseDecimal(std::string_view text);
 
+// Big-endian (network order) integers, as the SSH wire format, C2SP notes and tiles, and TOTP
+// write them. The readers' precondition: `p` points to at least 2, 4 or 8 readable bytes.
 void AppendBigEndian16(std::string& out, uint16_t value);
+void AppendBigEndian32(Bytes& out, uint32_t value);
 void AppendBigEndian64(std::string& out, uint64_t value);
 void AppendBigEndian64(Bytes& out, uint64_t value);
+uint16_t ReadBigEndian16(const uint8_t* p);
+uint32_t ReadBigEndian32(const uint8_t* p);
 uint64_t ReadBigEndian64(const uint8_t* p);
 
 // Compares in time independent of the contents (the lengths may leak).

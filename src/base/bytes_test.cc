@@ -49,5 +49,25 @@ TEST(BytesTest, ConstantTimeEquals) {
   EXPECT_FALSE(ConstantTimeEquals(AsBytes("abc"), AsBytes("ab")));
 }
 
+TEST(BytesTest, BigEndianIntegersRoundTrip) {
+  Bytes out;
+  AppendBigEndian32(out, 0x01020304);
+  AppendBigEndian64(out, 0x05060708090a0b0c);
+  EXPECT_EQ(HexEncode(out), "0102030405060708090a0b0c");
+  EXPECT_EQ(ReadBigEndian32(out.data()), 0x01020304u);
+  EXPECT_EQ(ReadBigEndian64(out.data() + 4), 0x05060708090a0b0cu);
+  std::string text;
+  AppendBigEndian16(text, 0xfffe);
+  AppendBigEndian64(text, ~uint64_t{0});
+  EXPECT_EQ(HexEncode(AsBytes(text)), "fffeffffffffffffffff");
+  EXPECT_EQ(ReadBigEndian16(AsBytes(text).data()), 0xfffeu);
+  EXPECT_EQ(ReadBigEndian64(AsBytes(text).data() + 2), ~uint64_t{0});
+  // The top bit of every width is read unsigned.
+  const uint8_t high[] = {0x80, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(ReadBigEndian16(high), 0x8000u);
+  EXPECT_EQ(ReadBigEndian32(high), 0x80000000u);
+  EXPECT_EQ(ReadBigEndian64(high), 0x8000000000000001u);
+}
+
 }  // namespace
 }  // namespace quartet

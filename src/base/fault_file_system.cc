@@ -34,16 +34,31 @@ Status FaultInjectionFileSystem::CountOperation() {
   return Status::Ok();
 }
 
-StatusOr<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFile(
-    const std::string& path) {
-  MutexLock lock(mu_);
-  RETURN_IF_ERROR(CountOperation());
+StatusOr<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewFile(const std::string& path,
+                                                                          uint32_t mode) {
   if (!directories_.contains(ParentDirectory(path))) {
     return NotFoundError("no directory for " + path);
   }
   auto inode = std::make_shared<Inode>();
+  inode->mode = mode;
   names_[path] = inode;
   return std::unique_ptr<WritableFile>(new FaultWritableFile(this, inode));
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFile(
+    const std::string& path) {
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(CountOperation());
+  return NewFile(path, 0644);
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewPrivateFile(
+    const std::string& path) {
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(CountOperation());
+  if (names_.contains(path) || directories_.contains(path))
+    return AlreadyExistsError(path + " exists");
+  return NewFile(path, 0600);
 }
 
 StatusOr<std::string> FaultInjectionFileSystem::ReadFile(const std::string& path) {
@@ -69,6 +84,38 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
   return Status::Ok();
 }
 
+Status FaultInjectionFileSystem::Link(const std::string& from, const std::string& to) {
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(CountOperation());
+  auto it = names_.find(from);
+  if (it == names_.end()) return NotFoundError("no such file " + from);
+  if (names_.contains(to) || directories_.contains(to)) return AlreadyExistsError(to + " exists");
+  if (!directories_.contains(ParentDirectory(to))) return NotFoundError("no directory for " + to);
+  names_[to] = it->second;
+  return Status::Ok();
+}
+
+Status FaultInjectionFileSystem::SetPermissions(const std::string& path, uint32_t mode) {
+  MutexLock lock(mu_);
+  RETURN_IF_ERROR(CountOperation());
+  if (auto file = names_.find(path); file != names_.end()) {
+    file->second->mode = mode;
+  } else if (auto directory = directories_.find(path); directory != directories_.end()) {
+    directory->second = mode;
+  } else {
+    return NotFoundError("no such file or directory " + path);
+  }
+  return Status::Ok();
+}
+
+StatusOr<uint32_t> FaultInjectionFileSystem::Permissions(const std::string& path) const {
+  MutexLock lock(mu_);
+  if (auto file = names_.find(path); file != names_.end()) return file->second->mode;
+  if (auto directory = directories_.find(path); directory != directories_.end())
+    return directory->second;
+  return NotFoundError("no such file or directory " + path);
+}
+
 Status FaultInjectionFileSystem::RemoveFile(const std::string& path) {
   MutexLock lock(mu_);
   RETURN_IF_ERROR(CountOperation());
@@ -81,9 +128,9 @@ Status FaultInjectionFileSystem::CreateDirectories(const std::string& path) {
   RETURN_IF_ERROR(CountOperation());
   // Directories are modelled as durable at once, as CreateDirectories syncs each new parent.
   for (std::string p = path; !p.empty() && p != "." && p != "/"; p = ParentDirectory(p)) {
-    directories_.insert(p);
+    directories_.emplace(p, 0755);
   }
-  directories_.insert(".");
+  directories_.emplace(".", 0755);
   return Status::Ok();
 }
 
@@ -126,7 +173,7 @@ StatusOr<std::vector<std::string>> FaultInjectionFileSystem::ListDirectory(
     if (!rest.empty() && seen.insert(rest).second) out.push_back(rest);
   };
   for (const auto& [name, inode] : names_) add(name);
-  for (const auto& dir : directories_) add(dir);
+  for (const auto& [dir, mode] : directories_) add(dir);
   return out;
 }
 

@@ -5,6 +5,7 @@
 // OK; a name (a created or renamed file) is durable once SyncDirectory of its parent returns OK.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,12 +30,20 @@ class FileSystem {
 
   // Creates or truncates `path`. The parent directory must exist.
   virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Creates `path` for a secret: readable and writable by its owner alone (mode 0600) from the
+  // moment it exists. AlreadyExists if `path` exists. The parent directory must exist.
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& path) = 0;
   // NotFound if missing.
   virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // rename(2): atomically replaces `to`.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // link(2): `to` becomes a second name of the file `from`. AlreadyExists if `to` exists: unlike
+  // Rename, it never replaces anything.
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
+  // chmod(2) of a file or a directory: `mode` is the permission bits, such as 0640.
+  virtual Status SetPermissions(const std::string& path, uint32_t mode) = 0;
   // mkdir -p. New directories are made durable in their parents.
   virtual Status CreateDirectories(const std::string& path) = 0;
   // fsync(2) of a directory: names created or renamed in it become durable.
@@ -54,8 +63,11 @@ class FileSystem {
 Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view contents);
 
 // Writes a secret (a private key, a token) to a new file that only its owner may read or write
-// (mode 0600), durably: temporary file, fsync, link into place, fsync of the folder. AlreadyExists if
-// `path` exists: a secret is never replaced silently. POSIX only.
+// (mode 0600), durably: private temporary file, fsync, link into place, fsync of the folder; after
+// a crash `path` is either absent or complete. AlreadyExists if `path` exists: a secret is never
+// replaced silently.
+Status WriteSecretFile(FileSystem& fs, const std::string& path, std::string_view contents);
+// The same on the POSIX file system.
 Status WriteSecretFile(const std::string& path, std::string_view contents);
 
 // "a/b/c" -> "a/b"; "c" -> ".".

@@ -1,8 +1,36 @@
 #include "base/json.h"
 
+#include <algorithm>
 #include <limits>
+#include <vector>
+
+#include "base/utf8.h"
 
 namespace quartet {
+namespace {
+
+// Whether every string in `value`, keys included, is well-formed UTF-8. Iterative, so that nesting
+// as deep as a parsed text allows cannot exhaust the stack.
+bool AllTextIsUtf8(const Json& value) {
+  std::vector<const Json*> pending = {&value};
+  while (!pending.empty()) {
+    const Json& item = *pending.back();
+    pending.pop_back();
+    if (item.is_string()) {
+      if (!IsValidUtf8(item.get_ref<const Json::string_t&>())) return false;
+    } else if (item.is_object()) {
+      for (const auto& [key, member] : item.get_ref<const Json::object_t&>()) {
+        if (!IsValidUtf8(key)) return false;
+        pending.push_back(&member);
+      }
+    } else if (item.is_array()) {
+      for (const Json& element : item.get_ref<const Json::array_t&>()) pending.push_back(&element);
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 StatusOr<Json> ParseJson(std::string_view text, std::string_view what) {
   Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
@@ -11,11 +39,8 @@ StatusOr<Json> ParseJson(std::string_view text, std::string_view what) {
 }
 
 StatusOr<std::string> CanonicalJson(const Json& value) {
-  try {
-    return value.dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::strict);
-  } catch (const Json::exception&) {
-    return InvalidArgumentError("a JSON string is not valid UTF-8");
-  }
+  if (!AllTextIsUtf8(value)) return InvalidArgumentError("a JSON string is not valid UTF-8");
+  return CanonicalJsonOf(value);
 }
 
 std::string CanonicalJsonOf(const Json& value) {
@@ -44,6 +69,15 @@ StatusOr<const Json*> JsonObject::Find(std::string_view key, Field presence) con
 }
 
 bool JsonObject::Has(std::string_view key) const { return value_->contains(key); }
+
+Status JsonObject::OnlyFields(std::initializer_list<std::string_view> known) const {
+  for (const auto& [key, member] : value_->get_ref<const Json::object_t&>()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgumentError("unknown field '" + key + "' in " + what_);
+    }
+  }
+  return Status::Ok();
+}
 
 StatusOr<std::string> JsonObject::Text(std::string_view key, Field presence) const {
   ASSIGN_OR_RETURN(const Json* field, Find(key, presence));

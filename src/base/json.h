@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +54,9 @@ class JsonObject {
   StatusOr<std::vector<std::string>> Texts(std::string_view key, Field presence) const;
 
   bool Has(std::string_view key) const;
+  // InvalidArgument "unknown field '<key>' in <what>" for the first member not among `known`: for
+  // formats that refuse what they do not understand rather than ignore it.
+  Status OnlyFields(std::initializer_list<std::string_view> known) const;
   const Json& json() const { return *value_; }
 
  private:

@@ -66,6 +66,14 @@ TEST(JsonObject, NamesTheFieldThatIsMissingOrOfTheWrongType) {
   EXPECT_FALSE(root.Boolean("name", Field::kRequired).ok());
 }
 
+TEST(JsonObject, OnlyFieldsNamesTheFirstUnknownOne) {
+  auto document = JsonDocument::Parse(R"({"a":1,"b":2,"colour":"red"})", "the policy");
+  ASSERT_TRUE(document.ok());
+  EXPECT_TRUE(document->root().OnlyFields({"a", "b", "colour", "d"}).ok());
+  EXPECT_EQ(document->root().OnlyFields({"a", "b"}).message(),
+            "unknown field 'colour' in the policy");
+}
+
 TEST(JsonObject, StaysValidWhenItsDocumentMoves) {
   auto document = JsonDocument::Parse(R"({"a":"b"})", "x");
   ASSERT_TRUE(document.ok());
@@ -86,6 +94,11 @@ TEST(CanonicalJson, RefusesInvalidUtf8) {
   const Json value = {{"a", std::string("\xc3\x28")}};
   EXPECT_EQ(CanonicalJson(value).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CanonicalJsonOf(value), "{\"a\":\"\xef\xbf\xbd(\"}");
+  // In a key, deep in a list, and the forms RFC 3629 forbids: a surrogate, an overlong form.
+  EXPECT_FALSE(CanonicalJson({{std::string("k\xff"), 1}}).ok());
+  EXPECT_FALSE(CanonicalJson({{"a", {1, {{"b", {std::string("\xed\xa0\x80")}}}}}}).ok());
+  EXPECT_FALSE(CanonicalJson(Json(std::string("\xc0\xaf"))).ok());
+  EXPECT_EQ(*CanonicalJson(Json(std::string("\xf4\x8f\xbf\xbf"))), "\"\xf4\x8f\xbf\xbf\"");
 }
 
 }  // namespace

@@ -67,6 +67,12 @@ class PosixFileSystem final : public FileSystem {
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
 
+  StatusOr<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoError("create", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
   StatusOr<std::string> ReadFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoError("open", path, errno);
@@ -91,6 +97,17 @@ class PosixFileSystem final : public FileSystem {
 
   Status Rename(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoError("rename", from, errno);
+    return Status::Ok();
+  }
+
+  Status Link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) return ErrnoError("link", to, errno);
+    return Status::Ok();
+  }
+
+  Status SetPermissions(const std::string& path, uint32_t mode) override {
+    if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
+      return ErrnoError("chmod", path, errno);
     return Status::Ok();
   }
 
@@ -151,29 +168,6 @@ class PosixFileSystem final : public FileSystem {
 FileSystem& FileSystem::Posix() {
   static PosixFileSystem fs;
   return fs;
-}
-
-Status WriteSecretFile(const std::string& path, std::string_view contents) {
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return InternalError("cannot create " + temporary + ": " + std::strerror(errno));
-  const bool written =
-      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
-      ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) {
-    ::unlink(temporary.c_str());
-    return InternalError("cannot write " + temporary);
-  }
-  // link(2) fails if `path` exists, where rename(2) would replace it.
-  const int linked = ::link(temporary.c_str(), path.c_str());
-  const int error = errno;
-  ::unlink(temporary.c_str());
-  if (linked != 0) {
-    if (error == EEXIST) return AlreadyExistsError(path + " exists already");
-    return InternalError("cannot create " + path + ": " + std::strerror(error));
-  }
-  return FileSystem::Posix().SyncDirectory(ParentDirectory(path));
 }
 
 }  // namespace quartet

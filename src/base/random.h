@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <span>
 
+#include "base/bytes.h"
+
 namespace quartet {
 
 class Random {
@@ -15,9 +17,7 @@ class Random {
   uint64_t NextUint64() {
     uint8_t bytes[8];
     Fill(bytes);
-    uint64_t value = 0;
-    for (uint8_t b : bytes) value = (value << 8) | b;
-    return value;
+    return ReadBigEndian64(bytes);
   }
 
   // libsodium's randombytes (getrandom(2)).

@@ -5,8 +5,7 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "base/json.h"
 #include "base/status.h"
 #include "client/http_client.h"
 
@@ -14,7 +13,7 @@ namespace quartet::client {
 
 class ApiClient {
  public:
-  using Json = nlohmann::json;
+  using Json = quartet::Json;
 
   // `server` is the base URL (http://host:port[/prefix]).
   static StatusOr<ApiClient> Connect(const std::string& server, std::string token) {
@@ -25,16 +24,18 @@ class ApiClient {
   // `path` is below /api/v1. A null body sends none.
   StatusOr<Json> Call(const std::string& method, const std::string& path,
                       const Json& body = Json()) {
-    const std::string text = body.is_null() ? "" : body.dump();
+    const std::string text = body.is_null() ? "" : CanonicalJsonOf(body);
     std::map<std::string, std::string> headers;
     if (!token_.empty()) headers["Authorization"] = "Bearer " + token_;
     ASSIGN_OR_RETURN(HttpResult result,
                      http_->Request(method, url_.path + "/api/v1" + path, text, headers));
-    Json value = Json::parse(result.body, nullptr, false);
-    if (result.status >= 200 && result.status < 300 && !value.is_discarded()) return value;
+    StatusOr<Json> value = ParseJson(result.body, "the server's reply");
+    if (result.status >= 200 && result.status < 300 && value.ok()) return std::move(*value);
     std::string message = "HTTP " + std::to_string(result.status);
-    if (!value.is_discarded() && value.contains("error") && value["error"].is_string()) {
-      message = value["error"].get<std::string>();
+    if (value.ok() && value->is_object()) {
+      const StatusOr<std::string> error =
+          JsonObject::Of(*value, "the server's reply")->Text("error", Field::kRequired);
+      if (error.ok()) message = *error;
     }
     const StatusCode code = result.status == 401   ? StatusCode::kUnauthenticated
                             : result.status == 403 ? StatusCode::kPermissionDenied

@@ -2,9 +2,10 @@
 
 #include <sodium.h>
 
-#include <cstdint>
 #include <cstdlib>
 #include <optional>
+
+#include "base/utf8.h"
 
 namespace quartet::identity {
 namespace {
@@ -38,44 +39,6 @@ std::optional<std::string> TerminatedHash(std::string_view stored_hash) {
   if (stored_hash.empty() || stored_hash.size() >= crypto_pwhash_STRBYTES) return std::nullopt;
   if (stored_hash.find('\0') != std::string_view::npos) return std::nullopt;
   return std::string(stored_hash);
-}
-
-struct CodePoint {
-  char32_t value;
-  size_t length;  // bytes
-};
-
-// What a UTF-8 lead byte announces: the sequence's length (0 if the byte cannot lead one), its
-// payload bits, and the smallest code point that length may encode (anything less is overlong).
-struct LeadByte {
-  size_t length;
-  char32_t bits;
-  char32_t minimum;
-};
-
-LeadByte ReadLeadByte(uint8_t lead) {
-  if (lead < 0x80) return {1, lead, 0};
-  if ((lead & 0xE0) == 0xC0) return {2, lead & 0x1Fu, 0x80};
-  if ((lead & 0xF0) == 0xE0) return {3, lead & 0x0Fu, 0x800};
-  if ((lead & 0xF8) == 0xF0) return {4, lead & 0x07u, 0x10000};
-  return {0, 0, 0};
-}
-
-// Decodes the code point at the start of non-empty `text`, or nullopt if the bytes there are not
-// well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::optional<CodePoint> DecodeCodePoint(std::string_view text) {
-  const LeadByte lead = ReadLeadByte(static_cast<uint8_t>(text[0]));
-  if (lead.length == 0 || text.size() < lead.length) return std::nullopt;
-  char32_t value = lead.bits;
-  for (size_t i = 1; i < lead.length; ++i) {
-    const auto continuation = static_cast<uint8_t>(text[i]);
-    if ((continuation & 0xC0) != 0x80) return std::nullopt;
-    value = (value << 6) | (continuation & 0x3Fu);
-  }
-  if (value < lead.minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
-    return std::nullopt;
-  }
-  return CodePoint{value, lead.length};
 }
 
 }  // namespace
@@ -119,7 +82,7 @@ Status CheckPasswordPolicy(std::string_view password) {
   bool one_repeated_character = true;
   char32_t first = 0;
   for (size_t position = 0; position < password.size();) {
-    const std::optional<CodePoint> code_point = DecodeCodePoint(password.substr(position));
+    const std::optional<CodePoint> code_point = DecodeUtf8(password.substr(position));
     if (!code_point) return InvalidArgumentError("password is not valid UTF-8");
     if (characters == 0) first = code_point->value;
     one_repeated_character = one_repeated_character && code_point->value == first;

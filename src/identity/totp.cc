@@ -61,9 +61,7 @@ std::string HotpCode(ByteView key, int64_t step, const TotpParameters& parameter
   AppendBigEndian64(counter, static_cast<uint64_t>(step));
   const Bytes mac = Hmac(parameters.algorithm, key, counter);
   const size_t offset = mac.back() & 0x0f;
-  const uint32_t binary = (static_cast<uint32_t>(mac[offset] & 0x7f) << 24) |
-                          (static_cast<uint32_t>(mac[offset + 1]) << 16) |
-                          (static_cast<uint32_t>(mac[offset + 2]) << 8) | mac[offset + 3];
+  const uint32_t binary = ReadBigEndian32(mac.data() + offset) & 0x7fffffff;
   uint32_t modulus = 1;
   for (int i = 0; i < parameters.digits; ++i) modulus *= 10;
   std::string code = std::to_string(binary % modulus);

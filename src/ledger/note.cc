@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "base/sha256.h"
+#include "base/utf8.h"
 
 namespace quartet::ledger {
 namespace {
@@ -37,45 +39,8 @@ bool IsSupportedType(SignatureType type) {
   return type == SignatureType::kEd25519 || type == SignatureType::kCosignatureV1;
 }
 
-bool IsContinuation(uint8_t byte) { return (byte & 0xC0) == 0x80; }
-
-// Decodes the UTF-8 code point at the start of `s` as RFC 3629 allows it (no overlong forms, no
-// surrogates, nothing above U+10FFFF). Returns its length in bytes, or 0 if it is not valid.
-size_t DecodeUtf8(std::string_view s, uint32_t& code_point) {
-  if (s.empty()) return 0;
-  const auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  const uint8_t lead = byte(0);
-  if (lead < 0x80) {
-    code_point = lead;
-    return 1;
-  }
-  size_t length = 0;
-  uint32_t min = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    min = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    min = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    min = 0x10000;
-  } else {
-    return 0;  // a continuation byte, an overlong lead (C0, C1) or beyond U+10FFFF (F5..FF)
-  }
-  code_point = lead & (0x7Fu >> length);
-  if (s.size() < length) return 0;
-  for (size_t i = 1; i < length; ++i) {
-    if (!IsContinuation(byte(i))) return 0;
-    code_point = (code_point << 6) | (byte(i) & 0x3F);
-  }
-  const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
-  if (code_point < min || code_point > 0x10FFFF || surrogate) return 0;
-  return length;
-}
-
 // Unicode White_Space (the same set as Go's unicode.IsSpace).
-bool IsUnicodeSpace(uint32_t c) {
+bool IsUnicodeSpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
          c == 0x3000;
@@ -83,11 +48,10 @@ bool IsUnicodeSpace(uint32_t c) {
 
 // Whether `text` is valid UTF-8 holding no ASCII control character other than newline.
 bool IsValidNoteText(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    uint32_t c = 0;
-    const size_t length = DecodeUtf8(text.substr(i), c);
-    if (length == 0 || (c < 0x20 && c != '\n')) return false;
-    i += length;
+  while (!text.empty()) {
+    const std::optional<CodePoint> c = DecodeUtf8(text);
+    if (!c || (c->value < 0x20 && c->value != '\n')) return false;
+    text.remove_prefix(c->length);
   }
   return true;
 }
@@ -114,14 +78,6 @@ StatusOr<uint32_t> ParseKeyIdHex(std::string_view hex) {
     key_id = (key_id << 4) | digit;
   }
   return key_id;
-}
-
-void AppendBigEndian32(Bytes& out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
-}
-
-uint32_t ReadBigEndian32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
 // The message that a cosignature/v1 signature covers: two header lines, then the note text.
@@ -217,12 +173,11 @@ uint32_t ComputeKeyId(std::string_view name, SignatureType type, ByteView public
 
 bool IsValidKeyName(std::string_view name) {
   if (name.empty()) return false;
-  for (size_t i = 0; i < name.size();) {
-    uint32_t c = 0;
-    const size_t length = DecodeUtf8(name.substr(i), c);
+  while (!name.empty()) {
+    const std::optional<CodePoint> c = DecodeUtf8(name);
     // Control characters cannot appear in a note, so a name holding one could never sign.
-    if (length == 0 || c == '+' || c < 0x20 || IsUnicodeSpace(c)) return false;
-    i += length;
+    if (!c || c->value == '+' || c->value < 0x20 || IsUnicodeSpace(c->value)) return false;
+    name.remove_prefix(c->length);
   }
   return true;
 }

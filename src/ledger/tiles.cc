@@ -144,8 +144,7 @@ StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view data,
   size_t offset = 0;
   while (offset < data.size()) {
     if (data.size() - offset < 2) return DataLossError("entry bundle truncated in a length prefix");
-    const size_t length =
-        (static_cast<uint8_t>(data[offset]) << 8) | static_cast<uint8_t>(data[offset + 1]);
+    const size_t length = ReadBigEndian16(AsBytes(data).data() + offset);
     offset += 2;
     if (data.size() - offset < length) return DataLossError("entry bundle truncated in an entry");
     entries.push_back(data.substr(offset, length));

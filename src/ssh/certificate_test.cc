@@ -12,9 +12,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using testing::ReadTestFile;
 using testing::SshKeygen;
-using testing::TempDirectory;
 using testing::TestKey;
+using testing::WriteTestFile;
 
 constexpr uint64_t kValidAfter = 1700000000;  // 2023-11-14T22:13:20Z
 
@@ -183,11 +184,11 @@ TEST(SshCertificateTest, RefusesUnsortedRepeatedOrMalformedExtensions) {
 
 TEST(SshCertificateTest, SshKeygenShowsWhatWeSigned) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
+  TempDirectory dir{"quartet-ssh"};
   const KeyPair ca = TestKey(11);
   FakeRandom random(12);
-  const std::string cert = dir.Write(
-      "user-cert.pub",
+  const std::string cert = WriteTestFile(
+      dir.path(), "user-cert.pub",
       *SignUserCertificate(TestTemplate(TestKey(13).public_key()), ca, random, "ana") + "\n");
   const auto result = SshKeygen({"-L", "-f", cert});
   ASSERT_EQ(result.status, 0) << result.err;
@@ -211,21 +212,24 @@ TEST(SshCertificateTest, SshKeygenShowsWhatWeSigned) {
 
 TEST(SshCertificateTest, ParsesCertificatesSignedBySshKeygen) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
+  TempDirectory dir{"quartet-ssh"};
   ASSERT_EQ(
-      SshKeygen({"-q", "-t", "ed25519", "-N", "", "-C", "ca", "-f", dir.path() + "/ca"}).status, 0);
+      SshKeygen({"-q", "-t", "ed25519", "-N", "", "-C", "ca", "-f", (dir.path() / "ca").string()})
+          .status,
+      0);
   ASSERT_EQ(
-      SshKeygen({"-q", "-t", "ed25519", "-N", "", "-C", "user", "-f", dir.path() + "/k"}).status,
+      SshKeygen({"-q", "-t", "ed25519", "-N", "", "-C", "user", "-f", (dir.path() / "k").string()})
+          .status,
       0);
   const auto signed_by_keygen =
-      SshKeygen({"-q", "-s", dir.path() + "/ca", "-I", "id", "-n", "root", "-z", "7", "-V", "+1h",
-                 "-O", "force-command=/bin/date", dir.path() + "/k.pub"});
+      SshKeygen({"-q", "-s", (dir.path() / "ca").string(), "-I", "id", "-n", "root", "-z", "7",
+                 "-V", "+1h", "-O", "force-command=/bin/date", (dir.path() / "k.pub").string()});
   ASSERT_EQ(signed_by_keygen.status, 0) << signed_by_keygen.err;
 
-  auto cert = ParseCertificate(dir.Read("k-cert.pub"));
+  auto cert = ParseCertificate(ReadTestFile(dir.path(), "k-cert.pub"));
   ASSERT_TRUE(cert.ok()) << cert.status().ToString();
-  EXPECT_EQ(cert->subject, *ParsePublicKey(dir.Read("k.pub")));
-  EXPECT_EQ(cert->ca, *ParsePublicKey(dir.Read("ca.pub")));
+  EXPECT_EQ(cert->subject, *ParsePublicKey(ReadTestFile(dir.path(), "k.pub")));
+  EXPECT_EQ(cert->ca, *ParsePublicKey(ReadTestFile(dir.path(), "ca.pub")));
   EXPECT_EQ(cert->type, kUserCertificate);
   EXPECT_EQ(cert->key_id, "id");
   EXPECT_EQ(cert->serial, 7u);

@@ -13,9 +13,10 @@ namespace {
 
 using testing::FixedRandom;
 using ::testing::HasSubstr;
+using testing::ReadTestFile;
 using testing::SshKeygen;
-using testing::TempDirectory;
 using testing::TestKey;
+using testing::WriteTestFile;
 
 TEST(SshKeyTest, FormatsAndParsesPublicKeyLines) {
   const KeyPair pair = TestKey(1);
@@ -132,9 +133,10 @@ TEST(SshKeyTest, RefusesMalformedPrivateKeyFiles) {
 
 TEST(SshKeyTest, SshKeygenPrintsOurFingerprint) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
+  TempDirectory dir{"quartet-ssh"};
   const KeyPair pair = TestKey(7);
-  const std::string pub = dir.Write("key.pub", FormatPublicKey(pair.public_key(), "alice") + "\n");
+  const std::string pub =
+      WriteTestFile(dir.path(), "key.pub", FormatPublicKey(pair.public_key(), "alice") + "\n");
   const auto result = SshKeygen({"-l", "-f", pub});
   ASSERT_EQ(result.status, 0) << result.err;
   EXPECT_EQ(result.out, "256 " + Fingerprint(pair.public_key()) + " alice (ED25519)\n");
@@ -142,10 +144,11 @@ TEST(SshKeyTest, SshKeygenPrintsOurFingerprint) {
 
 TEST(SshKeyTest, SshKeygenReadsOurPrivateKeyFile) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
+  TempDirectory dir{"quartet-ssh"};
   const KeyPair pair = TestKey(8);
   FakeRandom random(9);
-  const std::string key = dir.Write("key", pair.PrivateKeyFile("bob@host", random), 0600);
+  const std::string key =
+      WriteTestFile(dir.path(), "key", pair.PrivateKeyFile("bob@host", random), 0600);
   const auto result = SshKeygen({"-y", "-f", key});
   ASSERT_EQ(result.status, 0) << result.err;
   auto parsed = ParsePublicKey(result.out);
@@ -156,14 +159,14 @@ TEST(SshKeyTest, SshKeygenReadsOurPrivateKeyFile) {
 
 TEST(SshKeyTest, ReadsAndReproducesSshKeygenKeys) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
-  const auto made = SshKeygen(
-      {"-q", "-t", "ed25519", "-N", "", "-C", "made by ssh-keygen", "-f", dir.path() + "/k"});
+  TempDirectory dir{"quartet-ssh"};
+  const auto made = SshKeygen({"-q", "-t", "ed25519", "-N", "", "-C", "made by ssh-keygen", "-f",
+                               (dir.path() / "k").string()});
   ASSERT_EQ(made.status, 0) << made.err;
-  const std::string text = dir.Read("k");
+  const std::string text = ReadTestFile(dir.path(), "k");
   auto pair = KeyPair::ParsePrivateKeyFile(text);
   ASSERT_TRUE(pair.ok()) << pair.status().ToString();
-  auto public_key = ParsePublicKey(dir.Read("k.pub"));
+  auto public_key = ParsePublicKey(ReadTestFile(dir.path(), "k.pub"));
   ASSERT_TRUE(public_key.ok()) << public_key.status().ToString();
   EXPECT_EQ(pair->public_key(), *public_key);
 
@@ -172,21 +175,22 @@ TEST(SshKeyTest, ReadsAndReproducesSshKeygenKeys) {
   FixedRandom check(Bytes(blob.begin() + kCheckOffset, blob.begin() + kCheckOffset + 4));
   EXPECT_EQ(pair->PrivateKeyFile("made by ssh-keygen", check), text);
 
-  const auto fingerprint = SshKeygen({"-l", "-f", dir.path() + "/k.pub"});
+  const auto fingerprint = SshKeygen({"-l", "-f", (dir.path() / "k.pub").string()});
   EXPECT_THAT(fingerprint.out, HasSubstr(" " + Fingerprint(*public_key) + " "));
 }
 
 TEST(SshKeyTest, RefusesSshKeygenEncryptedKeysAndOtherTypes) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
+  TempDirectory dir{"quartet-ssh"};
+  ASSERT_EQ(SshKeygen({"-q", "-t", "ed25519", "-a", "1", "-N", "passphrase", "-f",
+                       (dir.path() / "enc").string()})
+                .status,
+            0);
+  EXPECT_FALSE(KeyPair::ParsePrivateKeyFile(ReadTestFile(dir.path(), "enc")).ok());
   ASSERT_EQ(
-      SshKeygen({"-q", "-t", "ed25519", "-a", "1", "-N", "passphrase", "-f", dir.path() + "/enc"})
-          .status,
-      0);
-  EXPECT_FALSE(KeyPair::ParsePrivateKeyFile(dir.Read("enc")).ok());
-  ASSERT_EQ(SshKeygen({"-q", "-t", "ecdsa", "-N", "", "-f", dir.path() + "/ecdsa"}).status, 0);
-  EXPECT_FALSE(KeyPair::ParsePrivateKeyFile(dir.Read("ecdsa")).ok());
-  EXPECT_FALSE(ParsePublicKey(dir.Read("ecdsa.pub")).ok());
+      SshKeygen({"-q", "-t", "ecdsa", "-N", "", "-f", (dir.path() / "ecdsa").string()}).status, 0);
+  EXPECT_FALSE(KeyPair::ParsePrivateKeyFile(ReadTestFile(dir.path(), "ecdsa")).ok());
+  EXPECT_FALSE(ParsePublicKey(ReadTestFile(dir.path(), "ecdsa.pub")).ok());
 }
 
 }  // namespace

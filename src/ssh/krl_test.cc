@@ -10,9 +10,10 @@ namespace quartet::ssh {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::ReadTestFile;
 using testing::SshKeygen;
-using testing::TempDirectory;
 using testing::TestKey;
+using testing::WriteTestFile;
 
 std::string SignedCertificate(const KeyPair& ca, uint64_t serial) {
   CertificateTemplate t;
@@ -57,12 +58,13 @@ TEST(SshKrlTest, RefusesSerialZeroAndOmitsAnEmptySection) {
 
 TEST(SshKrlTest, SshKeygenReportsRevokedCertificates) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
+  TempDirectory dir{"quartet-ssh"};
   const KeyPair ca = TestKey(3);
-  const std::string revoked = dir.Write("revoked-cert.pub", SignedCertificate(ca, 5));
-  const std::string kept = dir.Write("kept-cert.pub", SignedCertificate(ca, 6));
-  const std::string krl =
-      dir.Write("krl", *BuildKrl(ca.public_key(), {9, 5, 1000000}, 1, 1700000000, "test"));
+  const std::string revoked =
+      WriteTestFile(dir.path(), "revoked-cert.pub", SignedCertificate(ca, 5));
+  const std::string kept = WriteTestFile(dir.path(), "kept-cert.pub", SignedCertificate(ca, 6));
+  const std::string krl = WriteTestFile(
+      dir.path(), "krl", *BuildKrl(ca.public_key(), {9, 5, 1000000}, 1, 1700000000, "test"));
 
   const auto revoked_result = SshKeygen({"-Q", "-f", krl, revoked});
   EXPECT_NE(revoked_result.status, 0);
@@ -72,25 +74,28 @@ TEST(SshKrlTest, SshKeygenReportsRevokedCertificates) {
   EXPECT_THAT(kept_result.out, HasSubstr(": ok"));
 
   // A certificate of the same serial from another CA is not revoked.
-  const std::string other = dir.Write("other-cert.pub", SignedCertificate(TestKey(4), 5));
+  const std::string other =
+      WriteTestFile(dir.path(), "other-cert.pub", SignedCertificate(TestKey(4), 5));
   EXPECT_EQ(SshKeygen({"-Q", "-f", krl, other}).status, 0);
   // Nor is anything by an empty KRL.
   const std::string empty =
-      dir.Write("empty-krl", *BuildKrl(ca.public_key(), {}, 1, 1700000000, ""));
+      WriteTestFile(dir.path(), "empty-krl", *BuildKrl(ca.public_key(), {}, 1, 1700000000, ""));
   EXPECT_EQ(SshKeygen({"-Q", "-f", empty, revoked}).status, 0);
 }
 
 TEST(SshKrlTest, MatchesSshKeygenByteForByte) {
   REQUIRE_SSH_KEYGEN();
-  TempDirectory dir;
+  TempDirectory dir{"quartet-ssh"};
   const KeyPair ca = TestKey(5);
-  const std::string ca_pub = dir.Write("ca.pub", FormatPublicKey(ca.public_key(), "ca") + "\n");
+  const std::string ca_pub =
+      WriteTestFile(dir.path(), "ca.pub", FormatPublicKey(ca.public_key(), "ca") + "\n");
   // Far-apart serials, so that ssh-keygen picks a serial list rather than a range or bitmap.
-  const std::string spec = dir.Write("spec", "serial: 9000000000\nserial: 1000\nserial: 5000000\n");
+  const std::string spec =
+      WriteTestFile(dir.path(), "spec", "serial: 9000000000\nserial: 1000\nserial: 5000000\n");
   const auto made =
-      SshKeygen({"-k", "-f", dir.path() + "/keygen-krl", "-s", ca_pub, "-z", "3", spec});
+      SshKeygen({"-k", "-f", (dir.path() / "keygen-krl").string(), "-s", ca_pub, "-z", "3", spec});
   ASSERT_EQ(made.status, 0) << made.err;
-  const std::string theirs = dir.Read("keygen-krl");
+  const std::string theirs = ReadTestFile(dir.path(), "keygen-krl");
   ASSERT_GE(theirs.size(), 28u);
   const uint64_t generated_at = ReadBigEndian64(AsBytes(theirs).data() + 20);
 

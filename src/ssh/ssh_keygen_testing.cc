@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -12,20 +11,9 @@ namespace quartet::ssh::testing {
 
 constexpr char kSshKeygen[] = "/usr/bin/ssh-keygen";
 
-TempDirectory::TempDirectory() {
-  std::string pattern = "/tmp/quartet-ssh-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDirectory::~TempDirectory() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::string TempDirectory::Write(const std::string& name, std::string_view contents,
-                                 mode_t mode) const {
-  const std::string file = path_ + "/" + name;
+std::string WriteTestFile(const std::filesystem::path& folder, const std::string& name,
+                          std::string_view contents, mode_t mode) {
+  const std::string file = (folder / name).string();
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
@@ -35,8 +23,8 @@ std::string TempDirectory::Write(const std::string& name, std::string_view conte
   return file;
 }
 
-std::string TempDirectory::Read(const std::string& name) const {
-  std::ifstream in(path_ + "/" + name, std::ios::binary);
+std::string ReadTestFile(const std::filesystem::path& folder, const std::string& name) {
+  std::ifstream in(folder / name, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + name);
   std::ostringstream out;
   out << in.rdbuf();

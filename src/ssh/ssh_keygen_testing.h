@@ -4,36 +4,28 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "base/bytes.h"
 #include "base/random.h"
+#include "base/temp_directory_testing.h"
 #include "ssh/key.h"
 #include "tests/subprocess.h"
 
 namespace quartet::ssh::testing {
 
-// A fresh directory made by mkdtemp under /tmp, removed with its contents on destruction.
-class TempDirectory {
- public:
-  TempDirectory();
-  ~TempDirectory();
-  TempDirectory(const TempDirectory&) = delete;
-  TempDirectory& operator=(const TempDirectory&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Writes `contents` to path()/name with `mode` and returns the full path.
-  std::string Write(const std::string& name, std::string_view contents, mode_t mode = 0600) const;
-  std::string Write(const std::string& name, ByteView contents, mode_t mode = 0600) const {
-    return Write(name, AsChars(contents), mode);
-  }
-  std::string Read(const std::string& name) const;
-
- private:
-  std::string path_;
-};
+// Writes `contents` to `folder`/`name` with `mode` and returns the file's path. Throws on failure.
+std::string WriteTestFile(const std::filesystem::path& folder, const std::string& name,
+                          std::string_view contents, mode_t mode = 0600);
+inline std::string WriteTestFile(const std::filesystem::path& folder, const std::string& name,
+                                 ByteView contents, mode_t mode = 0600) {
+  return WriteTestFile(folder, name, AsChars(contents), mode);
+}
+// The contents of `folder`/`name`. Throws on failure.
+std::string ReadTestFile(const std::filesystem::path& folder, const std::string& name);
 
 // Whether /usr/bin/ssh-keygen exists; tests skip themselves without it.
 bool HaveSshKeygen();

@@ -6,12 +6,6 @@
 
 namespace quartet::ssh {
 
-void PutUint32(Bytes& out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
-}
-
-void PutUint64(Bytes& out, uint64_t value) { AppendBigEndian64(out, value); }
-
 void PutString(Bytes& out, ByteView data) {
   assert(data.size() <= std::numeric_limits<uint32_t>::max());
   PutUint32(out, static_cast<uint32_t>(data.size()));
@@ -32,9 +26,7 @@ StatusOr<uint8_t> WireReader::ReadByte() {
 
 StatusOr<uint32_t> WireReader::ReadUint32() {
   ASSIGN_OR_RETURN(const ByteView bytes, ReadBytes(4));
-  uint32_t value = 0;
-  for (uint8_t b : bytes) value = (value << 8) | b;
-  return value;
+  return ReadBigEndian32(bytes.data());
 }
 
 StatusOr<uint64_t> WireReader::ReadUint64() {

@@ -12,8 +12,9 @@
 
 namespace quartet::ssh {
 
-void PutUint32(Bytes& out, uint32_t value);
-void PutUint64(Bytes& out, uint64_t value);
+// RFC 4251's names for base/bytes.h's big-endian writers.
+inline void PutUint32(Bytes& out, uint32_t value) { AppendBigEndian32(out, value); }
+inline void PutUint64(Bytes& out, uint64_t value) { AppendBigEndian64(out, value); }
 // Precondition: data.size() < 2^32.
 void PutString(Bytes& out, ByteView data);
 inline void PutString(Bytes& out, std::string_view text) { PutString(out, AsBytes(text)); }

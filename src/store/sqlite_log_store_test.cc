@@ -1,11 +1,10 @@
 #include "store/sqlite_log_store.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "base/temp_directory_testing.h"
 #include "store/data_folder.h"
 
 namespace quartet::store {
@@ -14,22 +13,14 @@ namespace {
 class SqliteLogStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("quartet-store-test-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-    std::filesystem::create_directories(directory_);
     auto store = SqliteLogStore::Open(directory_ / "quartet.db");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     ASSERT_TRUE(store_->CreateLog({"acme", "example.test/logs/acme", "vkey", ""}).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(directory_);
-  }
 
-  std::filesystem::path directory_;
+  TempDirectory temp_{"quartet-store-test"};
+  const std::filesystem::path& directory_ = temp_.path();
   std::unique_ptr<SqliteLogStore> store_;
 };
 
@@ -126,9 +117,8 @@ TEST_F(SqliteLogStoreTest, AppendInTransactionRollsBackWithTheCallersChange) {
 }
 
 TEST(DataFolderTest, InitLogKeepsTheKeyPrivateAndRefusesDuplicates) {
-  const auto directory = std::filesystem::temp_directory_path() /
-                         ("quartet-folder-test-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(directory);
+  TempDirectory temp("quartet-folder-test");
+  const auto directory = temp.path() / "data";
   {
     auto folder = DataFolder::Open(directory.string());
     ASSERT_TRUE(folder.ok());
@@ -150,7 +140,6 @@ TEST(DataFolderTest, InitLogKeepsTheKeyPrivateAndRefusesDuplicates) {
     auto lock = (*folder)->LockIntegration(FileLock::Wait::kNo);
     ASSERT_TRUE(lock.ok());
   }
-  std::filesystem::remove_all(directory);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Every perfect node of a Merkle tree held in memory, level by level: a NodeReader for benchmarks.
+// Every perfect node of a Merkle tree held in memory, level by level: a NodeReader for tests and
+// benchmarks.
 #pragma once
 
 #include <vector>

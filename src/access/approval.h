@@ -53,6 +53,7 @@ class OwnerSigner {
   Bytes SignMessage(std::string_view message) const;
 
  private:
+  OwnerSigner() = default;  // only with a key: Generate or FromSeed
   Bytes public_key_;
   Bytes secret_key_;
 };

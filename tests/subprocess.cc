@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "base/temp_directory_testing.h"
+
 namespace quartet::testing {
 namespace {
 
@@ -128,11 +130,7 @@ std::string QuartetBinary() {
 }
 
 std::string FreshDirectory(const std::string& name) {
-  auto path = std::filesystem::temp_directory_path() /
-              ("quartet-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(path);
-  std::filesystem::create_directories(path);
-  return path.string();
+  return FreshTempDirectory("quartet-" + name).string();
 }
 
 }  // namespace quartet::testing

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/temp_directory_testing.h"
 #include "identity/totp.h"
 
 namespace quartet::governance {
@@ -26,11 +27,9 @@ const auto kStart = std::chrono::system_clock::time_point(std::chrono::seconds(1
 
 class AccessServiceTest : public ::testing::Test {
  protected:
+  TempDirectory temp_{"quartet-governance"};
   void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("quartet-governance-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
+    directory_ = temp_.path();
     folder_ = std::move(*store::DataFolder::Open(directory_.string()));
     auto service = AccessService::Open(*folder_, clock_, random_);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
@@ -69,7 +68,6 @@ class AccessServiceTest : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     folder_.reset();
-    std::filesystem::remove_all(directory_);
   }
 
   AccessRequest Routine(const std::string& client = "acme",

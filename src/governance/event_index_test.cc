@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/random.h"
+#include "base/temp_directory_testing.h"
 #include "governance/event.h"
 
 namespace quartet::governance {
@@ -17,13 +18,8 @@ using Json = nlohmann::json;
 
 class EventIndexTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("quartet-event-index-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(root_);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
+  TempDirectory temp_{"quartet-event-index"};
+  void SetUp() override { root_ = temp_.path(); }
 
   std::unique_ptr<store::DataFolder> MakeFolder(const std::string& name) {
     auto folder = store::DataFolder::Open((root_ / name).string());

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "base/mutex.h"
+#include "base/temp_directory_testing.h"
 #include "governance/access_service.h"
 #include "server/http_server.h"
 #include "tests/subprocess.h"
@@ -74,10 +75,9 @@ class SmtpServer {
 
 class NotifierTest : public ::testing::Test {
  protected:
+  TempDirectory temp_{"quartet-notify"};
   void SetUp() override {
-    directory_ =
-        std::filesystem::temp_directory_path() / ("quartet-notify-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(directory_);
+    directory_ = temp_.path();
     folder_ = std::move(*store::DataFolder::Open(directory_.string()));
     service_ = std::move(*governance::AccessService::Open(*folder_, clock_, random_));
     const governance::Actor admin{"local-admin", governance::Role::kProviderAdmin, ""};
@@ -97,7 +97,6 @@ class NotifierTest : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     folder_.reset();
-    std::filesystem::remove_all(directory_);
   }
   void RequestMail() {
     auto grant =

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "base/random.h"
+#include "base/temp_directory_testing.h"
 #include "store/sqlite.h"
 #include "store/sqlite_log_store.h"
 
@@ -28,12 +29,9 @@ HttpResponse Get(LogService& logs, const std::string& target) {
 // for a server that bypasses the agent.
 class LogServiceTest : public ::testing::Test {
  protected:
+  TempDirectory temp_{"quartet-log-service"};
   void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("quartet-log-service-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
+    dir_ = temp_.path().string();
     auto folder = store::DataFolder::Open(dir_);
     ASSERT_TRUE(folder.ok()) << folder.status().ToString();
     folder_ = std::move(*folder);
@@ -50,7 +48,6 @@ class LogServiceTest : public ::testing::Test {
   void TearDown() override {
     logs_.reset();
     folder_.reset();
-    std::filesystem::remove_all(dir_);
   }
   // What an agent's enrolment does to the log, in its own transaction.
   void SetWitness() {

@@ -1,3 +1,7 @@
+// The Merkle tree against its references, in one file because they share one fixture and one
+// reference implementation: RFC 6962 transcribed literally, the transparency-dev/merkle constants
+// and JSON vectors, and properties over random trees. It is long because the vectors and the
+// reference are.
 #include "ledger/merkle.h"
 
 #include <algorithm>

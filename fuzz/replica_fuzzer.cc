@@ -13,6 +13,7 @@
 
 #include "access/approval.h"
 #include "access/grant.h"
+#include "access/grant_testing.h"
 #include "agent/replica.h"
 #include "base/json.h"
 #include "base/random.h"
@@ -23,28 +24,13 @@ namespace access = quartet::access;
 namespace agent = quartet::agent;
 using quartet::Json;
 
-constexpr int64_t kMondayTen = 1795428000;
+constexpr int64_t kMondayTen = quartet::access::kTestMondayTen;
 
 std::string Event(std::string_view kind, int64_t at, Json fields) {
   fields["kind"] = std::string(kind);
   fields["client"] = "acme";
   fields["at"] = at;
   return quartet::CanonicalJsonOf(fields);
-}
-
-access::GrantRequest Request(std::string id, std::string resource, access::LabelSet labels) {
-  access::GrantRequest r;
-  r.id = std::move(id);
-  r.client = "acme";
-  r.technician = "tom";
-  r.resource = std::move(resource);
-  r.labels = labels;
-  r.login = "root";
-  r.reason = "patching";
-  r.ticket = "T-1";
-  r.duration_seconds = 3600;
-  r.requested_at = kMondayTen;
-  return r;
 }
 
 // The history every input is applied after, as the server would have logged it.
@@ -67,11 +53,11 @@ const std::vector<std::string>& History() {
     // g1 is live (approved by the policy); g2 waits for an owner.
     auto local = access::ToLocalTime(kMondayTen, "UTC");
     if (!local.ok()) std::abort();
-    access::GrantRequest mail = Request("g2", "mail", 1);
+    access::GrantRequest mail = access::TestRequest("g2", "mail", 1);
     mail.kind = access::ResourceKind::kMailbox;
     mail.action = access::Action::kOpenMailbox;
     mail.login = "";
-    for (const access::GrantRequest& request : {Request("g1", "web-1", 0), mail}) {
+    for (const access::GrantRequest& request : {access::TestRequest("g1", "web-1", 0), mail}) {
       if (!access::Grant::Open(request, policy, *local, *out).ok()) std::abort();
     }
     return out;

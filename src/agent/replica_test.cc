@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access/approval.h"
+#include "access/grant_testing.h"
 #include "access/local_time.h"
 #include "base/random.h"
 
@@ -12,7 +13,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr int64_t kMondayTen = 1795428000;  // 2026-11-23 10:00 UTC, inside business hours
+constexpr int64_t kMondayTen = access::kTestMondayTen;  // inside business hours
 
 std::string Event(std::string_view kind, int64_t at, Json fields) {
   fields["kind"] = std::string(kind);
@@ -46,21 +47,6 @@ class ReplicaTest : public ::testing::Test {
     for (const std::string& entry : entries) Log(entry);
   }
 
-  access::GrantRequest Request(std::string id, std::string resource, access::LabelSet labels) {
-    access::GrantRequest r;
-    r.id = std::move(id);
-    r.client = "acme";
-    r.technician = "tom";
-    r.resource = std::move(resource);
-    r.labels = labels;
-    r.login = "root";
-    r.reason = "patching";
-    r.ticket = "T-1";
-    r.duration_seconds = 3600;
-    r.requested_at = kMondayTen;
-    return r;
-  }
-
   // Opens a grant as the server does and logs its events.
   access::Grant Open(const access::GrantRequest& request) {
     std::vector<std::string> events;
@@ -90,14 +76,14 @@ class ReplicaTest : public ::testing::Test {
 };
 
 TEST_F(ReplicaTest, GrantApprovedByPolicyIsLiveInItsWindow) {
-  Open(Request("g1", "web-1", 0));
+  Open(access::TestRequest("g1", "web-1", 0));
   EXPECT_TRUE(Live("g1", kMondayTen + 10));
   EXPECT_FALSE(Live("g1", kMondayTen + 3600));
   EXPECT_EQ(Violations(), "");
 }
 
 TEST_F(ReplicaTest, OwnerSignedApprovalOpensASensitiveGrant) {
-  access::Grant grant = Open(Request("g2", "mail", 1));
+  access::Grant grant = Open(access::TestRequest("g2", "mail", 1));
   EXPECT_FALSE(Live("g2", kMondayTen + 10));
   std::vector<std::string> events;
   const Bytes signature =
@@ -109,7 +95,7 @@ TEST_F(ReplicaTest, OwnerSignedApprovalOpensASensitiveGrant) {
 }
 
 TEST_F(ReplicaTest, ForgedOwnerApprovalTaintsTheGrant) {
-  access::Grant grant = Open(Request("g3", "mail", 1));
+  access::Grant grant = Open(access::TestRequest("g3", "mail", 1));
   // The server writes an approval with a signature the owner never made (here: over another
   // request).
   FakeRandom other_random(99);
@@ -135,7 +121,7 @@ TEST_F(ReplicaTest, ForgedOwnerApprovalTaintsTheGrant) {
 }
 
 TEST_F(ReplicaTest, ApprovalWithAnUnregisteredKeyTaintsTheGrant) {
-  access::Grant grant = Open(Request("g4", "mail", 1));
+  access::Grant grant = Open(access::TestRequest("g4", "mail", 1));
   FakeRandom other_random(5);
   const access::OwnerSigner unregistered = access::OwnerSigner::Generate(other_random);
   const Bytes signature =
@@ -151,7 +137,7 @@ TEST_F(ReplicaTest, ApprovalWithAnUnregisteredKeyTaintsTheGrant) {
 TEST_F(ReplicaTest, DecisionThePolicyDidNotMakeTaintsTheGrant) {
   // The server claims the policy approved access to a mailbox at once; the safe default asks an
   // owner.
-  access::GrantRequest request = Request("g5", "mail", 1);
+  access::GrantRequest request = access::TestRequest("g5", "mail", 1);
   Log(Event("grant.requested", kMondayTen,
             {{"grant", "g5"}, {"request", access::CanonicalRequest(request)}}));
   Log(Event("grant.decided", kMondayTen,
@@ -171,7 +157,7 @@ TEST_F(ReplicaTest, DecisionThePolicyDidNotMakeTaintsTheGrant) {
 
 TEST_F(ReplicaTest, MisstatedResourceLabelsTaintTheGrant) {
   // The request says the mailbox carries no sensitive label, to slip past the owner.
-  access::GrantRequest request = Request("g6", "mail", 0);
+  access::GrantRequest request = access::TestRequest("g6", "mail", 0);
   std::vector<std::string> events;
   ASSERT_TRUE(
       access::Grant::Open(request, policy_, *access::ToLocalTime(kMondayTen, "UTC"), events).ok());
@@ -181,8 +167,8 @@ TEST_F(ReplicaTest, MisstatedResourceLabelsTaintTheGrant) {
 }
 
 TEST_F(ReplicaTest, EndedAndRevokedGrantsCloseAtOnce) {
-  access::Grant ended = Open(Request("g7", "web-1", 0));
-  access::Grant revoked = Open(Request("g8", "web-1", 0));
+  access::Grant ended = Open(access::TestRequest("g7", "web-1", 0));
+  access::Grant revoked = Open(access::TestRequest("g8", "web-1", 0));
   std::vector<std::string> events;
   ASSERT_TRUE(ended.End("tom", kMondayTen + 100, events).ok());
   ASSERT_TRUE(revoked.Revoke("olivia", "done", kMondayTen + 100, events).ok());
@@ -210,13 +196,13 @@ TEST_F(ReplicaTest, PolicyChangeNotByAnOwnerIsIgnored) {
             {{"policy", access::ToJson(open_door)}, {"by", "provider-admin"}}));
   EXPECT_EQ(replica_.TakeViolations().size(), 1u);
   // Still the safe default: the mailbox needs an owner.
-  Open(Request("g9", "mail", 1));
+  Open(access::TestRequest("g9", "mail", 1));
   EXPECT_FALSE(Live("g9", kMondayTen + 10));
   EXPECT_TRUE(replica_.FindGrant("g9")->tainted.empty());
 }
 
 TEST_F(ReplicaTest, StoredAndRestoredReplicaDecidesTheSame) {
-  access::Grant grant = Open(Request("g10", "mail", 1));
+  access::Grant grant = Open(access::TestRequest("g10", "mail", 1));
   Replica restored("acme");
   ASSERT_TRUE(restored.LoadContext(replica_.ContextJson()).ok());
   ASSERT_TRUE(restored.LoadGrant(Replica::GrantJson(*replica_.FindGrant("g10"))).ok());
@@ -243,12 +229,12 @@ TEST_F(ReplicaTest, FieldsOfTheWrongTypeAreViolationsNotSilentDefaults) {
   EXPECT_NE(violations.find("entry 7: 'user' in the event must be text"), std::string::npos);
   EXPECT_NE(violations.find("entry 8: 'policy' in the event must be text"), std::string::npos);
   // The mailbox still needs an owner: the safe default stayed in force.
-  Open(Request("g11", "mail", 1));
+  Open(access::TestRequest("g11", "mail", 1));
   EXPECT_FALSE(Live("g11", kMondayTen + 10));
 }
 
 TEST_F(ReplicaTest, AMalformedChangeOfAGrantTaintsIt) {
-  access::Grant grant = Open(Request("g12", "mail", 1));
+  access::Grant grant = Open(access::TestRequest("g12", "mail", 1));
   Log(Event("grant.approved", kMondayTen + 60,
             {{"grant", "g12"}, {"owner", "olivia"}, {"key_id", {1, 2}}, {"signature", ""}}));
   const GrantRecord* record = replica_.FindGrant("g12");

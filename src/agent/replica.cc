@@ -42,6 +42,30 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
     ApplyGrantEvent(index, kind, grant, entry, event);
     return Status::Ok();
   }
+  if (kind == "trust.statement") {
+    ASSIGN_OR_RETURN(const std::string statement, event.Text("statement", Field::kOptional));
+    if (Status applied = chain_.Apply(statement); !applied.ok())
+      return PermissionDeniedError("a trust statement the client's chain refuses: " +
+                                   applied.message());
+    trust_statements_.push_back(statement);
+    chain_keys_.clear();
+    for (const auto& [owner, devices] : chain_.state().owners)
+      for (const auto& [key_id, device] : devices) chain_keys_[key_id] = {device.public_key};
+    if (!chain_.state().policy.empty()) {
+      ASSIGN_OR_RETURN(policy_, access::PolicyFromJson(chain_.state().policy));
+      have_policy_ = true;
+    }
+    return Status::Ok();
+  }
+  if (Chained() &&
+      (kind == "policy.changed" || kind == "person.added" || kind == "owner.key_registered")) {
+    // The chain says who the owners are, which keys are theirs and which policy is in force; the
+    // server's word on them counts for nothing. A policy put in force without the owners'
+    // signatures is a breach; people and keys the server records are its own business.
+    if (kind == "policy.changed")
+      return PermissionDeniedError("a policy the client's owners did not sign is ignored");
+    return Status::Ok();
+  }
   if (kind == "policy.changed") {
     // The first policy is the provider's safe default at the client's creation; every later one
     // is an owner's.
@@ -148,14 +172,16 @@ Status Replica::ChangeGrant(const std::string& kind, const JsonObject& event, ac
   Status status = Status::Ok();
   if (kind == "grant.approved" || kind == "grant.denied") {
     ASSIGN_OR_RETURN(const std::string owner, event.Text("owner", Field::kOptional));
-    if (owners_.count(owner) == 0)
+    if (!IsOwner(owner))
       return PermissionDeniedError("decided by '" + owner + "', who is no owner");
     ASSIGN_OR_RETURN(const std::string key_id, event.Text("key_id", Field::kOptional));
-    auto keys = owner_keys_.find(owner);
-    if (keys == owner_keys_.end() || keys->second.count(key_id) == 0) {
-      return PermissionDeniedError("signed with a key the log never registered for " + owner);
+    const access::OwnerKey* found = OwnerKeyOf(owner, key_id);
+    if (found == nullptr) {
+      return PermissionDeniedError(
+          Chained() ? "signed with a key that is not " + owner + "'s in the client's trust chain"
+                    : "signed with a key the log never registered for " + owner);
     }
-    const access::OwnerKey& key = keys->second.at(key_id);
+    const access::OwnerKey& key = *found;
     ASSIGN_OR_RETURN(const std::string encoded, event.Text("signature", Field::kOptional));
     auto signature = Base64Decode(encoded);
     if (!signature.ok()) return InvalidArgumentError("a signature that does not decode");
@@ -173,7 +199,7 @@ Status Replica::ChangeGrant(const std::string& kind, const JsonObject& event, ac
     grant.ExpireIfStale(at, produced);
   } else if (kind == "breakglass.reviewed") {
     ASSIGN_OR_RETURN(const std::string owner, event.Text("owner", Field::kOptional));
-    if (owners_.count(owner) == 0)
+    if (!IsOwner(owner))
       return PermissionDeniedError("reviewed by '" + owner + "', who is no owner");
     ASSIGN_OR_RETURN(const std::string verdict, event.Text("verdict", Field::kOptional));
     if (verdict != "acknowledged" && verdict != "disputed")
@@ -189,6 +215,23 @@ Status Replica::ChangeGrant(const std::string& kind, const JsonObject& event, ac
   return status.WithContext("'" + kind + "' refused");
 }
 
+bool Replica::IsOwner(const std::string& user) const {
+  return Chained() ? chain_.state().owners.contains(user) : owners_.contains(user);
+}
+
+const access::OwnerKey* Replica::OwnerKeyOf(const std::string& owner,
+                                            const std::string& key_id) const {
+  if (Chained()) {
+    const std::string* holder = chain_.state().OwnerOf(key_id);
+    if (holder == nullptr || *holder != owner) return nullptr;
+    return &chain_keys_.at(key_id);
+  }
+  auto keys = owner_keys_.find(owner);
+  if (keys == owner_keys_.end()) return nullptr;
+  auto key = keys->second.find(key_id);
+  return key == keys->second.end() ? nullptr : &key->second;
+}
+
 std::string Replica::ContextJson() const {
   Json keys = Json::object();
   for (const auto& [owner, by_id] : owner_keys_) {
@@ -201,6 +244,7 @@ std::string Replica::ContextJson() const {
   }
   Json out = {{"owners", owners_}, {"owner_keys", keys}, {"resources", resources}};
   if (have_policy_) out["policy"] = access::ToJson(policy_);
+  if (!trust_statements_.empty()) out["trust"] = trust_statements_;
   return CanonicalJsonOf(out);
 }
 
@@ -227,6 +271,11 @@ Status Replica::ReadContext(const JsonObject& value) {
     ASSIGN_OR_RETURN(const uint64_t labels, resource.Unsigned("labels", Field::kRequired));
     resources_[name] = {kind, static_cast<access::LabelSet>(labels)};
   }
+  ASSIGN_OR_RETURN(trust_statements_, value.Texts("trust", Field::kOptional));
+  ASSIGN_OR_RETURN(chain_, trust::Chain::Replay(client_, trust_statements_));
+  chain_keys_.clear();
+  for (const auto& [owner, devices] : chain_.state().owners)
+    for (const auto& [key_id, device] : devices) chain_keys_[key_id] = {device.public_key};
   have_policy_ = value.Has("policy");
   if (have_policy_) {
     ASSIGN_OR_RETURN(const std::string policy, value.Text("policy", Field::kRequired));

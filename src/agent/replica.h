@@ -21,6 +21,7 @@
 #include "access/grant.h"
 #include "access/policy.h"
 #include "base/json.h"
+#include "trust/chain.h"
 
 namespace quartet::agent {
 
@@ -65,6 +66,11 @@ class Replica {
   Status ChangeGrant(const std::string& kind, const JsonObject& event, access::Grant& grant,
                      std::vector<std::string>& produced) const;
   Status ReadContext(const JsonObject& value);
+  // Once the client has a trust chain (trust/chain.h), who is an owner and which keys are theirs
+  // come from the chain alone; before, from the log's person and key events.
+  bool Chained() const { return chain_.state().size > 0; }
+  bool IsOwner(const std::string& user) const;
+  const access::OwnerKey* OwnerKeyOf(const std::string& owner, const std::string& key_id) const;
   void Taint(GrantRecord& record, uint64_t index, const std::string& why);
   void Violation(uint64_t index, const std::string& what);
 
@@ -79,6 +85,9 @@ class Replica {
     access::LabelSet labels;
   };
   std::map<std::string, Resource> resources_;
+  trust::Chain chain_{client_};
+  std::vector<std::string> trust_statements_;           // the chain's, as logged, for persistence
+  std::map<std::string, access::OwnerKey> chain_keys_;  // key ID -> a chain device's key
   std::map<std::string, std::unique_ptr<GrantRecord>> grants_;
   std::set<std::string> changed_;
   std::vector<std::string> violations_;

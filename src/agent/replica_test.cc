@@ -7,6 +7,7 @@
 #include "access/grant_testing.h"
 #include "access/local_time.h"
 #include "base/random.h"
+#include "trust/chain.h"
 
 namespace quartet::agent {
 namespace {
@@ -256,6 +257,119 @@ TEST_F(ReplicaTest, MalformedStoredStateIsDataLoss) {
                             R"({"request":"{}","progress":"{}","expected":[],"tainted":""})"}) {
     EXPECT_EQ(restored.LoadGrant(grant).code(), StatusCode::kDataLoss) << grant;
   }
+}
+
+// The client's trust chain: once it exists, the owners, their keys and the policy are the chain's.
+class ChainedReplicaTest : public ReplicaTest {
+ protected:
+  void SetUp() override {
+    ReplicaTest::SetUp();
+    // The founding owner's own device starts the chain (not the key the server registered).
+    Sign("genesis", {{"owner", "olivia"},
+                     {"device", trust::DeviceJson(device_.key(), "laptop")},
+                     {"recovery_key", Base64Encode(recovery_.key().public_key)}});
+  }
+  // Logs the next statement of the chain, signed by `signer`.
+  void Sign(std::string_view kind, Json fields) {
+    const std::string statement = trust::SignStatement(
+        chain_.NextBody(kind, std::move(fields), kMondayTen), std::vector{device_});
+    ASSERT_TRUE(chain_.Apply(statement).ok());
+    Log(Event("trust.statement", 5,
+              {{"seq", chain_.state().size - 1}, {"statement", statement}, {"by", "olivia"}}));
+  }
+  access::Grant Approve(access::Grant grant, const access::OwnerSigner& signer) {
+    std::vector<std::string> events;
+    const Bytes signature =
+        signer.Sign(access::OwnerDecision::kApprove, access::CanonicalRequest(grant.request()));
+    EXPECT_TRUE(
+        grant.Approve("olivia", signer.key(), signature, "ok", kMondayTen + 60, events).ok());
+    Log(events);
+    return grant;
+  }
+
+  access::OwnerSigner device_ = access::OwnerSigner::Generate(random_);
+  access::OwnerSigner recovery_ = access::OwnerSigner::Generate(random_);
+  trust::Chain chain_{"acme"};
+};
+
+TEST_F(ChainedReplicaTest, OnlyTheChainsDevicesApprove) {
+  EXPECT_EQ(Violations(), "");
+  // The key the server registered for olivia is not in her chain: its approval opens nothing.
+  Approve(Open(access::TestRequest("g1", "mail", 1)), owner_);
+  EXPECT_FALSE(Live("g1", kMondayTen + 120));
+  EXPECT_NE(replica_.FindGrant("g1")->tainted.find("trust chain"), std::string::npos)
+      << replica_.FindGrant("g1")->tainted;
+  // Her own device's does.
+  Approve(Open(access::TestRequest("g2", "mail", 1)), device_);
+  EXPECT_TRUE(Live("g2", kMondayTen + 120));
+}
+
+TEST_F(ChainedReplicaTest, OwnersAndKeysTheServerAddsCountForNothing) {
+  FakeRandom server_random(42);
+  const access::OwnerSigner server_key = access::OwnerSigner::Generate(server_random);
+  Log(Event("person.added", 6, {{"user", "mallory"}, {"role", "owner"}, {"by", "admin"}}));
+  Log(Event("owner.key_registered", 7,
+            {{"owner", "mallory"},
+             {"key_id", server_key.key().Id()},
+             {"public_key", Base64Encode(server_key.key().public_key)}}));
+  access::Grant grant = Open(access::TestRequest("g3", "mail", 1));
+  std::vector<std::string> events;
+  const Bytes signature =
+      server_key.Sign(access::OwnerDecision::kApprove, access::CanonicalRequest(grant.request()));
+  ASSERT_TRUE(
+      grant.Approve("mallory", server_key.key(), signature, "", kMondayTen + 60, events).ok());
+  Log(events);
+  EXPECT_FALSE(Live("g3", kMondayTen + 120));
+  EXPECT_NE(replica_.FindGrant("g3")->tainted.find("no owner"), std::string::npos);
+}
+
+TEST_F(ChainedReplicaTest, APolicyTheOwnersDidNotSignIsIgnored) {
+  access::Policy open_door = access::Policy::SafeDefault("UTC");
+  open_door.rules.clear();
+  open_door.fallback = access::Effect::kApprove;
+  Log(Event("policy.changed", 6, {{"policy", access::ToJson(open_door)}, {"by", "olivia"}}));
+  EXPECT_NE(Violations().find("did not sign"), std::string::npos);
+  // The server, deciding by the unsigned policy, approves a sensitive request at once: the agent,
+  // still on the policy in force, does not.
+  std::vector<std::string> events;
+  const access::GrantRequest request = access::TestRequest("g4", "mail", 1);
+  ASSERT_TRUE(access::Grant::Open(request, open_door,
+                                  *access::ToLocalTime(request.requested_at, "UTC"), events)
+                  .ok());
+  Log(events);
+  EXPECT_FALSE(Live("g4", kMondayTen + 10));
+  // A policy the owners sign is in force.
+  Sign("policy.signed", {{"policy", access::ToJson(open_door)}});
+  policy_ = open_door;
+  Open(access::TestRequest("g5", "mail", 1));
+  EXPECT_TRUE(Live("g5", kMondayTen + 10));
+}
+
+TEST_F(ChainedReplicaTest, AStatementTheChainRefusesChangesNothingAndIsReported) {
+  FakeRandom server_random(43);
+  const access::OwnerSigner server_key = access::OwnerSigner::Generate(server_random);
+  const std::string forged = trust::SignStatement(
+      chain_.NextBody("owner.added",
+                      {{"owner", "mallory"}, {"device", trust::DeviceJson(server_key.key(), "")}},
+                      kMondayTen),
+      std::vector{server_key});
+  Log(Event("trust.statement", 6, {{"seq", 1}, {"statement", forged}, {"by", "admin"}}));
+  EXPECT_NE(Violations().find("chain refuses"), std::string::npos);
+  // The chain goes on from where it was.
+  Sign("threshold.set", {{"threshold", 1}});
+  EXPECT_EQ(Violations(), "");
+}
+
+TEST_F(ChainedReplicaTest, TheChainIsKeptWithTheContext) {
+  Replica reloaded("acme");
+  ASSERT_TRUE(reloaded.LoadContext(replica_.ContextJson()).ok());
+  // The reloaded replica still knows olivia's device and nothing else.
+  Replica& saved = replica_;
+  std::swap(saved, reloaded);
+  Approve(Open(access::TestRequest("g6", "mail", 1)), owner_);
+  EXPECT_FALSE(Live("g6", kMondayTen + 120));
+  Approve(Open(access::TestRequest("g7", "mail", 1)), device_);
+  EXPECT_TRUE(Live("g7", kMondayTen + 120));
 }
 
 }  // namespace

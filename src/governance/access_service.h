@@ -51,18 +51,18 @@ class AccessService {
         sessions_(*committer_),
         directory_(*committer_, sessions_),
         policies_(*committer_),
-        grants_(*committer_, policies_),
-        outbox_(*committer_),
-        trust_(*committer_) {}
+        trust_(*committer_),
+        grants_(*committer_, policies_, trust_),
+        outbox_(*committer_) {}
 
   std::unique_ptr<Committer> committer_;
   Permissions permissions_;
   Sessions sessions_;
   Directory directory_;
   Policies policies_;
+  TrustStatements trust_;
   Grants grants_;
   Outbox outbox_;
-  TrustStatements trust_;
 };
 
 }  // namespace quartet::governance

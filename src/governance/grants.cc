@@ -44,6 +44,26 @@ Status SaveGrant(store::Database& db, const Grant& grant) {
   return upsert->Run();
 }
 
+StatusOr<access::OwnerKey> Grants::OwnerKeyOf(store::Database& db, const std::string& client,
+                                              const std::string& owner, const std::string& key_id) {
+  ASSIGN_OR_RETURN(trust::Chain chain, trust_.Load(db, client));
+  if (chain.state().size > 0) {
+    // The chain says which keys are the owner's; the server's own records do not count.
+    const std::string* holder = chain.state().OwnerOf(key_id);
+    if (holder == nullptr || *holder != owner)
+      return UnauthenticatedError("that key is not one of this owner's devices in the trust chain");
+    return access::OwnerKey::FromPublicKey(chain.state().owners.at(owner).at(key_id).public_key);
+  }
+  ASSIGN_OR_RETURN(
+      auto select,
+      db.Prepare(
+          "SELECT public_key FROM owner_keys WHERE client = ? AND owner = ? AND key_id = ?"));
+  select->Bind(1, client).Bind(2, owner).Bind(3, key_id);
+  ASSIGN_OR_RETURN(bool found, select->Step());
+  if (!found) return UnauthenticatedError("that key is not registered to this owner");
+  return access::OwnerKey::FromPublicKey(select->ColumnBlob(0));
+}
+
 Status Grants::Update(const std::string& client, const std::string& grant_id,
                       const GrantChange& change) {
   const int64_t now = committer_.clock().NowUnixSeconds();
@@ -116,20 +136,11 @@ Status Grants::Decide(const Actor& actor, const std::string& client, const std::
   if (actor.client != client) return NotFoundError("no such grant");
   const int64_t now = committer_.clock().NowUnixSeconds();
   return committer_.Commit(client, [&](ChangeScope& scope) -> Status {
-    ASSIGN_OR_RETURN(
-        auto select,
-        scope.db.Prepare(
-            "SELECT public_key FROM owner_keys WHERE client = ? AND owner = ? AND key_id = ?"));
-    select->Bind(1, client).Bind(2, actor.user).Bind(3, key_id);
-    ASSIGN_OR_RETURN(bool found, select->Step());
-    if (!found) return UnauthenticatedError("that key is not registered to this owner");
-    auto key = access::OwnerKey::FromPublicKey(select->ColumnBlob(0));
-    select.Release();
-    RETURN_IF_ERROR(key.status());
+    ASSIGN_OR_RETURN(access::OwnerKey key, OwnerKeyOf(scope.db, client, actor.user, key_id));
     ASSIGN_OR_RETURN(Grant grant, LoadGrant(scope.db, client, grant_id));
     RETURN_IF_ERROR(decision == access::OwnerDecision::kApprove
-                        ? grant.Approve(actor.user, *key, signature, comment, now, scope.events)
-                        : grant.Deny(actor.user, *key, signature, comment, now, scope.events));
+                        ? grant.Approve(actor.user, key, signature, comment, now, scope.events)
+                        : grant.Deny(actor.user, key, signature, comment, now, scope.events));
     return SaveGrant(scope.db, grant);
   });
 }

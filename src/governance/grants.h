@@ -14,6 +14,7 @@
 #include "governance/committer.h"
 #include "governance/permissions.h"
 #include "governance/policies.h"
+#include "governance/trust_statements.h"
 
 namespace quartet::governance {
 
@@ -42,13 +43,15 @@ Status SaveGrant(store::Database& db, const access::Grant& grant);
 
 class Grants {
  public:
-  Grants(Committer& committer, Policies& policies) : committer_(committer), policies_(policies) {}
+  Grants(Committer& committer, Policies& policies, TrustStatements& trust)
+      : committer_(committer), policies_(policies), trust_(trust) {}
 
   // Technicians.
   StatusOr<GrantView> RequestAccess(const Actor& actor, const AccessRequest& request);
   Status End(const Actor& actor, const std::string& client, const std::string& grant);
 
-  // Owners.
+  // Owners. Once the client has a trust chain, an owner decides with a device key of theirs in the
+  // chain; before, with a key registered to them.
   Status Decide(const Actor& actor, const std::string& client, const std::string& grant,
                 access::OwnerDecision decision, const std::string& key_id, ByteView signature,
                 const std::string& comment);
@@ -80,11 +83,15 @@ class Grants {
  private:
   using GrantChange =
       std::function<Status(access::Grant& grant, int64_t now, std::vector<std::string>& events)>;
+  // The key `owner` decides with, by its ID: from the client's trust chain once it has one.
+  StatusOr<access::OwnerKey> OwnerKeyOf(store::Database& db, const std::string& client,
+                                        const std::string& owner, const std::string& key_id);
   // Loads the grant, applies `change`, and stores it, in one commit with its events.
   Status Update(const std::string& client, const std::string& grant, const GrantChange& change);
 
   Committer& committer_;
   Policies& policies_;
+  TrustStatements& trust_;
 };
 
 }  // namespace quartet::governance

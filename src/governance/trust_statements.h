@@ -33,11 +33,12 @@ class TrustStatements {
   // The chain, replayed.
   StatusOr<trust::ChainState> State(const Actor& actor, const std::string& client);
 
- private:
-  // The chain of `client` from its rows on `db`, replayed (signatures checked once per process).
+  // The chain of `client` from its rows on `db` (a connection the caller holds), replayed;
+  // signatures are checked once per process.
   StatusOr<trust::Chain> Load(store::Database& db, const std::string& client)
       EXCLUDES(verified_mu_);
 
+ private:
   Committer& committer_;
   Mutex verified_mu_;
   std::map<std::string, trust::Chain::Verified> verified_ GUARDED_BY(verified_mu_);

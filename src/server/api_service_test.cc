@@ -287,6 +287,34 @@ TEST_F(ApiServiceTest, TheServerKeepsOnlyStatementsTheTrustChainAccepts) {
   for (const std::string& entry : entries)
     logged += entry.find("\"trust.statement\"") != std::string::npos;
   EXPECT_EQ(logged, 2);
+
+  // From now on olivia decides with her chain's device; a key registered the old way does not.
+  const governance::Actor admin = *access_->sessions().FindActor("pat");
+  ASSERT_TRUE(access_->directory()
+                  .AddResource(admin, "acme", "mail", access::ResourceKind::kMailbox,
+                               static_cast<access::LabelSet>(access::Label::kEmail))
+                  .ok());
+  const access::OwnerSigner registered = access::OwnerSigner::Generate(random_);
+  ASSERT_EQ(Send("POST", "/api/v1/owner-keys", "olivia",
+                 CanonicalJsonOf({{"public_key", Base64Encode(registered.key().public_key)}}))
+                .status,
+            201);
+  const HttpResponse asked =
+      Send("POST", "/api/v1/clients/acme/grants", "ana",
+           R"({"resource":"mail","action":"open-mailbox","reason":"x","duration_seconds":600})");
+  ASSERT_EQ(asked.status, 201) << *asked.body;
+  ASSERT_EQ(BodyOf(asked)["state"], "pending");
+  const std::string id = BodyOf(asked)["id"].get<std::string>();
+  const std::string request = BodyOf(asked)["request"].get<std::string>();
+  auto approve = [&](const access::OwnerSigner& signer) {
+    return Send(
+        "POST", "/api/v1/clients/acme/grants/" + id + "/approve", "olivia",
+        CanonicalJsonOf(
+            {{"key_id", signer.key().Id()},
+             {"signature", Base64Encode(signer.Sign(access::OwnerDecision::kApprove, request))}}));
+  };
+  EXPECT_EQ(approve(registered).status, 401);
+  EXPECT_EQ(approve(device).status, 200);
 }
 
 }  // namespace

@@ -230,6 +230,29 @@ TEST_F(ApiTest, TheOwnerStartsTheTrustChainFromTheCommandLine) {
   EXPECT_EQ(quartet("oscar", {"trust", "show", "--client", "acme"}).status, 1);
 }
 
+TEST_F(ApiTest, TheOwnersCodeTellsTheAgentWhoFoundsTheTrustChain) {
+  const std::string key = *dir_ + "/pin-oscar.key";
+  ASSERT_EQ(RunProcess({QuartetBinary(), "owner-key", "create", "--out", key}).status, 0);
+  auto invited = RunProcess({QuartetBinary(), "--server", server_->url(), "--token",
+                             tokens_->at("oscar"), "agent", "invite", "--key", key});
+  ASSERT_EQ(invited.status, 0) << invited.err;
+  const std::string code = invited.out.substr(0, invited.out.find('\n'));
+  const size_t dot = code.find('.');
+  ASSERT_NE(dot, std::string::npos) << code;
+  const std::string founder = code.substr(dot + 1);
+  EXPECT_EQ(founder.size(), 16u);
+  // A code whose owner part was tampered with is refused before it is spent.
+  const std::string agent = *dir_ + "/pin-agent";
+  auto tampered = RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(),
+                              "--code", code.substr(0, dot) + ".xyz", "--data", agent});
+  EXPECT_EQ(tampered.status, 1);
+  auto enrolled = RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(),
+                              "--code", code, "--data", agent});
+  ASSERT_EQ(enrolled.status, 0) << enrolled.err;
+  EXPECT_NE(enrolled.out.find("founded by owner key " + founder + " only"), std::string::npos)
+      << enrolled.out;
+}
+
 TEST_F(ApiTest, GrantListsFilterAndPage) {
   for (int i = 0; i < 3; ++i) Request("ana", "acme", "mail");
   Reply first = Call("olivia", "GET", "/clients/acme/grants?state=pending&limit=2");

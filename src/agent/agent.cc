@@ -103,7 +103,7 @@ Status Agent::Witness(const std::string& body) {
   auto check = CheckCheckpoint(state_, log_key, config_.origin, request, fetch, replica_);
   if (!check.ok() || check->outcome != WitnessOutcome::kExtends) {
     // Whatever was replayed from a checkpoint not cosigned is dropped.
-    replica_ = Replica(config_.client);
+    replica_ = Replica(config_.client, config_.founder_key_id);
     RETURN_IF_ERROR(store_.LoadReplica(replica_));
   }
   if (!check.ok()) return check.status();
@@ -121,7 +121,7 @@ Status Agent::Witness(const std::string& body) {
   WitnessState next{check->checkpoint.size, check->checkpoint.root, std::move(check->edge),
                     request.note + line, ""};
   if (Status committed = store_.CommitWitnessed(next, replica_, alarms); !committed.ok()) {
-    replica_ = Replica(config_.client);
+    replica_ = Replica(config_.client, config_.founder_key_id);
     RETURN_IF_ERROR(store_.LoadReplica(replica_));
     return committed;
   }

@@ -63,7 +63,7 @@ class Agent {
         options_(options),
         clock_(clock),
         random_(random),
-        replica_(config_.client) {}
+        replica_(config_.client, config_.founder_key_id) {}
 
   Status Witness(const std::string& add_checkpoint);
   Status HaltFor(const std::string& kind, const std::string& detail);

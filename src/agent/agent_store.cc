@@ -60,7 +60,13 @@ CREATE TABLE IF NOT EXISTS alarms (
 INSERT OR IGNORE INTO serials (id, next) VALUES (1, 1);
 )sql";
 
-constexpr std::array<std::string_view, 1> kSteps = {kVersion1};
+// Version 2: the key ID of the owner whose enrolment code enrolled the agent; the client's trust
+// chain must be founded by that key (empty for agents enrolled before).
+constexpr std::string_view kVersion2 = R"sql(
+ALTER TABLE config ADD COLUMN founder_key_id TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 2> kSteps = {kVersion1, kVersion2};
 const store::Schema kAgentSchema{"the agent's database (agent.db)", kSteps};
 
 std::string KeyPath(const std::string& directory, const char* name) {
@@ -151,13 +157,14 @@ Status AgentStore::SaveEnrolment(const AgentConfig& config, const std::string& t
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
       auto insert,
-      db_->Prepare("INSERT OR REPLACE INTO config (id, server, client, name, log_key, origin) "
-                   "VALUES (1, ?, ?, ?, ?, ?)"));
+      db_->Prepare("INSERT OR REPLACE INTO config (id, server, client, name, log_key, origin, "
+                   "founder_key_id) VALUES (1, ?, ?, ?, ?, ?, ?)"));
   insert->Bind(1, config.server)
       .Bind(2, config.client)
       .Bind(3, config.name)
       .Bind(4, config.log_key)
-      .Bind(5, config.origin);
+      .Bind(5, config.origin)
+      .Bind(6, config.founder_key_id);
   return insert->Run();
 }
 
@@ -165,12 +172,13 @@ StatusOr<AgentConfig> AgentStore::Config() {
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
       auto select,
-      db_->Prepare("SELECT server, client, name, log_key, origin FROM config WHERE id = 1"));
+      db_->Prepare("SELECT server, client, name, log_key, origin, founder_key_id FROM config "
+                   "WHERE id = 1"));
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return FailedPreconditionError("the agent is not enrolled");
   AgentConfig config{std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
                      std::string(select->ColumnText(2)), std::string(select->ColumnText(3)),
-                     std::string(select->ColumnText(4))};
+                     std::string(select->ColumnText(4)), std::string(select->ColumnText(5))};
   return config;
 }
 

@@ -39,6 +39,9 @@ struct AgentConfig {
   std::string name;
   std::string log_key;  // the log's verifier key string
   std::string origin;
+  // The owner key that must found the client's trust chain, as the owner's enrolment code named it
+  // (empty: any genesis, for agents enrolled without one).
+  std::string founder_key_id;
 };
 
 struct WitnessState {

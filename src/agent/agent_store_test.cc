@@ -58,7 +58,8 @@ class AgentFolderFileSystem final : public FileSystem {
   }
 };
 
-const AgentConfig kConfig{"http://127.0.0.1:1", "acme", "agent-1", "log+key", "example/logs/acme"};
+const AgentConfig kConfig{"http://127.0.0.1:1", "acme", "agent-1", "log+key", "example/logs/acme",
+                          "0123456789abcdef"};
 
 class AgentStoreTest : public ::testing::Test {
  protected:
@@ -96,13 +97,15 @@ TEST_F(AgentStoreTest, AnAgentFolderFromBeforeVersionsMigratesAndKeepsItsSerials
     ASSERT_TRUE(store.ok());
     ASSERT_EQ(*(*store)->NextSerial(), 1u);
   }
+  // As an agent made before versions were kept left it.
+  Edit("ALTER TABLE config DROP COLUMN founder_key_id");
   Edit("PRAGMA user_version = 0");
   auto store = AgentStore::Open(directory_.string());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   // Serials never repeat across the migration.
   EXPECT_EQ(*(*store)->NextSerial(), 2u);
   auto db = store::Database::Open((directory_ / "agent.db").string());
-  EXPECT_EQ(*store::SchemaVersion(**db), 1);
+  EXPECT_EQ(*store::SchemaVersion(**db), 2);
 }
 
 TEST_F(AgentStoreTest, AnAgentFolderFromANewerQuartetIsRefused) {
@@ -131,6 +134,8 @@ TEST_F(AgentStoreTest, KeysAndFoldersGoThroughTheInjectedFileSystem) {
   ASSERT_TRUE((*store)->SaveEnrolment(kConfig, "qt_token").ok());
   EXPECT_EQ(*fs.memory.Permissions(directory + "/keys/agent.token"), 0600u);
   EXPECT_EQ(*(*store)->Token(), "qt_token");
+  // The founder of the trust chain the owner's code named is kept with the configuration.
+  EXPECT_EQ((*store)->Config()->founder_key_id, "0123456789abcdef");
   // Once enrolled, the token is never replaced.
   EXPECT_EQ((*store)->SaveEnrolment(kConfig, "qt_other").code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(*(*store)->Token(), "qt_token");

@@ -34,7 +34,10 @@ struct GrantRecord {
 
 class Replica {
  public:
-  explicit Replica(std::string client) : client_(std::move(client)) {}
+  // With `founder_key_id`, only a genesis founded by that owner key starts the client's trust
+  // chain (the key the owner named in the agent's enrolment code).
+  explicit Replica(std::string client, std::string founder_key_id = "")
+      : client_(std::move(client)), founder_key_id_(std::move(founder_key_id)) {}
 
   // Applies the log's entry at `index`. Never fails, whatever `entry` holds: a breach of the rules
   // (a malformed entry, a field of the wrong type, an event the state machine would not produce)
@@ -75,6 +78,7 @@ class Replica {
   void Violation(uint64_t index, const std::string& what);
 
   std::string client_;
+  std::string founder_key_id_;
   bool have_policy_ = false;
   access::Policy policy_;
   std::set<std::string> owners_;

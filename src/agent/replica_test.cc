@@ -360,6 +360,33 @@ TEST_F(ChainedReplicaTest, AStatementTheChainRefusesChangesNothingAndIsReported)
   EXPECT_EQ(Violations(), "");
 }
 
+TEST_F(ChainedReplicaTest, APinnedAgentTakesOnlyTheGenesisOfTheKeyItWasGiven) {
+  // The agent was enrolled with a code naming olivia's device; the server founds a chain first,
+  // with a key of its own.
+  FakeRandom server_random(44);
+  const access::OwnerSigner server_key = access::OwnerSigner::Generate(server_random);
+  auto genesis = [&](const access::OwnerSigner& device) {
+    trust::Chain fresh("acme");
+    const std::string statement = trust::SignStatement(
+        fresh.NextBody("genesis",
+                       {{"owner", "olivia"},
+                        {"device", trust::DeviceJson(device.key(), "")},
+                        {"recovery_key", Base64Encode(recovery_.key().public_key)}},
+                       kMondayTen),
+        std::vector{device});
+    return Event("trust.statement", 5, {{"seq", 0}, {"statement", statement}, {"by", "olivia"}});
+  };
+  Replica pinned("acme", device_.key().Id());
+  pinned.Apply(0, genesis(server_key));
+  std::vector<std::string> violations = pinned.TakeViolations();
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_NE(violations[0].find("not founded by the owner key"), std::string::npos) << violations[0];
+  // Olivia's own genesis, after it, founds the chain.
+  pinned.Apply(1, genesis(device_));
+  EXPECT_TRUE(pinned.TakeViolations().empty());
+  EXPECT_NE(pinned.ContextJson().find(device_.key().Id()), std::string::npos);
+}
+
 TEST_F(ChainedReplicaTest, TheChainIsKeptWithTheContext) {
   Replica reloaded("acme");
   ASSERT_TRUE(reloaded.LoadContext(replica_.ContextJson()).ok());

@@ -35,7 +35,16 @@ StatusOr<std::unique_ptr<agent::AgentStore>> OpenOrCreate(const std::string& dat
 
 }  // namespace
 
-int AgentInvite(const ServerOptions& options, const std::string& client) {
+int AgentInvite(const ServerOptions& options, const std::string& client,
+                const std::string& key_file) {
+  // The owner's key goes into the code the agent is given: the agent then takes the client's trust
+  // chain only from a genesis founded by that key, whatever the server says.
+  std::string founder;
+  if (!key_file.empty()) {
+    auto signer = LoadOwnerKey(key_file);
+    if (!signer.ok()) return Fail(signer.status().message());
+    founder = signer->key().Id();
+  }
   auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
   auto tenant = ResolveClient(*api, client);
@@ -46,10 +55,13 @@ int AgentInvite(const ServerOptions& options, const std::string& client) {
   auto one_time =
       reply.ok() ? reply->Text("code", Field::kRequired) : StatusOr<std::string>(reply.status());
   if (!one_time.ok()) return Fail(one_time.status().message());
+  const std::string printed = founder.empty() ? *one_time : *one_time + "." + founder;
   if (options.json) {
-    std::cout << CanonicalJsonOf(*code) << "\n";
+    Json out = *code;
+    out["code"] = printed;
+    std::cout << CanonicalJsonOf(out) << "\n";
   } else {
-    std::cout << *one_time << "\n";
+    std::cout << printed << "\n";
     std::cerr << "One-time code, valid for 24 hours. On the client's machine run:\n"
               << "  quartet agent enrol --server " << options.server
               << " --code <code> --data <folder>\n";
@@ -66,10 +78,19 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
   auto ca = (*store)->CertificateAuthority();
   if (!witness.ok() || !ca.ok())
     return Fail("the agent's keys in " + data + "/keys cannot be read");
+  // "CODE.KEYID": the server's one-time code, and the owner key that must found the trust chain.
+  const size_t dot = code.find('.');
+  const std::string server_code = code.substr(0, dot);
+  const std::string founder = dot == std::string::npos ? "" : code.substr(dot + 1);
+  if (dot != std::string::npos &&
+      (founder.size() != 16 ||
+       founder.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return Fail("the enrolment code is malformed: copy it again from the owner");
+  }
   auto api = client::ApiClient::Connect(server, "");
   if (!api.ok()) return Fail(api.status().message());
   auto enrolled = api->Call("POST", "/agent/enrolment",
-                            {{"code", code},
+                            {{"code", server_code},
                              {"name", name},
                              {"witness_key", witness->VerifierKeyString()},
                              {"ssh_ca_key", ssh::FormatPublicKey(ca->public_key(), "")}});
@@ -82,14 +103,16 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
   auto token = reply->Text("token", Field::kRequired);
   for (const Status& field : {client.status(), log_key.status(), origin.status(), token.status()})
     if (!field.ok()) return Fail(field.message());
-  const agent::AgentConfig config{server, *client, name, *log_key, *origin};
+  const agent::AgentConfig config{server, *client, name, *log_key, *origin, founder};
   if (Status saved = (*store)->SaveEnrolment(config, *token); !saved.ok()) {
     return Fail(saved.message());
   }
   std::cout << "enrolled as the agent of " << config.client << "\n"
             << "witness key: " << witness->VerifierKeyString() << "\n"
             << "SSH CA:      " << ssh::FormatPublicKey(ca->public_key(), "quartet-" + config.client)
-            << "\n";
+            << "\n"
+            << (founder.empty() ? "trust chain: any founder (the code named no owner key)\n"
+                                : "trust chain: founded by owner key " + founder + " only\n");
   return 0;
 }
 

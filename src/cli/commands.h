@@ -104,7 +104,10 @@ struct TrustInitArguments {
 int TrustInit(const ServerOptions& options, const TrustInitArguments& args);
 int TrustShow(const ServerOptions& options, const std::string& client);
 // The client's agent (agent_commands.cc).
-int AgentInvite(const ServerOptions& options, const std::string& client);
+// With `key_file`, the printed code names the owner's key, which the agent pins as the founder of
+// the client's trust chain.
+int AgentInvite(const ServerOptions& options, const std::string& client,
+                const std::string& key_file);
 int AgentEnrol(const std::string& server, const std::string& code, const std::string& data,
                const std::string& name);
 int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds);

@@ -329,6 +329,7 @@ void AddAgentCommands(CLI::App& app, ParsedOptions& o, int& result) {
   auto& principal_user = o.principal_user;
   auto& key_id = o.key_id;
   auto& serial = o.serial;
+  auto& key_file = o.key_file;
   auto& unknown_grant_seconds = o.unknown_grant_seconds;
   auto* agent =
       app.add_subcommand("agent",
@@ -337,7 +338,9 @@ void AddAgentCommands(CLI::App& app, ParsedOptions& o, int& result) {
   auto* agent_invite =
       agent->add_subcommand("invite", "an owner: a one-time code to enrol the client's agent");
   agent_invite->add_option("--client", client, "client slug (your own by default)");
-  agent_invite->callback([&] { result = AgentInvite(server_options, client); });
+  agent_invite->add_option("--key", key_file,
+                           "your owner key file: the agent takes the trust chain only from it");
+  agent_invite->callback([&] { result = AgentInvite(server_options, client, key_file); });
   auto* agent_enrol =
       agent->add_subcommand("enrol", "make the agent's keys and enrol it with an owner's code");
   agent_enrol->add_option("--code", code, "the one-time code")->required();

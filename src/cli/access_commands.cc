@@ -227,14 +227,12 @@ int Login(const ServerOptions& options, const std::string& user, std::istream& i
   const Json body = {{"user", user}, {"password", password}, {"code", code}};
   auto result = http.Request("POST", url->path + "/api/v1/sessions", CanonicalJsonOf(body));
   if (!result.ok()) return Fail(result.status().message());
-  auto reply = JsonDocument::Parse(result->body, "the server's reply");
+  const StatusOr<Json> reply = ParseJson(result->body, "the server's reply");
   if (result->status != 201) {
-    auto error = reply.ok() ? reply->root().Text("error", Field::kRequired)
-                            : StatusOr<std::string>(reply.status());
+    auto error = ReplyText(reply, "error");
     return Fail(error.ok() ? *error : "HTTP " + std::to_string(result->status));
   }
-  auto token = reply.ok() ? reply->root().Text("token", Field::kRequired)
-                          : StatusOr<std::string>(reply.status());
+  auto token = ReplyText(reply, "token");
   if (!token.ok()) return Fail(token.status().message());
   // The token alone on standard output, for QUARTET_TOKEN=$(quartet login ...).
   std::cout << *token << "\n";
@@ -261,9 +259,7 @@ int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file) 
   auto result =
       api->Call("POST", "/owner-keys", {{"public_key", Base64Encode(signer->key().public_key)}});
   if (!result.ok()) return Fail(result.status().message());
-  auto reply = ReplyObject(*result);
-  auto key_id =
-      reply.ok() ? reply->Text("key_id", Field::kRequired) : StatusOr<std::string>(reply.status());
+  auto key_id = ReplyText(result, "key_id");
   if (!key_id.ok()) return Fail(key_id.status().message());
   std::cout << "registered owner key " << *key_id << "\n";
   return 0;

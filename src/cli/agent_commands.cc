@@ -51,9 +51,7 @@ int AgentInvite(const ServerOptions& options, const std::string& client,
   if (!tenant.ok()) return Fail(tenant.status().message());
   auto code = api->Call("POST", "/clients/" + *tenant + "/agent/enrolment-codes");
   if (!code.ok()) return Fail(code.status().message());
-  auto reply = ReplyObject(*code);
-  auto one_time =
-      reply.ok() ? reply->Text("code", Field::kRequired) : StatusOr<std::string>(reply.status());
+  auto one_time = ReplyText(code, "code");
   if (!one_time.ok()) return Fail(one_time.status().message());
   const std::string printed = founder.empty() ? *one_time : *one_time + "." + founder;
   if (options.json) {

@@ -138,5 +138,11 @@ int Fail(const std::string& message);
 inline StatusOr<JsonObject> ReplyObject(const Json& reply) {
   return JsonObject::Of(reply, "the server's reply");
 }
+// The text field `key` of a server reply, which must be there; a failed reply's own error.
+inline StatusOr<std::string> ReplyText(const StatusOr<Json>& reply, std::string_view key) {
+  RETURN_IF_ERROR(reply.status());
+  ASSIGN_OR_RETURN(JsonObject object, ReplyObject(*reply));
+  return object.Text(key, Field::kRequired);
+}
 
 }  // namespace quartet::cli

@@ -70,10 +70,7 @@ int TrustInit(const ServerOptions& options, const TrustInitArguments& args) {
   if (!client.ok()) return Fail(client.status().message());
   std::string owner = args.owner;
   if (owner.empty()) {
-    auto me = api->Call("GET", "/me");
-    auto reply = me.ok() ? ReplyObject(*me) : StatusOr<JsonObject>(me.status());
-    auto user =
-        reply.ok() ? reply->Text("user", Field::kRequired) : StatusOr<std::string>(reply.status());
+    auto user = ReplyText(api->Call("GET", "/me"), "user");
     if (!user.ok()) return Fail(user.status().message());
     owner = *user;
   }

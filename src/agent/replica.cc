@@ -62,9 +62,6 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
       return PermissionDeniedError("a trust statement the client's chain refuses: " +
                                    applied.message());
     trust_statements_.push_back(statement);
-    chain_keys_.clear();
-    for (const auto& [owner, devices] : chain_.state().owners)
-      for (const auto& [key_id, device] : devices) chain_keys_[key_id] = {device.public_key};
     if (!chain_.state().policy.empty()) {
       ASSIGN_OR_RETURN(policy_, access::PolicyFromJson(chain_.state().policy));
       have_policy_ = true;
@@ -189,8 +186,8 @@ Status Replica::ChangeGrant(const std::string& kind, const JsonObject& event, ac
     if (!IsOwner(owner))
       return PermissionDeniedError("decided by '" + owner + "', who is no owner");
     ASSIGN_OR_RETURN(const std::string key_id, event.Text("key_id", Field::kOptional));
-    const access::OwnerKey* found = OwnerKeyOf(owner, key_id);
-    if (found == nullptr) {
+    const std::optional<access::OwnerKey> found = OwnerKeyOf(owner, key_id);
+    if (!found.has_value()) {
       return PermissionDeniedError(
           Chained() ? "signed with a key that is not " + owner + "'s in the client's trust chain"
                     : "signed with a key the log never registered for " + owner);
@@ -233,17 +230,20 @@ bool Replica::IsOwner(const std::string& user) const {
   return Chained() ? chain_.state().owners.contains(user) : owners_.contains(user);
 }
 
-const access::OwnerKey* Replica::OwnerKeyOf(const std::string& owner,
-                                            const std::string& key_id) const {
+std::optional<access::OwnerKey> Replica::OwnerKeyOf(const std::string& owner,
+                                                    const std::string& key_id) const {
   if (Chained()) {
-    const std::string* holder = chain_.state().OwnerOf(key_id);
-    if (holder == nullptr || *holder != owner) return nullptr;
-    return &chain_keys_.at(key_id);
+    auto devices = chain_.state().owners.find(owner);
+    if (devices == chain_.state().owners.end()) return std::nullopt;
+    auto device = devices->second.find(key_id);
+    if (device == devices->second.end()) return std::nullopt;
+    return access::OwnerKey{device->second.public_key};
   }
   auto keys = owner_keys_.find(owner);
-  if (keys == owner_keys_.end()) return nullptr;
+  if (keys == owner_keys_.end()) return std::nullopt;
   auto key = keys->second.find(key_id);
-  return key == keys->second.end() ? nullptr : &key->second;
+  if (key == keys->second.end()) return std::nullopt;
+  return key->second;
 }
 
 std::string Replica::ContextJson() const {
@@ -287,9 +287,6 @@ Status Replica::ReadContext(const JsonObject& value) {
   }
   ASSIGN_OR_RETURN(trust_statements_, value.Texts("trust", Field::kOptional));
   ASSIGN_OR_RETURN(chain_, trust::Chain::Replay(client_, trust_statements_));
-  chain_keys_.clear();
-  for (const auto& [owner, devices] : chain_.state().owners)
-    for (const auto& [key_id, device] : devices) chain_keys_[key_id] = {device.public_key};
   have_policy_ = value.Has("policy");
   if (have_policy_) {
     ASSIGN_OR_RETURN(const std::string policy, value.Text("policy", Field::kRequired));

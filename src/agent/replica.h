@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -73,7 +74,8 @@ class Replica {
   // come from the chain alone; before, from the log's person and key events.
   bool Chained() const { return chain_.state().size > 0; }
   bool IsOwner(const std::string& user) const;
-  const access::OwnerKey* OwnerKeyOf(const std::string& owner, const std::string& key_id) const;
+  std::optional<access::OwnerKey> OwnerKeyOf(const std::string& owner,
+                                             const std::string& key_id) const;
   void Taint(GrantRecord& record, uint64_t index, const std::string& why);
   void Violation(uint64_t index, const std::string& what);
 
@@ -90,8 +92,7 @@ class Replica {
   };
   std::map<std::string, Resource> resources_;
   trust::Chain chain_{client_};
-  std::vector<std::string> trust_statements_;           // the chain's, as logged, for persistence
-  std::map<std::string, access::OwnerKey> chain_keys_;  // key ID -> a chain device's key
+  std::vector<std::string> trust_statements_;  // the chain's, as logged, for persistence
   std::map<std::string, std::unique_ptr<GrantRecord>> grants_;
   std::set<std::string> changed_;
   std::vector<std::string> violations_;

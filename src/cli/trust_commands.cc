@@ -109,21 +109,7 @@ int TrustShow(const ServerOptions& options, const std::string& client) {
   auto chain = FetchChain(*api, *resolved);
   if (!chain.ok()) return Fail(chain.status().message());
   if (options.json) {
-    const trust::ChainState& state = chain->state();
-    Json owners = Json::object();
-    for (const auto& [owner, devices] : state.owners) {
-      owners[owner] = Json::array();
-      for (const auto& [key_id, device] : devices)
-        owners[owner].push_back({{"key_id", key_id}, {"name", device.name}});
-    }
-    std::cout << CanonicalJsonOf({{"size", state.size},
-                                  {"head", HexEncode(state.head)},
-                                  {"threshold", state.threshold},
-                                  {"owners", owners},
-                                  {"agent_confirmed", state.agent.has_value()},
-                                  {"policy_signed", !state.policy.empty()},
-                                  {"recovered_at", state.recovered_at}})
-              << "\n";
+    std::cout << CanonicalJsonOf(trust::SummaryJson(chain->state())) << "\n";
     return 0;
   }
   Describe(chain->state());

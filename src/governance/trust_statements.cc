@@ -22,6 +22,11 @@ StatusOr<std::vector<std::string>> ReadStatements(store::Database& db, const std
 
 StatusOr<trust::Chain> TrustStatements::Load(store::Database& db, const std::string& client) {
   ASSIGN_OR_RETURN(std::vector<std::string> statements, ReadStatements(db, client));
+  return Replay(client, statements);
+}
+
+StatusOr<trust::Chain> TrustStatements::Replay(const std::string& client,
+                                               std::span<const std::string> statements) {
   std::optional<trust::Chain::Verified> verified;
   {
     MutexLock lock(verified_mu_);
@@ -68,19 +73,15 @@ StatusOr<trust::ChainState> TrustStatements::Submit(const Actor& actor, const st
   return after;
 }
 
-StatusOr<std::vector<std::string>> TrustStatements::List(const Actor& actor,
-                                                         const std::string& client) {
-  return committer_.Write([&](store::Database& db) -> StatusOr<std::vector<std::string>> {
+StatusOr<TrustStatements::View> TrustStatements::Get(const Actor& actor,
+                                                     const std::string& client) {
+  return committer_.Write([&](store::Database& db) -> StatusOr<View> {
     RETURN_IF_ERROR(VisibleTechnicianIn(db, actor, client).status());
-    return ReadStatements(db, client);
-  });
-}
-
-StatusOr<trust::ChainState> TrustStatements::State(const Actor& actor, const std::string& client) {
-  return committer_.Write([&](store::Database& db) -> StatusOr<trust::ChainState> {
-    RETURN_IF_ERROR(VisibleTechnicianIn(db, actor, client).status());
-    ASSIGN_OR_RETURN(trust::Chain chain, Load(db, client));
-    return chain.state();
+    View view;
+    ASSIGN_OR_RETURN(view.statements, ReadStatements(db, client));
+    ASSIGN_OR_RETURN(trust::Chain chain, Replay(client, view.statements));
+    view.state = chain.state();
+    return view;
   });
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,13 @@ class TrustStatements {
   // Returns the chain as it stands after it.
   StatusOr<trust::ChainState> Submit(const Actor& actor, const std::string& client,
                                      const std::string& statement);
-  // The statements of the client's chain, in order, for anyone who may see the client.
-  StatusOr<std::vector<std::string>> List(const Actor& actor, const std::string& client);
-  // The chain, replayed.
-  StatusOr<trust::ChainState> State(const Actor& actor, const std::string& client);
+  // The statements of the client's chain, in order, and what they say, for anyone who may see the
+  // client.
+  struct View {
+    std::vector<std::string> statements;
+    trust::ChainState state;
+  };
+  StatusOr<View> Get(const Actor& actor, const std::string& client);
 
   // The chain of `client` from its rows on `db` (a connection the caller holds), replayed;
   // signatures are checked once per process.
@@ -39,6 +43,9 @@ class TrustStatements {
       EXCLUDES(verified_mu_);
 
  private:
+  StatusOr<trust::Chain> Replay(const std::string& client, std::span<const std::string> statements)
+      EXCLUDES(verified_mu_);
+
   Committer& committer_;
   Mutex verified_mu_;
   std::map<std::string, trust::Chain::Verified> verified_ GUARDED_BY(verified_mu_);

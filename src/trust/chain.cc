@@ -299,6 +299,30 @@ std::string SignStatement(std::string_view body, std::span<const access::OwnerSi
   return CanonicalJsonOf({{"body", std::string(body)}, {"signatures", signatures}});
 }
 
+Json SummaryJson(const ChainState& state) {
+  Json owners = Json::object();
+  for (const auto& [owner, devices] : state.owners) {
+    Json list = Json::array();
+    for (const auto& [key_id, device] : devices)
+      list.push_back({{"key_id", key_id}, {"name", device.name}, {"added_at", device.added_at}});
+    owners[owner] = list;
+  }
+  Json out = {{"size", state.size},
+              {"head", state.size == 0 ? std::string() : HexEncode(state.head)},
+              {"threshold", state.threshold},
+              {"owners", owners},
+              {"recovered_at", state.recovered_at},
+              {"policy_signed", !state.policy.empty()},
+              {"resources_signed", state.resources.size()}};
+  if (state.agent.has_value()) {
+    out["agent"] = {{"name", state.agent->name},
+                    {"witness_key", state.agent->witness_key},
+                    {"ssh_ca_key", state.agent->ssh_ca_key},
+                    {"confirmed_at", state.agent->confirmed_at}};
+  }
+  return out;
+}
+
 Json DeviceJson(const access::OwnerKey& key, std::string_view name) {
   return {{"key_id", key.Id()},
           {"public_key", Base64Encode(key.public_key)},

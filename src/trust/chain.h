@@ -140,6 +140,10 @@ class Chain {
 // Signs `body` with each of `signers` into a statement's text.
 std::string SignStatement(std::string_view body, std::span<const access::OwnerSigner> signers);
 
+// What the chain holds, for people and scripts: its size and head, threshold, owners and their
+// devices, the agent, and whether a policy is signed (public keys left out).
+Json SummaryJson(const ChainState& state);
+
 // The device, as a statement names it.
 Json DeviceJson(const access::OwnerKey& key, std::string_view name);
 

@@ -44,23 +44,20 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
   }
   if (kind == "trust.statement") {
     ASSIGN_OR_RETURN(const std::string statement, event.Text("statement", Field::kOptional));
-    if (!Chained() && !founder_key_id_.empty()) {
-      // Who founds the chain is the one thing its signatures cannot say: the owner told the agent.
-      auto genesis = trust::Statement::Parse(statement);
-      auto body = genesis.ok() ? JsonObject::Of(genesis->fields, "the genesis")
-                               : StatusOr<JsonObject>(genesis.status());
-      auto device = body.ok() ? body->Object("device", Field::kRequired)
-                              : StatusOr<JsonObject>(body.status());
-      auto founder = device.ok() ? device->Text("key_id", Field::kRequired)
-                                 : StatusOr<std::string>(device.status());
-      if (!founder.ok() || *founder != founder_key_id_) {
-        return PermissionDeniedError(
-            "a trust chain not founded by the owner key named in the agent's enrolment code");
-      }
-    }
-    if (Status applied = chain_.Apply(statement); !applied.ok())
+    // Who founds the chain is the one thing its signatures cannot say: the owner told the agent.
+    // A genesis is tried on an empty chain first; every later statement goes onto the chain.
+    const bool pinned_genesis = !Chained() && !founder_key_id_.empty();
+    trust::Chain genesis(client_);
+    trust::Chain& target = pinned_genesis ? genesis : chain_;
+    if (Status applied = target.Apply(statement); !applied.ok())
       return PermissionDeniedError("a trust statement the client's chain refuses: " +
                                    applied.message());
+    if (pinned_genesis) {
+      if (genesis.state().OwnerOf(founder_key_id_) == nullptr)
+        return PermissionDeniedError(
+            "a trust chain not founded by the owner key named in the agent's enrolment code");
+      chain_ = std::move(genesis);
+    }
     trust_statements_.push_back(statement);
     if (!chain_.state().policy.empty()) {
       ASSIGN_OR_RETURN(policy_, access::PolicyFromJson(chain_.state().policy));

@@ -27,18 +27,36 @@ StatusOr<trust::Chain> TrustStatements::Load(store::Database& db, const std::str
 
 StatusOr<trust::Chain> TrustStatements::Replay(const std::string& client,
                                                std::span<const std::string> statements) {
-  std::optional<trust::Chain::Verified> verified;
+  std::optional<trust::Chain> cached;
   {
-    MutexLock lock(verified_mu_);
-    if (auto it = verified_.find(client); it != verified_.end()) verified = it->second;
+    MutexLock lock(chains_mu_);
+    if (auto it = chains_.find(client); it != chains_.end()) cached = it->second;
   }
-  auto chain = trust::Chain::Replay(client, statements, verified);
-  if (!chain.ok())
-    return DataLossError("the stored trust chain of '" + client +
-                         "' does not replay: " + chain.status().message());
-  MutexLock lock(verified_mu_);
-  verified_[client] = {chain->state().size, chain->state().head};
-  return chain;
+  // The chain replayed before goes on from where it was, if the stored statements still end its
+  // prefix where it ended; otherwise everything is replayed, every signature checked.
+  std::optional<trust::Chain> chain;
+  if (cached.has_value() && cached->state().size <= statements.size()) {
+    const uint64_t size = cached->state().size;
+    if (size == 0 || Sha256::Of(statements[size - 1]) == cached->state().head) {
+      chain = std::move(cached);
+      for (size_t i = size; i < statements.size(); ++i) {
+        if (!chain->Apply(statements[i]).ok()) {
+          chain.reset();
+          break;
+        }
+      }
+    }
+  }
+  if (!chain.has_value()) {
+    auto replayed = trust::Chain::Replay(client, statements);
+    if (!replayed.ok())
+      return DataLossError("the stored trust chain of '" + client +
+                           "' does not replay: " + replayed.status().message());
+    chain = *std::move(replayed);
+  }
+  MutexLock lock(chains_mu_);
+  chains_.insert_or_assign(client, *chain);
+  return *std::move(chain);
 }
 
 StatusOr<trust::ChainState> TrustStatements::Submit(const Actor& actor, const std::string& client,

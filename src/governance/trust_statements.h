@@ -37,18 +37,17 @@ class TrustStatements {
   };
   StatusOr<View> Get(const Actor& actor, const std::string& client);
 
-  // The chain of `client` from its rows on `db` (a connection the caller holds), replayed;
-  // signatures are checked once per process.
-  StatusOr<trust::Chain> Load(store::Database& db, const std::string& client)
-      EXCLUDES(verified_mu_);
+  // The chain of `client` from its rows on `db` (a connection the caller holds), replayed; each
+  // statement is parsed and checked once per process.
+  StatusOr<trust::Chain> Load(store::Database& db, const std::string& client) EXCLUDES(chains_mu_);
 
  private:
   StatusOr<trust::Chain> Replay(const std::string& client, std::span<const std::string> statements)
-      EXCLUDES(verified_mu_);
+      EXCLUDES(chains_mu_);
 
   Committer& committer_;
-  Mutex verified_mu_;
-  std::map<std::string, trust::Chain::Verified> verified_ GUARDED_BY(verified_mu_);
+  Mutex chains_mu_;
+  std::map<std::string, trust::Chain> chains_ GUARDED_BY(chains_mu_);  // as last replayed
 };
 
 }  // namespace quartet::governance

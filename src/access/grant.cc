@@ -56,6 +56,20 @@ Status Validate(const GrantRequest& request, const Policy& policy) {
   }
   if (!request.login.empty() && !IsValidLogin(request.login))
     return InvalidArgumentError("malformed account name");
+  if (!request.ssh_key.empty()) {
+    if (request.kind != ResourceKind::kSshHost || request.action != Action::kLogin)
+      return InvalidArgumentError("only an SSH login names an SSH key");
+    // "SHA256:" and the unpadded base64 of 32 bytes.
+    constexpr std::string_view kPrefix = "SHA256:";
+    const std::string_view key = request.ssh_key;
+    if (!key.starts_with(kPrefix) || key.size() != kPrefix.size() + 43 ||
+        key.substr(kPrefix.size())
+                .find_first_not_of(
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
+            std::string_view::npos) {
+      return InvalidArgumentError("the SSH key must be named by its SHA256 fingerprint");
+    }
+  }
   if (request.requested_at < kEarliestTime || request.requested_at > kLatestTime)
     return InvalidArgumentError("the time of the request is out of range");
   if (request.duration_seconds <= 0) return InvalidArgumentError("a grant needs a duration");
@@ -114,6 +128,9 @@ std::string CanonicalRequest(const GrantRequest& request) {
               {"requested_at", request.requested_at},
               {"not_before", request.not_before},
               {"breakglass", request.breakglass}};
+  // Named only when the request has one, so that requests made before it read back as they were
+  // signed.
+  if (!request.ssh_key.empty()) out["ssh_key"] = request.ssh_key;
   return CanonicalJsonOf(out);
 }
 
@@ -143,6 +160,7 @@ StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
   ASSIGN_OR_RETURN(const std::string action, value.Text("action", Field::kRequired));
   ASSIGN_OR_RETURN(request.action, ActionFromName(action));
   ASSIGN_OR_RETURN(request.breakglass, value.Boolean("breakglass", Field::kRequired));
+  ASSIGN_OR_RETURN(request.ssh_key, value.Text("ssh_key", Field::kOptional));
   // Every term read back must write the very same bytes: no other field, no other spelling.
   if (CanonicalRequest(request) != canonical)
     return InvalidArgumentError("grant request is not canonical");

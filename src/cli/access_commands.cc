@@ -137,6 +137,13 @@ int RequestAccess(const ServerOptions& options, const AccessArguments& args) {
                {"login", args.login},          {"reason", args.reason},
                {"ticket", args.ticket},        {"duration_seconds", *duration},
                {"breakglass", args.breakglass}};
+  // A login names the technician's SSH key: for an SSH host, the owners approve that key and the
+  // agent certifies it alone (other resources ignore it).
+  if (args.action == "login") {
+    auto key = TechnicianSshKey(args.ssh_key_file);
+    if (!key.ok()) return Fail(key.status().message());
+    body["ssh_key"] = ssh::FormatPublicKey(key->public_key(), "");
+  }
   return Report(api->Call("POST", "/clients/" + args.client + "/grants", body), options.json,
                 args.breakglass ? "break-glass grant" : "grant");
 }

@@ -14,6 +14,8 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "client/api_client.h"
+#include "ssh/key.h"
+#include "trust/chain.h"
 
 namespace quartet::store {
 class DataFolder;
@@ -77,7 +79,7 @@ struct ServerOptions {
   bool json = false;
 };
 struct AccessArguments {
-  std::string client, resource, action = "login", login, duration, reason, ticket;
+  std::string client, resource, action = "login", login, duration, reason, ticket, ssh_key_file;
   bool breakglass = false;
 };
 int RequestAccess(const ServerOptions& options, const AccessArguments& args);
@@ -103,6 +105,9 @@ struct TrustInitArguments {
 };
 int TrustInit(const ServerOptions& options, const TrustInitArguments& args);
 int TrustShow(const ServerOptions& options, const std::string& client);
+// The statements the server holds for `client`, replayed here with every signature checked;
+// DataLoss if they do not check.
+StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string& client);
 // The client's agent (agent_commands.cc).
 // With `key_file`, the printed code names the owner's key, which the agent pins as the founder of
 // the client's trust chain.
@@ -110,6 +115,10 @@ int AgentInvite(const ServerOptions& options, const std::string& client,
                 const std::string& key_file);
 int AgentEnrol(const std::string& server, const std::string& code, const std::string& data,
                const std::string& name);
+// An owner confirms the agent the server names by the safety code the agent printed, signing its
+// keys into the client's trust chain.
+int AgentConfirm(const ServerOptions& options, const std::string& client,
+                 const std::string& key_file, const std::string& safety_code);
 int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds);
 int AgentCa(const std::string& data);
 int AgentPrincipals(const std::string& data, const std::string& user, const std::string& key_id,
@@ -119,13 +128,17 @@ int AgentStatus(const std::string& data, bool json);
 
 // SSH certificates for a technician's live grant (ssh_commands.cc).
 struct SshArguments {
-  std::string client, resource, host;
+  std::string client, resource, host, key_file;
   int port = 0;
   std::vector<std::string> options;  // ssh -o options, e.g. StrictHostKeyChecking=accept-new
   std::vector<std::string> command;  // run on the host instead of a shell
 };
 int Certificate(const ServerOptions& options, const std::string& client, const std::string& grant,
-                const std::string& out, int wait_seconds);
+                const std::string& out, int wait_seconds, const std::string& key_file);
+// The technician's SSH key: the unencrypted OpenSSH Ed25519 key at `path`, or by default at
+// $QUARTET_SSH_KEY or ~/.config/quartet/id_ed25519, made there on first use. A request for an SSH
+// login names it, and the client's agent certifies it and no other key.
+StatusOr<ssh::KeyPair> TechnicianSshKey(const std::string& path);
 int Ssh(const ServerOptions& options, const SshArguments& args);
 
 // "30m", "2h", "1h30m" in seconds.

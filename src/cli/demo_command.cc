@@ -104,7 +104,8 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
                                         "T-" + std::to_string(4100 + n),
                                         (1 + n % 3) * 1800,
                                         0,
-                                        false};
+                                        false,
+                                        ""};
       ASSIGN_OR_RETURN(governance::GrantView grant,
                        service.grants().RequestAccess(technician, request));
       const std::string& id = grant.request.id;
@@ -132,11 +133,11 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
       // A night-time outage: break-glass at 02:10, reviewed by the owner the next morning.
       clock.Set(morning + std::chrono::minutes(17 * 60 + 40));
       ASSIGN_OR_RETURN(Actor technician, service.sessions().FindActor(client.technicians[0]));
-      ASSIGN_OR_RETURN(
-          governance::GrantView grant,
-          service.grants().RequestAccess(
-              technician, {client.tenant, client.resources[0].name, Action::kLogin, "admin",
-                           "Server down overnight, on-call restart", "T-OUTAGE", 3600, 0, true}));
+      ASSIGN_OR_RETURN(governance::GrantView grant,
+                       service.grants().RequestAccess(
+                           technician, {client.tenant, client.resources[0].name, Action::kLogin,
+                                        "admin", "Server down overnight, on-call restart",
+                                        "T-OUTAGE", 3600, 0, true, ""}));
       clock.Set(morning + std::chrono::hours(24) + std::chrono::minutes(5));
       RETURN_IF_ERROR(service.grants().Review(*owner, client.tenant, grant.request.id,
                                               access::BreakglassReview::kAcknowledged,
@@ -224,13 +225,13 @@ Status CreateDemo(store::DataFolder& folder) {
   RETURN_IF_ERROR(current->grants()
                       .RequestAccess(ana, {"harbor-dental", "reception-mail", Action::kOpenMailbox,
                                            "", "Trace a phishing email reported by reception",
-                                           "T-4301", 3600, 0, false})
+                                           "T-4301", 3600, 0, false, ""})
                       .status());
-  RETURN_IF_ERROR(
-      current->grants()
-          .RequestAccess(chloe, {"kestrel-law", "partner-mail", Action::kOpenMailbox, "",
-                                 "Mailbox over quota: archive old items", "T-4302", 1800, 0, false})
-          .status());
+  RETURN_IF_ERROR(current->grants()
+                      .RequestAccess(chloe, {"kestrel-law", "partner-mail", Action::kOpenMailbox,
+                                             "", "Mailbox over quota: archive old items", "T-4302",
+                                             1800, 0, false, ""})
+                      .status());
   return Status::Ok();
 }
 

@@ -8,6 +8,11 @@
 #include "cli/commands.h"
 
 namespace quartet::cli {
+
+constexpr const char* kSshKeyHelp =
+    "your SSH key (unencrypted OpenSSH Ed25519), named in the request; by default "
+    "$QUARTET_SSH_KEY or ~/.config/quartet/id_ed25519, made on first use";
+
 namespace {
 
 // Where the parsed options land; they must outlive parsing, as the callbacks read them.
@@ -45,6 +50,7 @@ struct ParsedOptions {
   std::string reason;
   std::string agent_data;
   std::string code;
+  std::string safety_code;
   std::string agent_name = "agent";
   std::string out;
   std::string principal_user;
@@ -260,6 +266,7 @@ void AddAccessCommands(CLI::App& app, ParsedOptions& o, int& result) {
     command->add_option("--for", access.duration, "how long, e.g. 30m or 2h")->required();
     command->add_option("--reason", access.reason, "why")->required();
     command->add_option("--ticket", access.ticket, "ticket reference");
+    command->add_option("--ssh-key", access.ssh_key_file, kSshKeyHelp);
   };
   auto* request = app.add_subcommand("request", "ask for just-in-time access");
   add_request_options(request);
@@ -341,6 +348,14 @@ void AddAgentCommands(CLI::App& app, ParsedOptions& o, int& result) {
   agent_invite->add_option("--key", key_file,
                            "your owner key file: the agent takes the trust chain only from it");
   agent_invite->callback([&] { result = AgentInvite(server_options, client, key_file); });
+  auto* agent_confirm = agent->add_subcommand(
+      "confirm", "an owner: confirm the enrolled agent by its safety code, in the trust chain");
+  agent_confirm->add_option("--client", client, "client slug (your own by default)");
+  agent_confirm->add_option("--key", key_file, "your owner key file")->required();
+  agent_confirm->add_option("--safety-code", o.safety_code, "the code the agent printed")
+      ->required();
+  agent_confirm->callback(
+      [&] { result = AgentConfirm(server_options, client, key_file, o.safety_code); });
   auto* agent_enrol =
       agent->add_subcommand("enrol", "make the agent's keys and enrol it with an owner's code");
   agent_enrol->add_option("--code", code, "the one-time code")->required();
@@ -400,8 +415,10 @@ void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
   cert->add_option("--out", out, "key file to create; the certificate goes to FILE-cert.pub")
       ->required();
   cert->add_option("--wait", wait_seconds, "seconds to wait for the client's agent");
-  cert->callback(
-      [&] { result = Certificate(server_options, client, grant_id, out, wait_seconds); });
+  cert->add_option("--ssh-key", ssh_args.key_file, kSshKeyHelp);
+  cert->callback([&] {
+    result = Certificate(server_options, client, grant_id, out, wait_seconds, ssh_args.key_file);
+  });
   auto* ssh =
       app.add_subcommand("ssh", "log in to a resource with a certificate for your live grant");
   ssh->add_option("resource", ssh_args.resource, "the resource")->required();
@@ -409,6 +426,7 @@ void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
   ssh->add_option("--host", ssh_args.host, "host name or address (the resource's name by default)");
   ssh->add_option("--port", ssh_args.port, "SSH port");
   ssh->add_option("--ssh-option", ssh_args.options, "an option for ssh -o (repeatable)");
+  ssh->add_option("--ssh-key", ssh_args.key_file, kSshKeyHelp);
   ssh->add_option("command", ssh_args.command, "a command to run instead of a shell (after --)");
   ssh->callback([&] { result = Ssh(server_options, ssh_args); });
 }

@@ -72,7 +72,7 @@ class AccessServiceTest : public ::testing::Test {
 
   AccessRequest Routine(const std::string& client = "acme",
                         const std::string& resource = "fileserver") {
-    return {client, resource, Action::kLogin, "admin", "Apply updates", "T-1", 1800, 0, false};
+    return {client, resource, Action::kLogin, "admin", "Apply updates", "T-1", 1800, 0, false, ""};
   }
   std::vector<std::string> Kinds(const std::string& client) {
     std::vector<std::string> entries, kinds;

@@ -5,6 +5,7 @@
 #include "access/local_time.h"
 #include "base/bytes.h"
 #include "governance/outbox.h"
+#include "ssh/key.h"
 
 namespace quartet::governance {
 
@@ -116,6 +117,13 @@ StatusOr<GrantView> Grants::RequestAccess(const Actor& actor, const AccessReques
     request.duration_seconds = in.duration_seconds;
     request.not_before = in.not_before;
     request.breakglass = in.breakglass;
+    if (!in.ssh_key.empty() && request.kind == access::ResourceKind::kSshHost &&
+        request.action == access::Action::kLogin) {
+      auto key = ssh::ParsePublicKey(in.ssh_key);
+      if (!key.ok())
+        return InvalidArgumentError("the SSH key does not parse: " + key.status().message());
+      request.ssh_key = ssh::Fingerprint(*key);
+    }
     ASSIGN_OR_RETURN(access::LocalTime local,
                      access::ToLocalTime(request.requested_at, policy.time_zone));
 

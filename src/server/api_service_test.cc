@@ -22,8 +22,8 @@ class ApiServiceTest : public ::testing::Test {
   void SetUp() override {
     folder_ = std::move(*store::DataFolder::Open(directory_.path().string()));
     access_ = std::move(*governance::AccessService::Open(*folder_, clock_, random_));
-    agents_ = std::move(*governance::AgentService::Open(access_->committer(),
-                                                        access_->permissions(), access_->grants()));
+    agents_ = std::move(*governance::AgentService::Open(
+        access_->committer(), access_->permissions(), access_->grants(), access_->trust()));
     events_ = std::move(*governance::EventIndex::Open(*folder_));
     api_ = std::make_unique<ApiService>(*access_, *agents_, *events_, *folder_, clock_);
 
@@ -45,8 +45,8 @@ class ApiServiceTest : public ::testing::Test {
     for (const char* user : {"pat", "ana", "ben", "olivia", "oscar", "audrey"})
       tokens_[user] = *sessions.IssueToken(user, 3600);
     auto grant = access_->grants().RequestAccess(
-        *sessions.FindActor("ana"),
-        {"acme", "fileserver", access::Action::kLogin, "admin", "patching", "T-1", 3600, 0, false});
+        *sessions.FindActor("ana"), {"acme", "fileserver", access::Action::kLogin, "admin",
+                                     "patching", "T-1", 3600, 0, false, ""});
     ASSERT_TRUE(grant.ok()) << grant.status().ToString();
     grant_ = grant->request.id;
   }

@@ -59,6 +59,8 @@ struct AgentIdentity {
   std::string ssh_ca_key;   // ssh-ed25519 authorized_keys line
   std::string sealing_key;  // empty until credential custody adds one
   int64_t confirmed_at = 0;
+  uint64_t seq = 0;                       // the confirming statement's position in the chain
+  std::vector<std::string> confirmed_by;  // key IDs that signed the confirmation
 };
 
 struct SignedResource {
@@ -143,6 +145,14 @@ std::string SignStatement(std::string_view body, std::span<const access::OwnerSi
 // What the chain holds, for people and scripts: its size and head, threshold, owners and their
 // devices, the agent, and whether a policy is signed (public keys left out).
 Json SummaryJson(const ChainState& state);
+
+// The short code that an agent prints when it enrols and its owner types to confirm it: twelve
+// digits ("4821-0937-1152") derived from the owner key named in the enrolment code and the agent's
+// witness and SSH CA keys (docs/trust-chain.md). Both sides compute it from the keys they hold; a
+// server that swapped the agent's keys shows the owner other keys, and so another code.
+// `ssh_ca_key` is the authorized_keys form without a comment.
+std::string SafetyCode(std::string_view owner_key_id, std::string_view witness_key,
+                       std::string_view ssh_ca_key);
 
 // The device, as a statement names it.
 Json DeviceJson(const access::OwnerKey& key, std::string_view name);

@@ -39,7 +39,7 @@ Status ValidateName(std::string_view value, std::string_view what) {
   return Status::Ok();
 }
 
-Status Validate(const GrantRequest& request, const Policy& policy) {
+Status Validate(const GrantRequest& request) {
   RETURN_IF_ERROR(ValidateName(request.id, "the grant id"));
   RETURN_IF_ERROR(ValidateName(request.client, "the client"));
   RETURN_IF_ERROR(ValidateName(request.technician, "the technician"));
@@ -73,9 +73,6 @@ Status Validate(const GrantRequest& request, const Policy& policy) {
   if (request.requested_at < kEarliestTime || request.requested_at > kLatestTime)
     return InvalidArgumentError("the time of the request is out of range");
   if (request.duration_seconds <= 0) return InvalidArgumentError("a grant needs a duration");
-  if (request.breakglass && request.duration_seconds > policy.max_duration_seconds) {
-    return InvalidArgumentError("break-glass access is limited to the policy's longest grant");
-  }
   if (request.not_before != 0 && (request.not_before < request.requested_at ||
                                   request.not_before > request.requested_at + kMaxScheduleAhead)) {
     return InvalidArgumentError("a scheduled start must be within the next 7 days");
@@ -199,7 +196,12 @@ std::string_view GrantStateName(GrantState state) {
 
 StatusOr<Grant> Grant::Open(GrantRequest request, const Policy& policy, LocalTime local_time,
                             std::vector<std::string>& events) {
-  RETURN_IF_ERROR(Validate(request, policy));
+  RETURN_IF_ERROR(Validate(request));
+  const AccessContext context{request.kind,       request.labels,          request.action,
+                              request.role,       !request.ticket.empty(), request.duration_seconds,
+                              local_time.weekday, local_time.minute_of_day};
+  // Refused before anything is logged: break-glass only on the policy's terms.
+  if (request.breakglass) RETURN_IF_ERROR(CheckBreakglass(policy, context));
   std::string canonical = CanonicalRequest(request);
   Grant grant(std::move(request), std::move(canonical));
   const GrantRequest& r = grant.request_;
@@ -213,14 +215,6 @@ StatusOr<Grant> Grant::Open(GrantRequest request, const Policy& policy, LocalTim
     grant.Activate(r.requested_at, events);
     return grant;
   }
-  AccessContext context{r.kind,
-                        r.labels,
-                        r.action,
-                        r.role,
-                        !r.ticket.empty(),
-                        r.duration_seconds,
-                        local_time.weekday,
-                        local_time.minute_of_day};
   const Verdict verdict = Decide(policy, context);
   events.push_back(MakeEvent(r, "grant.decided", r.requested_at,
                              {{"decision", std::string(EffectWord(verdict.effect))},

@@ -108,6 +108,13 @@ int TrustShow(const ServerOptions& options, const std::string& client);
 // The statements the server holds for `client`, replayed here with every signature checked;
 // DataLoss if they do not check.
 StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string& client);
+// The client's access policy (policy_commands.cc): shown as the trust chain signs it, and signed
+// by an owner from a file of policy JSON or an open proposal.
+struct PolicySignArguments {
+  std::string client, key_file, file, proposal;
+};
+int PolicyShow(const ServerOptions& options, const std::string& client);
+int PolicySign(const ServerOptions& options, const PolicySignArguments& args);
 // The client's agent (agent_commands.cc).
 // With `key_file`, the printed code names the owner's key, which the agent pins as the founder of
 // the client's trust chain.

@@ -51,6 +51,7 @@ struct ParsedOptions {
   std::string agent_data;
   std::string code;
   std::string safety_code;
+  PolicySignArguments policy_sign;
   std::string agent_name = "agent";
   std::string out;
   std::string principal_user;
@@ -454,6 +455,27 @@ void AddTrustCommands(CLI::App& app, ParsedOptions& o, int& result) {
   show->callback([&] { result = TrustShow(server_options, client); });
 }
 
+// quartet policy: the client's access policy, read and signed on the owner's side.
+void AddPolicyCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& server_options = o.server_options;
+  auto& client = o.client;
+  auto& args = o.policy_sign;
+  auto* policy = app.add_subcommand("policy", "the client's access policy: who gets in, and how")
+                     ->require_subcommand(1);
+  auto* show = policy->add_subcommand("show", "the policy in force, in plain words");
+  show->add_option("--client", client, "client slug (your own by default)");
+  show->callback([&] { result = PolicyShow(server_options, client); });
+  auto* sign = policy->add_subcommand(
+      "sign", "an owner puts a policy in force by signing it into the trust chain");
+  sign->add_option("--client", args.client, "client slug (your own by default)");
+  sign->add_option("--key", args.key_file, "your owner key file")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  sign->add_option("--file", args.file, "a file holding the policy's JSON");
+  sign->add_option("--proposal", args.proposal, "the ID of the provider's proposal to sign");
+  sign->callback([&] { result = PolicySign(server_options, args); });
+}
+
 }  // namespace
 }  // namespace quartet::cli
 
@@ -475,6 +497,7 @@ int main(int argc, char** argv) {
   AddAgentCommands(app, o, result);
   AddSshCommands(app, o, result);
   AddTrustCommands(app, o, result);
+  AddPolicyCommands(app, o, result);
 
   try {
     app.parse(argc, argv);

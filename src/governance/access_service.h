@@ -50,8 +50,8 @@ class AccessService {
         permissions_(*committer_),
         sessions_(*committer_),
         directory_(*committer_, sessions_),
-        policies_(*committer_),
         trust_(*committer_),
+        policies_(*committer_, trust_),
         grants_(*committer_, policies_, trust_),
         outbox_(*committer_) {}
 
@@ -59,8 +59,8 @@ class AccessService {
   Permissions permissions_;
   Sessions sessions_;
   Directory directory_;
-  Policies policies_;
   TrustStatements trust_;
+  Policies policies_;
   Grants grants_;
   Outbox outbox_;
 };

@@ -28,6 +28,7 @@ enum class Label : uint32_t {
   kBackups = 1u << 7,
 };
 using LabelSet = uint32_t;
+inline constexpr LabelSet kAllLabels = 0xff;
 inline constexpr LabelSet kSensitiveByDefault =
     static_cast<LabelSet>(Label::kEmail) | static_cast<LabelSet>(Label::kFinancial) |
     static_cast<LabelSet>(Label::kHr) | static_cast<LabelSet>(Label::kPersonal);

@@ -160,7 +160,15 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
     auto resource = resources_.find(request->resource);
     if (resource == resources_.end())
       return Taint(record, index, "a resource the log does not list");
-    if (resource->second.kind != request->kind || resource->second.labels != request->labels) {
+    // Under a trust chain, what a resource holds is what the owners signed (everything while they
+    // have signed nothing); the server's word on it counts for nothing.
+    Resource expected = resource->second;
+    if (Chained()) {
+      auto terms = chain_.state().resources.find(request->resource);
+      if (terms != chain_.state().resources.end()) expected.kind = terms->second.kind;
+      expected.labels = chain_.state().LabelsOf(request->resource);
+    }
+    if (expected.kind != request->kind || expected.labels != request->labels) {
       return Taint(record, index, "the request misstates the resource's kind or labels");
     }
     if (!have_policy_) return Taint(record, index, "no policy in force");

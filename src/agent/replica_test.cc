@@ -293,6 +293,10 @@ class ChainedReplicaTest : public ReplicaTest {
     Sign("genesis", {{"owner", "olivia"},
                      {"device", trust::DeviceJson(device_.key(), "laptop")},
                      {"recovery_key", Base64Encode(recovery_.key().public_key)}});
+    Sign("resource.signed",
+         {{"resource", "web-1"}, {"resource_kind", "ssh-host"}, {"labels", Json::array()}});
+    Sign("resource.signed",
+         {{"resource", "mail"}, {"resource_kind", "ssh-host"}, {"labels", {"email"}}});
   }
   // Logs the next statement of the chain, signed by `signer`.
   void Sign(std::string_view kind, Json fields) {
@@ -410,6 +414,30 @@ TEST_F(ChainedReplicaTest, APinnedAgentTakesOnlyTheGenesisOfTheKeyItWasGiven) {
   pinned.Apply(1, genesis(device_));
   EXPECT_TRUE(pinned.TakeViolations().empty());
   EXPECT_NE(pinned.ContextJson().find(device_.key().Id()), std::string::npos);
+}
+
+TEST_F(ChainedReplicaTest, AResourceTheOwnersHaveNotSignedIsTreatedAsHoldingEverything) {
+  Log(Event("resource.added", 6,
+            {{"resource", "db-1"}, {"resource_kind", "ssh-host"}, {"labels", 0}, {"by", "admin"}}));
+  // The server says db-1 holds nothing sensitive; the routine request it approves at once is
+  // tainted.
+  Open(access::TestRequest("g30", "db-1", 0));
+  EXPECT_FALSE(Live("g30", kMondayTen + 10));
+  EXPECT_NE(replica_.FindGrant("g30")->tainted.find("misstates"), std::string::npos);
+  // Taken as holding everything, it waits for an owner, as the safe default says.
+  access::Grant grant = Open(access::TestRequest("g31", "db-1", access::kAllLabels));
+  EXPECT_EQ(replica_.FindGrant("g31")->tainted, "");
+  EXPECT_EQ(grant.state(), access::GrantState::kPending);
+  // Once the owners sign it, its signed labels count.
+  Sign("resource.signed",
+       {{"resource", "db-1"}, {"resource_kind", "ssh-host"}, {"labels", Json::array()}});
+  Open(access::TestRequest("g32", "db-1", 0));
+  EXPECT_TRUE(Live("g32", kMondayTen + 10));
+  // Removing a label the owners signed is the owners' to do: the server's word changes nothing.
+  Log(Event("resource.added", 7,
+            {{"resource", "mail"}, {"resource_kind", "ssh-host"}, {"labels", 0}, {"by", "admin"}}));
+  Open(access::TestRequest("g33", "mail", 0));
+  EXPECT_FALSE(Live("g33", kMondayTen + 10));
 }
 
 TEST_F(ChainedReplicaTest, TheAgentOpensNoDoorUntilTheOwnersConfirmIt) {

@@ -135,24 +135,12 @@ std::string Digits(std::string_view typed) {
 
 int AgentConfirm(const ServerOptions& options, const std::string& client,
                  const std::string& key_file, const std::string& safety_code) {
-  auto signer = LoadOwnerKey(key_file);
-  if (!signer.ok()) return Fail(signer.status().message());
-  auto api = ConnectApi(options);
-  if (!api.ok()) return Fail(api.status().message());
-  auto tenant = ResolveClient(*api, client);
-  if (!tenant.ok()) return Fail(tenant.status().message());
-  auto chain = FetchTrustChain(*api, *tenant);
-  if (!chain.ok()) return Fail(chain.status().message());
-  const trust::ChainState& state = chain->state();
-  if (state.size == 0)
-    return Fail(*tenant + " has no trust chain yet: start it with 'quartet trust init' first");
-  if (state.OwnerOf(signer->key().Id()) == nullptr)
-    return Fail("the key " + signer->key().Id() + " is not an owner's device in " + *tenant +
-                "'s trust chain");
-  if (state.threshold > 1)
-    return Fail("a change to " + *tenant + "'s trust chain needs " +
-                std::to_string(state.threshold) + " owners' signatures; this command signs one");
-  auto view = api->Call("GET", "/clients/" + *tenant + "/agent");
+  auto session = OpenOwnerSigning(options, client, key_file);
+  if (!session.ok()) return Fail(session.status().message());
+  const trust::ChainState& state = session->chain.state();
+  const std::string& tenant = session->client;
+  const std::string key_id = session->signer.key().Id();
+  auto view = session->api.Call("GET", "/clients/" + tenant + "/agent");
   if (!view.ok()) return Fail(view.status().message());
   auto agent = ReplyObject(*view);
   if (!agent.ok()) return Fail(agent.status().message());
@@ -161,7 +149,7 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
   auto ca_line = agent->Text("ssh_ca_key", Field::kRequired);
   for (const Status& field : {name.status(), witness_key.status(), ca_line.status()})
     if (!field.ok()) return Fail(field.message());
-  if (witness_key->empty()) return Fail("no agent is enrolled for " + *tenant + " yet");
+  if (witness_key->empty()) return Fail("no agent is enrolled for " + tenant + " yet");
   auto ca = ssh::ParsePublicKey(*ca_line);
   if (!ca.ok()) return Fail("the server names an SSH CA key that does not parse");
   const std::string ca_key = ssh::FormatPublicKey(*ca, "");
@@ -169,7 +157,7 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
   // differs from the one the agent printed. An agent enrolled with a code naming no owner key
   // made its code without one.
   const std::string typed = Digits(safety_code);
-  if (typed != Digits(trust::SafetyCode(signer->key().Id(), *witness_key, ca_key)) &&
+  if (typed != Digits(trust::SafetyCode(key_id, *witness_key, ca_key)) &&
       typed != Digits(trust::SafetyCode("", *witness_key, ca_key))) {
     return Fail(
         "the safety code does not match the agent the server names. Compare it again with the "
@@ -179,20 +167,16 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
   }
   if (state.agent.has_value() && state.agent->witness_key == *witness_key &&
       state.agent->ssh_ca_key == ca_key &&
-      std::find(state.agent->confirmed_by.begin(), state.agent->confirmed_by.end(),
-                signer->key().Id()) != state.agent->confirmed_by.end()) {
+      std::find(state.agent->confirmed_by.begin(), state.agent->confirmed_by.end(), key_id) !=
+          state.agent->confirmed_by.end()) {
     std::cout << "Agent " << *name << " is confirmed already.\n";
     return 0;
   }
-  const std::string statement = trust::SignStatement(
-      chain->NextBody("agent.confirmed",
-                      {{"name", *name}, {"witness_key", *witness_key}, {"ssh_ca_key", ca_key}},
-                      Clock::System().NowUnixSeconds()),
-      std::vector<access::OwnerSigner>{*signer});
-  if (Status applied = chain->Apply(statement); !applied.ok()) return Fail(applied.message());
-  auto submitted = api->Call("POST", "/clients/" + *tenant + "/trust", {{"statement", statement}});
-  if (!submitted.ok())
-    return Fail("the server refused the confirmation: " + submitted.status().message());
+  if (Status signed_in = session->SignAndSubmit(
+          "agent.confirmed",
+          {{"name", *name}, {"witness_key", *witness_key}, {"ssh_ca_key", ca_key}});
+      !signed_in.ok())
+    return Fail(signed_in.message());
   std::cout << "Agent " << *name << " confirmed: it opens doors for approved grants from now on.\n";
   return 0;
 }

@@ -115,6 +115,24 @@ struct PolicySignArguments {
 };
 int PolicyShow(const ServerOptions& options, const std::string& client);
 int PolicySign(const ServerOptions& options, const PolicySignArguments& args);
+struct ResourceSignArguments {
+  std::string client, key_file, resource, kind;
+  std::vector<std::string> labels;  // label names; "none" for none
+};
+int ResourceSign(const ServerOptions& options, const ResourceSignArguments& args);
+
+// An owner about to sign one statement into the client's trust chain with one device key: the
+// chain as replayed here, checked to hold that key, with a threshold one signature meets.
+struct OwnerSigning {
+  access::OwnerSigner signer;
+  client::ApiClient api;
+  std::string client;
+  trust::Chain chain;
+  // Signs the chain's next statement of `kind` and gives it to the server.
+  Status SignAndSubmit(std::string_view kind, Json fields);
+};
+StatusOr<OwnerSigning> OpenOwnerSigning(const ServerOptions& options, const std::string& client,
+                                        const std::string& key_file);
 // The client's agent (agent_commands.cc).
 // With `key_file`, the printed code names the owner's key, which the agent pins as the founder of
 // the client's trust chain.

@@ -52,6 +52,7 @@ struct ParsedOptions {
   std::string code;
   std::string safety_code;
   PolicySignArguments policy_sign;
+  ResourceSignArguments resource_sign;
   std::string agent_name = "agent";
   std::string out;
   std::string principal_user;
@@ -474,6 +475,27 @@ void AddPolicyCommands(CLI::App& app, ParsedOptions& o, int& result) {
   sign->add_option("--file", args.file, "a file holding the policy's JSON");
   sign->add_option("--proposal", args.proposal, "the ID of the provider's proposal to sign");
   sign->callback([&] { result = PolicySign(server_options, args); });
+  auto& resource_args = o.resource_sign;
+  auto* resource = app.add_subcommand("resource", "what the client's resources hold, as owners say")
+                       ->require_subcommand(1);
+  auto* resource_sign = resource->add_subcommand(
+      "sign",
+      "an owner signs what a resource holds; until then it is treated as holding everything");
+  resource_sign->add_option("--client", resource_args.client, "client slug (your own by default)");
+  resource_sign->add_option("--key", resource_args.key_file, "your owner key file")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  resource_sign->add_option("--resource", resource_args.resource, "the resource's name")
+      ->required();
+  resource_sign->add_option("--kind", resource_args.kind,
+                            "ssh-host, mailbox, file-share, … (the provider's record by default)");
+  resource_sign
+      ->add_option("--labels", resource_args.labels,
+                   "what it holds: email, financial, hr, personal, health, legal, credentials, "
+                   "backups, or none")
+      ->required()
+      ->delimiter(',');
+  resource_sign->callback([&] { result = ResourceSign(server_options, resource_args); });
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
-// `quartet policy show | sign`: the client's access policy, read and signed on the owner's side.
-// Once the client has a trust chain, the policy in force is the one its owners signed there; `show`
-// replays the chain itself rather than take the server's word, and `sign` puts a policy (from a
-// file, or a proposal of the provider's) in force with the owner's signature.
+// `quartet policy show | sign` and `quartet resource sign`: what the owners sign into the client's
+// trust chain besides its keys. Once the client has a chain, the policy in force is the one its
+// owners signed there, and a resource holds what they signed (everything, until they do); `show`
+// replays the chain itself rather than take the server's word.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -46,13 +46,13 @@ StatusOr<access::Policy> PolicyToSign(client::ApiClient& api, const std::string&
     std::stringstream text;
     text << in.rdbuf();
     auto policy = access::PolicyFromJson(text.str());
-    if (!policy.ok())
-      return InvalidArgumentError(args.file + ": " + policy.status().message());
+    if (!policy.ok()) return InvalidArgumentError(args.file + ": " + policy.status().message());
     return policy;
   }
   ASSIGN_OR_RETURN(Json reply, api.Call("GET", "/clients/" + client + "/policy/proposals"));
   ASSIGN_OR_RETURN(JsonObject object, ReplyObject(reply));
-  ASSIGN_OR_RETURN(std::vector<JsonObject> proposals, object.Objects("proposals", Field::kRequired));
+  ASSIGN_OR_RETURN(std::vector<JsonObject> proposals,
+                   object.Objects("proposals", Field::kRequired));
   for (const JsonObject& proposal : proposals) {
     ASSIGN_OR_RETURN(std::string id, proposal.Text("id", Field::kRequired));
     if (id != args.proposal) continue;
@@ -63,6 +63,38 @@ StatusOr<access::Policy> PolicyToSign(client::ApiClient& api, const std::string&
 }
 
 }  // namespace
+
+StatusOr<OwnerSigning> OpenOwnerSigning(const ServerOptions& options, const std::string& client,
+                                        const std::string& key_file) {
+  ASSIGN_OR_RETURN(access::OwnerSigner signer, LoadOwnerKey(key_file));
+  ASSIGN_OR_RETURN(client::ApiClient api, ConnectApi(options));
+  ASSIGN_OR_RETURN(std::string tenant, ResolveClient(api, client));
+  ASSIGN_OR_RETURN(trust::Chain chain, FetchTrustChain(api, tenant));
+  const trust::ChainState& state = chain.state();
+  if (state.size == 0)
+    return FailedPreconditionError(tenant +
+                                   " has no trust chain yet: start it with 'quartet trust init'");
+  if (state.OwnerOf(signer.key().Id()) == nullptr)
+    return PermissionDeniedError("the key " + signer.key().Id() + " is not an owner's device in " +
+                                 tenant + "'s trust chain");
+  if (state.threshold > 1)
+    return FailedPreconditionError("a change to " + tenant + "'s trust chain needs " +
+                                   std::to_string(state.threshold) +
+                                   " owners' signatures; this command signs one");
+  return OwnerSigning{std::move(signer), std::move(api), std::move(tenant), std::move(chain)};
+}
+
+Status OwnerSigning::SignAndSubmit(std::string_view kind, Json fields) {
+  const std::string statement = trust::SignStatement(
+      chain.NextBody(kind, std::move(fields), Clock::System().NowUnixSeconds()),
+      std::vector<access::OwnerSigner>{signer});
+  RETURN_IF_ERROR(chain.Apply(statement));
+  auto submitted = api.Call("POST", "/clients/" + client + "/trust", {{"statement", statement}});
+  if (!submitted.ok())
+    return Status(submitted.status().code(),
+                  "the server refused the statement: " + submitted.status().message());
+  return Status::Ok();
+}
 
 int PolicyShow(const ServerOptions& options, const std::string& client) {
   auto api = ConnectApi(options);
@@ -87,39 +119,65 @@ int PolicyShow(const ServerOptions& options, const std::string& client) {
 }
 
 int PolicySign(const ServerOptions& options, const PolicySignArguments& args) {
-  auto signer = LoadOwnerKey(args.key_file);
-  if (!signer.ok()) return Fail(signer.status().message());
-  auto api = ConnectApi(options);
-  if (!api.ok()) return Fail(api.status().message());
-  auto tenant = ResolveClient(*api, args.client);
-  if (!tenant.ok()) return Fail(tenant.status().message());
-  auto chain = FetchTrustChain(*api, *tenant);
-  if (!chain.ok()) return Fail(chain.status().message());
-  const trust::ChainState& state = chain->state();
-  if (state.size == 0)
-    return Fail(*tenant + " has no trust chain yet: start it with 'quartet trust init' first");
-  if (state.OwnerOf(signer->key().Id()) == nullptr)
-    return Fail("the key " + signer->key().Id() + " is not an owner's device in " + *tenant +
-                "'s trust chain");
-  if (state.threshold > 1)
-    return Fail("a change to " + *tenant + "'s trust chain needs " +
-                std::to_string(state.threshold) + " owners' signatures; this command signs one");
-  auto policy = PolicyToSign(*api, *tenant, args);
+  auto session = OpenOwnerSigning(options, args.client, args.key_file);
+  if (!session.ok()) return Fail(session.status().message());
+  auto policy = PolicyToSign(session->api, session->client, args);
   if (!policy.ok()) return Fail(policy.status().message());
   const std::string text = access::ToJson(*policy);
-  if (text == state.policy) {
+  if (text == session->chain.state().policy) {
     std::cout << "This policy is in force already.\n";
     return 0;
   }
-  const std::string statement = trust::SignStatement(
-      chain->NextBody("policy.signed", {{"policy", text}}, Clock::System().NowUnixSeconds()),
-      std::vector<access::OwnerSigner>{*signer});
-  if (Status applied = chain->Apply(statement); !applied.ok()) return Fail(applied.message());
-  auto submitted = api->Call("POST", "/clients/" + *tenant + "/trust", {{"statement", statement}});
-  if (!submitted.ok())
-    return Fail("the server refused the signed policy: " + submitted.status().message());
+  if (Status signed_in = session->SignAndSubmit("policy.signed", {{"policy", text}});
+      !signed_in.ok())
+    return Fail(signed_in.message());
   std::cout << "Signed. From now on:\n";
   PrintDescription(*policy);
+  return 0;
+}
+
+int ResourceSign(const ServerOptions& options, const ResourceSignArguments& args) {
+  access::LabelSet labels = 0;
+  std::vector<std::string> names;
+  for (const std::string& name : args.labels) {
+    if (name == "none") continue;
+    auto label = access::LabelFromName(name);
+    if (!label.ok()) return Fail(label.status().message());
+    labels |= static_cast<access::LabelSet>(*label);
+    names.push_back(name);
+  }
+  auto session = OpenOwnerSigning(options, args.client, args.key_file);
+  if (!session.ok()) return Fail(session.status().message());
+  // The kind is the one the provider recorded unless the owner says otherwise.
+  std::string kind = args.kind;
+  if (kind.empty()) {
+    auto described = session->api.Call("GET", "/clients/" + session->client);
+    if (!described.ok()) return Fail(described.status().message());
+    auto reply = ReplyObject(*described);
+    if (!reply.ok()) return Fail(reply.status().message());
+    auto resources = reply->Objects("resources", Field::kRequired);
+    if (!resources.ok()) return Fail(resources.status().message());
+    for (const JsonObject& resource : *resources) {
+      auto name = resource.Text("name", Field::kRequired);
+      auto resource_kind = resource.Text("kind", Field::kRequired);
+      if (!name.ok() || !resource_kind.ok()) return Fail("the server lists a malformed resource");
+      if (*name == args.resource) kind = *resource_kind;
+    }
+    if (kind.empty())
+      return Fail("the server lists no resource " + args.resource + " for " + session->client +
+                  ": name its kind with --kind");
+  }
+  if (auto parsed = access::ResourceKindFromName(kind); !parsed.ok())
+    return Fail(parsed.status().message());
+  if (Status signed_in = session->SignAndSubmit(
+          "resource.signed",
+          {{"resource", args.resource}, {"resource_kind", kind}, {"labels", names}});
+      !signed_in.ok())
+    return Fail(signed_in.message());
+  std::string held;
+  for (const std::string& name : names) held += (held.empty() ? "" : ", ") + name;
+  std::cout << "Signed: " << args.resource << " (" << kind << ") holds "
+            << (held.empty() ? std::string("nothing sensitive") : held + " data") << ".\n";
   return 0;
 }
 

@@ -90,9 +90,17 @@ StatusOr<GrantView> Grants::RequestAccess(const Actor& actor, const AccessReques
     ASSIGN_OR_RETURN(bool found, resource->Step());
     if (!found) return NotFoundError("no such resource");
     auto kind = access::ResourceKindFromName(resource->ColumnText(0));
-    const auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
+    auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
     resource.Release();
     RETURN_IF_ERROR(kind.status());
+    // Under a trust chain, what a resource holds is what its owners signed; a resource they have
+    // not signed is taken to hold everything, so that the policy treats it as sensitive.
+    ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, in.client));
+    if (chain.state().size > 0) {
+      auto terms = chain.state().resources.find(in.resource);
+      if (terms != chain.state().resources.end()) kind = terms->second.kind;
+      labels = chain.state().LabelsOf(in.resource);
+    }
     ASSIGN_OR_RETURN(access::Policy policy, policies_.Load(scope.db, in.client));
 
     access::GrantRequest request;

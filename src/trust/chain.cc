@@ -53,6 +53,11 @@ const std::string* ChainState::OwnerOf(std::string_view key_id) const {
   return nullptr;
 }
 
+access::LabelSet ChainState::LabelsOf(const std::string& resource) const {
+  auto found = resources.find(resource);
+  return found == resources.end() ? access::kAllLabels : found->second.labels;
+}
+
 size_t ChainState::DeviceCount() const {
   size_t count = 0;
   for (const auto& [owner, devices] : owners) count += devices.size();
@@ -271,9 +276,15 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
     if (resource.empty() || resource.size() > 128)
       return InvalidArgumentError("a resource needs a name of 1 to 128 characters");
     SignedResource terms;
-    ASSIGN_OR_RETURN(terms.kind, fields.Text("resource_kind", Field::kRequired));
-    ASSIGN_OR_RETURN(terms.labels, fields.Texts("labels", Field::kOptional));
-    state_.resources[resource] = std::move(terms);
+    ASSIGN_OR_RETURN(const std::string kind_name, fields.Text("resource_kind", Field::kRequired));
+    ASSIGN_OR_RETURN(terms.kind, access::ResourceKindFromName(kind_name));
+    ASSIGN_OR_RETURN(const std::vector<std::string> labels,
+                     fields.Texts("labels", Field::kRequired));
+    for (const std::string& name : labels) {
+      ASSIGN_OR_RETURN(const access::Label label, access::LabelFromName(name));
+      terms.labels |= static_cast<access::LabelSet>(label);
+    }
+    state_.resources[resource] = terms;
   } else if (kind == "recovered") {
     if (!recovery_signed) return UnauthenticatedError("only the recovery key recovers a chain");
     ASSIGN_OR_RETURN(std::string owner, ReadName(fields, "owner"));

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "access/approval.h"
+#include "access/policy.h"
 #include "base/bytes.h"
 #include "base/json.h"
 #include "base/random.h"
@@ -63,9 +64,11 @@ struct AgentIdentity {
   std::vector<std::string> confirmed_by;  // key IDs that signed the confirmation
 };
 
+// A resource as the owners signed it: what it is and what it holds. A resource the chain has not
+// signed is treated as holding everything (access::kAllLabels).
 struct SignedResource {
-  std::string kind;
-  std::vector<std::string> labels;
+  access::ResourceKind kind = access::ResourceKind::kSshHost;
+  access::LabelSet labels = 0;
 };
 
 // What the chain says, after the statements replayed so far.
@@ -83,6 +86,9 @@ struct ChainState {
 
   // The owner a device key belongs to, or nullptr.
   const std::string* OwnerOf(std::string_view key_id) const;
+  // The labels the policy must assume `resource` holds once the client has a chain: those its
+  // owners signed, or every label while they have signed none.
+  access::LabelSet LabelsOf(const std::string& resource) const;
   size_t DeviceCount() const;
 };
 

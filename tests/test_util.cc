@@ -1,10 +1,37 @@
 #include "tests/test_util.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
 namespace quartet::testing {
+namespace {
+
+// GoogleTest reports the tests of a suite whose SetUpTestSuite failed as skipped, and CTest counts
+// a skipped test as no failure. Called before the default printer's (end events go to listeners
+// in reverse order), this ends such a run as failed before "skipped" is printed.
+class SetUpFailureFails : public ::testing::EmptyTestEventListener {
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    const ::testing::TestSuite* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (!info.result()->Skipped() || suite == nullptr || !suite->ad_hoc_test_result().Failed())
+      return;
+    std::fprintf(stderr, "[  FAILED  ] %s.%s: the suite's set-up failed (above)\n",
+                 info.test_suite_name(), info.name());
+    std::fflush(nullptr);
+    std::_Exit(1);
+  }
+};
+
+const bool kSetUpFailureFails = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new SetUpFailureFails);
+  return true;
+}();
+
+}  // namespace
 
 void WriteTextFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -92,6 +92,9 @@ int GrantAction(const ServerOptions& options, const std::string& client, const s
 int OwnerKeyCreate(const std::string& out);
 // Signs in with a password (and TOTP code) read from `in`; prints a session token.
 int Login(const ServerOptions& options, const std::string& user, std::istream& in);
+// A person of a client accepts their invitation: the password they choose is read from `in`; the
+// second factor they receive is printed, once.
+int InvitationAccept(const ServerOptions& options, const std::string& code, std::istream& in);
 int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file);
 // What the commands that talk to a server share (access_commands.cc): a client with the token,
 // an owner's key file, and the client a command is about (given, or the signed-in person's own).

@@ -210,8 +210,18 @@ Status CreateDemo(store::DataFolder& folder) {
     uint8_t bytes[10];
     random.Fill(bytes);
     const std::string password = "demo-" + Base32Lower(bytes);
-    RETURN_IF_ERROR(service->sessions().SetPassword(user, password));
-    ASSIGN_OR_RETURN(std::string uri, service->sessions().EnrolTotp(user));
+    // Provider staff are given theirs; the demo's owners and auditors accept an invitation, as the
+    // people of a real client do.
+    ASSIGN_OR_RETURN(const Actor actor, service->sessions().FindActor(user));
+    std::string uri;
+    if (IsProviderRole(actor.role)) {
+      RETURN_IF_ERROR(service->sessions().SetPassword(user, password));
+      ASSIGN_OR_RETURN(uri, service->sessions().EnrolTotp(user));
+    } else {
+      ASSIGN_OR_RETURN(const std::string invitation, service->sessions().Invite(user));
+      ASSIGN_OR_RETURN(auto accepted, service->sessions().AcceptInvitation(invitation, password));
+      uri = accepted.totp_uri;
+    }
     const size_t secret = uri.find("secret=") + 7;
     sign_ins += std::string(user) + " " + password + " " +
                 uri.substr(secret, uri.find('&', secret) - secret) + "\n";

@@ -315,6 +315,12 @@ void AddAccessCommands(CLI::App& app, ParsedOptions& o, int& result) {
       "login", "sign in with password and code; prints a token for QUARTET_TOKEN");
   login->add_option("--user", user, "user name")->required();
   login->callback([&] { result = Login(server_options, user, std::cin); });
+  auto* invitation = app.add_subcommand("invitation", "for the people of a client: an invitation")
+                         ->require_subcommand(1);
+  auto* accept = invitation->add_subcommand(
+      "accept", "choose your password (read from standard input) and receive your second factor");
+  accept->add_option("--code", o.code, "the invitation's code")->required();
+  accept->callback([&] { result = InvitationAccept(server_options, o.code, std::cin); });
   auto* owner_key =
       app.add_subcommand("owner-key", "an owner's signing key")->require_subcommand(1);
   auto* owner_key_create =

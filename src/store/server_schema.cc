@@ -201,7 +201,18 @@ CREATE TABLE trust_statements (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 2> kSteps = {kVersion1, kVersion2};
+// Version 3: one-time invitations, with which the people of a client choose their own password and
+// receive their own second factor. Only the code's SHA-256 digest is kept.
+constexpr std::string_view kVersion3 = R"sql(
+CREATE TABLE invitations (
+  digest BLOB PRIMARY KEY,
+  user TEXT NOT NULL REFERENCES users (name),
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX invitations_user ON invitations (user);
+)sql";
+
+constexpr std::array<std::string_view, 3> kSteps = {kVersion1, kVersion2, kVersion3};
 
 }  // namespace
 

@@ -1,7 +1,12 @@
 // `quartet demo`: a provider with technicians, two clients with owners, resources, policies and three
 // weeks of believable history, all made through the same code paths as real use (so the demo logs
-// verify), then the server.
+// verify), then the server. One client (Kestrel & Moss) has gone the whole way: its owner started
+// its trust chain, signed what each resource holds and confirmed its agent by the safety code, and
+// that agent runs beside the server as its own process, cosigning the log and signing
+// certificates.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -9,11 +14,15 @@
 #include <sstream>
 
 #include "access/approval.h"
+#include "agent/agent_store.h"
 #include "base/clock.h"
 #include "base/random.h"
 #include "cli/commands.h"
 #include "governance/access_service.h"
+#include "governance/agent_service.h"
+#include "ssh/key.h"
 #include "store/data_folder.h"
+#include "trust/chain.h"
 
 namespace quartet::cli {
 namespace {
@@ -167,6 +176,90 @@ std::string Base32Lower(std::span<const uint8_t> bytes) {
   return out;
 }
 
+// The client whose agent the demo runs, and where the agent keeps its folder.
+constexpr const char* kAgentClient = "kestrel-law";
+std::string AgentFolder(const store::DataFolder& folder) {
+  return folder.path() + "/demo/agent-" + kAgentClient;
+}
+
+// The owner of `client` goes the whole way, as docs/trust-chain.md tells a real owner to: starts the
+// trust chain with her key, signs what each resource holds, enrols the agent with a code naming her
+// key and confirms it by its safety code. Returns the safety code.
+StatusOr<std::string> ChainAndConfirmAgent(store::DataFolder& folder,
+                                           governance::AccessService& service,
+                                           const DemoClient& client, Clock& clock, Random& random) {
+  ASSIGN_OR_RETURN(const access::OwnerSigner owner_key,
+                   LoadOwnerKey(folder.path() + "/demo/" + client.owner + ".key"));
+  ASSIGN_OR_RETURN(const Actor owner, service.sessions().FindActor(client.owner));
+  trust::Chain chain(client.tenant);
+  auto sign = [&](std::string_view kind, Json fields) -> Status {
+    const std::string statement =
+        trust::SignStatement(chain.NextBody(kind, std::move(fields), clock.NowUnixSeconds()),
+                             std::vector<access::OwnerSigner>{owner_key});
+    RETURN_IF_ERROR(chain.Apply(statement));
+    return service.trust().Submit(owner, client.tenant, statement).status();
+  };
+  const access::OwnerSigner recovery = access::OwnerSigner::Generate(random);
+  RETURN_IF_ERROR(WriteSecretFile(folder.path() + "/demo/" + client.owner + ".recovery",
+                                  "quartet-owner-key v1\n" + Base64Encode(recovery.Seed()) + "\n"));
+  RETURN_IF_ERROR(sign("genesis", {{"owner", client.owner},
+                                   {"device", trust::DeviceJson(owner_key.key(), "laptop")},
+                                   {"recovery_key", Base64Encode(recovery.key().public_key)}}));
+  for (const DemoResource& resource : client.resources) {
+    Json labels = Json::array();
+    for (access::LabelSet bit = 1; bit <= resource.labels && bit != 0; bit <<= 1) {
+      if (resource.labels & bit)
+        labels.push_back(std::string(access::LabelName(static_cast<Label>(bit))));
+    }
+    RETURN_IF_ERROR(
+        sign("resource.signed", {{"resource", resource.name},
+                                 {"resource_kind", std::string(access::KindName(resource.kind))},
+                                 {"labels", labels}}));
+  }
+  // The agent, on the client's premises: its keys are made there, and only their public halves
+  // leave.
+  ASSIGN_OR_RETURN(auto agents,
+                   governance::AgentService::Open(service.committer(), service.permissions(),
+                                                  service.grants(), service.trust()));
+  ASSIGN_OR_RETURN(const std::string code, agents->CreateEnrolmentCode(owner, client.tenant));
+  ASSIGN_OR_RETURN(auto store, agent::AgentStore::Create(AgentFolder(folder), random));
+  ASSIGN_OR_RETURN(const ledger::NoteSigner witness, store->WitnessKey());
+  ASSIGN_OR_RETURN(const ssh::KeyPair ca, store->CertificateAuthority());
+  const std::string ca_key = ssh::FormatPublicKey(ca.public_key(), "");
+  const std::string name = std::string(client.tenant) + "-agent";
+  ASSIGN_OR_RETURN(const governance::AgentService::Enrolment enrolment,
+                   agents->Enrol(code, name, witness.VerifierKeyString(), ca_key));
+  RETURN_IF_ERROR(store->SaveEnrolment(
+      {"", enrolment.client, name, enrolment.log_key, enrolment.origin, owner_key.key().Id()},
+      enrolment.token));
+  // The owner compares the code the agent printed with the one her computer works out, and signs.
+  const std::string safety_code =
+      trust::SafetyCode(owner_key.key().Id(), witness.VerifierKeyString(), ca_key);
+  RETURN_IF_ERROR(
+      sign("agent.confirmed",
+           {{"name", name}, {"witness_key", witness.VerifierKeyString()}, {"ssh_ca_key", ca_key}}));
+  RETURN_IF_ERROR(WriteFileAtomically(FileSystem::Posix(), AgentFolder(folder) + "/safety-code",
+                                      safety_code + "\n"));
+  return safety_code;
+}
+
+// `quartet agent run` for the demo's agent, as a process of its own that ends with the demo.
+void StartDemoAgent(const store::DataFolder& folder, const std::string& base_url) {
+  const pid_t child = ::fork();
+  if (child != 0) return;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  const std::string data = AgentFolder(folder);
+  // Its log goes to a file in its folder rather than over the server's.
+  const std::string log = data + "/agent.log";
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0) ::dup2(fd, STDERR_FILENO);
+  const int null = ::open("/dev/null", O_WRONLY);
+  if (null >= 0) ::dup2(null, STDOUT_FILENO);
+  ::execl("/proc/self/exe", "quartet", "--server", base_url.c_str(), "agent", "run", "--data",
+          data.c_str(), static_cast<char*>(nullptr));
+  ::_exit(127);
+}
+
 // Creates the demo world once; a second run finds it and serves it as it is.
 Status CreateDemo(store::DataFolder& folder) {
   Random& random = Random::System();
@@ -242,6 +335,10 @@ Status CreateDemo(store::DataFolder& folder) {
                                              "", "Mailbox over quota: archive old items", "T-4302",
                                              1800, 0, false, ""})
                       .status());
+  for (const DemoClient& client : DemoClients()) {
+    if (std::string_view(client.tenant) != kAgentClient) continue;
+    RETURN_IF_ERROR(ChainAndConfirmAgent(folder, *current, client, today, random).status());
+  }
   return Status::Ok();
 }
 
@@ -261,6 +358,7 @@ int Demo(const std::string& data, const std::string& listen) {
     sign_ins.emplace_back(user, *token);
   }
   return Serve(**folder, listen, MailOptions{}, TlsFiles{}, [&](const std::string& base_url) {
+    StartDemoAgent(**folder, base_url);
     std::cout
         << "\ndemo sign-ins (bearer tokens, valid 7 days; use with --token or QUARTET_TOKEN):\n";
     for (const auto& [user, token] : sign_ins) {
@@ -287,9 +385,24 @@ int Demo(const std::string& data, const std::string& listen) {
                 << "\n    check it: quartet verify --url " << base_url << "/logs/" << client.tenant
                 << " --key '" << (config.ok() ? config->verifier_key : "?") << "'\n";
     }
-    std::cout << "\ntry: QUARTET_SERVER=" << base_url
-              << " QUARTET_TOKEN=<olivia's token> quartet grants\n"
-              << std::flush;
+    auto safety_code = FileSystem::Posix().ReadFile(AgentFolder(**folder) + "/safety-code");
+    std::cout
+        << "\nKestrel & Moss's own agent is running (its folder: " << AgentFolder(**folder)
+        << "): oscar started the client's trust chain, signed what each resource holds and "
+           "confirmed the agent with its safety code "
+        << (safety_code.ok() ? safety_code->substr(0, 14) : std::string("?"))
+        << "; it cosigns the log and signs SSH certificates for approved grants alone.\n"
+        << "  a technician's certificate from it (chloe serves Kestrel & Moss):\n"
+        << "    export QUARTET_SERVER=" << base_url << " QUARTET_TOKEN=<chloe's token>\n"
+        << "    quartet request --client kestrel-law --resource dms-server --login admin --for "
+           "30m --reason 'Renew the TLS certificate' --ticket T-4400\n"
+        << "    (outside business hours oscar approves it: QUARTET_TOKEN=<oscar's token> "
+           "quartet approve <grant> --key "
+        << (*folder)->path() << "/demo/oscar.key)\n"
+        << "    quartet cert --client kestrel-law --grant <grant> --out /tmp/kestrel-key\n"
+        << "\ntry: QUARTET_SERVER=" << base_url
+        << " QUARTET_TOKEN=<olivia's token> quartet grants\n"
+        << std::flush;
   });
 }
 

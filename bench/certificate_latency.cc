@@ -70,13 +70,13 @@ int Run(int requests) {
   const std::string owner_key = dir + "/olivia.key";
   quartet(olivia, {"owner-key", "create", "--out", owner_key});
   quartet(olivia, {"trust", "init", "--key", owner_key, "--recovery-out", dir + "/recovery.key"});
-  quartet(olivia, {"resource", "sign", "--key", owner_key, "--resource", "web-1", "--labels",
-                   "none"});
+  quartet(olivia,
+          {"resource", "sign", "--key", owner_key, "--resource", "web-1", "--labels", "none"});
   const std::string code = quartet(olivia, {"agent", "invite", "--key", owner_key}).out;
-  const std::string enrolled = RunProcess({QuartetBinary(), "agent", "enrol", "--server",
-                                           server.url(), "--code", code.substr(0, code.find('\n')),
-                                           "--data", dir + "/agent"})
-                                   .out;
+  const std::string enrolled =
+      RunProcess({QuartetBinary(), "agent", "enrol", "--server", server.url(), "--code",
+                  code.substr(0, code.find('\n')), "--data", dir + "/agent"})
+          .out;
   const size_t safety = enrolled.rfind("safety code: ");
   if (safety == std::string::npos) {
     std::fprintf(stderr, "enrolment printed no safety code\n");

@@ -40,8 +40,8 @@ TEST(DemoTest, DemoLogsVerifyAndOwnersHaveWork) {
     EXPECT_NE(result.out.find("all verified"), std::string::npos);
     ++verified;
   }
-  EXPECT_EQ(verified, 2);
-  // Kestrel & Moss's own agent signs a technician's certificate for an approved grant.
+  EXPECT_EQ(verified, 3);
+  // Birch & Lane's own agent signs a technician's certificate for an approved grant.
   auto token = [&](const std::string& user) {
     std::smatch found;
     EXPECT_TRUE(std::regex_search(output, found, std::regex(user + " \\([^)]*\\): (qt_\\S+)")));
@@ -53,17 +53,17 @@ TEST(DemoTest, DemoLogsVerifyAndOwnersHaveWork) {
     return RunProcess(argv);
   };
   auto requested =
-      as("chloe", {"--json", "request", "--client", "kestrel-law", "--resource", "dms-server",
+      as("chloe", {"--json", "request", "--client", "birch-accounts", "--resource", "files-01",
                    "--login", "admin", "--for", "30m", "--reason", "Renew the TLS certificate",
                    "--ticket", "T-4400", "--ssh-key", dir + "/chloe.key"});
   ASSERT_EQ(requested.status, 0) << requested.err;
   std::smatch id;
   ASSERT_TRUE(std::regex_search(requested.out, id, std::regex("\"id\":\"(g-[0-9a-f]+)\"")));
   if (requested.out.find("\"state\":\"pending\"") != std::string::npos) {
-    auto approved = as("oscar", {"approve", id[1], "--key", dir + "/data/demo/oscar.key"});
+    auto approved = as("bella", {"approve", id[1], "--key", dir + "/data/demo/bella.key"});
     ASSERT_EQ(approved.status, 0) << approved.err;
   }
-  auto cert = as("chloe", {"cert", "--client", "kestrel-law", "--grant", id[1], "--out",
+  auto cert = as("chloe", {"cert", "--client", "birch-accounts", "--grant", id[1], "--out",
                            dir + "/chloe-cert", "--ssh-key", dir + "/chloe.key"});
   EXPECT_EQ(cert.status, 0) << cert.err;
   EXPECT_TRUE(std::filesystem::exists(dir + "/chloe-cert-cert.pub"));

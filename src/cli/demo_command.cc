@@ -1,6 +1,6 @@
 // `quartet demo`: a provider with technicians, two clients with owners, resources, policies and three
 // weeks of believable history, all made through the same code paths as real use (so the demo logs
-// verify), then the server. One client (Kestrel & Moss) has gone the whole way: its owner started
+// verify), then the server. One client (Birch & Lane) has gone the whole way: its owner started
 // its trust chain, signed what each resource holds and confirmed its agent by the safety code, and
 // that agent runs beside the server as its own process, cosigning the log and signing
 // certificates.
@@ -75,6 +75,15 @@ const std::vector<DemoClient>& DemoClients() {
         {"partner-mail", ResourceKind::kMailbox, static_cast<access::LabelSet>(Label::kEmail)},
         {"core-switch", ResourceKind::kNetworkDevice, 0},
         {"m365-admin", ResourceKind::kSaasConsole, 0}}},
+      {"birch-accounts",
+       "Birch & Lane Accountants",
+       "Europe/London",
+       "bella",
+       "",
+       {"ana", "chloe"},
+       {{"files-01", ResourceKind::kSshHost, 0},
+        {"ledger", ResourceKind::kFinanceSystem, static_cast<access::LabelSet>(Label::kFinancial)},
+        {"office-mail", ResourceKind::kMailbox, static_cast<access::LabelSet>(Label::kEmail)}}},
   };
   return clients;
 }
@@ -156,8 +165,8 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
   return Status::Ok();
 }
 
-const char* const kDemoUsers[] = {
-    "pat", "ana", "ben", "chloe", "olivia", "oscar", "fiona.accountant"};
+const char* const kDemoUsers[] = {"pat",    "ana",   "ben",   "chloe",
+                                  "olivia", "oscar", "bella", "fiona.accountant"};
 
 std::string Base32Lower(std::span<const uint8_t> bytes) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -177,7 +186,7 @@ std::string Base32Lower(std::span<const uint8_t> bytes) {
 }
 
 // The client whose agent the demo runs, and where the agent keeps its folder.
-constexpr const char* kAgentClient = "kestrel-law";
+constexpr const char* kAgentClient = "birch-accounts";
 std::string AgentFolder(const store::DataFolder& folder) {
   return folder.path() + "/demo/agent-" + kAgentClient;
 }
@@ -378,7 +387,8 @@ int Demo(const std::string& data, const std::string& listen) {
       }
     }
     std::cout << "owner signing keys: " << (*folder)->path() << "/demo/olivia.key, "
-              << (*folder)->path() << "/demo/oscar.key\n\nclients and their logs:\n";
+              << (*folder)->path() << "/demo/oscar.key, " << (*folder)->path()
+              << "/demo/bella.key\n\nclients and their logs:\n";
     for (const DemoClient& client : DemoClients()) {
       auto config = (*folder)->logs().GetLog(client.tenant);
       std::cout << "  " << client.name << ": " << base_url << "/logs/" << client.tenant
@@ -387,19 +397,19 @@ int Demo(const std::string& data, const std::string& listen) {
     }
     auto safety_code = FileSystem::Posix().ReadFile(AgentFolder(**folder) + "/safety-code");
     std::cout
-        << "\nKestrel & Moss's own agent is running (its folder: " << AgentFolder(**folder)
-        << "): oscar started the client's trust chain, signed what each resource holds and "
+        << "\nBirch & Lane's own agent is running (its folder: " << AgentFolder(**folder)
+        << "): bella started the client's trust chain, signed what each resource holds and "
            "confirmed the agent with its safety code "
         << (safety_code.ok() ? safety_code->substr(0, 14) : std::string("?"))
         << "; it cosigns the log and signs SSH certificates for approved grants alone.\n"
-        << "  a technician's certificate from it (chloe serves Kestrel & Moss):\n"
+        << "  a technician's certificate from it (chloe serves Birch & Lane):\n"
         << "    export QUARTET_SERVER=" << base_url << " QUARTET_TOKEN=<chloe's token>\n"
-        << "    quartet request --client kestrel-law --resource dms-server --login admin --for "
+        << "    quartet request --client birch-accounts --resource files-01 --login admin --for "
            "30m --reason 'Renew the TLS certificate' --ticket T-4400\n"
-        << "    (outside business hours oscar approves it: QUARTET_TOKEN=<oscar's token> "
+        << "    (outside business hours bella approves it: QUARTET_TOKEN=<bella's token> "
            "quartet approve <grant> --key "
-        << (*folder)->path() << "/demo/oscar.key)\n"
-        << "    quartet cert --client kestrel-law --grant <grant> --out /tmp/kestrel-key\n"
+        << (*folder)->path() << "/demo/bella.key)\n"
+        << "    quartet cert --client birch-accounts --grant <grant> --out /tmp/birch-key\n"
         << "\ntry: QUARTET_SERVER=" << base_url
         << " QUARTET_TOKEN=<olivia's token> quartet grants\n"
         << std::flush;

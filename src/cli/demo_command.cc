@@ -254,14 +254,20 @@ StatusOr<std::string> ChainAndConfirmAgent(store::DataFolder& folder,
 
 // `quartet agent run` for the demo's agent, as a process of its own that ends with the demo.
 void StartDemoAgent(const store::DataFolder& folder, const std::string& base_url) {
+  // Everything the child needs is made before the fork: between fork and exec it calls nothing
+  // that allocates (another thread may hold the allocator's lock).
+  const std::string data = AgentFolder(folder);
+  const std::string log = data + "/agent.log";  // its log, rather than over the server's
+  const long open_max = ::sysconf(_SC_OPEN_MAX);
+  const int last_fd = open_max > 0 && open_max < 65536 ? static_cast<int>(open_max) : 65536;
   const pid_t child = ::fork();
   if (child != 0) return;
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  const std::string data = AgentFolder(folder);
-  // Its log goes to a file in its folder rather than over the server's.
-  const std::string log = data + "/agent.log";
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd >= 0) ::dup2(fd, STDERR_FILENO);
+  // Nothing of the server's goes with it: its listening socket above all, which would keep the
+  // port taken after the demo stops.
+  for (int fd = 3; fd < last_fd; ++fd) ::close(fd);
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
   const int null = ::open("/dev/null", O_WRONLY);
   if (null >= 0) ::dup2(null, STDOUT_FILENO);
   ::execl("/proc/self/exe", "quartet", "--server", base_url.c_str(), "agent", "run", "--data",

@@ -122,6 +122,33 @@ std::string Chain::NextBody(std::string_view kind, Json fields, int64_t at) cons
 
 Status Chain::Apply(std::string_view text) { return Apply(text, /*verify=*/true); }
 
+StatusOr<Chain::Link> Chain::CheckLink(std::string_view text) const {
+  auto statement = Statement::Parse(text);
+  if (!statement.ok()) return statement.status().WithContext(Position(state_.size));
+  auto link = [&]() -> StatusOr<Link> {
+    if (statement->kind != "device.added")
+      return InvalidArgumentError("a link carries a device.added statement");
+    RETURN_IF_ERROR(Check(*statement));
+    const JsonObject fields = *JsonObject::Of(statement->fields, "a trust statement's body");
+    const int64_t at = *fields.Integer("at", Field::kRequired);
+    ASSIGN_OR_RETURN(std::string owner, ReadName(fields, "owner"));
+    if (!state_.owners.contains(owner))
+      return FailedPreconditionError("no such owner in the chain");
+    ASSIGN_OR_RETURN(Device device, ReadDevice(fields, "device", at));
+    if (state_.OwnerOf(device.key_id) != nullptr)
+      return FailedPreconditionError("that device is in the chain already");
+    if (statement->signatures.size() != 1 || statement->signatures[0].key_id != device.key_id)
+      return InvalidArgumentError("a link is signed by the new device alone");
+    if (!access::VerifyOwnerSignature(access::OwnerKey{device.public_key},
+                                      std::string(kStatementDomain) + statement->body,
+                                      statement->signatures[0].signature))
+      return UnauthenticatedError("the signature of key " + device.key_id + " does not verify");
+    return Link{std::move(owner), std::move(device)};
+  }();
+  if (!link.ok()) return link.status().WithContext(Position(statement->seq));
+  return link;
+}
+
 Status Chain::Apply(std::string_view text, bool verify) {
   auto statement = Statement::Parse(text);
   if (!statement.ok()) return statement.status().WithContext(Position(state_.size));
@@ -297,6 +324,21 @@ std::string SignStatement(std::string_view body, std::span<const access::OwnerSi
         {{"key_id", signer.key().Id()}, {"signature", Base64Encode(signer.SignMessage(message))}});
   }
   return CanonicalJsonOf({{"body", std::string(body)}, {"signatures", signatures}});
+}
+
+StatusOr<std::string> AddSignature(std::string_view text, const access::OwnerSigner& signer) {
+  ASSIGN_OR_RETURN(Statement statement, Statement::Parse(text));
+  const std::string key_id = signer.key().Id();
+  Json signatures = Json::array();
+  for (const Statement::Signature& signature : statement.signatures) {
+    if (signature.key_id == key_id) return InvalidArgumentError("that key signed it already");
+    signatures.push_back(
+        {{"key_id", signature.key_id}, {"signature", Base64Encode(signature.signature)}});
+  }
+  const std::string message = std::string(kStatementDomain) + statement.body;
+  signatures.push_back(
+      {{"key_id", key_id}, {"signature", Base64Encode(signer.SignMessage(message))}});
+  return CanonicalJsonOf({{"body", statement.body}, {"signatures", signatures}});
 }
 
 Json SummaryJson(const ChainState& state) {

@@ -201,7 +201,21 @@ CREATE TABLE trust_statements (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 2> kSteps = {kVersion1, kVersion2};
+// Version 3: devices being linked to a trust chain (governance/trust_links.h), each the new
+// device's half-signed statement under a one-time code (its SHA-256 kept), until it is claimed or
+// expires.
+constexpr std::string_view kVersion3 = R"sql(
+CREATE TABLE trust_links (
+  digest BLOB PRIMARY KEY,
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  offered_by TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  statement TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> kSteps = {kVersion1, kVersion2, kVersion3};
 
 }  // namespace
 

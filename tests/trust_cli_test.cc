@@ -76,8 +76,8 @@ class TrustCommandsTest : public ::testing::Test {
     return linked.out.substr(0, linked.out.find('\n'));
   }
   RunResult Approve(const std::string& user, const std::string& key, const std::string& code) {
-    return Quartet(user,
-                   {"trust", "approve-link", "--client", "acme", "--key", Key(key), "--code", code});
+    return Quartet(
+        user, {"trust", "approve-link", "--client", "acme", "--key", Key(key), "--code", code});
   }
   Json Devices(const std::string& user = "olivia") {
     auto listed = Quartet(user, {"trust", "devices", "--client", "acme", "--json"});
@@ -92,16 +92,16 @@ class TrustCommandsTest : public ::testing::Test {
   Reply Call(const std::string& user, const std::string& method, const std::string& path,
              const Json& body = Json()) {
     client::HttpClient http(server_->host(), server_->port());
-    auto result = http.Request(method, "/api/v1" + path, body.is_null() ? "" : CanonicalJsonOf(body),
-                               {{"Authorization", "Bearer " + tokens_.at(user)}});
+    auto result =
+        http.Request(method, "/api/v1" + path, body.is_null() ? "" : CanonicalJsonOf(body),
+                     {{"Authorization", "Bearer " + tokens_.at(user)}});
     EXPECT_TRUE(result.ok());
     return {result->status, Json::parse(result->body, nullptr, false)};
   }
   // The chain as the server holds it, replayed here.
   trust::Chain Chain() {
     Reply reply = Call("olivia", "GET", "/clients/acme/trust");
-    return *trust::Chain::Replay("acme",
-                                 reply.body["statements"].get<std::vector<std::string>>());
+    return *trust::Chain::Replay("acme", reply.body["statements"].get<std::vector<std::string>>());
   }
   // Writes straight into the server's database, as the provider's admins could.
   void Tamper(const std::string& sql) {
@@ -140,17 +140,17 @@ TEST_F(TrustCommandsTest, ASecondDeviceIsLinkedListedAndTheFirstRemoved) {
   EXPECT_NE(table.out.find(KeyId("phone")), std::string::npos) << table.out;
 
   // The phone removes the laptop, which then signs nothing; the last device stays.
-  auto removed = Quartet("olivia", {"trust", "remove-device", "--key", Key("phone"), "--device",
-                                    KeyId("laptop")});
+  auto removed = Quartet(
+      "olivia", {"trust", "remove-device", "--key", Key("phone"), "--device", KeyId("laptop")});
   ASSERT_EQ(removed.status, 0) << removed.err;
   EXPECT_NE(removed.out.find("1 owner, 1 device"), std::string::npos) << removed.out;
-  auto by_removed = Quartet("olivia", {"trust", "remove-device", "--key", Key("laptop"),
-                                       "--device", KeyId("phone")});
+  auto by_removed = Quartet(
+      "olivia", {"trust", "remove-device", "--key", Key("laptop"), "--device", KeyId("phone")});
   EXPECT_EQ(by_removed.status, 1);
   EXPECT_NE(by_removed.err.find("is not a device in the trust chain"), std::string::npos)
       << by_removed.err;
-  auto last = Quartet("olivia", {"trust", "remove-device", "--key", Key("phone"), "--device",
-                                 KeyId("phone")});
+  auto last = Quartet(
+      "olivia", {"trust", "remove-device", "--key", Key("phone"), "--device", KeyId("phone")});
   EXPECT_EQ(last.status, 1);
   EXPECT_NE(last.err.find("last device"), std::string::npos) << last.err;
   EXPECT_EQ(Devices().size(), 1u);
@@ -159,9 +159,8 @@ TEST_F(TrustCommandsTest, ASecondDeviceIsLinkedListedAndTheFirstRemoved) {
 TEST_F(TrustCommandsTest, TheRecoveryKeyReplacesEveryLostDevice) {
   ASSERT_EQ(Approve("olivia", "laptop", Link("phone")).status, 0);
   // Laptop and phone are lost: the recovery key and a fresh key take their place.
-  const std::vector<std::string> recover = {"trust",         "recover",
-                                            "--recovery-key", Key("recovery"),
-                                            "--key",          Key("fresh"),
+  const std::vector<std::string> recover = {"trust",          "recover",        "--recovery-key",
+                                            Key("recovery"),  "--key",          Key("fresh"),
                                             "--recovery-out", Key("recovery-2")};
   // Not with a device key, and not writing over the recovery key still needed.
   std::vector<std::string> wrong = recover;

@@ -59,9 +59,10 @@ StatusOr<TrustLinks::Offered> TrustLinks::Offer(const Actor& actor, const std::s
                      scope.db.Prepare("DELETE FROM trust_links WHERE expires_at <= ?"));
     expired->Bind(1, now);
     RETURN_IF_ERROR(expired->Run());
-    ASSIGN_OR_RETURN(auto insert,
-                     scope.db.Prepare("INSERT INTO trust_links (digest, client, offered_by, key_id, "
-                                      "statement, expires_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(
+        auto insert,
+        scope.db.Prepare("INSERT INTO trust_links (digest, client, offered_by, key_id, "
+                         "statement, expires_at) VALUES (?, ?, ?, ?, ?, ?)"));
     const Hash digest = CodeDigest(offered.code);
     insert->BindBlob(1, digest)
         .Bind(2, client)

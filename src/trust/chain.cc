@@ -36,6 +36,19 @@ StatusOr<Bytes> ReadKey(const JsonObject& fields, std::string_view key) {
   return public_key;
 }
 
+// Whether `value` holds a number with a fraction or an exponent. A body's numbers are integers:
+// how a fraction is printed differs from one JSON library to the next, and a replayer that printed
+// it otherwise would not find the body canonical.
+bool HasFraction(const Json& value) {
+  if (value.is_number_float()) return true;
+  if (value.is_structured()) {
+    for (const Json& item : value) {
+      if (HasFraction(item)) return true;
+    }
+  }
+  return false;
+}
+
 StatusOr<std::string> ReadName(const JsonObject& fields, std::string_view key) {
   ASSIGN_OR_RETURN(std::string name, fields.Text(key, Field::kRequired));
   if (!IsName(name))
@@ -67,6 +80,8 @@ StatusOr<Statement> Statement::Parse(std::string_view text) {
   ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(statement.fields));
   if (canonical != statement.body)
     return InvalidArgumentError("a trust statement's body must be canonical JSON");
+  if (HasFraction(statement.fields))
+    return InvalidArgumentError("a trust statement's numbers are integers");
   ASSIGN_OR_RETURN(JsonObject fields, JsonObject::Of(statement.fields, "a trust statement's body"));
   ASSIGN_OR_RETURN(statement.kind, fields.Text("kind", Field::kRequired));
   if (std::find(std::begin(kKinds), std::end(kKinds), statement.kind) == std::end(kKinds))

@@ -98,7 +98,10 @@ TEST_F(ChainTest, TamperedOrMalformedStatementsAreRefusedAndChangeNothing) {
   EXPECT_FALSE(chain_.Apply(tampered).ok());
   for (const std::string& bad :
        {std::string("not json"), std::string("{}"), std::string(R"({"body":"{}","signatures":[]})"),
-        std::string(R"({"body":" {\"kind\":\"genesis\"}","signatures":[]})")}) {
+        std::string(R"({"body":" {\"kind\":\"genesis\"}","signatures":[]})"),
+        // A fraction, even printed canonically.
+        SignStatement(chain_.NextBody("threshold.set", {{"threshold", 1}, {"x", 1.5}}, at_),
+                      std::vector<OwnerSigner>{laptop_})}) {
     EXPECT_EQ(chain_.Apply(bad).code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(chain_.state().head, head);

@@ -417,5 +417,73 @@ TEST_F(ApiServiceTest, ALinkRelaysANewDeviceButOnlyTheOwnersDeviceMakesItJoin) {
   EXPECT_EQ(claims, 1);
 }
 
+TEST_F(ApiServiceTest, AUseOfTheRecoveryKeyIsToldToTheOwnersAndStaysUntilOneAcknowledgesIt) {
+  const std::string trust = "/api/v1/clients/acme/trust";
+  const std::string acknowledge = trust + "/recovery-acknowledgements";
+  const governance::Actor admin = *access_->sessions().FindActor("pat");
+  ASSERT_TRUE(access_->outbox().SetEmail(admin, "olivia", "olivia@acme.test").ok());
+  const access::OwnerSigner laptop = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner recovery = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner fresh = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner next = access::OwnerSigner::Generate(random_);
+  trust::Chain chain("acme");
+  auto submit = [&](const std::string& kind, Json fields,
+                    std::vector<access::OwnerSigner> signers) {
+    const std::string statement =
+        trust::SignStatement(chain.NextBody(kind, std::move(fields), 1782900000), signers);
+    ASSERT_EQ(Send("POST", trust, "olivia", CanonicalJsonOf({{"statement", statement}})).status,
+              201);
+    ASSERT_TRUE(chain.Apply(statement).ok());
+  };
+  submit("genesis",
+         {{"owner", "olivia"},
+          {"device", trust::DeviceJson(laptop.key(), "laptop")},
+          {"recovery_key", Base64Encode(recovery.key().public_key)}},
+         {laptop});
+  auto due = [&] { return *access_->outbox().DueNotifications(100); };
+  const size_t before = due().size();
+  submit("recovered",
+         {{"owner", "olivia"},
+          {"device", trust::DeviceJson(fresh.key(), "new laptop")},
+          {"recovery_key", Base64Encode(next.key().public_key)}},
+         {recovery, fresh});
+  // The owners hear of it at once.
+  const auto notices = due();
+  ASSERT_EQ(notices.size(), before + 1);
+  EXPECT_EQ(notices.back().recipient, "olivia@acme.test");
+  EXPECT_NE(notices.back().subject.find("recovery key"), std::string::npos);
+  EXPECT_NE(notices.back().body.find(fresh.key().Id()), std::string::npos);
+  EXPECT_TRUE(BodyOf(Send("GET", trust, "audrey"))["recovery_acknowledgements"].empty());
+
+  // Only the client's owners acknowledge it, and only a use of the recovery key.
+  const std::string body = R"({"seq":1})";
+  EXPECT_EQ(Send("POST", acknowledge, "audrey", body).status, 403);
+  EXPECT_EQ(Send("POST", acknowledge, "pat", body).status, 403);
+  const HttpResponse outsider = Send("POST", acknowledge, "oscar", body);
+  EXPECT_EQ(outsider.status, 404);
+  EXPECT_EQ(
+      *outsider.body,
+      *Send("POST", "/api/v1/clients/nope/trust/recovery-acknowledgements", "oscar", body).body);
+  EXPECT_EQ(Send("POST", acknowledge, "olivia", R"({"seq":0})").status, 404);
+  EXPECT_EQ(Send("POST", acknowledge, "olivia", R"({"seq":7})").status, 404);
+  const HttpResponse acknowledged = Send("POST", acknowledge, "olivia", body);
+  ASSERT_EQ(acknowledged.status, 201) << *acknowledged.body;
+  EXPECT_EQ(BodyOf(acknowledged)["acknowledged"]["by"], "olivia");
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(BodyOf(Send("POST", acknowledge, "olivia", body))["acknowledged"]["at"],
+            BodyOf(acknowledged)["acknowledged"]["at"]);
+  const Json read = BodyOf(Send("GET", trust, "audrey"));
+  ASSERT_EQ(read["recovery_acknowledgements"].size(), 1u);
+  EXPECT_EQ(read["recovery_acknowledgements"][0]["seq"], 1);
+  EXPECT_EQ(read["recovery_acknowledgements"][0]["by"], "olivia");
+  std::vector<std::string> entries;
+  ASSERT_TRUE(
+      folder_->logs().ReadEntries("acme", 0, *folder_->logs().EntryCount("acme"), entries).ok());
+  int logged = 0;
+  for (const std::string& entry : entries)
+    logged += entry.find("\"trust.recovery_acknowledged\"") != std::string::npos;
+  EXPECT_EQ(logged, 1);
+}
+
 }  // namespace
 }  // namespace quartet::server

@@ -215,7 +215,19 @@ CREATE TABLE trust_links (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 3> kSteps = {kVersion1, kVersion2, kVersion3};
+// Version 4: the owners' acknowledgements of each use of the recovery key (a `recovered` statement
+// of the trust chain, by its position): every dashboard of the client shows the alarm until one.
+constexpr std::string_view kVersion4 = R"sql(
+CREATE TABLE trust_recovery_acknowledgements (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  seq INTEGER NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  acknowledged_at INTEGER NOT NULL,
+  PRIMARY KEY (client, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 4> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4};
 
 }  // namespace
 

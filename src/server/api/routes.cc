@@ -45,6 +45,8 @@ const std::vector<Route>& AllRoutes() {
       {"POST", "/api/v1/clients/{client}/trust", Caller::kPerson, AddTrustStatement},
       {"POST", "/api/v1/clients/{client}/trust/links", Caller::kPerson, OfferTrustLink},
       {"GET", "/api/v1/clients/{client}/trust/links/{code}", Caller::kPerson, ClaimTrustLink},
+      {"POST", "/api/v1/clients/{client}/trust/recovery-acknowledgements", Caller::kPerson,
+       AcknowledgeRecovery},
 
       // Grants.
       {"GET", "/api/v1/clients/{client}/grants", Caller::kPerson, ListGrants},

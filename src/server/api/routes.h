@@ -55,6 +55,7 @@ StatusOr<HttpResponse> GetTrustChain(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> AddTrustStatement(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> OfferTrustLink(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ClaimTrustLink(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> AcknowledgeRecovery(ApiContext& api, const Call& call);
 
 // agent_routes.cc: the client's agent itself, and people's view of it and its certificates.
 StatusOr<HttpResponse> EnrolAgent(ApiContext& api, const Call& call);

@@ -6,15 +6,37 @@
 // Linking a device (governance/trust_links.h): POST …/trust/links {statement} keeps the new
 // device's half-signed device.added under a one-time code; GET …/trust/links/{code} hands it, once,
 // to an owner's existing device, which signs it and submits it with POST …/trust.
+//
+// POST …/trust/recovery-acknowledgements {seq}: an owner knows of the use of the recovery key at
+// that position; until then every dashboard of the client shows it as an alarm.
 #include "server/api/api_common.h"
 #include "server/api/routes.h"
 
 namespace quartet::server::api {
 
+namespace {
+
+Json AcknowledgementJson(const governance::TrustStatements::Acknowledgement& acknowledgement) {
+  return {{"seq", acknowledgement.seq}, {"by", acknowledgement.by}, {"at", acknowledgement.at}};
+}
+
+}  // namespace
+
 StatusOr<HttpResponse> GetTrustChain(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(auto chain, api.access.trust().Get(call.actor, call.params[0]));
-  return JsonResponse(
-      200, {{"statements", chain.statements}, {"chain", trust::SummaryJson(chain.state)}});
+  Json acknowledgements = Json::array();
+  for (const auto& acknowledgement : chain.acknowledgements)
+    acknowledgements.push_back(AcknowledgementJson(acknowledgement));
+  return JsonResponse(200, {{"statements", chain.statements},
+                            {"chain", trust::SummaryJson(chain.state)},
+                            {"recovery_acknowledgements", acknowledgements}});
+}
+
+StatusOr<HttpResponse> AcknowledgeRecovery(ApiContext& api, const Call& call) {
+  ASSIGN_OR_RETURN(uint64_t seq, call.body.Unsigned("seq", Field::kRequired));
+  ASSIGN_OR_RETURN(auto acknowledged,
+                   api.access.trust().AcknowledgeRecovery(call.actor, call.params[0], seq));
+  return JsonResponse(201, {{"acknowledged", AcknowledgementJson(acknowledged)}});
 }
 
 StatusOr<HttpResponse> AddTrustStatement(ApiContext& api, const Call& call) {

@@ -188,11 +188,11 @@ export async function renderApprovals(container, context) {
   const active = recent.grants.filter((g) => g.state === 'approved' && g.window_start <= now && now < g.window_end);
   const reviews = recent.grants.filter((g) => g.awaits_review);
   const owner = context.session.role === 'owner';
-  // Nothing is signed against a history that cannot be trusted.
-  const trusted = context.verified.state !== 'alarm';
+  // Nothing is signed against a history, or a list of who approves, that cannot be trusted.
+  const trusted = context.verified.state !== 'alarm' && context.trust.state !== 'alarm';
   replace(
     container,
-    trusted ? null : h('p', {class: 'card bad', role: 'note'}, 'Decisions are switched off while this log cannot be trusted.'),
+    trusted ? null : h('p', {class: 'card bad', role: 'note'}, 'Decisions are switched off while this log or the list of who approves cannot be trusted.'),
     h(
       'section',
       {'aria-labelledby': 'pending-title'},

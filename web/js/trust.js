@@ -224,12 +224,56 @@ export function parseJson(text, what = 'the text') {
   return parsed;
 }
 
+// Text that the engine's own JSON.parse reads exactly as parseJson would (numbers aside): no lone
+// surrogate, raw or escaped. Anything else goes the slow, exact way.
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+const readsNatively = (text) => text.isWellFormed() && !ESCAPED_SURROGATE.test(text);
+
+/**
+ * The JSON object `text`, quickly: the engine's JSON.parse when that reads it as nlohmann-json
+ * would, parseJson otherwise. Numbers may come back as JS numbers: only texts and objects are read
+ * from it.
+ */
+function parseOuter(text) {
+  if (readsNatively(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // parseJson says why.
+    }
+  }
+  return parseJson(text, 'a trust statement');
+}
+
+/**
+ * A body, parsed, if it is canonical JSON; null otherwise. Most bodies are read by the engine's
+ * JSON.parse and printed back to compare; one that does not come back the same (an integer beyond
+ * 2^53, say) is read again exactly.
+ */
+function parseCanonical(body) {
+  if (readsNatively(body)) {
+    let fast;
+    try {
+      fast = JSON.parse(body);
+    } catch {
+      fast = undefined;
+    }
+    if (fast !== undefined && canonicalJson(fast) === body) return fast;
+  }
+  const exact = parseJson(body, "a trust statement's body");
+  return canonicalJson(exact) === body ? exact : null;
+}
+
 const isObject = (value) =>
   value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof JsonInteger) &&
   !(value instanceof JsonFloat);
 
-// Object keys in the order of their UTF-8 bytes, which is the order of their code points.
+const SURROGATE = /[\ud800-\udfff]/;
+
+// Object keys in the order of their UTF-8 bytes, which is the order of their code points. Without
+// surrogates, that is the order of their UTF-16 code units too.
 function compareCodePoints(a, b) {
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   const x = [...a];
   const y = [...b];
   for (let k = 0; k < Math.min(x.length, y.length); k++) {
@@ -239,7 +283,10 @@ function compareCodePoints(a, b) {
   return x.length - y.length;
 }
 
+const ESCAPED = /["\\\u0000-\u001f]/;
+
 function quote(text) {
+  if (!ESCAPED.test(text)) return `"${text}"`;
   let out = '"';
   for (const ch of text) {
     const c = ch.codePointAt(0);
@@ -285,6 +332,13 @@ export function canonicalJson(value) {
   return `{${members.join(',')}}`;
 }
 
+// An integer as parseJson or (for a canonical body) JSON.parse gives it, or null for any other value.
+function integerValue(field) {
+  if (field instanceof JsonInteger) return field.value;
+  if (typeof field === 'number' && Number.isSafeInteger(field)) return BigInt(field);
+  return null;
+}
+
 // Checked reads of an object's fields, as base/json.h's JsonObject does them.
 class Fields {
   constructor(object, what) {
@@ -313,16 +367,18 @@ class Fields {
   integer(key, required = true) {
     const field = this.find(key, required);
     if (field === undefined) return 0n;
-    if (!(field instanceof JsonInteger)) throw this.wrong(key, 'an integer');
-    if (field.value > INT64_MAX) throw this.wrong(key, 'an integer of at most 63 bits');
-    return field.value;
+    const value = integerValue(field);
+    if (value === null) throw this.wrong(key, 'an integer');
+    if (value > INT64_MAX) throw this.wrong(key, 'an integer of at most 63 bits');
+    return value;
   }
   unsigned(key, required = true) {
     const field = this.find(key, required);
     if (field === undefined) return 0n;
-    if (!(field instanceof JsonInteger)) throw this.wrong(key, 'an integer');
-    if (field.value < 0n) throw this.wrong(key, 'a non-negative integer');
-    return field.value;
+    const value = integerValue(field);
+    if (value === null) throw this.wrong(key, 'an integer');
+    if (value < 0n) throw this.wrong(key, 'a non-negative integer');
+    return value;
   }
   child(key, required = true) {
     const field = this.find(key, required);
@@ -392,9 +448,28 @@ function littleEndian(bytes) {
 const ORDER_8_Y = 2707385501144840649318225287225658788936804267575313519463743609750303402022n;
 const SMALL_ORDER_Y = [0n, 1n, ORDER_8_Y, P - ORDER_8_Y, P - 1n, P, P + 1n];
 
+function bytesOf(value) {
+  const out = new Uint8Array(32);
+  for (let k = 0; k < 32; k++) out[k] = Number((value >> BigInt(8 * k)) & 0xffn);
+  return out;
+}
+const SMALL_ORDER_ENCODINGS = SMALL_ORDER_Y.map(bytesOf);
+const L_BYTES = bytesOf(L);
+
+// As ge25519_has_small_order: the encoding's y, its sign bit ignored, is one of the list's.
 function hasSmallOrder(bytes) {
-  const y = littleEndian(bytes) & ((1n << 255n) - 1n);
-  return SMALL_ORDER_Y.includes(y);
+  return SMALL_ORDER_ENCODINGS.some((encoding) => {
+    for (let k = 0; k < 31; k++) if (bytes[k] !== encoding[k]) return false;
+    return (bytes[31] & 0x7f) === encoding[31];
+  });
+}
+
+// As sc25519_is_canonical: the little-endian scalar is below the group order.
+function isCanonicalScalar(bytes) {
+  for (let k = 31; k >= 0; k--) {
+    if (bytes[k] !== L_BYTES[k]) return bytes[k] < L_BYTES[k];
+  }
+  return false;
 }
 
 // Extended coordinates (X, Y, Z, T) of the twisted Edwards curve -x² + y² = 1 + d x² y².
@@ -410,9 +485,20 @@ function add([x1, y1, z1, t1], [x2, y2, z2, t2]) {
   return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
 }
 
+// Keys found valid before, by base64: a page replays the same chain on every view.
+const validPoints = new Set();
+
 /** Whether `bytes` is a key libsodium's crypto_core_ed25519_is_valid_point accepts. */
 export function isValidPoint(bytes) {
   if (bytes.length !== 32) return false;
+  const known = bytesToBase64(bytes);
+  if (validPoints.has(known)) return true;
+  if (!isValidPointUncached(bytes)) return false;
+  validPoints.add(known);
+  return true;
+}
+
+function isValidPointUncached(bytes) {
   const raw = littleEndian(bytes);
   const y = raw & ((1n << 255n) - 1n);
   const sign = raw >> 255n;
@@ -474,7 +560,7 @@ function importKey(publicKey) {
  * of large order.
  */
 async function verifySignature(publicKey, message, signature) {
-  if (littleEndian(signature.subarray(32)) >= L) return false;
+  if (!isCanonicalScalar(signature.subarray(32))) return false;
   if (hasSmallOrder(signature.subarray(0, 32))) return false;
   try {
     return await crypto.subtle.verify({name: 'Ed25519'}, await importKey(publicKey), signature, message);
@@ -600,12 +686,12 @@ function readDevice(fields, key, at) {
  * kind, seq (BigInt), signatures [{keyId, signature}]}. Throws Refusal INVALID_ARGUMENT.
  */
 function parseStatement(text) {
-  const outer = parseJson(text, 'a trust statement');
+  const outer = parseOuter(text);
   if (!isObject(outer)) throw invalid('a trust statement must be a JSON object');
   const statement = new Fields(outer, 'a trust statement');
   const body = statement.text('body');
-  const parsed = parseJson(body, "a trust statement's body");
-  if (canonicalJson(parsed) !== body) throw invalid("a trust statement's body must be canonical JSON");
+  const parsed = parseCanonical(body);
+  if (parsed === null) throw invalid("a trust statement's body must be canonical JSON");
   if (!isObject(parsed)) throw invalid("a trust statement's body must be a JSON object");
   const fields = new Fields(parsed, "a trust statement's body");
   const kind = fields.text('kind');
@@ -641,6 +727,7 @@ function emptyState(client) {
     threshold: 1,
     owners: new Map(), // owner -> Map(key ID -> device)
     recoveryKey: null,
+    recoveryKeyId: '',
     agent: null,
     policy: '',
     resources: new Map(),
@@ -689,7 +776,7 @@ function applyUnverified(state, statement, hash, checks) {
   const ownersSigning = new Set();
   let recoverySigned = false;
   let newDeviceSigned = false;
-  const recoveryId = state.recoveryKey ? keyIdOf(state.recoveryKey) : '';
+  const recoveryId = state.recoveryKeyId;
   for (const {keyId, signature} of statement.signatures) {
     const owner = ownerOf(state, keyId);
     let key;
@@ -714,6 +801,7 @@ function applyUnverified(state, statement, hash, checks) {
     const recoveryKey = readKeyBytes(fields.text('recovery_key'));
     if (keyIdOf(recoveryKey) === newDevice.keyId) throw invalid('the recovery key must not be a device key');
     state.recoveryKey = recoveryKey;
+    state.recoveryKeyId = keyIdOf(recoveryKey);
     state.owners.set(owner, new Map([[newDevice.keyId, newDevice]]));
     state.threshold = 1;
   } else if (kind === 'device.added') {
@@ -782,6 +870,7 @@ function applyUnverified(state, statement, hash, checks) {
     state.owners.set(owner, new Map([[newDevice.keyId, newDevice]]));
     for (const [name, devices] of [...state.owners]) if (devices.size === 0) state.owners.delete(name);
     state.recoveryKey = recoveryKey;
+    state.recoveryKeyId = keyIdOf(recoveryKey);
     state.threshold = 1;
     state.recoveredAt = at;
     state.recoveredSeq = state.size;
@@ -790,8 +879,17 @@ function applyUnverified(state, statement, hash, checks) {
   state.head = hash;
 }
 
-async function sha256(text) {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+/** The head a chain ending with `text` has: hex of SHA-256 of its body; null if it has none. */
+export async function headAfter(text) {
+  try {
+    const outer = parseJson(text, 'a trust statement');
+    if (!isObject(outer)) return null;
+    const body = new Fields(outer, 'a trust statement').text('body');
+    return bytesToHex(sha256Sync(encoder.encode(body)));
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    return null;
+  }
 }
 
 /**
@@ -807,11 +905,7 @@ async function prepare(statements) {
       return {refusal: error};
     }
   });
-  await Promise.all(
-    parsed.map(async (item) => {
-      if (item.statement) item.hash = await sha256(item.statement.body);
-    }),
-  );
+  for (const item of parsed) if (item.statement) item.hash = sha256Sync(encoder.encode(item.statement.body));
   return parsed;
 }
 

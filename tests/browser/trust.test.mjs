@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {join} from 'node:path';
 import {cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder} from './harness.mjs';
+import {TrustChain, deviceJson, keyIdOf, signStatement} from '../../web/js/trust.js';
 
 let folder;
 let data;
@@ -58,6 +59,14 @@ async function pageAs(user) {
 }
 
 const sentence = (page) => page.getByTestId('trust-sentence');
+
+/** A JSON API call made by the page itself, with its session. */
+function apiFromPage(page, path) {
+  return page.evaluate(async (target) => {
+    const response = await fetch(`/api/v1${target}`);
+    return {status: response.status, body: await response.json()};
+  }, path);
+}
 
 test('the page says who approves, checked in the browser, and catches a server that hides a statement', async () => {
   cli('oscar', ['trust', 'init', '--key', ownerKey('oscar'), '--recovery-out', join(folder, 'kestrel-recovery.key'),
@@ -120,4 +129,109 @@ test('a use of the recovery key is an alarm on every page of the client until an
   await page.goto(`${server.url}/#/c/kestrel-law/timeline`);
   await page.locator('li.event', {hasText: 'oscar acknowledged the use of the recovery key'}).waitFor();
   await page.context().close();
+});
+
+/** A device.added for a key of the server's own, signed by that key: it checks by itself. */
+async function forgedLink(tenant, owner) {
+  const reply = await fetch(`${server.url}/api/v1/clients/${tenant}/trust`, {
+    headers: {authorization: `Bearer ${tokens[owner]}`},
+  });
+  const chain = await TrustChain.replay(tenant, (await reply.json()).statements);
+  const pair = await crypto.subtle.generateKey({name: 'Ed25519'}, true, ['sign', 'verify']);
+  const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+  const keyId = keyIdOf(publicKey);
+  const body = chain.nextBody('device.added', {owner, device: deviceJson(publicKey, 'phone browser')}, 1782900000);
+  return {keyId, statement: await signStatement(body, [{keyId, privateKey: pair.privateKey}])};
+}
+
+test('an owner links this browser, then a second one, and removes it; a link the server altered is refused', async () => {
+  cli('olivia', ['trust', 'init', '--key', ownerKey('olivia'), '--recovery-out', join(folder, 'harbor-recovery.key'),
+    '--device-name', 'key file']);
+  // The browser's key is not in the chain: the page says so, offers to link it, and signs nothing.
+  const first = await pageAs('olivia');
+  const unlinked = first.getByTestId('link-this-device');
+  await unlinked.waitFor();
+  assert.match(await unlinked.innerText(), /does not list this browser as one of your devices/);
+  assert.equal(await first.getByRole('button', {name: 'Approve'}).count(), 0);
+  const keys = await apiFromPage(first, '/clients/harbor-dental/trust');
+  await unlinked.getByLabel('Name for this device').fill('laptop browser');
+  await unlinked.getByRole('button', {name: 'Link this device'}).click();
+  const firstCode = await first.getByTestId('link-code').innerText();
+  const firstKey = await first.getByTestId('link-key-id').innerText();
+  assert.ok(firstCode.endsWith(`.${firstKey}`), firstCode);
+  await screenshot(first, 'owner-link-this-device');
+  // Nothing was registered with the server the old way.
+  assert.equal((await apiFromPage(first, '/clients/harbor-dental/trust')).body.statements.length,
+    keys.body.statements.length);
+  // The key file approves it from the command line, which shows the same key ID.
+  const approved = cli('olivia', ['trust', 'approve-link', '--key', ownerKey('olivia'), '--code', firstCode]);
+  assert.match(approved, new RegExp(`New device's key ID: ${firstKey}`));
+  await first.getByRole('button', {name: 'It is approved: check again'}).click();
+  await sentence(first).getByText('1 owner, 2 devices').waitFor();
+  assert.equal(await first.getByTestId('link-this-device').count(), 0);
+  // Linked, it decides: the approval is signed by the chain's device and the server takes it.
+  const card = first.locator('article.grant', {hasText: 'ana wants to open the mailbox on reception-mail'});
+  await card.getByRole('button', {name: 'Approve'}).click();
+  await first.locator('article.grant.active', {hasText: 'reception-mail'}).waitFor();
+
+  // A second browser of olivia's offers itself.
+  const second = await pageAs('olivia');
+  const offer = second.getByTestId('link-this-device');
+  await offer.waitFor();
+  await offer.getByLabel('Name for this device').fill('phone browser');
+  await offer.getByRole('button', {name: 'Link this device'}).click();
+  const secondCode = await second.getByTestId('link-code').innerText();
+  const secondKey = await second.getByTestId('link-key-id').innerText();
+
+  // The server swaps the second browser's key for one of its own in the relayed statement: the
+  // first browser refuses it and signs nothing.
+  const forged = await forgedLink('harbor-dental', 'olivia');
+  tamper(`UPDATE trust_links SET statement = '${forged.statement.replaceAll("'", "''")}'`);
+  await first.goto(`${server.url}/#/c/harbor-dental/people`);
+  const devices = first.getByTestId('devices');
+  await devices.getByLabel('Code shown on the new device').fill(secondCode);
+  await devices.getByRole('button', {name: 'Look it up'}).click();
+  await devices.getByText(`relayed a device with key ${forged.keyId}, not ${secondKey}`).waitFor();
+  assert.equal(await devices.getByRole('button', {name: 'Confirm and link'}).count(), 0);
+  assert.equal(await devices.locator('tbody tr').count(), 2);
+
+  // A fresh code, relayed as it was made: the first browser shows the key ID to compare, and links
+  // it when the person confirms.
+  await offer.getByRole('button', {name: 'Link this device'}).click();
+  await second.waitForFunction(
+    (old) => document.querySelector('[data-testid="link-code"]')?.textContent !== old, secondCode);
+  const freshCode = await second.getByTestId('link-code').innerText();
+  assert.ok(freshCode.endsWith(`.${secondKey}`), freshCode);
+  await devices.getByLabel('Code shown on the new device').fill(freshCode);
+  await devices.getByRole('button', {name: 'Look it up'}).click();
+  const found = devices.getByTestId('link-found');
+  await found.waitFor();
+  assert.match(await found.innerText(), new RegExp(`“phone browser” has key ID ${secondKey}`));
+  await screenshot(first, 'owner-link-new-device');
+  await devices.getByRole('button', {name: 'Confirm and link'}).click();
+  await devices.locator(`tr[data-key-id="${secondKey}"]`).waitFor();
+  assert.equal(await devices.locator('tbody tr').count(), 3);
+
+  // The second browser is a device now, and says which one it is.
+  await second.getByRole('button', {name: 'It is approved: check again'}).click();
+  await sentence(second).getByText('1 owner, 3 devices').waitFor();
+  await second.goto(`${server.url}/#/c/harbor-dental/people`);
+  const itself = second.getByTestId('devices').locator(`tr[data-key-id="${secondKey}"]`);
+  await itself.getByText('this device').waitFor();
+  await screenshot(second, 'owner-devices');
+
+  // The first removes it; the second is not linked any more.
+  first.once('dialog', (dialog) => dialog.accept());
+  await devices.locator(`tr[data-key-id="${secondKey}"]`).getByRole('button', {name: 'Remove'}).click();
+  await devices.locator(`tr[data-key-id="${secondKey}"]`).waitFor({state: 'detached'});
+  assert.equal(await devices.locator('tbody tr').count(), 2);
+  await second.goto(`${server.url}/#/c/harbor-dental/approvals`);
+  await second.getByTestId('link-this-device').waitFor();
+  assert.equal(await second.getByRole('button', {name: 'Approve'}).count(), 0);
+  const chain = (await apiFromPage(second, '/clients/harbor-dental/trust')).body.chain;
+  const kept = chain.owners.olivia.map((device) => device.key_id);
+  assert.equal(kept.length, 2);
+  assert.ok(kept.includes(firstKey) && !kept.includes(secondKey), kept.join(' '));
+  await first.context().close();
+  await second.context().close();
 });

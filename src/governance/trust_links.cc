@@ -49,6 +49,7 @@ StatusOr<TrustLinks::Offered> TrustLinks::Offer(const Actor& actor, const std::s
   Offered offered{NewCode(committer_.random()), "", now + kLinkSeconds};
   RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     RETURN_IF_ERROR(RequireOwnerOf(scope.db, actor, client));
+    RETURN_IF_ERROR(trust::Statement::Parse(statement).status());
     ASSIGN_OR_RETURN(trust::Chain chain, trust_.Load(scope.db, client));
     if (chain.state().size == 0)
       return FailedPreconditionError("the client has no trust chain yet: 'quartet trust init'");

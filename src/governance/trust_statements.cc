@@ -66,18 +66,19 @@ StatusOr<trust::Chain> TrustStatements::Load(store::Database& db, const std::str
 
 StatusOr<trust::Chain> TrustStatements::Replay(const std::string& client,
                                                std::span<const std::string> statements) {
-  std::optional<trust::Chain> cached;
+  std::optional<Replayed> cached;
   {
     MutexLock lock(chains_mu_);
     if (auto it = chains_.find(client); it != chains_.end()) cached = it->second;
   }
   // The chain replayed before goes on from where it was, if the stored statements still end its
-  // prefix where it ended; otherwise everything is replayed, every signature checked.
+  // prefix with the statement it ended with; otherwise everything is replayed, every signature
+  // checked.
   std::optional<trust::Chain> chain;
-  if (cached.has_value() && cached->state().size <= statements.size()) {
-    const uint64_t size = cached->state().size;
-    if (size == 0 || Sha256::Of(statements[size - 1]) == cached->state().head) {
-      chain = std::move(cached);
+  if (cached.has_value() && cached->chain.state().size <= statements.size()) {
+    const uint64_t size = cached->chain.state().size;
+    if (size == 0 || statements[size - 1] == cached->last) {
+      chain = std::move(cached->chain);
       for (size_t i = size; i < statements.size(); ++i) {
         if (!chain->Apply(statements[i]).ok()) {
           chain.reset();
@@ -94,7 +95,8 @@ StatusOr<trust::Chain> TrustStatements::Replay(const std::string& client,
     chain = *std::move(replayed);
   }
   MutexLock lock(chains_mu_);
-  chains_.insert_or_assign(client, *chain);
+  chains_.insert_or_assign(
+      client, Replayed{*chain, statements.empty() ? std::string() : statements.back()});
   return *std::move(chain);
 }
 

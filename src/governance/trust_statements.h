@@ -60,8 +60,13 @@ class TrustStatements {
       EXCLUDES(chains_mu_);
 
   Committer& committer_;
+  // A chain as last replayed, and the text of its last statement.
+  struct Replayed {
+    trust::Chain chain;
+    std::string last;
+  };
   Mutex chains_mu_;
-  std::map<std::string, trust::Chain> chains_ GUARDED_BY(chains_mu_);  // as last replayed
+  std::map<std::string, Replayed> chains_ GUARDED_BY(chains_mu_);
 };
 
 }  // namespace quartet::governance

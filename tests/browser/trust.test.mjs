@@ -6,6 +6,7 @@
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder} from './harness.mjs';
 import {TrustChain, deviceJson, keyIdOf, signStatement} from '../../web/js/trust.js';
@@ -106,7 +107,7 @@ test('the page says who approves, checked in the browser, and catches a server t
   await page.context().close();
 });
 
-test('a use of the recovery key is an alarm on every page of the client until an owner acknowledges it', async () => {
+test('a use of the recovery key is an alarm on every page until an owner acknowledges it; a history written around it is an alarm', async () => {
   // Every device of kestrel-law's chain lost: the recovery key and a fresh key take their place.
   const fresh = newKey('oscar-fresh');
   cli('oscar', ['trust', 'recover', '--recovery-key', join(folder, 'kestrel-recovery.key'), '--key', fresh,
@@ -128,8 +129,29 @@ test('a use of the recovery key is an alarm on every page of the client until an
   // The acknowledgement is in the client's log.
   await page.goto(`${server.url}/#/c/kestrel-law/timeline`);
   await page.locator('li.event', {hasText: 'oscar acknowledged the use of the recovery key'}).waitFor();
+
+  // The phone the recovery removed writes another history from before it, well signed by itself,
+  // and the server puts it in place of the recovery: this browser checked the recovery, so alarm.
+  const chain = await TrustChain.replay('kestrel-law', (await apiFromPage(page, '/clients/kestrel-law/trust')).body.statements.slice(0, 2));
+  const phone = await signerFromFile(join(folder, 'oscar-phone.key'));
+  const fork = await signStatement(chain.nextBody('threshold.set', {threshold: 1}, 1782900000), [phone]);
+  tamper(`UPDATE trust_statements SET statement = '${fork.replaceAll("'", "''")}' WHERE client = 'kestrel-law' AND seq = 2`);
+  await page.goto(`${server.url}/#/c/kestrel-law/approvals`);
+  const rewritten = page.locator('#alarm [data-alarm="trust"] .alarm');
+  await rewritten.waitFor();
+  assert.match(await rewritten.innerText(), /was rewritten: its first 3 statements are not the ones this browser checked/);
   await page.context().close();
 });
+
+/** A `quartet owner-key` file as a signer for trust.js. */
+async function signerFromFile(path) {
+  const seed = Buffer.from(readFileSync(path, 'utf8').split('\n')[1], 'base64');
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, {name: 'Ed25519'}, true, ['sign']);
+  const jwk = await crypto.subtle.exportKey('jwk', privateKey);
+  const publicKey = new Uint8Array(Buffer.from(jwk.x, 'base64url'));
+  return {keyId: keyIdOf(publicKey), publicKey, privateKey};
+}
 
 /** A device.added for a key of the server's own, signed by that key: it checks by itself. */
 async function forgedLink(tenant, owner) {

@@ -135,6 +135,14 @@ export async function signIn(page, url, user, {password, secret}) {
   await page.getByRole('button', {name: 'Sign out'}).waitFor();
 }
 
+/** A JSON API call made by the page itself, with its session: {status, body}. */
+export function apiFromPage(page, path) {
+  return page.evaluate(async (target) => {
+    const response = await fetch(`/api/v1${target}`);
+    return {status: response.status, body: await response.json()};
+  }, path);
+}
+
 export async function screenshot(page, name) {
   mkdirSync(screenshotDir, {recursive: true});
   await page.screenshot({path: join(screenshotDir, `${name}.png`)});

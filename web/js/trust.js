@@ -893,68 +893,42 @@ export async function headAfter(text) {
 }
 
 /**
- * Each statement parsed, with its body's hash: {statement, hash} or {refusal}. All hashed at once.
+ * Applies `texts` to `state` in order and returns it. With `verify`, each signature the C++ side
+ * checks is checked: all at once, each as soon as its statement is read, so that WebCrypto works
+ * while the page reads on. The first statement refused, by a signature or otherwise, ends it with a
+ * TrustChainError naming it.
  */
-async function prepare(statements) {
-  const parsed = statements.map((text) => {
+async function applyAll(state, texts, verify) {
+  const pending = []; // {seq, checks, results}, in order
+  let refused = null;
+  for (const text of texts) {
+    let position = BigInt(state.size);
+    let body = null;
+    const checks = [];
     try {
       if (typeof text !== 'string') throw invalid('a trust statement is not valid JSON');
-      return {statement: parseStatement(text)};
+      const statement = parseStatement(text);
+      position = statement.seq;
+      body = statement.body;
+      checkOrder(state, statement);
+      applyUnverified(state, statement, sha256Sync(encoder.encode(body)), checks);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      return {refusal: error};
+      refused = new TrustChainError(error.code, position, error.message);
     }
-  });
-  for (const item of parsed) if (item.statement) item.hash = sha256Sync(encoder.encode(item.statement.body));
-  return parsed;
-}
-
-/**
- * Applies the prepared statements to `state` in order. With `verify`, each signature the C++ side
- * checks is checked (all at once); the first statement refused, by a signature or otherwise, ends
- * it with a TrustChainError naming it. Returns the state after the last statement.
- */
-async function applyAll(state, prepared, verify) {
-  const checks = []; // per statement
-  let refused = null; // {index, error}
-  for (let index = 0; index < prepared.length; index++) {
-    const item = prepared[index];
-    const position = item.statement ? item.statement.seq : BigInt(state.size);
-    const statementChecks = [];
-    checks.push(statementChecks);
-    try {
-      if (item.refusal) throw item.refusal;
-      checkOrder(state, item.statement);
-      applyUnverified(state, item.statement, item.hash, statementChecks);
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      refused = {index, error: new TrustChainError(error.code, position, error.message)};
-      break;
+    // The signatures checked before the statement's own refusal, if it has one, come first.
+    if (verify && checks.length > 0) {
+      const message = encoder.encode(STATEMENT_DOMAIN + body);
+      const results = Promise.all(checks.map(({key, signature}) => verifySignature(key, message, signature)));
+      pending.push({seq: position, checks, results});
     }
+    if (refused) break;
   }
-  if (verify) {
-    const results = await Promise.all(
-      checks.map((list, index) =>
-        Promise.all(
-          list.map(({key, signature}) =>
-            verifySignature(key, encoder.encode(STATEMENT_DOMAIN + prepared[index].statement.body), signature),
-          ),
-        ),
-      ),
-    );
-    for (let index = 0; index < results.length; index++) {
-      const bad = results[index].indexOf(false);
-      if (bad >= 0) {
-        const {keyId} = checks[index][bad];
-        throw new TrustChainError(
-          'UNAUTHENTICATED',
-          prepared[index].statement.seq,
-          `the signature of key ${keyId} does not verify`,
-        );
-      }
-    }
+  for (const {seq, checks, results} of pending) {
+    const bad = (await results).indexOf(false);
+    if (bad >= 0) throw new TrustChainError('UNAUTHENTICATED', seq, `the signature of key ${checks[bad].keyId} does not verify`);
   }
-  if (refused) throw refused.error;
+  if (refused) throw refused;
   return state;
 }
 
@@ -970,31 +944,30 @@ export class TrustChain {
    * it. Throws TrustChainError for the first statement refused.
    */
   static async replay(client, statements, verified = null) {
-    const prepared = await prepare(statements);
     if (verified && verified.size <= statements.length) {
       const chain = new TrustChain(client);
       let same = true;
       try {
-        await applyAll(chain.state, prepared.slice(0, verified.size), false);
+        await applyAll(chain.state, statements.slice(0, verified.size), false);
       } catch (error) {
         if (!(error instanceof TrustChainError)) throw error;
         same = false;
       }
       const head = typeof verified.head === 'string' ? verified.head : bytesToHex(verified.head ?? new Uint8Array());
       if (same && chain.state.size === verified.size && (chain.state.head ? bytesToHex(chain.state.head) : '') === head) {
-        await applyAll(chain.state, prepared.slice(verified.size), true);
+        await applyAll(chain.state, statements.slice(verified.size), true);
         return chain;
       }
     }
     const chain = new TrustChain(client);
-    await applyAll(chain.state, prepared, true);
+    await applyAll(chain.state, statements, true);
     return chain;
   }
 
   /** Checks `text` against the chain as it stands and applies it; changes nothing if refused. */
   async apply(text) {
     const state = cloneState(this.state);
-    await applyAll(state, await prepare([text]), true);
+    await applyAll(state, [text], true);
     this.state = state;
   }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {apiFromPage, cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder} from './harness.mjs';
+import {accessibilityViolations, apiFromPage, cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder} from './harness.mjs';
 import {TrustChain, deviceJson, keyIdOf, signStatement} from '../../web/js/trust.js';
 
 let folder;
@@ -52,7 +52,8 @@ function tamper(sql) {
 }
 
 async function pageAs(user) {
-  const context = await browser.newContext({viewport: {width: 1280, height: 900}});
+  // Bypassing the CSP lets the tests inject axe-core.
+  const context = await browser.newContext({bypassCSP: true, viewport: {width: 1280, height: 900}});
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`page error (${user}): ${error.message}`));
   await signIn(page, server.url, user, signIns[user]);
@@ -113,6 +114,7 @@ test('a use of the recovery key is an alarm on every page until an owner acknowl
     await alarm.waitFor();
   }
   await screenshot(page, 'recovery-alarm');
+  assert.deepEqual(await accessibilityViolations(page), [], 'the recovery alarm');
   await alarm.getByRole('button', {name: 'Acknowledge: one of us did this'}).click();
   await alarm.waitFor({state: 'detached'});
   await page.reload();
@@ -176,6 +178,7 @@ test('an owner links this browser, then a second one, and removes it; a link the
   const firstKey = await first.getByTestId('link-key-id').innerText();
   assert.ok(firstCode.endsWith(`.${firstKey}`), firstCode);
   await screenshot(first, 'owner-link-this-device');
+  assert.deepEqual(await accessibilityViolations(first), [], 'linking this device');
   // Nothing was registered with the server the old way.
   assert.equal(await registered(), registeredBefore);
   // The key file approves it from the command line, which shows the same key ID.
@@ -224,6 +227,7 @@ test('an owner links this browser, then a second one, and removes it; a link the
   await found.waitFor();
   assert.match(await found.innerText(), new RegExp(`“phone browser” has key ID ${secondKey}`));
   await screenshot(first, 'owner-link-new-device');
+  assert.deepEqual(await accessibilityViolations(first), [], 'linking a new device');
   await devices.getByRole('button', {name: 'Confirm and link'}).click();
   await devices.locator(`tr[data-key-id="${secondKey}"]`).waitFor();
   assert.equal(await devices.locator('tbody tr').count(), 3);

@@ -56,6 +56,15 @@ StatusOr<TrustLinks::Offered> TrustLinks::Offer(const Actor& actor, const std::s
     ASSIGN_OR_RETURN(trust::Chain::Link link, chain.CheckLink(statement));
     if (link.owner != actor.user) return Forbidden("an owner links devices of their own");
     offered.key_id = link.device.key_id;
+    {
+      ASSIGN_OR_RETURN(auto waiting, scope.db.Prepare("SELECT count(*) FROM trust_links WHERE "
+                                                      "client = ? AND expires_at > ?"));
+      waiting->Bind(1, client).Bind(2, now);
+      ASSIGN_OR_RETURN(bool row, waiting->Step());
+      if (row && waiting->ColumnInt(0) >= kMaxWaiting)
+        return FailedPreconditionError(
+            "too many devices wait to be linked: try again in ten minutes");
+    }
     ASSIGN_OR_RETURN(auto expired,
                      scope.db.Prepare("DELETE FROM trust_links WHERE expires_at <= ?"));
     expired->Bind(1, now);

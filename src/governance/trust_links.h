@@ -25,13 +25,16 @@ namespace quartet::governance {
 class TrustLinks {
  public:
   static constexpr int64_t kLinkSeconds = 10 * 60;
+  // Links a client may have waiting at once: enough for any owner, too few to fill the database.
+  static constexpr int64_t kMaxWaiting = 20;
 
   TrustLinks(Committer& committer, TrustStatements& trust) : committer_(committer), trust_(trust) {}
 
   // Keeps `statement`, a device.added made by the new device for the chain as it stands
   // (trust::Chain::CheckLink), under a fresh code. NotFound unless `actor` may see the client;
   // PermissionDenied unless `actor` is an owner of the client and the statement names them;
-  // FailedPrecondition for a client without a chain; the chain's own errors for the statement.
+  // FailedPrecondition for a client without a chain or with kMaxWaiting links waiting; the chain's
+  // own errors for the statement.
   struct Offered {
     std::string code;
     std::string key_id;  // the new device's

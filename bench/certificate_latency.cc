@@ -65,17 +65,33 @@ int Run(int requests) {
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProcess(argv);
   };
-  quartet(olivia, {"owner-key", "create", "--out", dir + "/olivia.key"});
-  quartet(olivia, {"owner-key", "register", "--key", dir + "/olivia.key"});
-  const std::string code = quartet(olivia, {"agent", "invite"}).out;
-  RunProcess({QuartetBinary(), "agent", "enrol", "--server", server.url(), "--code",
-              code.substr(0, code.find('\n')), "--data", dir + "/agent"});
+  // As a real client does it: the owner's trust chain, the resource signed, the agent enrolled
+  // with a code naming her key and confirmed by its safety code.
+  const std::string owner_key = dir + "/olivia.key";
+  quartet(olivia, {"owner-key", "create", "--out", owner_key});
+  quartet(olivia, {"trust", "init", "--key", owner_key, "--recovery-out", dir + "/recovery.key"});
+  quartet(olivia,
+          {"resource", "sign", "--key", owner_key, "--resource", "web-1", "--labels", "none"});
+  const std::string code = quartet(olivia, {"agent", "invite", "--key", owner_key}).out;
+  const std::string enrolled =
+      RunProcess({QuartetBinary(), "agent", "enrol", "--server", server.url(), "--code",
+                  code.substr(0, code.find('\n')), "--data", dir + "/agent"})
+          .out;
+  const size_t safety = enrolled.rfind("safety code: ");
+  if (safety == std::string::npos) {
+    std::fprintf(stderr, "enrolment printed no safety code\n");
+    return 1;
+  }
+  quartet(olivia, {"agent", "confirm", "--key", owner_key, "--safety-code",
+                   enrolled.substr(safety + 13, 14)});
   auto agent =
       testing::Subprocess::Start({QuartetBinary(), "agent", "run", "--data", dir + "/agent"});
-  const Json grant =
-      Json::parse(quartet(tom, {"--json", "request", "--client", "acme", "--resource", "web-1",
-                                "--login", "root", "--for", "8h", "--reason", "benchmark"})
-                      .out);
+  // The technician's key is named in the request: the agent certifies that key alone.
+  const std::string ssh_key = dir + "/tom.key";
+  const Json grant = Json::parse(
+      quartet(tom, {"--json", "request", "--client", "acme", "--resource", "web-1", "--login",
+                    "root", "--for", "8h", "--reason", "benchmark", "--ssh-key", ssh_key})
+          .out);
   const std::string id = grant["id"].get<std::string>();
   quartet(olivia, {"approve", id, "--key", dir + "/olivia.key"});
 
@@ -92,8 +108,12 @@ int Run(int requests) {
     if (v["witnessed_size"].get<uint64_t>() > 0 && v["witnessed_size"] == v["log_size"]) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const std::string key =
-      ssh::FormatPublicKey(ssh::KeyPair::Generate(Random::System()).public_key(), "");
+  auto technician_key = ssh::ParsePublicKey(testing::ReadTextFile(ssh_key + ".pub"));
+  if (!technician_key.ok()) {
+    std::fprintf(stderr, "no technician key: %s\n", technician_key.status().ToString().c_str());
+    return 1;
+  }
+  const std::string key = ssh::FormatPublicKey(*technician_key, "");
   std::vector<double> certificate_ms, baseline_ms;
   for (int i = 0; i < requests; ++i) {
     auto start = std::chrono::steady_clock::now();

@@ -52,7 +52,7 @@ Status Populate(store::DataFolder& folder) {
         const bool pending = i % 100 == 0;
         auto grant = service->grants().RequestAccess(
             technicians[t], {"big", pending ? "mail" : "host", access::Action::kLogin, "admin",
-                             "maintenance", "T-1", 1800, 0, false});
+                             "maintenance", "T-1", 1800, 0, false, ""});
         if (!grant.ok()) ++failures;
         if (t == 0 && i % 1000 == 0) {
           auto size = folder.logs().EntryCount("big");

@@ -66,7 +66,7 @@ int Main(int seconds, const std::vector<int>& thread_counts) {
         while (!done) {
           auto grant =
               access.grants().RequestAccess(tech, {"bench", "host", access::Action::kLogin, "admin",
-                                                   "benchmark", "T-1", 600, 0, false});
+                                                   "benchmark", "T-1", 600, 0, false, ""});
           if (grant.ok() && grant->progress.state == access::GrantState::kApproved) {
             ++granted;
           } else {

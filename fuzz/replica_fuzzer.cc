@@ -42,6 +42,7 @@ const std::vector<std::string>& History() {
     const access::Policy policy = access::Policy::SafeDefault("UTC");
     *out = {Event("policy.changed", 1, {{"policy", access::ToJson(policy)}, {"by", "admin"}}),
             Event("person.added", 2, {{"user", "olivia"}, {"role", "owner"}}),
+            Event("relationship.added", 2, {{"technician", "tom"}, {"by", "admin"}}),
             Event("owner.key_registered", 3,
                   {{"owner", "olivia"},
                    {"key_id", owner.key().Id()},

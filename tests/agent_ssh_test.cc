@@ -71,9 +71,11 @@ class AgentSshTest : public ::testing::Test {
     admin({"resource", "add", "--client", "acme", "--name", "web-1", "--kind", "ssh-host"});
     admin({"user", "add", "--name", "tom", "--role", "technician"});
     admin({"user", "add", "--name", "olivia", "--role", "owner", "--client", "acme"});
+    // The provider's admin makes an "owner" of the client for itself.
+    admin({"user", "add", "--name", "mallory", "--role", "owner", "--client", "acme"});
     admin({"relate", "--client", "acme", "--technician", "tom"});
     tokens_ = new std::map<std::string, std::string>();
-    for (const char* user : {"tom", "olivia"}) {
+    for (const char* user : {"tom", "olivia", "mallory"}) {
       auto token = RunProcess(
           {QuartetBinary(), "admin", "--data", *data_, "token", "create", "--user", user});
       ASSERT_EQ(token.status, 0) << token.err;
@@ -83,15 +85,44 @@ class AgentSshTest : public ::testing::Test {
     owner_key_ = new std::string(*dir_ + "/olivia.key");
     ASSERT_EQ(Quartet("olivia", {"owner-key", "create", "--out", *owner_key_}).status, 0);
     ASSERT_EQ(Quartet("olivia", {"owner-key", "register", "--key", *owner_key_}).status, 0);
+    // Olivia starts the client's trust chain with her key, and signs what web-1 holds (nothing
+    // sensitive: routine work on it needs no approval under the safe default).
+    auto init = Quartet("olivia", {"trust", "init", "--key", *owner_key_, "--recovery-out",
+                                   *dir_ + "/olivia.recovery"});
+    ASSERT_EQ(init.status, 0) << init.err;
+    auto resource = Quartet("olivia", {"resource", "sign", "--key", *owner_key_, "--resource",
+                                       "web-1", "--labels", "none"});
+    ASSERT_EQ(resource.status, 0) << resource.err;
 
-    // The owner invites the agent; the agent enrols with the code and runs.
-    auto code = Quartet("olivia", {"agent", "invite"});
+    // The owner invites the agent with her key; the agent enrols with the code, prints its safety
+    // code, and the owner confirms it with that code.
+    auto code = Quartet("olivia", {"agent", "invite", "--key", *owner_key_});
     ASSERT_EQ(code.status, 0) << code.err;
     auto enrol =
         RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
                     code.out.substr(0, code.out.find('\n')), "--data", *agent_data_});
     ASSERT_EQ(enrol.status, 0) << enrol.err;
+    const size_t at = enrol.out.rfind("safety code: ");
+    ASSERT_NE(at, std::string::npos) << enrol.out;
+    const std::string safety_code = enrol.out.substr(at + 13, 14);
     StartAgent();
+    // Until it is confirmed, the agent opens no door.
+    {
+      const std::string grant = RequestFor("tom", *login_);
+      ASSERT_EQ(Quartet("olivia", {"approve", grant, "--key", *owner_key_}).status, 0);
+      auto refused = Quartet("tom", {"cert", "--client", "acme", "--grant", grant, "--out",
+                                     *dir_ + "/unconfirmed", "--wait", "20"});
+      ASSERT_NE(refused.status, 0);
+      ASSERT_NE(refused.err.find("not confirmed this agent"), std::string::npos) << refused.err;
+    }
+    auto wrong = Quartet(
+        "olivia", {"agent", "confirm", "--key", *owner_key_, "--safety-code", "0000-0000-0000"});
+    ASSERT_NE(wrong.status, 0);
+    ASSERT_NE(wrong.err.find("does not match"), std::string::npos) << wrong.err;
+    auto confirm =
+        Quartet("olivia", {"agent", "confirm", "--key", *owner_key_, "--safety-code", safety_code});
+    ASSERT_EQ(confirm.status, 0) << confirm.err;
+    ASSERT_TRUE(WaitFor(AgentCaughtUp, std::chrono::seconds(20)));
 
     // sshd trusts the client's CA and asks the agent about each certificate.
     auto ca = RunProcess({QuartetBinary(), "agent", "ca", "--data", *agent_data_});
@@ -195,14 +226,19 @@ class AgentSshTest : public ::testing::Test {
     return RunProcess(argv);
   }
 
-  // A request by tom for `login` on web-1 (no ticket: the safe default asks the owner). Its id.
-  std::string Request(const std::string& login) {
-    auto result =
-        Quartet("tom", {"--json", "request", "--client", "acme", "--resource", "web-1", "--login",
-                        login, "--for", "30m", "--reason", "disk full on web-1"});
+  // A request by `technician` for `login` on web-1 (no ticket: the safe default asks the owner),
+  // naming the technician's SSH key (`ssh_key`, the default one when empty). Its id.
+  static std::string RequestFor(const std::string& technician, const std::string& login,
+                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--json",     "request", "--client", "acme",
+                                     "--resource", "web-1",   "--login",  login,
+                                     "--for",      "30m",     "--reason", "disk full on web-1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto result = Quartet(technician, args);
     EXPECT_EQ(result.status, 0) << result.err;
-    return Json::parse(result.out)["id"].get<std::string>();
+    return result.status == 0 ? Json::parse(result.out)["id"].get<std::string>() : "";
   }
+  std::string Request(const std::string& login) { return RequestFor("tom", login); }
   std::string ApprovedGrant(const std::string& login) {
     const std::string id = Request(login);
     auto approve =
@@ -593,6 +629,144 @@ TEST_F(AgentSshTest, RequestsWaitWhileTheAgentIsOffline) {
         return none;
       },
       std::chrono::seconds(10)));
+}
+
+// The client holds the root of trust: whatever the provider's side makes of the client's owners,
+// keys, policy and agent, nothing it makes opens a door.
+
+TEST_F(AgentSshTest, AnOwnerTheProviderMadeCannotOpenTheDoor) {
+  // mallory is an "owner" the provider's admin made, with a key the server registered for her.
+  const std::string key = Key("mallory.key");
+  ASSERT_EQ(Quartet("mallory", {"owner-key", "create", "--out", key}).status, 0);
+  Quartet("mallory", {"owner-key", "register", "--key", key});
+  const std::string grant = Request(*login_);
+  auto approve = Quartet("mallory", {"approve", grant, "--key", key});
+  EXPECT_NE(approve.status, 0);
+  EXPECT_NE(approve.err.find("trust chain"), std::string::npos) << approve.err;
+  // Nor can she sign anything into the chain, or confirm an agent.
+  auto resource = Quartet(
+      "mallory", {"resource", "sign", "--key", key, "--resource", "web-1", "--labels", "none"});
+  EXPECT_NE(resource.status, 0);
+  EXPECT_NE(resource.err.find("not an owner's device"), std::string::npos) << resource.err;
+  auto cert = Certificate(grant, Key("mallory-grant"), 3);
+  EXPECT_NE(cert.status, 0);
+  EXPECT_EQ(Ssh(Key("mallory-grant"), *login_), 255);
+  EXPECT_EQ(CountAccepted(grant), 0u);
+}
+
+TEST_F(AgentSshTest, ASecondAgentCannotTakeTheConfirmedAgentsPlace) {
+  auto code = Quartet("mallory", {"agent", "invite"});
+  ASSERT_EQ(code.status, 0) << code.err;
+  auto enrol = RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
+                           code.out.substr(0, code.out.find('\n')), "--data", Key("rogue-agent")});
+  EXPECT_NE(enrol.status, 0);
+  EXPECT_NE(enrol.err.find("confirmed their agent"), std::string::npos) << enrol.err;
+  // The client's own agent goes on opening the doors its owners approve.
+  const std::string grant = ApprovedGrant(*login_);
+  auto cert = Certificate(grant, Key("still-ours"));
+  ASSERT_EQ(cert.status, 0) << cert.err;
+  EXPECT_EQ(Ssh(Key("still-ours"), *login_), 0) << SshdLog();
+}
+
+TEST_F(AgentSshTest, APolicyTheOwnersDidNotSignOpensNothing) {
+  const std::string open_door = R"({"fallback":"approve","rules":[],"time_zone":"UTC"})";
+  // Through the API, an unsigned change is refused outright...
+  client::HttpClient http(server_->host(), server_->port());
+  auto put = http.Request("PUT", "/api/v1/clients/acme/policy", open_door,
+                          {{"Authorization", "Bearer " + tokens_->at("mallory")},
+                           {"Content-Type", "application/json"}});
+  ASSERT_TRUE(put.ok());
+  EXPECT_EQ(put->status, 409) << put->body;
+  // ...so the provider writes it into the server's own database, which it holds. The server then
+  // approves at once what the owners' policy sends to them; the agent does not.
+  {
+    auto db = store::Database::Open(*data_ + "/quartet.db");
+    ASSERT_TRUE(db.ok());
+    auto update = (*db)->Prepare("UPDATE clients SET policy = ? WHERE tenant = 'acme'");
+    ASSERT_TRUE(update.ok());
+    (*update)->Bind(1, open_door);
+    ASSERT_TRUE((*update)->Run().ok());
+  }
+  const std::string grant = Request(*login_);
+  auto view = Quartet("tom", {"--json", "grants", "--client", "acme"});
+  ASSERT_EQ(view.status, 0) << view.err;
+  EXPECT_NE(view.out.find("\"approved\""), std::string::npos) << view.out;
+  auto cert = Certificate(grant, Key("open-door"), 5);
+  EXPECT_NE(cert.status, 0);
+  EXPECT_NE(cert.err.find("break the rules"), std::string::npos) << cert.err;
+  EXPECT_EQ(Ssh(Key("open-door"), *login_), 255);
+  // The breach is reported to the owners.
+  EXPECT_TRUE(WaitFor(
+      [] {
+        client::HttpClient client(server_->host(), server_->port());
+        auto health = client.Request("GET", "/api/v1/clients/acme/agent", "",
+                                     {{"Authorization", "Bearer " + tokens_->at("olivia")}});
+        return health.ok() && health->body.find("rule-violation") != std::string::npos;
+      },
+      std::chrono::seconds(10)));
+}
+
+TEST_F(AgentSshTest, BreakGlassUnderAPolicyThatForbidsItIsRefused) {
+  access::Policy policy = access::Policy::SafeDefault("UTC");
+  policy.breakglass.allowed = false;
+  WriteTextFile(Key("no-breakglass.json"), access::ToJson(policy));
+  auto sign = Quartet(
+      "olivia", {"policy", "sign", "--key", *owner_key_, "--file", Key("no-breakglass.json")});
+  ASSERT_EQ(sign.status, 0) << sign.err;
+  EXPECT_NE(sign.out.find("never allowed"), std::string::npos) << sign.out;
+  auto breakglass = Quartet("tom", {"breakglass", "--client", "acme", "--resource", "web-1",
+                                    "--login", *login_, "--for", "30m", "--reason", "site down"});
+  EXPECT_NE(breakglass.status, 0);
+  EXPECT_NE(breakglass.err.find("never allows break-glass"), std::string::npos) << breakglass.err;
+  // The signed policy is the one in force, as the owner's own replay of the chain says.
+  auto show = Quartet("olivia", {"policy", "show"});
+  ASSERT_EQ(show.status, 0) << show.err;
+  EXPECT_NE(show.out.find("signed by the owners"), std::string::npos) << show.out;
+}
+
+TEST_F(AgentSshTest, TheKeyTheOwnerApprovedIsTheOnlyKeyThatGetsIn) {
+  // tom's request names his key; olivia approves that request.
+  const std::string grant = RequestFor("tom", *login_, {"--ssh-key", Key("tom-approved.key")});
+  ASSERT_EQ(Quartet("olivia", {"approve", grant, "--key", *owner_key_}).status, 0);
+  // Another key is refused by the server...
+  auto other = Quartet("tom", {"cert", "--client", "acme", "--grant", grant, "--out",
+                               Key("swapped"), "--ssh-key", Key("tom-other.key")});
+  EXPECT_NE(other.status, 0);
+  EXPECT_NE(other.err.find("names another SSH key"), std::string::npos) << other.err;
+  // ...and, asked for straight from the server's database, by the agent.
+  auto pub = ssh::ParsePublicKey(ReadTextFile(Key("tom-other.key") + ".pub"));
+  ASSERT_TRUE(pub.ok());
+  auto db = store::Database::Open(*data_ + "/quartet.db");
+  ASSERT_TRUE(db.ok());
+  {
+    auto insert = (*db)->Prepare(
+        "INSERT INTO certificate_requests (client, id, grant_id, technician, public_key, "
+        "created_at) VALUES ('acme', 'cswapped', ?, 'tom', ?, ?)");
+    ASSERT_TRUE(insert.ok());
+    (*insert)->Bind(1, grant).Bind(2, ssh::FormatPublicKey(*pub, "")).Bind(3, std::time(nullptr));
+    ASSERT_TRUE((*insert)->Run().ok());
+  }
+  // A request of the server's own wakes the agent's long poll only when it comes from the API:
+  // the honest request below does that.
+  auto cert = Quartet("tom", {"cert", "--client", "acme", "--grant", grant, "--out",
+                              Key("approved"), "--ssh-key", Key("tom-approved.key")});
+  ASSERT_EQ(cert.status, 0) << cert.err;
+  EXPECT_EQ(Ssh(Key("approved"), *login_), 0) << SshdLog();
+  std::string state, reason;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto select = (*db)->Prepare(
+            "SELECT state, reason FROM certificate_requests WHERE client = 'acme' AND id = "
+            "'cswapped'");
+        if (!select.ok() || !*(*select)->Step()) return false;
+        state = std::string((*select)->ColumnText(0));
+        reason = std::string((*select)->ColumnText(1));
+        (*select)->Reset();
+        return state != "pending";
+      },
+      std::chrono::seconds(10)));
+  EXPECT_EQ(state, "refused");
+  EXPECT_NE(reason.find("not the one the request names"), std::string::npos) << reason;
 }
 
 // `quartet verify --witness` accepts the published log only with the agent's cosignature.

@@ -1,6 +1,7 @@
 // The access API through a real `quartet server`, set up with `quartet admin` as an operator would:
 // the flow of a request, and tenant isolation as a matrix of every route, every role and
 // own client / other client / no relationship.
+#include <chrono>
 #include <filesystem>
 #include <map>
 
@@ -8,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "access/approval.h"
+#include "base/json.h"
 #include "base/random.h"
 #include "client/http_client.h"
+#include "identity/totp.h"
 #include "tests/test_util.h"
 
 namespace quartet::testing {
@@ -37,7 +40,15 @@ class ApiTest : public ::testing::Test {
     }
     admin({"user", "add", "--name", "ana", "--role", "technician"});
     admin({"user", "add", "--name", "ben", "--role", "technician"});
-    admin({"user", "add", "--name", "olivia", "--role", "owner", "--client", "acme"});
+    // Olivia is invited: she chooses her own password below, once the server runs.
+    auto olivia = RunProcess({QuartetBinary(), "admin", "--data", *data_, "user", "add", "--name",
+                              "olivia", "--role", "owner", "--client", "acme"});
+    ASSERT_EQ(olivia.status, 0) << olivia.err;
+    const std::string marker = "for them alone): ";
+    const size_t at = olivia.out.find(marker);
+    ASSERT_NE(at, std::string::npos) << olivia.out;
+    const std::string invitation =
+        olivia.out.substr(at + marker.size(), olivia.out.find('\n', at) - at - marker.size());
     admin({"user", "add", "--name", "oscar", "--role", "owner", "--client", "beta"});
     admin({"user", "add", "--name", "audrey", "--role", "auditor", "--client", "acme"});
     admin({"user", "add", "--name", "sam", "--role", "client-staff", "--client", "acme"});
@@ -51,11 +62,20 @@ class ApiTest : public ::testing::Test {
       (*tokens_)[user] = token.out.substr(0, token.out.find('\n'));
     }
     WriteTextFile(*dir_ + "/password", "correct horse battery\n");
+    // Whoever holds the server's data folder cannot set it for her.
     auto password = RunProcess(
         {QuartetBinary(), "admin", "--data", *data_, "user", "password", "--name", "olivia"},
         *dir_ + "/password");
-    ASSERT_EQ(password.status, 0) << password.err;
+    ASSERT_NE(password.status, 0);
+    ASSERT_NE(password.err.find("set their own password"), std::string::npos) << password.err;
     server_ = new RunningServer(*data_);
+    auto accepted = RunProcess(
+        {QuartetBinary(), "--server", server_->url(), "invitation", "accept", "--code", invitation},
+        *dir_ + "/password");
+    ASSERT_EQ(accepted.status, 0) << accepted.err;
+    const size_t secret = accepted.out.find("secret=");
+    ASSERT_NE(secret, std::string::npos) << accepted.out;
+    olivia_totp_ = new std::string(accepted.out.substr(secret + 7, 32));
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -63,6 +83,15 @@ class ApiTest : public ::testing::Test {
     delete tokens_;
     delete data_;
     delete dir_;
+    delete olivia_totp_;
+  }
+  // Olivia's TOTP code now, from the second factor she received with her invitation.
+  static std::string OliviaCode() {
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return identity::TotpCode(*identity::Base32Decode(*olivia_totp_), now,
+                              identity::TotpParameters{});
   }
 
   struct Reply {
@@ -95,7 +124,9 @@ class ApiTest : public ::testing::Test {
   static std::string* data_;
   static std::map<std::string, std::string>* tokens_;
   static RunningServer* server_;
+  static std::string* olivia_totp_;  // base32
 };
+std::string* ApiTest::olivia_totp_ = nullptr;
 std::string* ApiTest::dir_ = nullptr;
 std::string* ApiTest::data_ = nullptr;
 std::map<std::string, std::string>* ApiTest::tokens_ = nullptr;
@@ -148,8 +179,9 @@ TEST_F(ApiTest, OwnerApprovesWithHerOwnKey) {
 
 TEST_F(ApiTest, BrowserSessionsUseACookieAndACsrfToken) {
   client::HttpClient http(server_->host(), server_->port());
-  auto signed_in = http.Request("POST", "/api/v1/sessions",
-                                R"({"user":"olivia","password":"correct horse battery"})");
+  auto signed_in = http.Request(
+      "POST", "/api/v1/sessions",
+      R"({"user":"olivia","password":"correct horse battery","code":")" + OliviaCode() + "\"}");
   ASSERT_TRUE(signed_in.ok());
   ASSERT_EQ(signed_in->status, 201) << signed_in->body;
   const Json session = Json::parse(signed_in->body);
@@ -177,8 +209,41 @@ TEST_F(ApiTest, BrowserSessionsUseACookieAndACsrfToken) {
   EXPECT_EQ(http.Request("GET", "/api/v1/me", "", {{"Cookie", cookie}})->status, 401);
 }
 
+TEST_F(ApiTest, TheProviderInvitesTheClientsPeopleButNeverChoosesTheirSecrets) {
+  const Json with_password = {{"user", "eve"},
+                              {"role", "owner"},
+                              {"client", "acme"},
+                              {"password", "a long enough password"}};
+  Reply refused = Call("pat", "POST", "/people", with_password);
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  Reply invited =
+      Call("pat", "POST", "/people", {{"user", "eve"}, {"role", "owner"}, {"client", "acme"}});
+  ASSERT_EQ(invited.status, 201) << invited.body.dump();
+  EXPECT_FALSE(invited.body.contains("totp_uri"));
+  const std::string code = invited.body["invitation"].get<std::string>();
+  EXPECT_EQ(invited.body["invitation_url"], "/#/invitation/" + code);
+  // Eve accepts it herself, once.
+  client::HttpClient http(server_->host(), server_->port());
+  const std::string accept =
+      CanonicalJsonOf({{"code", code}, {"password", "eve's own passphrase"}});
+  auto accepted = http.Request("POST", "/api/v1/invitations", accept);
+  ASSERT_TRUE(accepted.ok());
+  ASSERT_EQ(accepted->status, 200) << accepted->body;
+  EXPECT_NE(accepted->body.find("otpauth://"), std::string::npos);
+  EXPECT_EQ(http.Request("POST", "/api/v1/invitations", accept)->status, 401);
+  // Nobody else sets her password: not the admin's API, not its command on the data folder.
+  WriteTextFile(*dir_ + "/chosen", "chosen by the provider\n");
+  auto password =
+      RunProcess({QuartetBinary(), "admin", "--data", *data_, "user", "password", "--name", "eve"},
+                 *dir_ + "/chosen");
+  EXPECT_NE(password.status, 0);
+  auto totp =
+      RunProcess({QuartetBinary(), "admin", "--data", *data_, "user", "totp", "--name", "eve"});
+  EXPECT_NE(totp.status, 0);
+}
+
 TEST_F(ApiTest, LoginCommandPrintsAWorkingToken) {
-  WriteTextFile(*dir_ + "/login", "correct horse battery\n\n");
+  WriteTextFile(*dir_ + "/login", "correct horse battery\n" + OliviaCode() + "\n");
   auto login = RunProcess(
       {QuartetBinary(), "--server", server_->url(), "login", "--user", "olivia"}, *dir_ + "/login");
   ASSERT_EQ(login.status, 0) << login.err;

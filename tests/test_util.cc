@@ -1,10 +1,88 @@
 #include "tests/test_util.h"
 
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
 namespace quartet::testing {
+namespace {
+
+// GoogleTest reports the tests of a suite whose SetUpTestSuite failed as skipped, and CTest counts
+// a skipped test as no failure. This stands in for the default printer and says "failed" for
+// them instead (the run's exit status is a failure already); the suite still tears down.
+class SetUpFailureFails : public ::testing::TestEventListener {
+ public:
+  explicit SetUpFailureFails(::testing::TestEventListener* printer) : printer_(printer) {}
+
+  void OnTestProgramStart(const ::testing::UnitTest& unit) override {
+    printer_->OnTestProgramStart(unit);
+  }
+  void OnTestIterationStart(const ::testing::UnitTest& unit, int iteration) override {
+    printer_->OnTestIterationStart(unit, iteration);
+  }
+  void OnEnvironmentsSetUpStart(const ::testing::UnitTest& unit) override {
+    printer_->OnEnvironmentsSetUpStart(unit);
+  }
+  void OnEnvironmentsSetUpEnd(const ::testing::UnitTest& unit) override {
+    printer_->OnEnvironmentsSetUpEnd(unit);
+  }
+  void OnTestSuiteStart(const ::testing::TestSuite& suite) override {
+    printer_->OnTestSuiteStart(suite);
+  }
+  void OnTestStart(const ::testing::TestInfo& info) override { printer_->OnTestStart(info); }
+  void OnTestDisabled(const ::testing::TestInfo& info) override { printer_->OnTestDisabled(info); }
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    printer_->OnTestPartResult(result);
+  }
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    const ::testing::TestSuite* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (info.result()->Skipped() && suite != nullptr && suite->ad_hoc_test_result().Failed()) {
+      set_up_failed_ = true;
+      std::printf("[  FAILED  ] %s.%s: the suite's set-up failed (above)\n", info.test_suite_name(),
+                  info.name());
+      return;
+    }
+    printer_->OnTestEnd(info);
+  }
+  void OnTestSuiteEnd(const ::testing::TestSuite& suite) override {
+    printer_->OnTestSuiteEnd(suite);
+  }
+  void OnEnvironmentsTearDownStart(const ::testing::UnitTest& unit) override {
+    printer_->OnEnvironmentsTearDownStart(unit);
+  }
+  void OnEnvironmentsTearDownEnd(const ::testing::UnitTest& unit) override {
+    printer_->OnEnvironmentsTearDownEnd(unit);
+  }
+  void OnTestIterationEnd(const ::testing::UnitTest& unit, int iteration) override {
+    // The summary would list those tests as skipped.
+    if (set_up_failed_) {
+      std::printf("[  FAILED  ] a suite's set-up failed\n");
+      std::fflush(stdout);
+      return;
+    }
+    printer_->OnTestIterationEnd(unit, iteration);
+  }
+  void OnTestProgramEnd(const ::testing::UnitTest& unit) override {
+    printer_->OnTestProgramEnd(unit);
+  }
+
+ private:
+  std::unique_ptr<::testing::TestEventListener> printer_;
+  bool set_up_failed_ = false;
+};
+
+const bool kSetUpFailureFails = [] {
+  ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
+  ::testing::TestEventListener* printer = listeners.Release(listeners.default_result_printer());
+  if (printer != nullptr) listeners.Append(new SetUpFailureFails(printer));
+  return true;
+}();
+
+}  // namespace
 
 void WriteTextFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -39,7 +39,7 @@ Status ValidateName(std::string_view value, std::string_view what) {
   return Status::Ok();
 }
 
-Status Validate(const GrantRequest& request, const Policy& policy) {
+Status Validate(const GrantRequest& request) {
   RETURN_IF_ERROR(ValidateName(request.id, "the grant id"));
   RETURN_IF_ERROR(ValidateName(request.client, "the client"));
   RETURN_IF_ERROR(ValidateName(request.technician, "the technician"));
@@ -56,12 +56,23 @@ Status Validate(const GrantRequest& request, const Policy& policy) {
   }
   if (!request.login.empty() && !IsValidLogin(request.login))
     return InvalidArgumentError("malformed account name");
+  if (!request.ssh_key.empty()) {
+    if (request.kind != ResourceKind::kSshHost || request.action != Action::kLogin)
+      return InvalidArgumentError("only an SSH login names an SSH key");
+    // "SHA256:" and the unpadded base64 of 32 bytes.
+    constexpr std::string_view kPrefix = "SHA256:";
+    const std::string_view key = request.ssh_key;
+    if (!key.starts_with(kPrefix) || key.size() != kPrefix.size() + 43 ||
+        key.substr(kPrefix.size())
+                .find_first_not_of(
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
+            std::string_view::npos) {
+      return InvalidArgumentError("the SSH key must be named by its SHA256 fingerprint");
+    }
+  }
   if (request.requested_at < kEarliestTime || request.requested_at > kLatestTime)
     return InvalidArgumentError("the time of the request is out of range");
   if (request.duration_seconds <= 0) return InvalidArgumentError("a grant needs a duration");
-  if (request.breakglass && request.duration_seconds > policy.max_duration_seconds) {
-    return InvalidArgumentError("break-glass access is limited to the policy's longest grant");
-  }
   if (request.not_before != 0 && (request.not_before < request.requested_at ||
                                   request.not_before > request.requested_at + kMaxScheduleAhead)) {
     return InvalidArgumentError("a scheduled start must be within the next 7 days");
@@ -114,6 +125,9 @@ std::string CanonicalRequest(const GrantRequest& request) {
               {"requested_at", request.requested_at},
               {"not_before", request.not_before},
               {"breakglass", request.breakglass}};
+  // Named only when the request has one, so that requests made before it read back as they were
+  // signed.
+  if (!request.ssh_key.empty()) out["ssh_key"] = request.ssh_key;
   return CanonicalJsonOf(out);
 }
 
@@ -143,6 +157,7 @@ StatusOr<GrantRequest> ParseCanonicalRequest(std::string_view canonical) {
   ASSIGN_OR_RETURN(const std::string action, value.Text("action", Field::kRequired));
   ASSIGN_OR_RETURN(request.action, ActionFromName(action));
   ASSIGN_OR_RETURN(request.breakglass, value.Boolean("breakglass", Field::kRequired));
+  ASSIGN_OR_RETURN(request.ssh_key, value.Text("ssh_key", Field::kOptional));
   // Every term read back must write the very same bytes: no other field, no other spelling.
   if (CanonicalRequest(request) != canonical)
     return InvalidArgumentError("grant request is not canonical");
@@ -181,7 +196,12 @@ std::string_view GrantStateName(GrantState state) {
 
 StatusOr<Grant> Grant::Open(GrantRequest request, const Policy& policy, LocalTime local_time,
                             std::vector<std::string>& events) {
-  RETURN_IF_ERROR(Validate(request, policy));
+  RETURN_IF_ERROR(Validate(request));
+  const AccessContext context{request.kind,       request.labels,          request.action,
+                              request.role,       !request.ticket.empty(), request.duration_seconds,
+                              local_time.weekday, local_time.minute_of_day};
+  // Refused before anything is logged: break-glass only on the policy's terms.
+  if (request.breakglass) RETURN_IF_ERROR(CheckBreakglass(policy, context));
   std::string canonical = CanonicalRequest(request);
   Grant grant(std::move(request), std::move(canonical));
   const GrantRequest& r = grant.request_;
@@ -195,14 +215,6 @@ StatusOr<Grant> Grant::Open(GrantRequest request, const Policy& policy, LocalTim
     grant.Activate(r.requested_at, events);
     return grant;
   }
-  AccessContext context{r.kind,
-                        r.labels,
-                        r.action,
-                        r.role,
-                        !r.ticket.empty(),
-                        r.duration_seconds,
-                        local_time.weekday,
-                        local_time.minute_of_day};
   const Verdict verdict = Decide(policy, context);
   events.push_back(MakeEvent(r, "grant.decided", r.requested_at,
                              {{"decision", std::string(EffectWord(verdict.effect))},

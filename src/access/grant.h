@@ -38,7 +38,11 @@ struct GrantRequest {
   ResourceKind kind = ResourceKind::kSshHost;
   LabelSet labels = 0;
   Action action = Action::kLogin;
-  std::string login;   // the account to log in as (required for kLogin)
+  std::string login;  // the account to log in as (required for kLogin)
+  // For an SSH login, the fingerprint ("SHA256:…", as ssh-keygen -l prints it) of the technician's
+  // key: the only key the client's agent certifies for the grant. Empty if the request names none
+  // (requests made before it was part of the request).
+  std::string ssh_key;
   std::string reason;  // required
   std::string ticket;  // optional ticket reference
   int64_t duration_seconds = 0;

@@ -230,7 +230,36 @@ TEST_F(GrantTest, BreakGlassIsImmediateAndAwaitsAnOwnersReview) {
             StatusCode::kFailedPrecondition);
   request.duration_seconds = 9 * 3600;
   EXPECT_EQ(Grant::Open(request, policy_, kNight, events_).status().code(),
-            StatusCode::kInvalidArgument);
+            StatusCode::kPermissionDenied);
+}
+
+TEST_F(GrantTest, BreakGlassOnlyOnThePolicysTerms) {
+  GrantRequest request = RoutineRequest();
+  request.breakglass = true;
+  Policy policy = policy_;
+  auto refused = [&](const char* why) {
+    events_.clear();
+    const Status status = Grant::Open(request, policy, kNight, events_).status();
+    EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << why;
+    EXPECT_NE(status.message().find(why), std::string::npos) << status.ToString();
+    EXPECT_TRUE(events_.empty()) << "nothing is logged for a refused break-glass";
+  };
+  policy.breakglass.allowed = false;
+  refused("never allows break-glass");
+  policy.breakglass = {true, Bit(Role::kSeniorTechnician), 0, 0, 0};
+  refused("only to a senior-technician");
+  request.role = Role::kSeniorTechnician;
+  policy.breakglass.kinds = Bit(ResourceKind::kMailbox);
+  refused("only on a mailbox");
+  policy.breakglass.kinds = 0;
+  policy.breakglass.labels_never = static_cast<LabelSet>(Label::kHealth);
+  request.labels = static_cast<LabelSet>(Label::kHealth);
+  refused("never allows break-glass to health data");
+  request.labels = 0;
+  policy.breakglass.max_duration_seconds = 900;
+  refused("limits break-glass access to 15 min");
+  request.duration_seconds = 900;
+  EXPECT_TRUE(Grant::Open(request, policy, kNight, events_).ok());
 }
 
 TEST_F(GrantTest, MalformedRequestsAreRefusedWithAReason) {

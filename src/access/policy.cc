@@ -140,6 +140,27 @@ Verdict Decide(const Policy& policy, const AccessContext& request) {
           -1, "no rule matched"};
 }
 
+Status CheckBreakglass(const Policy& policy, const AccessContext& request) {
+  const BreakglassTerms& terms = policy.breakglass;
+  if (!terms.allowed)
+    return PermissionDeniedError("the client's policy never allows break-glass access");
+  if (terms.roles != 0 && (terms.roles & Bit(request.role)) == 0)
+    return PermissionDeniedError("the client's policy allows break-glass only to a " +
+                                 JoinNames(terms.roles, kRoleNames, "or"));
+  if (terms.kinds != 0 && (terms.kinds & Bit(request.kind)) == 0)
+    return PermissionDeniedError("the client's policy allows break-glass only on a " +
+                                 JoinNames(terms.kinds, kKindNames, "or"));
+  if ((terms.labels_never & request.labels) != 0)
+    return PermissionDeniedError("the client's policy never allows break-glass to " +
+                                 JoinNames(terms.labels_never, kLabelNames, "or") + " data");
+  const int64_t longest =
+      terms.max_duration_seconds > 0 ? terms.max_duration_seconds : policy.max_duration_seconds;
+  if (request.duration_seconds > longest)
+    return PermissionDeniedError("the client's policy limits break-glass access to " +
+                                 FormatDuration(longest));
+  return Status::Ok();
+}
+
 Policy Policy::SafeDefault(std::string zone) {
   Policy policy;
   policy.time_zone = std::move(zone);
@@ -189,6 +210,10 @@ Status Policy::Validate() const {
     return InvalidArgumentError("business hours must be a window within one day");
   }
   if (time_zone.empty()) return InvalidArgumentError("the policy needs the client's time zone");
+  if (breakglass.max_duration_seconds < 0 || breakglass.max_duration_seconds > 7 * 86400)
+    return InvalidArgumentError("break-glass access must be limited to at most 7 days");
+  if ((breakglass.roles & ~kProviderRoles) != 0)
+    return InvalidArgumentError("break-glass roles are provider roles");
   return Status::Ok();
 }
 
@@ -226,6 +251,7 @@ std::vector<std::string> Policy::Describe() const {
     lines.push_back(std::move(line));
   }
   lines.push_back("Anything else is " + effect_words(fallback, fallback_approvals) + ".");
+
   std::string days;
   for (int d = 0; d < 7; ++d) {
     if ((business_hours.days >> d) & 1)
@@ -233,6 +259,22 @@ std::vector<std::string> Policy::Describe() const {
   }
   lines.push_back("Business hours: " + days + ", " + FormatMinute(business_hours.start_minute) +
                   " to " + FormatMinute(business_hours.end_minute) + " (" + time_zone + ").");
+  if (!breakglass.allowed) {
+    lines.push_back(
+        "Break-glass (access at once in an emergency, without approval) is never "
+        "allowed.");
+  } else {
+    std::string line = "Break-glass (access at once in an emergency, without approval) is allowed";
+    if (breakglass.roles != 0) line += " to a " + JoinNames(breakglass.roles, kRoleNames, "or");
+    if (breakglass.kinds != 0) line += " on a " + JoinNames(breakglass.kinds, kKindNames, "or");
+    if (breakglass.labels_never != 0)
+      line += ", never to " + JoinNames(breakglass.labels_never, kLabelNames, "or") + " data";
+    line += ", for up to " +
+            FormatDuration(breakglass.max_duration_seconds > 0 ? breakglass.max_duration_seconds
+                                                               : max_duration_seconds) +
+            "; an owner reviews every use.";
+    lines.push_back(std::move(line));
+  }
   return lines;
 }
 
@@ -259,6 +301,15 @@ std::string ToJson(const Policy& policy) {
                 {"start_minute", policy.business_hours.start_minute},
                 {"end_minute", policy.business_hours.end_minute}}},
               {"time_zone", policy.time_zone}};
+  // Written only when not the default, so that policies made before read back as they were signed.
+  if (policy.breakglass != BreakglassTerms{}) {
+    const BreakglassTerms& terms = policy.breakglass;
+    out["breakglass"] = {{"allowed", terms.allowed},
+                         {"roles", MaskToJson(terms.roles, kRoleNames)},
+                         {"kinds", MaskToJson(terms.kinds, kKindNames)},
+                         {"labels_never", MaskToJson(terms.labels_never, kLabelNames)},
+                         {"max_duration_seconds", terms.max_duration_seconds}};
+  }
   return CanonicalJsonOf(out);
 }
 
@@ -292,6 +343,21 @@ StatusOr<Rule> RuleFromJson(const JsonObject& value) {
   return rule;
 }
 
+StatusOr<BreakglassTerms> BreakglassFromJson(const JsonObject& value) {
+  RETURN_IF_ERROR(
+      value.OnlyFields({"allowed", "roles", "kinds", "labels_never", "max_duration_seconds"}));
+  BreakglassTerms terms;
+  if (value.Has("allowed")) {
+    ASSIGN_OR_RETURN(terms.allowed, value.Boolean("allowed", Field::kRequired));
+  }
+  ASSIGN_OR_RETURN(terms.roles, MaskOf(value, "roles", kRoleNames, "role"));
+  ASSIGN_OR_RETURN(terms.kinds, MaskOf(value, "kinds", kKindNames, "resource kind"));
+  ASSIGN_OR_RETURN(terms.labels_never, MaskOf(value, "labels_never", kLabelNames, "label"));
+  ASSIGN_OR_RETURN(terms.max_duration_seconds,
+                   IntegerOf(value, "max_duration_seconds", 0, 7 * 86400, 0));
+  return terms;
+}
+
 StatusOr<BusinessHours> BusinessHoursFromJson(const JsonObject& value) {
   RETURN_IF_ERROR(value.OnlyFields({"days", "start_minute", "end_minute"}));
   BusinessHours hours;
@@ -314,8 +380,9 @@ StatusOr<Policy> PolicyFromJson(std::string_view text) {
   if (!value.ok()) return InvalidArgumentError("policy: malformed JSON");
   if (!value->is_object()) return InvalidArgumentError("policy: must be an object");
   ASSIGN_OR_RETURN(const JsonObject root, JsonObject::Of(*value, "the policy"));
-  RETURN_IF_ERROR(root.OnlyFields({"rules", "fallback", "fallback_approvals",
-                                   "max_duration_seconds", "business_hours", "time_zone"}));
+  RETURN_IF_ERROR(
+      root.OnlyFields({"rules", "fallback", "fallback_approvals", "max_duration_seconds",
+                       "business_hours", "time_zone", "breakglass"}));
   Policy policy;
   ASSIGN_OR_RETURN(const Json* rules, root.Array("rules", Field::kOptional));
   if (rules->size() > 100)
@@ -339,6 +406,8 @@ StatusOr<Policy> PolicyFromJson(std::string_view text) {
   if (root.Has("time_zone")) {
     ASSIGN_OR_RETURN(policy.time_zone, root.Text("time_zone", Field::kRequired));
   }
+  ASSIGN_OR_RETURN(const JsonObject breakglass, root.Object("breakglass", Field::kOptional));
+  ASSIGN_OR_RETURN(policy.breakglass, BreakglassFromJson(breakglass));
   RETURN_IF_ERROR(policy.Validate());
   return policy;
 }

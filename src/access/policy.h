@@ -28,6 +28,7 @@ enum class Label : uint32_t {
   kBackups = 1u << 7,
 };
 using LabelSet = uint32_t;
+inline constexpr LabelSet kAllLabels = 0xff;
 inline constexpr LabelSet kSensitiveByDefault =
     static_cast<LabelSet>(Label::kEmail) | static_cast<LabelSet>(Label::kFinancial) |
     static_cast<LabelSet>(Label::kHr) | static_cast<LabelSet>(Label::kPersonal);
@@ -88,6 +89,17 @@ struct Rule {
   int approvals = 1;  // with kAskOwners: how many distinct owners must approve
 };
 
+// When a technician may take access at once in an emergency, without approval (break-glass);
+// the owners review every use afterwards. "Never" is a valid answer.
+struct BreakglassTerms {
+  bool allowed = true;
+  RoleSet roles = 0;                 // provider roles who may (0: any)
+  KindSet kinds = 0;                 // on these kinds of resource (0: any)
+  LabelSet labels_never = 0;         // never on a resource carrying one of these labels
+  int64_t max_duration_seconds = 0;  // at most this long (0: the policy's longest grant)
+  bool operator==(const BreakglassTerms&) const = default;
+};
+
 struct Policy {
   std::vector<Rule> rules;
   Effect fallback = Effect::kAskOwners;
@@ -95,6 +107,7 @@ struct Policy {
   int64_t max_duration_seconds = 8 * 3600;  // no grant is longer, whatever the rules say
   BusinessHours business_hours;
   std::string time_zone = "UTC";  // IANA name; the client's own
+  BreakglassTerms breakglass;     // by default: any provider role, any resource
 
   // Nothing standing; email, financial, HR and personal data always need an owner; routine work
   // with a ticket in business hours, up to two hours, is approved at once; the rest asks an owner.
@@ -127,6 +140,10 @@ struct Verdict {
 
 // Pure and thread-safe.
 Verdict Decide(const Policy& policy, const AccessContext& request);
+
+// Whether the policy lets `request` (its role, resource kind, labels and duration) break the glass.
+// PermissionDenied with the reason, in words for the technician, otherwise.
+Status CheckBreakglass(const Policy& policy, const AccessContext& request);
 
 // Canonical JSON (sorted keys, no white space) and back. PolicyFromJson parses untrusted input
 // without exceptions and validates; InvalidArgument with the reason otherwise.

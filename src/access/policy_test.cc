@@ -106,6 +106,28 @@ TEST(PolicyTest, JsonRoundTripsCanonically) {
   EXPECT_EQ(Decide(*parsed, Routine()).effect, Effect::kApprove);
 }
 
+TEST(PolicyTest, BreakglassTermsRoundTripAndTheDefaultIsNotWritten) {
+  Policy policy = Policy::SafeDefault("Europe/London");
+  const std::string plain = ToJson(policy);
+  EXPECT_EQ(plain.find("breakglass"), std::string::npos);
+  policy.breakglass.allowed = false;
+  const std::string never = ToJson(policy);
+  EXPECT_NE(never.find(R"("breakglass":{"allowed":false)"), std::string::npos) << never;
+  auto back = PolicyFromJson(never);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->breakglass.allowed);
+  EXPECT_EQ(ToJson(*back), never);
+  std::string words;
+  for (const std::string& line : back->Describe()) words += line + "\n";
+  EXPECT_NE(words.find("Break-glass (access at once in an emergency, without approval) is never"),
+            std::string::npos)
+      << words;
+  EXPECT_FALSE(PolicyFromJson(R"({"breakglass":{"roles":["owner"]}})").ok());
+  EXPECT_FALSE(PolicyFromJson(R"({"breakglass":{"allowed":"never"}})").ok());
+  EXPECT_FALSE(PolicyFromJson(R"({"breakglass":{"max_duration_seconds":-1}})").ok());
+  EXPECT_FALSE(PolicyFromJson(R"({"breakglass":{"when":"always"}})").ok());
+}
+
 TEST(PolicyTest, BadPolicyJsonIsRefusedWithAReason) {
   struct Case {
     const char* json;
@@ -133,7 +155,7 @@ TEST(PolicyTest, BadPolicyJsonIsRefusedWithAReason) {
 
 TEST(PolicyTest, DescribesItselfInPlainWords) {
   const auto lines = Policy::SafeDefault("Europe/London").Describe();
-  ASSERT_EQ(lines.size(), 6u);
+  ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0], "No access is standing: every grant ends by itself, after at most 8 hours.");
   EXPECT_EQ(
       lines[1],
@@ -145,6 +167,9 @@ TEST(PolicyTest, DescribesItselfInPlainWords) {
   EXPECT_EQ(lines[5],
             "Business hours: Monday, Tuesday, Wednesday, Thursday, Friday, 08:00 to 18:00 "
             "(Europe/London).");
+  EXPECT_EQ(lines[6],
+            "Break-glass (access at once in an emergency, without approval) is allowed, for up to "
+            "8 hours; an owner reviews every use.");
 }
 
 TEST(LocalTimeTest, FollowsTheClientsTimeZoneAndDaylightSaving) {

@@ -29,6 +29,11 @@ StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentStore& store, AgentOptions opt
   return agent;
 }
 
+Replica Agent::FreshReplica() const {
+  return Replica(config_.client, config_.founder_key_id,
+                 {witness_key_.VerifierKeyString(), ssh::FormatPublicKey(ca_.public_key(), "")});
+}
+
 void Agent::Run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::seconds(1);
   while (!stop) {
@@ -103,7 +108,7 @@ Status Agent::Witness(const std::string& body) {
   auto check = CheckCheckpoint(state_, log_key, config_.origin, request, fetch, replica_);
   if (!check.ok() || check->outcome != WitnessOutcome::kExtends) {
     // Whatever was replayed from a checkpoint not cosigned is dropped.
-    replica_ = Replica(config_.client, config_.founder_key_id);
+    replica_ = FreshReplica();
     RETURN_IF_ERROR(store_.LoadReplica(replica_));
   }
   if (!check.ok()) return check.status();
@@ -121,7 +126,7 @@ Status Agent::Witness(const std::string& body) {
   WitnessState next{check->checkpoint.size, check->checkpoint.root, std::move(check->edge),
                     request.note + line, ""};
   if (Status committed = store_.CommitWitnessed(next, replica_, alarms); !committed.ok()) {
-    replica_ = Replica(config_.client, config_.founder_key_id);
+    replica_ = FreshReplica();
     RETURN_IF_ERROR(store_.LoadReplica(replica_));
     return committed;
   }
@@ -179,6 +184,7 @@ Status Agent::AnswerCertificateRequest(const JsonObject& request) {
   first_seen_.erase(id);
   if (!record->tainted.empty())
     return refuse("the grant's log entries break the rules: " + record->tainted);
+  if (Status may = replica_.MayIssue(); !may.ok()) return refuse(may.message());
   const access::Grant& grant = record->grant;
   const access::GrantRequest& r = grant.request();
   if (r.technician != technician) return refuse("the grant is another technician's");
@@ -193,6 +199,12 @@ Status Agent::AnswerCertificateRequest(const JsonObject& request) {
   }
   auto subject = ssh::ParsePublicKey(public_key);
   if (!subject.ok()) return refuse("the public key is not valid: " + subject.status().message());
+  // The owners approved a request that names the technician's key: that key and no other gets in.
+  // Under a trust chain, an SSH login that names none is not certified.
+  if (r.ssh_key.empty() && (replica_.chain().size > 0 || !config_.founder_key_id.empty()))
+    return refuse("the request names no SSH key for the owners to approve");
+  if (!r.ssh_key.empty() && ssh::Fingerprint(*subject) != r.ssh_key)
+    return refuse("the key is not the one the request names (" + r.ssh_key + ")");
   ASSIGN_OR_RETURN(uint64_t serial, store_.NextSerial());
   ssh::CertificateTemplate tmpl;
   tmpl.subject = *subject;

@@ -63,7 +63,10 @@ class Agent {
         options_(options),
         clock_(clock),
         random_(random),
-        replica_(config_.client, config_.founder_key_id) {}
+        replica_(FreshReplica()) {}
+
+  // An empty replica of this agent's client, for its founder and its own keys.
+  Replica FreshReplica() const;
 
   Status Witness(const std::string& add_checkpoint);
   Status HaltFor(const std::string& kind, const std::string& detail);

@@ -2,6 +2,7 @@
 
 #include "access/local_time.h"
 #include "base/bytes.h"
+#include "ssh/key.h"
 
 namespace quartet::agent {
 
@@ -59,12 +60,19 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
       chain_ = std::move(genesis);
     }
     trust_statements_.push_back(statement);
+    const std::optional<trust::AgentIdentity>& agent = chain_.state().agent;
+    if (agent.has_value() && !self_.witness_key.empty() && agent->seq + 1 == chain_.state().size &&
+        !IsSelf(agent->witness_key, agent->ssh_ca_key)) {
+      Violation(index, "the client's owners confirmed another agent (" + agent->name +
+                           "): this one opens no door from now on");
+    }
     if (!chain_.state().policy.empty()) {
       ASSIGN_OR_RETURN(policy_, access::PolicyFromJson(chain_.state().policy));
       have_policy_ = true;
     }
     return Status::Ok();
   }
+  if (kind == "agent.enrolled") return CheckEnrolledAgent(event);
   if (Chained() &&
       (kind == "policy.changed" || kind == "person.added" || kind == "owner.key_registered")) {
     // The chain says who the owners are, which keys are theirs and which policy is in force; the
@@ -106,6 +114,16 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
     if (!key.ok() || key->Id() != key_id)
       return InvalidArgumentError("an owner key that is not valid");
     owner_keys_[owner][key->Id()] = *key;
+  } else if (kind == "relationship.added") {
+    ASSIGN_OR_RETURN(std::string technician, event.Text("technician", Field::kOptional));
+    technicians_.insert(std::move(technician));
+  } else if (kind == "team.related") {
+    ASSIGN_OR_RETURN(const std::vector<std::string> members,
+                     event.Texts("members", Field::kOptional));
+    technicians_.insert(members.begin(), members.end());
+  } else if (kind == "staff.offboarded") {
+    ASSIGN_OR_RETURN(std::string user, event.Text("user", Field::kOptional));
+    offboarded_.insert(std::move(user));
   } else if (kind == "resource.added") {
     ASSIGN_OR_RETURN(const std::string kind_name, event.Text("resource_kind", Field::kOptional));
     auto resource_kind = access::ResourceKindFromName(kind_name);
@@ -135,10 +153,22 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
         GrantRecord{access::Grant::Restore(*request, {}, std::move(*canonical)), {}, {}});
     GrantRecord& record = *grants_.emplace(grant_id, std::move(placeholder)).first->second;
     changed_.insert(grant_id);
+    if (tracks_technicians_ && !technicians_.contains(request->technician))
+      return Taint(record, index, request->technician + " does not serve the client in its log");
+    if (offboarded_.contains(request->technician))
+      return Taint(record, index, request->technician + " was offboarded");
     auto resource = resources_.find(request->resource);
     if (resource == resources_.end())
       return Taint(record, index, "a resource the log does not list");
-    if (resource->second.kind != request->kind || resource->second.labels != request->labels) {
+    // Under a trust chain, what a resource holds is what the owners signed (everything while they
+    // have signed nothing); the server's word on it counts for nothing.
+    Resource expected = resource->second;
+    if (Chained()) {
+      auto terms = chain_.state().resources.find(request->resource);
+      if (terms != chain_.state().resources.end()) expected.kind = terms->second.kind;
+      expected.labels = chain_.state().LabelsOf(request->resource);
+    }
+    if (expected.kind != request->kind || expected.labels != request->labels) {
       return Taint(record, index, "the request misstates the resource's kind or labels");
     }
     if (!have_policy_) return Taint(record, index, "no policy in force");
@@ -223,6 +253,65 @@ Status Replica::ChangeGrant(const std::string& kind, const JsonObject& event, ac
   return status.WithContext("'" + kind + "' refused");
 }
 
+namespace {
+
+// An SSH public key in its authorized_keys form without a comment; the text itself if it does not
+// parse (then it equals no real key).
+std::string NormalSshKey(const std::string& line) {
+  auto key = ssh::ParsePublicKey(line);
+  return key.ok() ? ssh::FormatPublicKey(*key, "") : line;
+}
+
+}  // namespace
+
+bool Replica::IsSelf(const std::string& witness_key, const std::string& ssh_ca_key) const {
+  return witness_key == self_.witness_key &&
+         NormalSshKey(ssh_ca_key) == NormalSshKey(self_.ssh_ca_key);
+}
+
+Status Replica::CheckEnrolledAgent(const JsonObject& event) const {
+  // The server names the agent it talks to; only the owners' confirmation makes it theirs. An
+  // agent enrolled beside the one the chain confirms (or beside this one, before a confirmation)
+  // could be the provider's own, holding a CA of its own.
+  if (!Chained()) return Status::Ok();
+  ASSIGN_OR_RETURN(const std::string witness_key, event.Text("witness_key", Field::kOptional));
+  ASSIGN_OR_RETURN(const std::string ssh_ca_key, event.Text("ssh_ca_key", Field::kOptional));
+  ASSIGN_OR_RETURN(const std::string name, event.Text("name", Field::kOptional));
+  const std::optional<trust::AgentIdentity>& confirmed = chain_.state().agent;
+  const bool known = confirmed.has_value()
+                         ? witness_key == confirmed->witness_key &&
+                               NormalSshKey(ssh_ca_key) == NormalSshKey(confirmed->ssh_ca_key)
+                         : self_.witness_key.empty() || IsSelf(witness_key, ssh_ca_key);
+  if (known) return Status::Ok();
+  return PermissionDeniedError("an agent '" + name +
+                               "' was enrolled that the client's owners did not confirm; its "
+                               "certificates are not the client's");
+}
+
+Status Replica::MayIssue() const {
+  if (!Chained()) {
+    if (founder_key_id_.empty()) return Status::Ok();
+    return FailedPreconditionError(
+        "the client's owner has not started the trust chain yet (quartet trust init), and this "
+        "agent opens no door until the owner has and has confirmed it");
+  }
+  const std::optional<trust::AgentIdentity>& agent = chain_.state().agent;
+  if (!agent.has_value()) {
+    return FailedPreconditionError(
+        "the client's owners have not confirmed this agent yet (quartet agent confirm with the "
+        "safety code it printed)");
+  }
+  if (self_.witness_key.empty() || !IsSelf(agent->witness_key, agent->ssh_ca_key))
+    return FailedPreconditionError("the client's owners confirmed another agent (" + agent->name +
+                                   ")");
+  if (!founder_key_id_.empty() && std::find(agent->confirmed_by.begin(), agent->confirmed_by.end(),
+                                            founder_key_id_) == agent->confirmed_by.end()) {
+    return FailedPreconditionError(
+        "this agent was confirmed without the owner key named in its enrolment code");
+  }
+  return Status::Ok();
+}
+
 bool Replica::IsOwner(const std::string& user) const {
   return Chained() ? chain_.state().owners.contains(user) : owners_.contains(user);
 }
@@ -254,6 +343,8 @@ std::string Replica::ContextJson() const {
                        {"labels", resource.labels}};
   }
   Json out = {{"owners", owners_}, {"owner_keys", keys}, {"resources", resources}};
+  if (tracks_technicians_) out["technicians"] = technicians_;
+  out["offboarded"] = offboarded_;
   if (have_policy_) out["policy"] = access::ToJson(policy_);
   if (!trust_statements_.empty()) out["trust"] = trust_statements_;
   return CanonicalJsonOf(out);
@@ -282,6 +373,13 @@ Status Replica::ReadContext(const JsonObject& value) {
     ASSIGN_OR_RETURN(const uint64_t labels, resource.Unsigned("labels", Field::kRequired));
     resources_[name] = {kind, static_cast<access::LabelSet>(labels)};
   }
+  tracks_technicians_ = value.Has("technicians");
+  ASSIGN_OR_RETURN(const std::vector<std::string> technicians,
+                   value.Texts("technicians", Field::kOptional));
+  technicians_ = std::set<std::string>(technicians.begin(), technicians.end());
+  ASSIGN_OR_RETURN(const std::vector<std::string> offboarded,
+                   value.Texts("offboarded", Field::kOptional));
+  offboarded_ = std::set<std::string>(offboarded.begin(), offboarded.end());
   ASSIGN_OR_RETURN(trust_statements_, value.Texts("trust", Field::kOptional));
   ASSIGN_OR_RETURN(chain_, trust::Chain::Replay(client_, trust_statements_));
   have_policy_ = value.Has("policy");

@@ -33,12 +33,21 @@ struct GrantRecord {
   std::string tainted;  // why the grant broke the rules; empty if it did not
 };
 
+// The agent's own public keys, as the client's trust chain names the agent it confirmed.
+struct AgentKeys {
+  std::string witness_key;  // C2SP verifier key string
+  std::string ssh_ca_key;   // authorized_keys form
+};
+
 class Replica {
  public:
   // With `founder_key_id`, only a genesis founded by that owner key starts the client's trust
-  // chain (the key the owner named in the agent's enrolment code).
-  explicit Replica(std::string client, std::string founder_key_id = "")
-      : client_(std::move(client)), founder_key_id_(std::move(founder_key_id)) {}
+  // chain (the key the owner named in the agent's enrolment code), and the agent must be confirmed
+  // with that key's signature. `self` is the agent's own keys, which the owners confirm.
+  explicit Replica(std::string client, std::string founder_key_id = "", AgentKeys self = {})
+      : client_(std::move(client)),
+        founder_key_id_(std::move(founder_key_id)),
+        self_(std::move(self)) {}
 
   // Applies the log's entry at `index`. Never fails, whatever `entry` holds: a breach of the rules
   // (a malformed entry, a field of the wrong type, an event the state machine would not produce)
@@ -51,6 +60,13 @@ class Replica {
 
   const GrantRecord* FindGrant(const std::string& id) const;
   const std::string& client() const { return client_; }
+  const trust::ChainState& chain() const { return chain_.state(); }
+
+  // Whether the client's owners let this agent open doors: OK for a client without a trust chain
+  // whose agent was enrolled with a code that named no owner key (the earlier rules); otherwise
+  // only once the chain confirms this agent's own keys, with the signature of the owner key the
+  // code named. FailedPrecondition says why not, in words for the owner.
+  Status MayIssue() const;
 
   // Persistence: the small shared context (policy, owners, keys, resources) as one JSON text, and
   // each grant as its own; the names of grants changed since the last TakeChangedGrants.
@@ -73,6 +89,9 @@ class Replica {
   // Once the client has a trust chain (trust/chain.h), who is an owner and which keys are theirs
   // come from the chain alone; before, from the log's person and key events.
   bool Chained() const { return chain_.state().size > 0; }
+  bool IsSelf(const std::string& witness_key, const std::string& ssh_ca_key) const;
+  // The breach in an `agent.enrolled` event that names an agent the owners did not confirm.
+  Status CheckEnrolledAgent(const JsonObject& event) const;
   bool IsOwner(const std::string& user) const;
   std::optional<access::OwnerKey> OwnerKeyOf(const std::string& owner,
                                              const std::string& key_id) const;
@@ -81,6 +100,7 @@ class Replica {
 
   std::string client_;
   std::string founder_key_id_;
+  AgentKeys self_;
   bool have_policy_ = false;
   access::Policy policy_;
   std::set<std::string> owners_;
@@ -91,6 +111,11 @@ class Replica {
     access::LabelSet labels;
   };
   std::map<std::string, Resource> resources_;
+  // The provider staff who serve the client (relationship events) and those offboarded, as the log
+  // says. An agent restored from a context stored before it tracked them does not check them.
+  bool tracks_technicians_ = true;
+  std::set<std::string> technicians_;
+  std::set<std::string> offboarded_;
   trust::Chain chain_{client_};
   std::vector<std::string> trust_statements_;  // the chain's, as logged, for persistence
   std::map<std::string, std::unique_ptr<GrantRecord>> grants_;

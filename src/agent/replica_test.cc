@@ -15,6 +15,9 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr int64_t kMondayTen = access::kTestMondayTen;  // inside business hours
+// The agent's own keys, as the chain names them (the replica compares them, nothing more).
+constexpr const char* kWitnessKey = "acme-agent+0a0b0c0d+BASE64-OF-ITS-KEY";
+constexpr const char* kCaKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAGENTSOWNCAKEY";
 
 std::string Event(std::string_view kind, int64_t at, Json fields) {
   fields["kind"] = std::string(kind);
@@ -31,6 +34,7 @@ class ReplicaTest : public ::testing::Test {
     Log(Event("client.created", 1, {{"name", "Acme"}, {"time_zone", "UTC"}, {"by", "admin"}}));
     Log(Event("policy.changed", 1, {{"policy", access::ToJson(policy_)}, {"by", "admin"}}));
     Log(Event("person.added", 2, {{"user", "olivia"}, {"role", "owner"}, {"by", "admin"}}));
+    Log(Event("relationship.added", 2, {{"technician", "tom"}, {"by", "admin"}}));
     Log(Event("owner.key_registered", 3,
               {{"owner", "olivia"},
                {"key_id", owner_.key().Id()},
@@ -72,7 +76,7 @@ class ReplicaTest : public ::testing::Test {
   FakeRandom random_{7};
   access::OwnerSigner owner_ = access::OwnerSigner::Generate(random_);
   access::Policy policy_;
-  Replica replica_{"acme"};
+  Replica replica_{"acme", "", {kWitnessKey, kCaKey}};
   uint64_t index_ = 0;
 };
 
@@ -225,10 +229,10 @@ TEST_F(ReplicaTest, FieldsOfTheWrongTypeAreViolationsNotSilentDefaults) {
   Log(Event("person.added", 5, {{"user", 7}, {"role", "owner"}}));
   Log(Event("policy.changed", 5, {{"policy", {{"rules", Json::array()}}}, {"by", "olivia"}}));
   const std::string violations = Violations();
-  EXPECT_NE(violations.find("entry 6: 'labels' in the event must be an integer"), std::string::npos)
+  EXPECT_NE(violations.find("entry 7: 'labels' in the event must be an integer"), std::string::npos)
       << violations;
-  EXPECT_NE(violations.find("entry 7: 'user' in the event must be text"), std::string::npos);
-  EXPECT_NE(violations.find("entry 8: 'policy' in the event must be text"), std::string::npos);
+  EXPECT_NE(violations.find("entry 8: 'user' in the event must be text"), std::string::npos);
+  EXPECT_NE(violations.find("entry 9: 'policy' in the event must be text"), std::string::npos);
   // The mailbox still needs an owner: the safe default stayed in force.
   Open(access::TestRequest("g11", "mail", 1));
   EXPECT_FALSE(Live("g11", kMondayTen + 10));
@@ -243,6 +247,27 @@ TEST_F(ReplicaTest, AMalformedChangeOfAGrantTaintsIt) {
   EXPECT_NE(record->tainted.find("'key_id' in the event must be text"), std::string::npos)
       << record->tainted;
   EXPECT_FALSE(Live("g12", kMondayTen + 120));
+}
+
+TEST_F(ReplicaTest, OnlyStaffWhoServeTheClientAndWereNotOffboardedGetGrants) {
+  access::GrantRequest stranger = access::TestRequest("g20", "web-1", 0);
+  stranger.technician = "eve";
+  Open(stranger);
+  EXPECT_FALSE(Live("g20", kMondayTen + 10));
+  EXPECT_NE(replica_.FindGrant("g20")->tainted.find("does not serve"), std::string::npos);
+  // Through a team, and then gone.
+  Log(Event("team.related", 5, {{"team", "night"}, {"members", {"eve"}}, {"by", "admin"}}));
+  stranger.id = "g21";
+  Open(stranger);
+  EXPECT_TRUE(Live("g21", kMondayTen + 10));
+  Log(Event("staff.offboarded", 6, {{"user", "eve"}, {"by", "admin"}}));
+  stranger.id = "g22";
+  Open(stranger);
+  EXPECT_NE(replica_.FindGrant("g22")->tainted.find("offboarded"), std::string::npos);
+  // Kept across a restart.
+  Replica reloaded("acme");
+  ASSERT_TRUE(reloaded.LoadContext(replica_.ContextJson()).ok());
+  EXPECT_EQ(reloaded.ContextJson(), replica_.ContextJson());
 }
 
 TEST_F(ReplicaTest, MalformedStoredStateIsDataLoss) {
@@ -268,6 +293,10 @@ class ChainedReplicaTest : public ReplicaTest {
     Sign("genesis", {{"owner", "olivia"},
                      {"device", trust::DeviceJson(device_.key(), "laptop")},
                      {"recovery_key", Base64Encode(recovery_.key().public_key)}});
+    Sign("resource.signed",
+         {{"resource", "web-1"}, {"resource_kind", "ssh-host"}, {"labels", Json::array()}});
+    Sign("resource.signed",
+         {{"resource", "mail"}, {"resource_kind", "ssh-host"}, {"labels", {"email"}}});
   }
   // Logs the next statement of the chain, signed by `signer`.
   void Sign(std::string_view kind, Json fields) {
@@ -385,6 +414,93 @@ TEST_F(ChainedReplicaTest, APinnedAgentTakesOnlyTheGenesisOfTheKeyItWasGiven) {
   pinned.Apply(1, genesis(device_));
   EXPECT_TRUE(pinned.TakeViolations().empty());
   EXPECT_NE(pinned.ContextJson().find(device_.key().Id()), std::string::npos);
+}
+
+TEST_F(ChainedReplicaTest, AResourceTheOwnersHaveNotSignedIsTreatedAsHoldingEverything) {
+  Log(Event("resource.added", 6,
+            {{"resource", "db-1"}, {"resource_kind", "ssh-host"}, {"labels", 0}, {"by", "admin"}}));
+  // The server says db-1 holds nothing sensitive; the routine request it approves at once is
+  // tainted.
+  Open(access::TestRequest("g30", "db-1", 0));
+  EXPECT_FALSE(Live("g30", kMondayTen + 10));
+  EXPECT_NE(replica_.FindGrant("g30")->tainted.find("misstates"), std::string::npos);
+  // Taken as holding everything, it waits for an owner, as the safe default says.
+  access::Grant grant = Open(access::TestRequest("g31", "db-1", access::kAllLabels));
+  EXPECT_EQ(replica_.FindGrant("g31")->tainted, "");
+  EXPECT_EQ(grant.state(), access::GrantState::kPending);
+  // Once the owners sign it, its signed labels count.
+  Sign("resource.signed",
+       {{"resource", "db-1"}, {"resource_kind", "ssh-host"}, {"labels", Json::array()}});
+  Open(access::TestRequest("g32", "db-1", 0));
+  EXPECT_TRUE(Live("g32", kMondayTen + 10));
+  // Removing a label the owners signed is the owners' to do: the server's word changes nothing.
+  Log(Event("resource.added", 7,
+            {{"resource", "mail"}, {"resource_kind", "ssh-host"}, {"labels", 0}, {"by", "admin"}}));
+  Open(access::TestRequest("g33", "mail", 0));
+  EXPECT_FALSE(Live("g33", kMondayTen + 10));
+}
+
+TEST_F(ChainedReplicaTest, TheAgentOpensNoDoorUntilTheOwnersConfirmIt) {
+  EXPECT_NE(replica_.MayIssue().message().find("not confirmed this agent"), std::string::npos)
+      << replica_.MayIssue().ToString();
+  Log(Event("agent.enrolled", 6,
+            {{"name", "agent"}, {"witness_key", kWitnessKey}, {"ssh_ca_key", kCaKey}}));
+  EXPECT_EQ(Violations(), "");
+  Sign("agent.confirmed",
+       {{"name", "agent"}, {"witness_key", kWitnessKey}, {"ssh_ca_key", kCaKey}});
+  EXPECT_TRUE(replica_.MayIssue().ok()) << replica_.MayIssue().ToString();
+  // A later enrolment of an agent the owners did not confirm is a breach.
+  Log(Event("agent.enrolled", 7,
+            {{"name", "rogue"},
+             {"witness_key", "acme-rogue+01020304+x"},
+             {"ssh_ca_key", "ssh-ed25519 AAAArogue"}}));
+  EXPECT_NE(Violations().find("did not confirm"), std::string::npos);
+  EXPECT_TRUE(replica_.MayIssue().ok());
+  // When the owners confirm another agent, this one stops, and says so.
+  Sign("agent.confirmed",
+       {{"name", "new"}, {"witness_key", "acme-new+05060708+y"}, {"ssh_ca_key", kCaKey}});
+  EXPECT_NE(Violations().find("confirmed another agent"), std::string::npos);
+  EXPECT_NE(replica_.MayIssue().message().find("another agent"), std::string::npos);
+}
+
+TEST_F(ChainedReplicaTest, APinnedAgentNeedsItsOwnersChainAndConfirmation) {
+  Replica unchained("acme", device_.key().Id(), {kWitnessKey, kCaKey});
+  EXPECT_NE(unchained.MayIssue().message().find("trust init"), std::string::npos);
+  // An agent whose code named no owner key keeps the earlier rules until a chain starts.
+  EXPECT_TRUE(Replica("acme", "", {kWitnessKey, kCaKey}).MayIssue().ok());
+  // The confirmation must carry the named key's signature: a second owner's alone is not enough.
+  const access::OwnerSigner other = access::OwnerSigner::Generate(random_);
+  const std::string added = trust::SignStatement(
+      chain_.NextBody("owner.added",
+                      {{"owner", "oscar"}, {"device", trust::DeviceJson(other.key(), "")}},
+                      kMondayTen),
+      std::vector{device_, other});
+  ASSERT_TRUE(chain_.Apply(added).ok());
+  const std::string confirmed = trust::SignStatement(
+      chain_.NextBody("agent.confirmed",
+                      {{"name", "agent"}, {"witness_key", kWitnessKey}, {"ssh_ca_key", kCaKey}},
+                      kMondayTen),
+      std::vector{other});
+  ASSERT_TRUE(chain_.Apply(confirmed).ok());
+  Replica pinned("acme", device_.key().Id(), {kWitnessKey, kCaKey});
+  uint64_t index = 0;
+  ASSERT_TRUE(pinned.LoadContext(replica_.ContextJson()).ok());
+  for (const std::string& statement : {added, confirmed})
+    pinned.Apply(100 + index++, Event("trust.statement", 6, {{"statement", statement}}));
+  EXPECT_TRUE(pinned.TakeViolations().empty());
+  EXPECT_NE(pinned.MayIssue().message().find("without the owner key"), std::string::npos)
+      << pinned.MayIssue().ToString();
+}
+
+TEST(SafetyCodeTest, TwelveDigitsThatChangeWithEveryKey) {
+  const std::string code = trust::SafetyCode("0123456789abcdef", kWitnessKey, kCaKey);
+  ASSERT_EQ(code.size(), 14u);
+  EXPECT_EQ(code[4], '-');
+  EXPECT_EQ(code[9], '-');
+  EXPECT_EQ(code, trust::SafetyCode("0123456789abcdef", kWitnessKey, kCaKey));
+  EXPECT_NE(code, trust::SafetyCode("0123456789abcdee", kWitnessKey, kCaKey));
+  EXPECT_NE(code, trust::SafetyCode("0123456789abcdef", "acme-agent+0a0b0c0d+other", kCaKey));
+  EXPECT_NE(code, trust::SafetyCode("0123456789abcdef", kWitnessKey, "ssh-ed25519 AAAAother"));
 }
 
 TEST_F(ChainedReplicaTest, TheChainIsKeptWithTheContext) {

@@ -31,11 +31,10 @@ class WitnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const access::Policy policy = access::Policy::SafeDefault("UTC");
-    entries_ = {
-        Event("client.created", 1, {{"name", "Acme"}, {"time_zone", "UTC"}, {"by", "admin"}}),
-        Event("policy.changed", 1, {{"policy", access::ToJson(policy)}, {"by", "admin"}}),
-        Event("resource.added", 2,
-              {{"resource", "web-1"}, {"resource_kind", "ssh-host"}, {"labels", 0}})};
+    entries_ = {Event("relationship.added", 1, {{"technician", "tom"}, {"by", "admin"}}),
+                Event("policy.changed", 1, {{"policy", access::ToJson(policy)}, {"by", "admin"}}),
+                Event("resource.added", 2,
+                      {{"resource", "web-1"}, {"resource_kind", "ssh-host"}, {"labels", 0}})};
     state_.root = ledger::EmptyTreeRoot();
   }
 

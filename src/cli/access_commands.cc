@@ -137,6 +137,13 @@ int RequestAccess(const ServerOptions& options, const AccessArguments& args) {
                {"login", args.login},          {"reason", args.reason},
                {"ticket", args.ticket},        {"duration_seconds", *duration},
                {"breakglass", args.breakglass}};
+  // A login names the technician's SSH key: for an SSH host, the owners approve that key and the
+  // agent certifies it alone (other resources ignore it).
+  if (args.action == "login") {
+    auto key = TechnicianSshKey(args.ssh_key_file);
+    if (!key.ok()) return Fail(key.status().message());
+    body["ssh_key"] = ssh::FormatPublicKey(key->public_key(), "");
+  }
   return Report(api->Call("POST", "/clients/" + args.client + "/grants", body), options.json,
                 args.breakglass ? "break-glass grant" : "grant");
 }
@@ -197,32 +204,38 @@ int GrantAction(const ServerOptions& options, const std::string& client, const s
                 options.json, verb == "end" ? "ended" : "revoked");
 }
 
+namespace {
+
+// One line of `in`; typed at a terminal, after `prompt` and, when `secret`, without echo.
+std::string ReadLine(std::istream& in, const char* prompt, bool secret) {
+  const bool terminal = ::isatty(STDIN_FILENO);
+  std::string line;
+  if (terminal) std::cerr << prompt << std::flush;
+  termios saved{};
+  if (terminal && secret && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(in, line);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << "\n";
+  } else {
+    std::getline(in, line);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
 int Login(const ServerOptions& options, const std::string& user, std::istream& in) {
   if (options.server.empty()) return Fail("no server: pass --server or set QUARTET_SERVER");
   auto url = client::Url::Parse(options.server);
   if (!url.ok()) return Fail(url.status().message());
   // The password, then the TOTP code if the account has one, one a line (from a pipe, or typed:
   // run as `quartet login --user U` and type them; they are not echoed when stdin is a terminal).
-  const bool terminal = ::isatty(STDIN_FILENO);
-  auto read_line = [&](const char* prompt, bool secret) {
-    std::string line;
-    if (terminal) std::cerr << prompt << std::flush;
-    termios saved{};
-    if (terminal && secret && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
-      termios quiet = saved;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-      std::getline(in, line);
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-      std::cerr << "\n";
-    } else {
-      std::getline(in, line);
-    }
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return line;
-  };
-  const std::string password = read_line("password: ", /*secret=*/true);
-  const std::string code = read_line("code (empty if none): ", /*secret=*/false);
+  const std::string password = ReadLine(in, "password: ", /*secret=*/true);
+  const std::string code = ReadLine(in, "code (empty if none): ", /*secret=*/false);
   client::HttpClient http(*url);
   const Json body = {{"user", user}, {"password", password}, {"code", code}};
   auto result = http.Request("POST", url->path + "/api/v1/sessions", CanonicalJsonOf(body));
@@ -236,6 +249,32 @@ int Login(const ServerOptions& options, const std::string& user, std::istream& i
   if (!token.ok()) return Fail(token.status().message());
   // The token alone on standard output, for QUARTET_TOKEN=$(quartet login ...).
   std::cout << *token << "\n";
+  return 0;
+}
+
+int InvitationAccept(const ServerOptions& options, const std::string& code, std::istream& in) {
+  if (options.server.empty()) return Fail("no server: pass --server or set QUARTET_SERVER");
+  auto url = client::Url::Parse(options.server);
+  if (!url.ok()) return Fail(url.status().message());
+  // The password they choose, twice when typed (one line from a pipe).
+  const std::string password = ReadLine(in, "choose a password (12 characters or more): ", true);
+  if (::isatty(STDIN_FILENO) && ReadLine(in, "the same again: ", true) != password)
+    return Fail("the two passwords differ; nothing was changed");
+  client::HttpClient http(*url);
+  auto result = http.Request("POST", url->path + "/api/v1/invitations",
+                             CanonicalJsonOf({{"code", code}, {"password", password}}));
+  if (!result.ok()) return Fail(result.status().message());
+  const StatusOr<Json> reply = ParseJson(result->body, "the server's reply");
+  if (result->status != 200) {
+    auto error = ReplyText(reply, "error");
+    return Fail(error.ok() ? *error : "HTTP " + std::to_string(result->status));
+  }
+  auto user = ReplyText(reply, "user");
+  auto uri = ReplyText(reply, "totp_uri");
+  if (!user.ok() || !uri.ok()) return Fail("the server's reply is malformed");
+  std::cout << "Welcome, " << *user << ". Your password is set.\n"
+            << "Add this second factor to an authenticator app now; it is shown once:\n"
+            << *uri << "\n";
   return 0;
 }
 

@@ -34,6 +34,15 @@ int AdminAddUser(const std::string& data, const std::string& user, const std::st
     ASSIGN_OR_RETURN(governance::Role parsed, governance::RoleFromName(role));
     RETURN_IF_ERROR(service.directory().AddUser(kLocalAdmin, user, parsed, client));
     std::cout << "added " << role << " " << user << (client.empty() ? "" : " of " + client) << "\n";
+    if (!governance::IsProviderRole(parsed)) {
+      // The person chooses their own password and receives their own second factor with it.
+      ASSIGN_OR_RETURN(std::string invitation, service.sessions().Invite(user));
+      std::cout << "invitation for " << user << " (valid 7 days, for them alone): " << invitation
+                << "\n"
+                << "They open /#/invitation/" << invitation
+                << " on the server, or run: quartet invitation accept --code " << invitation
+                << "\n";
+    }
     return Status::Ok();
   });
 }

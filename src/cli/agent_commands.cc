@@ -1,4 +1,5 @@
 // `quartet agent …` (on the client's machine) and the owner's `quartet agent invite`.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -110,7 +111,73 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
             << "SSH CA:      " << ssh::FormatPublicKey(ca->public_key(), "quartet-" + config.client)
             << "\n"
             << (founder.empty() ? "trust chain: any founder (the code named no owner key)\n"
-                                : "trust chain: founded by owner key " + founder + " only\n");
+                                : "trust chain: founded by owner key " + founder + " only\n")
+            << "The owner confirms this agent with the safety code below (quartet agent confirm, "
+               "or the dashboard); until then it opens no door.\n"
+            << "safety code: "
+            << trust::SafetyCode(founder, witness->VerifierKeyString(),
+                                 ssh::FormatPublicKey(ca->public_key(), ""))
+            << "\n";
+  return 0;
+}
+
+namespace {
+
+// The safety code typed by a person, as its twelve digits.
+std::string Digits(std::string_view typed) {
+  std::string digits;
+  for (char c : typed)
+    if (c >= '0' && c <= '9') digits += c;
+  return digits;
+}
+
+}  // namespace
+
+int AgentConfirm(const ServerOptions& options, const std::string& client,
+                 const std::string& key_file, const std::string& safety_code) {
+  auto session = OpenOwnerSigning(options, client, key_file);
+  if (!session.ok()) return Fail(session.status().message());
+  const trust::ChainState& state = session->chain.state();
+  const std::string& tenant = session->client;
+  const std::string key_id = session->signer.key().Id();
+  auto view = session->api.Call("GET", "/clients/" + tenant + "/agent");
+  if (!view.ok()) return Fail(view.status().message());
+  auto agent = ReplyObject(*view);
+  if (!agent.ok()) return Fail(agent.status().message());
+  auto name = agent->Text("name", Field::kRequired);
+  auto witness_key = agent->Text("witness_key", Field::kRequired);
+  auto ca_line = agent->Text("ssh_ca_key", Field::kRequired);
+  for (const Status& field : {name.status(), witness_key.status(), ca_line.status()})
+    if (!field.ok()) return Fail(field.message());
+  if (witness_key->empty()) return Fail("no agent is enrolled for " + tenant + " yet");
+  auto ca = ssh::ParsePublicKey(*ca_line);
+  if (!ca.ok()) return Fail("the server names an SSH CA key that does not parse");
+  const std::string ca_key = ssh::FormatPublicKey(*ca, "");
+  // The code is made of the keys the server names: if the server swapped the agent's keys, it
+  // differs from the one the agent printed. An agent enrolled with a code naming no owner key
+  // made its code without one.
+  const std::string typed = Digits(safety_code);
+  if (typed != Digits(trust::SafetyCode(key_id, *witness_key, ca_key)) &&
+      typed != Digits(trust::SafetyCode("", *witness_key, ca_key))) {
+    return Fail(
+        "the safety code does not match the agent the server names. Compare it again with the "
+        "code 'quartet agent enrol' printed on the client's machine, and use the owner key the "
+        "enrolment code was made with; if it still differs, the agent the server shows is not "
+        "the one on your premises. Nothing was signed.");
+  }
+  if (state.agent.has_value() && state.agent->witness_key == *witness_key &&
+      state.agent->ssh_ca_key == ca_key &&
+      std::find(state.agent->confirmed_by.begin(), state.agent->confirmed_by.end(), key_id) !=
+          state.agent->confirmed_by.end()) {
+    std::cout << "Agent " << *name << " is confirmed already.\n";
+    return 0;
+  }
+  if (Status signed_in = session->SignAndSubmit(
+          "agent.confirmed",
+          {{"name", *name}, {"witness_key", *witness_key}, {"ssh_ca_key", ca_key}});
+      !signed_in.ok())
+    return Fail(signed_in.message());
+  std::cout << "Agent " << *name << " confirmed: it opens doors for approved grants from now on.\n";
   return 0;
 }
 

@@ -14,6 +14,8 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "client/api_client.h"
+#include "ssh/key.h"
+#include "trust/chain.h"
 
 namespace quartet::store {
 class DataFolder;
@@ -77,7 +79,7 @@ struct ServerOptions {
   bool json = false;
 };
 struct AccessArguments {
-  std::string client, resource, action = "login", login, duration, reason, ticket;
+  std::string client, resource, action = "login", login, duration, reason, ticket, ssh_key_file;
   bool breakglass = false;
 };
 int RequestAccess(const ServerOptions& options, const AccessArguments& args);
@@ -90,6 +92,9 @@ int GrantAction(const ServerOptions& options, const std::string& client, const s
 int OwnerKeyCreate(const std::string& out);
 // Signs in with a password (and TOTP code) read from `in`; prints a session token.
 int Login(const ServerOptions& options, const std::string& user, std::istream& in);
+// A person of a client accepts their invitation: the password they choose is read from `in`; the
+// second factor they receive is printed, once.
+int InvitationAccept(const ServerOptions& options, const std::string& code, std::istream& in);
 int OwnerKeyRegister(const ServerOptions& options, const std::string& key_file);
 // What the commands that talk to a server share (access_commands.cc): a client with the token,
 // an owner's key file, and the client a command is about (given, or the signed-in person's own).
@@ -114,6 +119,34 @@ int TrustDevices(const ServerOptions& options, const std::string& client);
 int TrustRemoveDevice(const ServerOptions& options, const TrustArguments& args);
 // The recovery key replaces every device by one; a new recovery key is written.
 int TrustRecover(const ServerOptions& options, const TrustArguments& args);
+// The statements the server holds for `client`, replayed here with every signature checked;
+// DataLoss if they do not check.
+StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string& client);
+// The client's access policy (policy_commands.cc): shown as the trust chain signs it, and signed
+// by an owner from a file of policy JSON or an open proposal.
+struct PolicySignArguments {
+  std::string client, key_file, file, proposal;
+};
+int PolicyShow(const ServerOptions& options, const std::string& client);
+int PolicySign(const ServerOptions& options, const PolicySignArguments& args);
+struct ResourceSignArguments {
+  std::string client, key_file, resource, kind;
+  std::vector<std::string> labels;  // label names; "none" for none
+};
+int ResourceSign(const ServerOptions& options, const ResourceSignArguments& args);
+
+// An owner about to sign one statement into the client's trust chain with one device key: the
+// chain as replayed here, checked to hold that key, with a threshold one signature meets.
+struct OwnerSigning {
+  access::OwnerSigner signer;
+  client::ApiClient api;
+  std::string client;
+  trust::Chain chain;
+  // Signs the chain's next statement of `kind` and gives it to the server.
+  Status SignAndSubmit(std::string_view kind, Json fields);
+};
+StatusOr<OwnerSigning> OpenOwnerSigning(const ServerOptions& options, const std::string& client,
+                                        const std::string& key_file);
 // The client's agent (agent_commands.cc).
 // With `key_file`, the printed code names the owner's key, which the agent pins as the founder of
 // the client's trust chain.
@@ -121,6 +154,10 @@ int AgentInvite(const ServerOptions& options, const std::string& client,
                 const std::string& key_file);
 int AgentEnrol(const std::string& server, const std::string& code, const std::string& data,
                const std::string& name);
+// An owner confirms the agent the server names by the safety code the agent printed, signing its
+// keys into the client's trust chain.
+int AgentConfirm(const ServerOptions& options, const std::string& client,
+                 const std::string& key_file, const std::string& safety_code);
 int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds);
 int AgentCa(const std::string& data);
 int AgentPrincipals(const std::string& data, const std::string& user, const std::string& key_id,
@@ -130,13 +167,17 @@ int AgentStatus(const std::string& data, bool json);
 
 // SSH certificates for a technician's live grant (ssh_commands.cc).
 struct SshArguments {
-  std::string client, resource, host;
+  std::string client, resource, host, key_file;
   int port = 0;
   std::vector<std::string> options;  // ssh -o options, e.g. StrictHostKeyChecking=accept-new
   std::vector<std::string> command;  // run on the host instead of a shell
 };
 int Certificate(const ServerOptions& options, const std::string& client, const std::string& grant,
-                const std::string& out, int wait_seconds);
+                const std::string& out, int wait_seconds, const std::string& key_file);
+// The technician's SSH key: the unencrypted OpenSSH Ed25519 key at `path`, or by default at
+// $QUARTET_SSH_KEY or ~/.config/quartet/id_ed25519, made there on first use. A request for an SSH
+// login names it, and the client's agent certifies it and no other key.
+StatusOr<ssh::KeyPair> TechnicianSshKey(const std::string& path);
 int Ssh(const ServerOptions& options, const SshArguments& args);
 
 // "30m", "2h", "1h30m" in seconds.

@@ -1,7 +1,12 @@
 // `quartet demo`: a provider with technicians, two clients with owners, resources, policies and three
 // weeks of believable history, all made through the same code paths as real use (so the demo logs
-// verify), then the server.
+// verify), then the server. One client (Birch & Lane) has gone the whole way: its owner started
+// its trust chain, signed what each resource holds and confirmed its agent by the safety code, and
+// that agent runs beside the server as its own process, cosigning the log and signing
+// certificates.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -9,11 +14,15 @@
 #include <sstream>
 
 #include "access/approval.h"
+#include "agent/agent_store.h"
 #include "base/clock.h"
 #include "base/random.h"
 #include "cli/commands.h"
 #include "governance/access_service.h"
+#include "governance/agent_service.h"
+#include "ssh/key.h"
 #include "store/data_folder.h"
+#include "trust/chain.h"
 
 namespace quartet::cli {
 namespace {
@@ -66,6 +75,15 @@ const std::vector<DemoClient>& DemoClients() {
         {"partner-mail", ResourceKind::kMailbox, static_cast<access::LabelSet>(Label::kEmail)},
         {"core-switch", ResourceKind::kNetworkDevice, 0},
         {"m365-admin", ResourceKind::kSaasConsole, 0}}},
+      {"birch-accounts",
+       "Birch & Lane Accountants",
+       "Europe/London",
+       "bella",
+       "",
+       {"ana", "chloe"},
+       {{"files-01", ResourceKind::kSshHost, 0},
+        {"ledger", ResourceKind::kFinanceSystem, static_cast<access::LabelSet>(Label::kFinancial)},
+        {"office-mail", ResourceKind::kMailbox, static_cast<access::LabelSet>(Label::kEmail)}}},
   };
   return clients;
 }
@@ -104,7 +122,8 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
                                         "T-" + std::to_string(4100 + n),
                                         (1 + n % 3) * 1800,
                                         0,
-                                        false};
+                                        false,
+                                        ""};
       ASSIGN_OR_RETURN(governance::GrantView grant,
                        service.grants().RequestAccess(technician, request));
       const std::string& id = grant.request.id;
@@ -132,11 +151,11 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
       // A night-time outage: break-glass at 02:10, reviewed by the owner the next morning.
       clock.Set(morning + std::chrono::minutes(17 * 60 + 40));
       ASSIGN_OR_RETURN(Actor technician, service.sessions().FindActor(client.technicians[0]));
-      ASSIGN_OR_RETURN(
-          governance::GrantView grant,
-          service.grants().RequestAccess(
-              technician, {client.tenant, client.resources[0].name, Action::kLogin, "admin",
-                           "Server down overnight, on-call restart", "T-OUTAGE", 3600, 0, true}));
+      ASSIGN_OR_RETURN(governance::GrantView grant,
+                       service.grants().RequestAccess(
+                           technician, {client.tenant, client.resources[0].name, Action::kLogin,
+                                        "admin", "Server down overnight, on-call restart",
+                                        "T-OUTAGE", 3600, 0, true, ""}));
       clock.Set(morning + std::chrono::hours(24) + std::chrono::minutes(5));
       RETURN_IF_ERROR(service.grants().Review(*owner, client.tenant, grant.request.id,
                                               access::BreakglassReview::kAcknowledged,
@@ -146,8 +165,8 @@ Status MakeHistory(governance::AccessService& service, FakeClock& clock, const D
   return Status::Ok();
 }
 
-const char* const kDemoUsers[] = {
-    "pat", "ana", "ben", "chloe", "olivia", "oscar", "fiona.accountant"};
+const char* const kDemoUsers[] = {"pat",    "ana",   "ben",   "chloe",
+                                  "olivia", "oscar", "bella", "fiona.accountant"};
 
 std::string Base32Lower(std::span<const uint8_t> bytes) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -164,6 +183,96 @@ std::string Base32Lower(std::span<const uint8_t> bytes) {
   }
   if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
   return out;
+}
+
+// The client whose agent the demo runs, and where the agent keeps its folder.
+constexpr const char* kAgentClient = "birch-accounts";
+std::string AgentFolder(const store::DataFolder& folder) {
+  return folder.path() + "/demo/agent-" + kAgentClient;
+}
+
+// The owner of `client` goes the whole way, as docs/trust-chain.md tells a real owner to: starts the
+// trust chain with her key, signs what each resource holds, enrols the agent with a code naming her
+// key and confirms it by its safety code. Returns the safety code.
+StatusOr<std::string> ChainAndConfirmAgent(store::DataFolder& folder,
+                                           governance::AccessService& service,
+                                           const DemoClient& client, Clock& clock, Random& random) {
+  ASSIGN_OR_RETURN(const access::OwnerSigner owner_key,
+                   LoadOwnerKey(folder.path() + "/demo/" + client.owner + ".key"));
+  ASSIGN_OR_RETURN(const Actor owner, service.sessions().FindActor(client.owner));
+  trust::Chain chain(client.tenant);
+  auto sign = [&](std::string_view kind, Json fields) -> Status {
+    const std::string statement =
+        trust::SignStatement(chain.NextBody(kind, std::move(fields), clock.NowUnixSeconds()),
+                             std::vector<access::OwnerSigner>{owner_key});
+    RETURN_IF_ERROR(chain.Apply(statement));
+    return service.trust().Submit(owner, client.tenant, statement).status();
+  };
+  const access::OwnerSigner recovery = access::OwnerSigner::Generate(random);
+  RETURN_IF_ERROR(WriteSecretFile(folder.path() + "/demo/" + client.owner + ".recovery",
+                                  "quartet-owner-key v1\n" + Base64Encode(recovery.Seed()) + "\n"));
+  RETURN_IF_ERROR(sign("genesis", {{"owner", client.owner},
+                                   {"device", trust::DeviceJson(owner_key.key(), "laptop")},
+                                   {"recovery_key", Base64Encode(recovery.key().public_key)}}));
+  for (const DemoResource& resource : client.resources) {
+    Json labels = Json::array();
+    for (access::LabelSet bit = 1; bit <= resource.labels && bit != 0; bit <<= 1) {
+      if (resource.labels & bit)
+        labels.push_back(std::string(access::LabelName(static_cast<Label>(bit))));
+    }
+    RETURN_IF_ERROR(
+        sign("resource.signed", {{"resource", resource.name},
+                                 {"resource_kind", std::string(access::KindName(resource.kind))},
+                                 {"labels", labels}}));
+  }
+  // The agent, on the client's premises: its keys are made there, and only their public halves
+  // leave.
+  ASSIGN_OR_RETURN(auto agents,
+                   governance::AgentService::Open(service.committer(), service.permissions(),
+                                                  service.grants(), service.trust()));
+  ASSIGN_OR_RETURN(const std::string code, agents->CreateEnrolmentCode(owner, client.tenant));
+  ASSIGN_OR_RETURN(auto store, agent::AgentStore::Create(AgentFolder(folder), random));
+  ASSIGN_OR_RETURN(const ledger::NoteSigner witness, store->WitnessKey());
+  ASSIGN_OR_RETURN(const ssh::KeyPair ca, store->CertificateAuthority());
+  const std::string ca_key = ssh::FormatPublicKey(ca.public_key(), "");
+  const std::string name = std::string(client.tenant) + "-agent";
+  ASSIGN_OR_RETURN(const governance::AgentService::Enrolment enrolment,
+                   agents->Enrol(code, name, witness.VerifierKeyString(), ca_key));
+  RETURN_IF_ERROR(store->SaveEnrolment(
+      {"", enrolment.client, name, enrolment.log_key, enrolment.origin, owner_key.key().Id()},
+      enrolment.token));
+  // The owner compares the code the agent printed with the one her computer works out, and signs.
+  const std::string safety_code =
+      trust::SafetyCode(owner_key.key().Id(), witness.VerifierKeyString(), ca_key);
+  RETURN_IF_ERROR(
+      sign("agent.confirmed",
+           {{"name", name}, {"witness_key", witness.VerifierKeyString()}, {"ssh_ca_key", ca_key}}));
+  RETURN_IF_ERROR(WriteFileAtomically(FileSystem::Posix(), AgentFolder(folder) + "/safety-code",
+                                      safety_code + "\n"));
+  return safety_code;
+}
+
+// `quartet agent run` for the demo's agent, as a process of its own that ends with the demo.
+void StartDemoAgent(const store::DataFolder& folder, const std::string& base_url) {
+  // Everything the child needs is made before the fork: between fork and exec it calls nothing
+  // that allocates (another thread may hold the allocator's lock).
+  const std::string data = AgentFolder(folder);
+  const std::string log = data + "/agent.log";  // its log, rather than over the server's
+  const long open_max = ::sysconf(_SC_OPEN_MAX);
+  const int last_fd = open_max > 0 && open_max < 65536 ? static_cast<int>(open_max) : 65536;
+  const pid_t child = ::fork();
+  if (child != 0) return;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // Nothing of the server's goes with it: its listening socket above all, which would keep the
+  // port taken after the demo stops.
+  for (int fd = 3; fd < last_fd; ++fd) ::close(fd);
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
+  const int null = ::open("/dev/null", O_WRONLY);
+  if (null >= 0) ::dup2(null, STDOUT_FILENO);
+  ::execl("/proc/self/exe", "quartet", "--server", base_url.c_str(), "agent", "run", "--data",
+          data.c_str(), static_cast<char*>(nullptr));
+  ::_exit(127);
 }
 
 // Creates the demo world once; a second run finds it and serves it as it is.
@@ -209,8 +318,18 @@ Status CreateDemo(store::DataFolder& folder) {
     uint8_t bytes[10];
     random.Fill(bytes);
     const std::string password = "demo-" + Base32Lower(bytes);
-    RETURN_IF_ERROR(service->sessions().SetPassword(user, password));
-    ASSIGN_OR_RETURN(std::string uri, service->sessions().EnrolTotp(user));
+    // Provider staff are given theirs; the demo's owners and auditors accept an invitation, as the
+    // people of a real client do.
+    ASSIGN_OR_RETURN(const Actor actor, service->sessions().FindActor(user));
+    std::string uri;
+    if (IsProviderRole(actor.role)) {
+      RETURN_IF_ERROR(service->sessions().SetPassword(user, password));
+      ASSIGN_OR_RETURN(uri, service->sessions().EnrolTotp(user));
+    } else {
+      ASSIGN_OR_RETURN(const std::string invitation, service->sessions().Invite(user));
+      ASSIGN_OR_RETURN(auto accepted, service->sessions().AcceptInvitation(invitation, password));
+      uri = accepted.totp_uri;
+    }
     const size_t secret = uri.find("secret=") + 7;
     sign_ins += std::string(user) + " " + password + " " +
                 uri.substr(secret, uri.find('&', secret) - secret) + "\n";
@@ -224,13 +343,17 @@ Status CreateDemo(store::DataFolder& folder) {
   RETURN_IF_ERROR(current->grants()
                       .RequestAccess(ana, {"harbor-dental", "reception-mail", Action::kOpenMailbox,
                                            "", "Trace a phishing email reported by reception",
-                                           "T-4301", 3600, 0, false})
+                                           "T-4301", 3600, 0, false, ""})
                       .status());
-  RETURN_IF_ERROR(
-      current->grants()
-          .RequestAccess(chloe, {"kestrel-law", "partner-mail", Action::kOpenMailbox, "",
-                                 "Mailbox over quota: archive old items", "T-4302", 1800, 0, false})
-          .status());
+  RETURN_IF_ERROR(current->grants()
+                      .RequestAccess(chloe, {"kestrel-law", "partner-mail", Action::kOpenMailbox,
+                                             "", "Mailbox over quota: archive old items", "T-4302",
+                                             1800, 0, false, ""})
+                      .status());
+  for (const DemoClient& client : DemoClients()) {
+    if (std::string_view(client.tenant) != kAgentClient) continue;
+    RETURN_IF_ERROR(ChainAndConfirmAgent(folder, *current, client, today, random).status());
+  }
   return Status::Ok();
 }
 
@@ -250,6 +373,7 @@ int Demo(const std::string& data, const std::string& listen) {
     sign_ins.emplace_back(user, *token);
   }
   return Serve(**folder, listen, MailOptions{}, TlsFiles{}, [&](const std::string& base_url) {
+    StartDemoAgent(**folder, base_url);
     std::cout
         << "\ndemo sign-ins (bearer tokens, valid 7 days; use with --token or QUARTET_TOKEN):\n";
     for (const auto& [user, token] : sign_ins) {
@@ -269,16 +393,32 @@ int Demo(const std::string& data, const std::string& listen) {
       }
     }
     std::cout << "owner signing keys: " << (*folder)->path() << "/demo/olivia.key, "
-              << (*folder)->path() << "/demo/oscar.key\n\nclients and their logs:\n";
+              << (*folder)->path() << "/demo/oscar.key, " << (*folder)->path()
+              << "/demo/bella.key\n\nclients and their logs:\n";
     for (const DemoClient& client : DemoClients()) {
       auto config = (*folder)->logs().GetLog(client.tenant);
       std::cout << "  " << client.name << ": " << base_url << "/logs/" << client.tenant
                 << "\n    check it: quartet verify --url " << base_url << "/logs/" << client.tenant
                 << " --key '" << (config.ok() ? config->verifier_key : "?") << "'\n";
     }
-    std::cout << "\ntry: QUARTET_SERVER=" << base_url
-              << " QUARTET_TOKEN=<olivia's token> quartet grants\n"
-              << std::flush;
+    auto safety_code = FileSystem::Posix().ReadFile(AgentFolder(**folder) + "/safety-code");
+    std::cout
+        << "\nBirch & Lane's own agent is running (its folder: " << AgentFolder(**folder)
+        << "): bella started the client's trust chain, signed what each resource holds and "
+           "confirmed the agent with its safety code "
+        << (safety_code.ok() ? safety_code->substr(0, 14) : std::string("?"))
+        << "; it cosigns the log and signs SSH certificates for approved grants alone.\n"
+        << "  a technician's certificate from it (chloe serves Birch & Lane):\n"
+        << "    export QUARTET_SERVER=" << base_url << " QUARTET_TOKEN=<chloe's token>\n"
+        << "    quartet request --client birch-accounts --resource files-01 --login admin --for "
+           "30m --reason 'Renew the TLS certificate' --ticket T-4400\n"
+        << "    (outside business hours bella approves it: QUARTET_TOKEN=<bella's token> "
+           "quartet approve <grant> --key "
+        << (*folder)->path() << "/demo/bella.key)\n"
+        << "    quartet cert --client birch-accounts --grant <grant> --out /tmp/birch-key\n"
+        << "\ntry: QUARTET_SERVER=" << base_url
+        << " QUARTET_TOKEN=<olivia's token> quartet grants\n"
+        << std::flush;
   });
 }
 

@@ -8,6 +8,11 @@
 #include "cli/commands.h"
 
 namespace quartet::cli {
+
+constexpr const char* kSshKeyHelp =
+    "your SSH key (unencrypted OpenSSH Ed25519), named in the request; by default "
+    "$QUARTET_SSH_KEY or ~/.config/quartet/id_ed25519, made on first use";
+
 namespace {
 
 // Where the parsed options land; they must outlive parsing, as the callbacks read them.
@@ -45,6 +50,9 @@ struct ParsedOptions {
   std::string reason;
   std::string agent_data;
   std::string code;
+  std::string safety_code;
+  PolicySignArguments policy_sign;
+  ResourceSignArguments resource_sign;
   std::string agent_name = "agent";
   std::string out;
   std::string principal_user;
@@ -260,6 +268,7 @@ void AddAccessCommands(CLI::App& app, ParsedOptions& o, int& result) {
     command->add_option("--for", access.duration, "how long, e.g. 30m or 2h")->required();
     command->add_option("--reason", access.reason, "why")->required();
     command->add_option("--ticket", access.ticket, "ticket reference");
+    command->add_option("--ssh-key", access.ssh_key_file, kSshKeyHelp);
   };
   auto* request = app.add_subcommand("request", "ask for just-in-time access");
   add_request_options(request);
@@ -306,6 +315,12 @@ void AddAccessCommands(CLI::App& app, ParsedOptions& o, int& result) {
       "login", "sign in with password and code; prints a token for QUARTET_TOKEN");
   login->add_option("--user", user, "user name")->required();
   login->callback([&] { result = Login(server_options, user, std::cin); });
+  auto* invitation = app.add_subcommand("invitation", "for the people of a client: an invitation")
+                         ->require_subcommand(1);
+  auto* accept = invitation->add_subcommand(
+      "accept", "choose your password (read from standard input) and receive your second factor");
+  accept->add_option("--code", o.code, "the invitation's code")->required();
+  accept->callback([&] { result = InvitationAccept(server_options, o.code, std::cin); });
   auto* owner_key =
       app.add_subcommand("owner-key", "an owner's signing key")->require_subcommand(1);
   auto* owner_key_create =
@@ -341,6 +356,14 @@ void AddAgentCommands(CLI::App& app, ParsedOptions& o, int& result) {
   agent_invite->add_option("--key", key_file,
                            "your owner key file: the agent takes the trust chain only from it");
   agent_invite->callback([&] { result = AgentInvite(server_options, client, key_file); });
+  auto* agent_confirm = agent->add_subcommand(
+      "confirm", "an owner: confirm the enrolled agent by its safety code, in the trust chain");
+  agent_confirm->add_option("--client", client, "client slug (your own by default)");
+  agent_confirm->add_option("--key", key_file, "your owner key file")->required();
+  agent_confirm->add_option("--safety-code", o.safety_code, "the code the agent printed")
+      ->required();
+  agent_confirm->callback(
+      [&] { result = AgentConfirm(server_options, client, key_file, o.safety_code); });
   auto* agent_enrol =
       agent->add_subcommand("enrol", "make the agent's keys and enrol it with an owner's code");
   agent_enrol->add_option("--code", code, "the one-time code")->required();
@@ -400,8 +423,10 @@ void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
   cert->add_option("--out", out, "key file to create; the certificate goes to FILE-cert.pub")
       ->required();
   cert->add_option("--wait", wait_seconds, "seconds to wait for the client's agent");
-  cert->callback(
-      [&] { result = Certificate(server_options, client, grant_id, out, wait_seconds); });
+  cert->add_option("--ssh-key", ssh_args.key_file, kSshKeyHelp);
+  cert->callback([&] {
+    result = Certificate(server_options, client, grant_id, out, wait_seconds, ssh_args.key_file);
+  });
   auto* ssh =
       app.add_subcommand("ssh", "log in to a resource with a certificate for your live grant");
   ssh->add_option("resource", ssh_args.resource, "the resource")->required();
@@ -409,6 +434,7 @@ void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
   ssh->add_option("--host", ssh_args.host, "host name or address (the resource's name by default)");
   ssh->add_option("--port", ssh_args.port, "SSH port");
   ssh->add_option("--ssh-option", ssh_args.options, "an option for ssh -o (repeatable)");
+  ssh->add_option("--ssh-key", ssh_args.key_file, kSshKeyHelp);
   ssh->add_option("command", ssh_args.command, "a command to run instead of a shell (after --)");
   ssh->callback([&] { result = Ssh(server_options, ssh_args); });
 }
@@ -477,6 +503,48 @@ void AddTrustCommands(CLI::App& app, ParsedOptions& o, int& result) {
   recover->callback([&] { result = TrustRecover(server_options, args); });
 }
 
+// quartet policy: the client's access policy, read and signed on the owner's side.
+void AddPolicyCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& server_options = o.server_options;
+  auto& client = o.client;
+  auto& args = o.policy_sign;
+  auto* policy = app.add_subcommand("policy", "the client's access policy: who gets in, and how")
+                     ->require_subcommand(1);
+  auto* show = policy->add_subcommand("show", "the policy in force, in plain words");
+  show->add_option("--client", client, "client slug (your own by default)");
+  show->callback([&] { result = PolicyShow(server_options, client); });
+  auto* sign = policy->add_subcommand(
+      "sign", "an owner puts a policy in force by signing it into the trust chain");
+  sign->add_option("--client", args.client, "client slug (your own by default)");
+  sign->add_option("--key", args.key_file, "your owner key file")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  sign->add_option("--file", args.file, "a file holding the policy's JSON");
+  sign->add_option("--proposal", args.proposal, "the ID of the provider's proposal to sign");
+  sign->callback([&] { result = PolicySign(server_options, args); });
+  auto& resource_args = o.resource_sign;
+  auto* resource = app.add_subcommand("resource", "what the client's resources hold, as owners say")
+                       ->require_subcommand(1);
+  auto* resource_sign = resource->add_subcommand(
+      "sign",
+      "an owner signs what a resource holds; until then it is treated as holding everything");
+  resource_sign->add_option("--client", resource_args.client, "client slug (your own by default)");
+  resource_sign->add_option("--key", resource_args.key_file, "your owner key file")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  resource_sign->add_option("--resource", resource_args.resource, "the resource's name")
+      ->required();
+  resource_sign->add_option("--kind", resource_args.kind,
+                            "ssh-host, mailbox, file-share, … (the provider's record by default)");
+  resource_sign
+      ->add_option("--labels", resource_args.labels,
+                   "what it holds: email, financial, hr, personal, health, legal, credentials, "
+                   "backups, or none")
+      ->required()
+      ->delimiter(',');
+  resource_sign->callback([&] { result = ResourceSign(server_options, resource_args); });
+}
+
 }  // namespace
 }  // namespace quartet::cli
 
@@ -498,6 +566,7 @@ int main(int argc, char** argv) {
   AddAgentCommands(app, o, result);
   AddSshCommands(app, o, result);
   AddTrustCommands(app, o, result);
+  AddPolicyCommands(app, o, result);
 
   try {
     app.parse(argc, argv);

@@ -55,6 +55,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   server::LogService logs(folder, {});
   auto agents = governance::AgentService::Open(
       (*governance)->committer(), (*governance)->permissions(), (*governance)->grants(),
+      (*governance)->trust(),
       [&logs](const std::string& tenant) -> StatusOr<std::optional<ledger::StoredCheckpoint>> {
         auto served = logs.ServedCheckpoint(tenant);
         if (served.status().code() == StatusCode::kNotFound)

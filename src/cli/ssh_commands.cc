@@ -1,5 +1,5 @@
 // `quartet cert` and `quartet ssh`: a technician's SSH certificate for a live grant, signed by the
-// client's agent.
+// client's agent, for the technician's SSH key that the request named (TechnicianSshKey).
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +22,17 @@ namespace {
 
 using Json = nlohmann::json;
 
+std::string DefaultTechnicianKeyPath() {
+  if (const char* given = std::getenv("QUARTET_SSH_KEY"); given != nullptr && *given != '\0')
+    return given;
+  const char* config = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  const std::string base = config != nullptr && *config != '\0'
+                               ? std::string(config)
+                               : std::string(home != nullptr ? home : ".") + "/.config";
+  return base + "/quartet/id_ed25519";
+}
+
 struct Issued {
   ssh::KeyPair key;
   std::string certificate;
@@ -29,15 +40,14 @@ struct Issued {
   int64_t window_end = 0;  // the grant's
 };
 
-// A fresh key pair, and a certificate for it from the client's agent; waits for the agent up to
-// `patience`.
+// A certificate for `key` from the client's agent; waits for the agent up to `patience`.
 StatusOr<Issued> ObtainCertificate(client::ApiClient& api, const std::string& client,
-                                   const std::string& grant, std::chrono::seconds patience) {
+                                   const std::string& grant, ssh::KeyPair key,
+                                   std::chrono::seconds patience) {
   ASSIGN_OR_RETURN(Json grant_reply, api.Call("GET", "/clients/" + client + "/grants/" + grant));
   ASSIGN_OR_RETURN(JsonObject grant_view, ReplyObject(grant_reply));
   ASSIGN_OR_RETURN(std::string login, grant_view.Text("login", Field::kOptional));
   ASSIGN_OR_RETURN(int64_t window_end, grant_view.Integer("window_end", Field::kOptional));
-  ssh::KeyPair key = ssh::KeyPair::Generate(Random::System());
   const auto deadline = std::chrono::steady_clock::now() + patience;
   ASSIGN_OR_RETURN(Json reply,
                    api.Call("POST", "/clients/" + client + "/grants/" + grant + "/certificates",
@@ -76,11 +86,43 @@ Status WriteKeyFiles(const std::string& out, const Issued& issued, const std::st
 
 }  // namespace
 
+StatusOr<ssh::KeyPair> TechnicianSshKey(const std::string& given) {
+  const std::string path = given.empty() ? DefaultTechnicianKeyPath() : given;
+  FileSystem& fs = FileSystem::Posix();
+  auto read = [&]() -> StatusOr<ssh::KeyPair> {
+    ASSIGN_OR_RETURN(const std::string text, fs.ReadFile(path));
+    auto key = ssh::KeyPair::ParsePrivateKeyFile(text);
+    if (!key.ok())
+      return InvalidArgumentError(
+          path + " is not an unencrypted OpenSSH Ed25519 key: " + key.status().message());
+    return key;
+  };
+  if (fs.FileExists(path)) return read();
+  // Made once, readable by its owner alone. Two commands making it at the same moment both link
+  // their own file into place; the one that loses reads the winner's.
+  RETURN_IF_ERROR(fs.CreateDirectories(ParentDirectory(path)));
+  const ssh::KeyPair key = ssh::KeyPair::Generate(Random::System());
+  Bytes nonce(8);
+  Random::System().Fill(nonce);
+  const std::string own = path + ".new-" + HexEncode(nonce);
+  RETURN_IF_ERROR(WriteSecretFile(fs, own, key.PrivateKeyFile("quartet", Random::System())));
+  const Status linked = fs.Link(own, path);
+  (void)fs.RemoveFile(own);
+  if (linked.code() == StatusCode::kAlreadyExists) return read();
+  RETURN_IF_ERROR(linked);
+  (void)WriteFileAtomically(fs, path + ".pub",
+                            ssh::FormatPublicKey(key.public_key(), "quartet") + "\n");
+  return key;
+}
+
 int Certificate(const ServerOptions& options, const std::string& client, const std::string& grant,
-                const std::string& out, int wait_seconds) {
+                const std::string& out, int wait_seconds, const std::string& key_file) {
   auto api = ConnectApi(options);
   if (!api.ok()) return Fail(api.status().message());
-  auto issued = ObtainCertificate(*api, client, grant, std::chrono::seconds(wait_seconds));
+  auto key = TechnicianSshKey(key_file);
+  if (!key.ok()) return Fail(key.status().message());
+  auto issued =
+      ObtainCertificate(*api, client, grant, std::move(*key), std::chrono::seconds(wait_seconds));
   if (!issued.ok()) return Fail(issued.status().message());
   if (Status written = WriteKeyFiles(out, *issued, "grant-" + grant); !written.ok())
     return Fail(written.message());
@@ -118,7 +160,10 @@ int Ssh(const ServerOptions& options, const SshArguments& args) {
                 ": ask with 'quartet request --client " + args.client + " --resource " +
                 args.resource + " --login <account> --for 30m --reason \"…\"'");
   }
-  auto issued = ObtainCertificate(*api, args.client, grant, std::chrono::seconds(60));
+  auto key = TechnicianSshKey(args.key_file);
+  if (!key.ok()) return Fail(key.status().message());
+  auto issued =
+      ObtainCertificate(*api, args.client, grant, std::move(*key), std::chrono::seconds(60));
   if (!issued.ok()) return Fail(issued.status().message());
   char folder_template[] = "/tmp/quartet-ssh-XXXXXX";
   const char* folder = ::mkdtemp(folder_template);

@@ -17,8 +17,9 @@ std::string Plural(size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-// The statements the server holds, replayed here with every signature checked.
-StatusOr<trust::Chain> FetchChain(client::ApiClient& api, const std::string& client) {
+}  // namespace
+
+StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string& client) {
   ASSIGN_OR_RETURN(Json reply, api.Call("GET", "/clients/" + client + "/trust"));
   ASSIGN_OR_RETURN(JsonObject object, ReplyObject(reply));
   ASSIGN_OR_RETURN(std::vector<std::string> statements,
@@ -29,6 +30,8 @@ StatusOr<trust::Chain> FetchChain(client::ApiClient& api, const std::string& cli
                          chain.status().message());
   return chain;
 }
+
+namespace {
 
 // The recovery key, written before the statement that names it is submitted, readable by its owner
 // alone: without it on paper, losing every device would lose the chain.
@@ -46,7 +49,7 @@ struct ChainContext {
 StatusOr<ChainContext> OpenChain(const ServerOptions& options, const std::string& client) {
   ASSIGN_OR_RETURN(client::ApiClient api, ConnectApi(options));
   ASSIGN_OR_RETURN(std::string resolved, ResolveClient(api, client));
-  ASSIGN_OR_RETURN(trust::Chain chain, FetchChain(api, resolved));
+  ASSIGN_OR_RETURN(trust::Chain chain, FetchTrustChain(api, resolved));
   return ChainContext{std::move(api), std::move(resolved), std::move(chain)};
 }
 
@@ -113,7 +116,7 @@ int TrustInit(const ServerOptions& options, const TrustArguments& args) {
     if (!user.ok()) return Fail(user.status().message());
     owner = *user;
   }
-  auto chain = FetchChain(*api, *client);
+  auto chain = FetchTrustChain(*api, *client);
   if (!chain.ok()) return Fail(chain.status().message());
   if (chain->state().size != 0) return Fail(*client + " has a trust chain already");
   const access::OwnerSigner recovery = access::OwnerSigner::Generate(Random::System());
@@ -142,7 +145,7 @@ int TrustShow(const ServerOptions& options, const std::string& client) {
   if (!api.ok()) return Fail(api.status().message());
   auto resolved = ResolveClient(*api, client);
   if (!resolved.ok()) return Fail(resolved.status().message());
-  auto chain = FetchChain(*api, *resolved);
+  auto chain = FetchTrustChain(*api, *resolved);
   if (!chain.ok()) return Fail(chain.status().message());
   if (options.json) {
     std::cout << CanonicalJsonOf(trust::SummaryJson(chain->state())) << "\n";

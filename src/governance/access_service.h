@@ -53,9 +53,9 @@ class AccessService {
         permissions_(*committer_),
         sessions_(*committer_),
         directory_(*committer_, sessions_),
-        policies_(*committer_),
         trust_(*committer_),
         trust_links_(*committer_, trust_),
+        policies_(*committer_, trust_),
         grants_(*committer_, policies_, trust_),
         outbox_(*committer_) {}
 
@@ -63,9 +63,9 @@ class AccessService {
   Permissions permissions_;
   Sessions sessions_;
   Directory directory_;
-  Policies policies_;
   TrustStatements trust_;
   TrustLinks trust_links_;
+  Policies policies_;
   Grants grants_;
   Outbox outbox_;
 };

@@ -72,7 +72,7 @@ class AccessServiceTest : public ::testing::Test {
 
   AccessRequest Routine(const std::string& client = "acme",
                         const std::string& resource = "fileserver") {
-    return {client, resource, Action::kLogin, "admin", "Apply updates", "T-1", 1800, 0, false};
+    return {client, resource, Action::kLogin, "admin", "Apply updates", "T-1", 1800, 0, false, ""};
   }
   std::vector<std::string> Kinds(const std::string& client) {
     std::vector<std::string> entries, kinds;
@@ -340,15 +340,84 @@ TEST_F(AccessServiceTest, TokensAuthenticateUntilExpiryOrOffboarding) {
   EXPECT_EQ(service_->sessions().IssueToken("nobody", 60).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(AccessServiceTest, SignInNeedsPasswordAndForStaffASecondFactor) {
-  EXPECT_EQ(service_->sessions().SetPassword("olivia", "short").code(),
+// The code of the otpauth:// URI `uri`'s secret, now.
+std::string CodeOf(const std::string& uri, int64_t now) {
+  auto secret = identity::Base32Decode(uri.substr(uri.find("secret=") + 7, 32));
+  EXPECT_TRUE(secret.ok()) << uri;
+  return identity::TotpCode(*secret, now, identity::TotpParameters{});
+}
+
+TEST_F(AccessServiceTest, ThePeopleOfAClientChooseTheirOwnSecretsThroughAnInvitation) {
+  Sessions& sessions = service_->sessions();
+  // Nobody sets or reads them for her: not the provider's admin, not the data folder's holder.
+  EXPECT_EQ(sessions.SetPassword("olivia", "chosen by the provider").code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(sessions.EnrolTotp("olivia").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->directory()
+                .Onboard(admin_, "eve", Role::kOwner, "acme", "chosen by the provider")
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
-  ASSERT_TRUE(service_->sessions().SetPassword("olivia", "correct horse battery").ok());
+  EXPECT_EQ(sessions.Invite("ana").status().code(), StatusCode::kFailedPrecondition);
+  // An invitation serves once, the latest alone, within its week.
+  auto first = sessions.Invite("olivia");
+  ASSERT_TRUE(first.ok());
+  auto second = sessions.Invite("olivia");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(sessions.AcceptInvitation(*first, "correct horse battery").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(sessions.AcceptInvitation(*second, "short").status().code(),
+            StatusCode::kInvalidArgument);
+  auto accepted = sessions.AcceptInvitation(*second, "correct horse battery");
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  EXPECT_EQ(accepted->user, "olivia");
+  EXPECT_EQ(sessions.AcceptInvitation(*second, "another horse battery").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(sessions.Invite("olivia").status().code(), StatusCode::kFailedPrecondition);
+  // She signs in with her own password and her own second factor.
+  EXPECT_EQ(sessions.SignIn("olivia", "correct horse battery", "", 3600).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(sessions
+                  .SignIn("olivia", "correct horse battery",
+                          CodeOf(accepted->totp_uri, clock_.NowUnixSeconds()), 3600)
+                  .ok());
+  // And changes them herself.
+  auto olivia = *sessions.FindActor("olivia");
+  EXPECT_EQ(sessions.ChangeOwnPassword(olivia, "wrong horse battery", "a new horse battery").code(),
+            StatusCode::kUnauthenticated);
+  ASSERT_TRUE(
+      sessions.ChangeOwnPassword(olivia, "correct horse battery", "a new horse battery").ok());
+  EXPECT_EQ(sessions.ReenrolOwnTotp(olivia, "correct horse battery").status().code(),
+            StatusCode::kUnauthenticated);
+  auto reenrolled = sessions.ReenrolOwnTotp(olivia, "a new horse battery");
+  ASSERT_TRUE(reenrolled.ok());
+  clock_.Advance(std::chrono::seconds(60));
+  EXPECT_TRUE(sessions
+                  .SignIn("olivia", "a new horse battery",
+                          CodeOf(*reenrolled, clock_.NowUnixSeconds()), 3600)
+                  .ok());
+  // An invitation left unused lapses.
+  auto onboarded = service_->directory().Onboard(admin_, "eve", Role::kOwner, "acme", "");
+  ASSERT_TRUE(onboarded.ok()) << onboarded.status().ToString();
+  EXPECT_TRUE(onboarded->totp_uri.empty());
+  clock_.Advance(std::chrono::seconds(kInvitationSeconds + 1));
+  EXPECT_EQ(
+      sessions.AcceptInvitation(onboarded->invitation, "correct horse battery").status().code(),
+      StatusCode::kUnauthenticated);
+}
+
+TEST_F(AccessServiceTest, SignInNeedsPasswordAndForStaffASecondFactor) {
+  EXPECT_EQ(service_->sessions().SetPassword("ana", "short").code(), StatusCode::kInvalidArgument);
+  auto invitation = service_->sessions().Invite("olivia");
+  ASSERT_TRUE(invitation.ok());
+  auto accepted = service_->sessions().AcceptInvitation(*invitation, "correct horse battery");
+  ASSERT_TRUE(accepted.ok());
   ASSERT_TRUE(service_->sessions().SetPassword("ana", "staple battery horse").ok());
   EXPECT_EQ(service_->sessions().SetPassword("nobody", "correct horse battery").code(),
             StatusCode::kNotFound);
 
-  auto owner = service_->sessions().SignIn("olivia", "correct horse battery", "", 3600);
+  auto owner = service_->sessions().SignIn(
+      "olivia", "correct horse battery", CodeOf(accepted->totp_uri, clock_.NowUnixSeconds()), 3600);
   ASSERT_TRUE(owner.ok()) << owner.status().ToString();
   EXPECT_EQ(owner->actor.user, "olivia");
   EXPECT_EQ(service_->sessions().Authenticate(owner->token)->user, "olivia");

@@ -76,6 +76,15 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
     RETURN_IF_ERROR(spend->Run());
     if (sqlite3_changes(scope.db.handle()) == 0)
       return UnauthenticatedError("unknown, used or expired enrolment code");
+    // Once the owners confirmed an agent in the client's trust chain, the server does not put
+    // another in its place (that agent could be the provider's, with a CA of its own).
+    ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
+    const std::optional<trust::AgentIdentity>& confirmed = chain.state().agent;
+    if (confirmed.has_value() && (confirmed->witness_key != witness_key ||
+                                  confirmed->ssh_ca_key != ssh::FormatPublicKey(ca, ""))) {
+      return PermissionDeniedError("the client's owners confirmed their agent (" + confirmed->name +
+                                   ") in its trust chain; another agent cannot take its place");
+    }
     ASSIGN_OR_RETURN(
         auto insert,
         scope.db.Prepare(

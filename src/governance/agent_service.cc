@@ -8,6 +8,7 @@ namespace quartet::governance {
 
 StatusOr<std::unique_ptr<AgentService>> AgentService::Open(Committer& committer,
                                                            Permissions& permissions, Grants& grants,
+                                                           TrustStatements& trust,
                                                            CheckpointSource source) {
   store::DataFolder& folder = committer.folder();
   if (source == nullptr) {
@@ -18,7 +19,7 @@ StatusOr<std::unique_ptr<AgentService>> AgentService::Open(Committer& committer,
   // The folder brought the schema up to date when it opened (store/server_schema.h).
   ASSIGN_OR_RETURN(auto db, store::Database::Open(folder.path() + "/quartet.db"));
   return std::unique_ptr<AgentService>(
-      new AgentService(committer, permissions, grants, std::move(db), std::move(source)));
+      new AgentService(committer, permissions, grants, trust, std::move(db), std::move(source)));
 }
 
 void AgentService::Shutdown() { poll_.Shutdown(); }

@@ -78,9 +78,11 @@ class AgentService {
       std::function<StatusOr<std::optional<ledger::StoredCheckpoint>>(const std::string& tenant)>;
 
   // Changes commit through `committer`; `permissions` say who may see a client's agent and ask for
-  // certificates; `grants` are read to check a certificate request. All must outlive the service.
+  // certificates; `grants` are read to check a certificate request; `trust` says which agent the
+  // client's owners confirmed. All must outlive the service.
   static StatusOr<std::unique_ptr<AgentService>> Open(Committer& committer,
                                                       Permissions& permissions, Grants& grants,
+                                                      TrustStatements& trust,
                                                       CheckpointSource source = nullptr);
 
   // An owner: a one-time enrolment code for their client's agent, valid for 24 hours.
@@ -93,7 +95,8 @@ class AgentService {
     std::string origin;   // the log's origin line
   };
   // Redeems a code (once). `witness_key` is a C2SP verifier key string (Ed25519), `ssh_ca_key` an
-  // ssh-ed25519 authorized_keys line. Replaces an earlier agent of the same client.
+  // ssh-ed25519 authorized_keys line. Replaces an earlier agent of the same client, unless the
+  // client's trust chain confirms that one: then PermissionDenied, and the code stays unspent.
   // Unauthenticated for an unknown, used or expired code.
   StatusOr<Enrolment> Enrol(std::string_view code, const std::string& name,
                             const std::string& witness_key, const std::string& ssh_ca_key);
@@ -139,10 +142,11 @@ class AgentService {
 
  private:
   AgentService(Committer& committer, Permissions& permissions, Grants& grants,
-               std::unique_ptr<store::Database> db, CheckpointSource source)
+               TrustStatements& trust, std::unique_ptr<store::Database> db, CheckpointSource source)
       : committer_(committer),
         permissions_(permissions),
         grants_(grants),
+        trust_(trust),
         folder_(committer.folder()),
         clock_(committer.clock()),
         random_(committer.random()),
@@ -165,6 +169,7 @@ class AgentService {
   Committer& committer_;
   Permissions& permissions_;
   Grants& grants_;
+  TrustStatements& trust_;
   store::DataFolder& folder_;
   Clock& clock_;
   Random& random_;

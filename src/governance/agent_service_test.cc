@@ -27,8 +27,8 @@ class AgentServiceTest : public ::testing::Test {
   void SetUp() override {
     folder_ = std::move(*store::DataFolder::Open(directory_.path().string()));
     access_ = std::move(*AccessService::Open(*folder_, clock_, random_));
-    auto agents =
-        AgentService::Open(access_->committer(), access_->permissions(), access_->grants());
+    auto agents = AgentService::Open(access_->committer(), access_->permissions(),
+                                     access_->grants(), access_->trust());
     ASSERT_TRUE(agents.ok()) << agents.status().ToString();
     agents_ = std::move(*agents);
     ASSERT_TRUE(access_->sessions().CreateProviderAdmin("pat").ok());
@@ -73,7 +73,8 @@ class AgentServiceTest : public ::testing::Test {
   // A live SSH login grant of ana's on acme's file server (the safe default policy approves it).
   std::string LiveGrant() {
     AccessRequest request{
-        "acme", "fileserver", access::Action::kLogin, "admin", "patching", "T-1", 3600, 0, false};
+        "acme", "fileserver", access::Action::kLogin, "admin", "patching", "T-1", 3600, 0, false,
+        ""};
     auto grant = access_->grants().RequestAccess(ana_, request);
     EXPECT_TRUE(grant.ok()) << grant.status().ToString();
     EXPECT_EQ(grant->progress.state, access::GrantState::kApproved);

@@ -72,6 +72,10 @@ StatusOr<CertificateRequest> AgentService::RequestCertificate(const Actor& actor
     return FailedPreconditionError("the grant is not live");
   }
   ASSIGN_OR_RETURN(ssh::PublicKey key, ssh::ParsePublicKey(public_key));
+  if (!r.ssh_key.empty() && ssh::Fingerprint(key) != r.ssh_key) {
+    return PermissionDeniedError("the request the owners decided on names another SSH key (" +
+                                 r.ssh_key + ")");
+  }
   {
     MutexLock lock(mu_);
     ASSIGN_OR_RETURN(AgentView agent, LoadAgent(client));

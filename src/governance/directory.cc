@@ -301,14 +301,28 @@ StatusOr<int> Directory::Offboard(const Actor& actor, const std::string& user) {
   });
 }
 
-StatusOr<std::string> Directory::Onboard(const Actor& actor, const std::string& user, Role role,
-                                         const std::string& client, std::string_view password) {
+StatusOr<Directory::Onboarded> Directory::Onboard(const Actor& actor, const std::string& user,
+                                                  Role role, const std::string& client,
+                                                  std::string_view password) {
   if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin adds people");
+  Onboarded onboarded;
+  if (!IsProviderRole(role)) {
+    if (!password.empty()) {
+      return InvalidArgumentError(
+          "the people of a client choose their own password: leave it out, and send them the "
+          "invitation");
+    }
+    RETURN_IF_ERROR(AddUser(actor, user, role, client));
+    ASSIGN_OR_RETURN(onboarded.invitation, sessions_.Invite(user));
+    onboarded.invitation_expires_at = committer_.clock().NowUnixSeconds() + kInvitationSeconds;
+    return onboarded;
+  }
   // Checked before the person exists, so that a weak password leaves nothing behind.
   RETURN_IF_ERROR(identity::CheckPasswordPolicy(password));
   RETURN_IF_ERROR(AddUser(actor, user, role, client));
   RETURN_IF_ERROR(sessions_.SetPassword(user, password));
-  return sessions_.EnrolTotp(user);
+  ASSIGN_OR_RETURN(onboarded.totp_uri, sessions_.EnrolTotp(user));
+  return onboarded;
 }
 
 StatusOr<std::vector<Directory::ClientSummary>> Directory::ListClients(const Actor& actor) {

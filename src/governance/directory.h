@@ -35,10 +35,17 @@ class Directory {
   // Deactivates a provider user and revokes every open grant they hold, logged in each client's log.
   // Returns how many grants were revoked.
   StatusOr<int> Offboard(const Actor& actor, const std::string& user);
-  // Adds a person with a first password and enrols TOTP (required of provider staff), in one step;
-  // returns the otpauth:// URI to hand to the person, once.
-  StatusOr<std::string> Onboard(const Actor& actor, const std::string& user, Role role,
-                                const std::string& client, std::string_view password);
+  // Adds a person in one step. Provider staff get a first password and a TOTP second factor (the
+  // otpauth:// URI to hand to them, once). The people of a client get no password from anyone: an
+  // invitation with which they choose their own (Sessions::AcceptInvitation); `password` must be
+  // empty for them.
+  struct Onboarded {
+    std::string totp_uri;    // provider staff
+    std::string invitation;  // the people of a client: the one-time code
+    int64_t invitation_expires_at = 0;
+  };
+  StatusOr<Onboarded> Onboard(const Actor& actor, const std::string& user, Role role,
+                              const std::string& client, std::string_view password);
 
   // Owners: a key for signing decisions. Returns the key ID.
   StatusOr<std::string> RegisterOwnerKey(const Actor& actor, ByteView public_key);

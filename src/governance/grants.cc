@@ -5,6 +5,7 @@
 #include "access/local_time.h"
 #include "base/bytes.h"
 #include "governance/outbox.h"
+#include "ssh/key.h"
 
 namespace quartet::governance {
 
@@ -89,9 +90,17 @@ StatusOr<GrantView> Grants::RequestAccess(const Actor& actor, const AccessReques
     ASSIGN_OR_RETURN(bool found, resource->Step());
     if (!found) return NotFoundError("no such resource");
     auto kind = access::ResourceKindFromName(resource->ColumnText(0));
-    const auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
+    auto labels = static_cast<access::LabelSet>(resource->ColumnInt(1));
     resource.Release();
     RETURN_IF_ERROR(kind.status());
+    // Under a trust chain, what a resource holds is what its owners signed; a resource they have
+    // not signed is taken to hold everything, so that the policy treats it as sensitive.
+    ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, in.client));
+    if (chain.state().size > 0) {
+      auto terms = chain.state().resources.find(in.resource);
+      if (terms != chain.state().resources.end()) kind = terms->second.kind;
+      labels = chain.state().LabelsOf(in.resource);
+    }
     ASSIGN_OR_RETURN(access::Policy policy, policies_.Load(scope.db, in.client));
 
     access::GrantRequest request;
@@ -116,6 +125,13 @@ StatusOr<GrantView> Grants::RequestAccess(const Actor& actor, const AccessReques
     request.duration_seconds = in.duration_seconds;
     request.not_before = in.not_before;
     request.breakglass = in.breakglass;
+    if (!in.ssh_key.empty() && request.kind == access::ResourceKind::kSshHost &&
+        request.action == access::Action::kLogin) {
+      auto key = ssh::ParsePublicKey(in.ssh_key);
+      if (!key.ok())
+        return InvalidArgumentError("the SSH key does not parse: " + key.status().message());
+      request.ssh_key = ssh::Fingerprint(*key);
+    }
     ASSIGN_OR_RETURN(access::LocalTime local,
                      access::ToLocalTime(request.requested_at, policy.time_zone));
 

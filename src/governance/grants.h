@@ -28,6 +28,9 @@ struct AccessRequest {
   int64_t duration_seconds = 0;
   int64_t not_before = 0;
   bool breakglass = false;
+  // For an SSH login, the technician's public key (authorized_keys form): its fingerprint becomes
+  // part of the request the owners sign. Ignored for other resources.
+  std::string ssh_key;
 };
 
 struct GrantView {

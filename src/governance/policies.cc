@@ -11,7 +11,9 @@ StatusOr<access::Policy> Policies::Load(store::Database& db, const std::string& 
   select->Bind(1, client);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such client");
-  const std::string_view text = select->ColumnText(0);
+  ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(db, client));
+  const std::string_view text =
+      chain.state().policy.empty() ? select->ColumnText(0) : std::string_view(chain.state().policy);
   MutexLock lock(cache_mu_);
   auto cached = cache_.find(client);
   if (cached == cache_.end() || cached->second.text != text) {
@@ -35,6 +37,14 @@ StatusOr<access::Policy> Policies::GetPolicy(const Actor& actor, const std::stri
   });
 }
 
+Status Policies::RequireUnchained(store::Database& db, const std::string& client) {
+  ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(db, client));
+  if (chain.state().size == 0) return Status::Ok();
+  return FailedPreconditionError(
+      "the client's policy is signed by its owners in the trust chain: sign the new one with "
+      "'quartet policy sign' (a proposal with --proposal ID)");
+}
+
 Status Policies::ChangePolicy(const Actor& actor, const std::string& client,
                               const access::Policy& policy) {
   if (actor.role != Role::kOwner || actor.client != client)
@@ -43,6 +53,7 @@ Status Policies::ChangePolicy(const Actor& actor, const std::string& client,
   RETURN_IF_ERROR(access::ToLocalTime(0, policy.time_zone).status());
   const int64_t now = committer_.clock().NowUnixSeconds();
   return committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    RETURN_IF_ERROR(RequireUnchained(scope.db, client));
     ASSIGN_OR_RETURN(
         auto update,
         scope.db.Prepare("UPDATE clients SET policy = ?, time_zone = ? WHERE tenant = ?"));
@@ -114,6 +125,7 @@ Status Policies::AcceptProposal(const Actor& actor, const std::string& client,
     return Forbidden("only the client's owner accepts a proposal");
   const int64_t now = committer_.clock().NowUnixSeconds();
   return committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    RETURN_IF_ERROR(RequireUnchained(scope.db, client));
     ASSIGN_OR_RETURN(
         auto select,
         scope.db.Prepare(

@@ -1,7 +1,9 @@
 // Each client's access policy: read by anyone who may see the client, changed only by its owners.
 // The provider may propose a policy (a provider admin, or a technician who serves the client); only
 // an owner of the client can accept it, and then it is in force. Every change and proposal is
-// logged.
+// logged. Once the client has a trust chain, the policy in force is the one its owners signed in
+// the chain (policy.signed), and the unsigned ways to change it are closed: a proposal is a draft
+// until owners sign it.
 //
 // Thread safety: share one per process; every method may be called from any thread.
 #pragma once
@@ -14,12 +16,13 @@
 #include "base/mutex.h"
 #include "governance/committer.h"
 #include "governance/permissions.h"
+#include "governance/trust_statements.h"
 
 namespace quartet::governance {
 
 class Policies {
  public:
-  explicit Policies(Committer& committer) : committer_(committer) {}
+  Policies(Committer& committer, TrustStatements& trust) : committer_(committer), trust_(trust) {}
 
   StatusOr<access::Policy> GetPolicy(const Actor& actor, const std::string& client);
   Status ChangePolicy(const Actor& actor, const std::string& client, const access::Policy& policy);
@@ -35,13 +38,18 @@ class Policies {
   StatusOr<std::vector<PolicyProposal>> ListProposals(const Actor& actor,
                                                       const std::string& client);
 
-  // The policy in force, on a connection the caller holds. Parsed once per stored text: every
+  // The policy in force, on a connection the caller holds: the trust chain's signed policy when
+  // it has one, the stored one otherwise. Parsed once per text: every
   // request consults the policy, and it rarely changes (the text is compared, so a change made by
   // another process on the same folder is seen at once).
   StatusOr<access::Policy> Load(store::Database& db, const std::string& client) EXCLUDES(cache_mu_);
 
  private:
+  // FailedPrecondition once the client has a trust chain: its policy changes only by signature.
+  Status RequireUnchained(store::Database& db, const std::string& client);
+
   Committer& committer_;
+  TrustStatements& trust_;
   Mutex cache_mu_;
   struct ParsedPolicy {
     std::string text;  // as stored

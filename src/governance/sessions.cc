@@ -56,34 +56,154 @@ StatusOr<Actor> Sessions::Authenticate(std::string_view token) {
   });
 }
 
+Status Sessions::RequireProviderStaff(store::Database& db, const std::string& user) {
+  ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT role FROM users WHERE name = ? AND active = 1"));
+  select->Bind(1, user);
+  ASSIGN_OR_RETURN(bool row, select->Step());
+  if (!row) return NotFoundError("no such user");
+  ASSIGN_OR_RETURN(const Role role, RoleFromName(select->ColumnText(0)));
+  if (!IsProviderRole(role)) {
+    return PermissionDeniedError(
+        "the people of a client set their own password and second factor: send them an "
+        "invitation instead");
+  }
+  return Status::Ok();
+}
+
+Status Sessions::StorePassword(store::Database& db, const std::string& user,
+                               const std::string& hash) {
+  ASSIGN_OR_RETURN(auto update,
+                   db.Prepare("UPDATE users SET password_hash = ? WHERE name = ? AND active = 1"));
+  update->Bind(1, hash).Bind(2, user);
+  RETURN_IF_ERROR(update->Run());
+  if (sqlite3_changes(db.handle()) == 0) return NotFoundError("no such user");
+  return Status::Ok();
+}
+
+Status Sessions::StoreTotp(store::Database& db, const std::string& user, ByteView secret) {
+  ASSIGN_OR_RETURN(
+      auto update,
+      db.Prepare(
+          "UPDATE users SET totp_secret = ?, totp_last_step = -1 WHERE name = ? AND active = 1"));
+  update->BindBlob(1, secret).Bind(2, user);
+  RETURN_IF_ERROR(update->Run());
+  if (sqlite3_changes(db.handle()) == 0) return NotFoundError("no such user");
+  return Status::Ok();
+}
+
 Status Sessions::SetPassword(const std::string& user, std::string_view password) {
   RETURN_IF_ERROR(identity::CheckPasswordPolicy(password));
+  RETURN_IF_ERROR(
+      committer_.Read([&](store::Database& db) { return RequireProviderStaff(db, user); }));
   ASSIGN_OR_RETURN(std::string hash,
                    identity::HashPassword(password, identity::PasswordCost::kInteractive));
   return committer_.Write([&](store::Database& db) -> Status {
-    ASSIGN_OR_RETURN(
-        auto update,
-        db.Prepare("UPDATE users SET password_hash = ? WHERE name = ? AND active = 1"));
-    update->Bind(1, hash).Bind(2, user);
-    RETURN_IF_ERROR(update->Run());
-    if (sqlite3_changes(db.handle()) == 0) return NotFoundError("no such user");
-    return Status::Ok();
+    RETURN_IF_ERROR(RequireProviderStaff(db, user));
+    return StorePassword(db, user, hash);
   });
 }
 
 StatusOr<std::string> Sessions::EnrolTotp(const std::string& user) {
   const Bytes secret = identity::NewTotpSecret(committer_.random());
   RETURN_IF_ERROR(committer_.Write([&](store::Database& db) -> Status {
-    ASSIGN_OR_RETURN(
-        auto update,
-        db.Prepare(
-            "UPDATE users SET totp_secret = ?, totp_last_step = -1 WHERE name = ? AND active = 1"));
-    update->BindBlob(1, secret).Bind(2, user);
-    RETURN_IF_ERROR(update->Run());
-    if (sqlite3_changes(db.handle()) == 0) return NotFoundError("no such user");
-    return Status::Ok();
+    RETURN_IF_ERROR(RequireProviderStaff(db, user));
+    return StoreTotp(db, user, secret);
   }));
   return identity::TotpProvisioningUri("Quartet", user, secret);
+}
+
+StatusOr<std::string> Sessions::Invite(const std::string& user) {
+  const identity::IssuedToken code = identity::NewToken(committer_.random(), "qi_");
+  const int64_t expires_at = committer_.clock().NowUnixSeconds() + kInvitationSeconds;
+  RETURN_IF_ERROR(committer_.Write([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT role, password_hash IS NOT NULL FROM users "
+                                             "WHERE name = ? AND active = 1"));
+    select->Bind(1, user);
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) return NotFoundError("no such user");
+    ASSIGN_OR_RETURN(const Role role, RoleFromName(select->ColumnText(0)));
+    const bool has_password = select->ColumnInt(1) != 0;
+    select.Release();
+    if (IsProviderRole(role))
+      return FailedPreconditionError("provider staff are given a first password, not invited");
+    if (has_password) return FailedPreconditionError(user + " has accepted an invitation already");
+    ASSIGN_OR_RETURN(auto transaction,
+                     store::Transaction::Begin(db, store::TransactionMode::kImmediate));
+    ASSIGN_OR_RETURN(auto withdraw, db.Prepare("DELETE FROM invitations WHERE user = ?"));
+    withdraw->Bind(1, user);
+    RETURN_IF_ERROR(withdraw->Run());
+    ASSIGN_OR_RETURN(
+        auto insert,
+        db.Prepare("INSERT INTO invitations (digest, user, expires_at) VALUES (?, ?, ?)"));
+    insert->BindBlob(1, code.digest).Bind(2, user).Bind(3, expires_at);
+    RETURN_IF_ERROR(insert->Run());
+    return transaction->Commit();
+  }));
+  return code.token;
+}
+
+StatusOr<Sessions::Accepted> Sessions::AcceptInvitation(std::string_view code,
+                                                        std::string_view password) {
+  RETURN_IF_ERROR(identity::CheckPasswordPolicy(password));
+  // Hashed before the invitation is looked at: a wrong code costs as much as a right one.
+  ASSIGN_OR_RETURN(const std::string hash,
+                   identity::HashPassword(password, identity::PasswordCost::kInteractive));
+  const Hash digest = identity::TokenDigest(code);
+  const int64_t now = committer_.clock().NowUnixSeconds();
+  const Bytes secret = identity::NewTotpSecret(committer_.random());
+  std::string user;
+  RETURN_IF_ERROR(committer_.Write([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(auto transaction,
+                     store::Transaction::Begin(db, store::TransactionMode::kImmediate));
+    ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT user FROM invitations WHERE digest = ? AND "
+                                             "expires_at > ?"));
+    select->BindBlob(1, digest).Bind(2, now);
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) return UnauthenticatedError("unknown, used or expired invitation");
+    user = std::string(select->ColumnText(0));
+    select.Release();
+    // Spent in the same transaction that sets the secrets: an invitation serves once.
+    ASSIGN_OR_RETURN(auto spend, db.Prepare("DELETE FROM invitations WHERE digest = ?"));
+    spend->BindBlob(1, digest);
+    RETURN_IF_ERROR(spend->Run());
+    RETURN_IF_ERROR(StorePassword(db, user, hash));
+    RETURN_IF_ERROR(StoreTotp(db, user, secret));
+    return transaction->Commit();
+  }));
+  return Accepted{user, identity::TotpProvisioningUri("Quartet", user, secret)};
+}
+
+Status Sessions::CheckOwnPassword(const std::string& user, std::string_view password) {
+  std::string hash;
+  RETURN_IF_ERROR(committer_.Read([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT coalesce(password_hash, '') FROM users "
+                                             "WHERE name = ? AND active = 1"));
+    select->Bind(1, user);
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (row) hash = std::string(select->ColumnText(0));
+    return Status::Ok();
+  }));
+  if (hash.empty() || !identity::VerifyPassword(hash, password))
+    return UnauthenticatedError("the current password is wrong");
+  return Status::Ok();
+}
+
+Status Sessions::ChangeOwnPassword(const Actor& actor, std::string_view current,
+                                   std::string_view next) {
+  RETURN_IF_ERROR(identity::CheckPasswordPolicy(next));
+  RETURN_IF_ERROR(CheckOwnPassword(actor.user, current));
+  ASSIGN_OR_RETURN(const std::string hash,
+                   identity::HashPassword(next, identity::PasswordCost::kInteractive));
+  return committer_.Write(
+      [&](store::Database& db) -> Status { return StorePassword(db, actor.user, hash); });
+}
+
+StatusOr<std::string> Sessions::ReenrolOwnTotp(const Actor& actor, std::string_view password) {
+  RETURN_IF_ERROR(CheckOwnPassword(actor.user, password));
+  const Bytes secret = identity::NewTotpSecret(committer_.random());
+  RETURN_IF_ERROR(committer_.Write(
+      [&](store::Database& db) -> Status { return StoreTotp(db, actor.user, secret); }));
+  return identity::TotpProvisioningUri("Quartet", actor.user, secret);
 }
 
 StatusOr<Sessions::Session> Sessions::SignIn(const std::string& user, std::string_view password,

@@ -1,5 +1,6 @@
 #include "governance/trust_statements.h"
 
+#include "access/policy.h"
 #include "governance/event.h"
 
 namespace quartet::governance {
@@ -121,6 +122,21 @@ StatusOr<trust::ChainState> TrustStatements::Submit(const Actor& actor, const st
     insert->Bind(1, client).Bind(2, static_cast<int64_t>(seq)).Bind(3, statement);
     RETURN_IF_ERROR(insert->Run());
     ASSIGN_OR_RETURN(trust::Statement parsed, trust::Statement::Parse(statement));
+    if (parsed.kind == "policy.signed") {
+      // The signed policy is in force (Policies::Load reads it from the chain); the stored copy
+      // and the proposals follow, for those who read them.
+      ASSIGN_OR_RETURN(const access::Policy policy, access::PolicyFromJson(chain.state().policy));
+      ASSIGN_OR_RETURN(
+          auto update,
+          scope.db.Prepare("UPDATE clients SET policy = ?, time_zone = ? WHERE tenant = ?"));
+      update->Bind(1, chain.state().policy).Bind(2, policy.time_zone).Bind(3, client);
+      RETURN_IF_ERROR(update->Run());
+      ASSIGN_OR_RETURN(auto close,
+                       scope.db.Prepare("UPDATE policy_proposals SET state = 'accepted' WHERE "
+                                        "client = ? AND state = 'open' AND policy = ?"));
+      close->Bind(1, client).Bind(2, chain.state().policy);
+      RETURN_IF_ERROR(close->Run());
+    }
     scope.events.push_back(Event("trust.statement", client, now,
                                  {{"seq", seq},
                                   {"statement_kind", parsed.kind},

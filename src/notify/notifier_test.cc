@@ -99,9 +99,9 @@ class NotifierTest : public ::testing::Test {
     folder_.reset();
   }
   void RequestMail() {
-    auto grant =
-        service_->grants().RequestAccess(ana_, {"acme", "mail", access::Action::kOpenMailbox, "",
-                                                "Trace a phishing email", "T-9", 1800, 0, false});
+    auto grant = service_->grants().RequestAccess(
+        ana_, {"acme", "mail", access::Action::kOpenMailbox, "", "Trace a phishing email", "T-9",
+               1800, 0, false, ""});
     ASSERT_TRUE(grant.ok()) << grant.status().ToString();
     ASSERT_EQ(grant->progress.state, access::GrantState::kPending);
   }

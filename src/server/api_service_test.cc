@@ -8,6 +8,7 @@
 #include "access/policy.h"
 #include "base/json.h"
 #include "base/temp_directory_testing.h"
+#include "identity/totp.h"
 #include "server/api/routes.h"
 #include "trust/chain.h"
 
@@ -22,8 +23,8 @@ class ApiServiceTest : public ::testing::Test {
   void SetUp() override {
     folder_ = std::move(*store::DataFolder::Open(directory_.path().string()));
     access_ = std::move(*governance::AccessService::Open(*folder_, clock_, random_));
-    agents_ = std::move(*governance::AgentService::Open(access_->committer(),
-                                                        access_->permissions(), access_->grants()));
+    agents_ = std::move(*governance::AgentService::Open(
+        access_->committer(), access_->permissions(), access_->grants(), access_->trust()));
     events_ = std::move(*governance::EventIndex::Open(*folder_));
     api_ = std::make_unique<ApiService>(*access_, *agents_, *events_, *folder_, clock_);
 
@@ -45,8 +46,8 @@ class ApiServiceTest : public ::testing::Test {
     for (const char* user : {"pat", "ana", "ben", "olivia", "oscar", "audrey"})
       tokens_[user] = *sessions.IssueToken(user, 3600);
     auto grant = access_->grants().RequestAccess(
-        *sessions.FindActor("ana"),
-        {"acme", "fileserver", access::Action::kLogin, "admin", "patching", "T-1", 3600, 0, false});
+        *sessions.FindActor("ana"), {"acme", "fileserver", access::Action::kLogin, "admin",
+                                     "patching", "T-1", 3600, 0, false, ""});
     ASSERT_TRUE(grant.ok()) << grant.status().ToString();
     grant_ = grant->request.id;
   }
@@ -159,11 +160,25 @@ TEST_F(ApiServiceTest, MalformedBodiesAreRefusedAndChangeNothing) {
   EXPECT_EQ(count(), before + 1);
 }
 
+// Olivia accepts an invitation with `password`: the sign-in body with her current TOTP code.
+std::string AcceptedSignIn(governance::AccessService& access, FakeClock& clock,
+                           const std::string& password) {
+  auto invitation = access.sessions().Invite("olivia");
+  EXPECT_TRUE(invitation.ok()) << invitation.status().ToString();
+  auto accepted = access.sessions().AcceptInvitation(*invitation, password);
+  EXPECT_TRUE(accepted.ok()) << accepted.status().ToString();
+  const size_t at = accepted->totp_uri.find("secret=") + 7;
+  const Bytes secret = *identity::Base32Decode(accepted->totp_uri.substr(at, 32));
+  return CanonicalJsonOf(
+      {{"user", "olivia"},
+       {"password", password},
+       {"code", identity::TotpCode(secret, clock.NowUnixSeconds(), identity::TotpParameters{})}});
+}
+
 TEST_F(ApiServiceTest, ABrowserSessionNeedsItsCsrfTokenToChangeAnything) {
-  ASSERT_TRUE(access_->sessions().SetPassword("olivia", "correct horse battery staple").ok());
   const HttpResponse signed_in =
       Send("POST", "/api/v1/sessions", "",
-           R"({"user":"olivia","password":"correct horse battery staple"})");
+           AcceptedSignIn(*access_, clock_, "correct horse battery staple"));
   ASSERT_EQ(signed_in.status, 201) << *signed_in.body;
   const std::string cookie = signed_in.headers.at("Set-Cookie");
   EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
@@ -199,7 +214,7 @@ TEST_F(ApiServiceTest, ABrowserSessionNeedsItsCsrfTokenToChangeAnything) {
 }
 
 TEST_F(ApiServiceTest, WrongPasswordsAreThrottled) {
-  ASSERT_TRUE(access_->sessions().SetPassword("olivia", "correct horse battery staple").ok());
+  AcceptedSignIn(*access_, clock_, "correct horse battery staple");
   int refused = 0, throttled = 0;
   for (int i = 0; i < 8; ++i) {
     const int status =
@@ -213,7 +228,8 @@ TEST_F(ApiServiceTest, WrongPasswordsAreThrottled) {
   const std::string right = R"({"user":"olivia","password":"correct horse battery staple"})";
   EXPECT_EQ(Send("POST", "/api/v1/sessions", "", right).status, 429);
   clock_.Advance(std::chrono::minutes(20));
-  EXPECT_EQ(Send("POST", "/api/v1/sessions", "", right).status, 201);
+  // Past the lockout the password is checked again (and her second factor asked for).
+  EXPECT_EQ(Send("POST", "/api/v1/sessions", "", right).status, 401);
 }
 
 TEST_F(ApiServiceTest, TheAgentsRoutesTakeOnlyTheAgentsToken) {

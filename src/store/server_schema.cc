@@ -201,10 +201,21 @@ CREATE TABLE trust_statements (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 3: devices being linked to a trust chain (governance/trust_links.h), each the new
+// Version 3: one-time invitations, with which the people of a client choose their own password and
+// receive their own second factor. Only the code's SHA-256 digest is kept.
+constexpr std::string_view kVersion3 = R"sql(
+CREATE TABLE invitations (
+  digest BLOB PRIMARY KEY,
+  user TEXT NOT NULL REFERENCES users (name),
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX invitations_user ON invitations (user);
+)sql";
+
+// Version 4: devices being linked to a trust chain (governance/trust_links.h), each the new
 // device's half-signed statement under a one-time code (its SHA-256 kept), until it is claimed or
 // expires.
-constexpr std::string_view kVersion3 = R"sql(
+constexpr std::string_view kVersion4 = R"sql(
 CREATE TABLE trust_links (
   digest BLOB PRIMARY KEY,
   client TEXT NOT NULL REFERENCES clients (tenant),
@@ -215,9 +226,9 @@ CREATE TABLE trust_links (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 4: the owners' acknowledgements of each use of the recovery key (a `recovered` statement
+// Version 5: the owners' acknowledgements of each use of the recovery key (a `recovered` statement
 // of the trust chain, by its position): every dashboard of the client shows the alarm until one.
-constexpr std::string_view kVersion4 = R"sql(
+constexpr std::string_view kVersion5 = R"sql(
 CREATE TABLE trust_recovery_acknowledgements (
   client TEXT NOT NULL REFERENCES clients (tenant),
   seq INTEGER NOT NULL,
@@ -227,7 +238,8 @@ CREATE TABLE trust_recovery_acknowledgements (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 4> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4};
+constexpr std::array<std::string_view, 5> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,
+                                                    kVersion5};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "trust/chain.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "access/policy.h"
@@ -63,6 +64,11 @@ const std::string* ChainState::OwnerOf(std::string_view key_id) const {
     if (devices.find(std::string(key_id)) != devices.end()) return &owner;
   }
   return nullptr;
+}
+
+access::LabelSet ChainState::LabelsOf(const std::string& resource) const {
+  auto found = resources.find(resource);
+  return found == resources.end() ? access::kAllLabels : found->second.labels;
 }
 
 size_t ChainState::DeviceCount() const {
@@ -297,6 +303,9 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
     ASSIGN_OR_RETURN(agent.ssh_ca_key, fields.Text("ssh_ca_key", Field::kRequired));
     ASSIGN_OR_RETURN(agent.sealing_key, fields.Text("sealing_key", Field::kOptional));
     agent.confirmed_at = at;
+    agent.seq = statement.seq;
+    for (const Statement::Signature& signature : statement.signatures)
+      agent.confirmed_by.push_back(signature.key_id);
     state_.agent = std::move(agent);
   } else if (kind == "policy.signed") {
     RETURN_IF_ERROR(require_threshold());
@@ -309,9 +318,15 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
     if (resource.empty() || resource.size() > 128)
       return InvalidArgumentError("a resource needs a name of 1 to 128 characters");
     SignedResource terms;
-    ASSIGN_OR_RETURN(terms.kind, fields.Text("resource_kind", Field::kRequired));
-    ASSIGN_OR_RETURN(terms.labels, fields.Texts("labels", Field::kOptional));
-    state_.resources[resource] = std::move(terms);
+    ASSIGN_OR_RETURN(const std::string kind_name, fields.Text("resource_kind", Field::kRequired));
+    ASSIGN_OR_RETURN(terms.kind, access::ResourceKindFromName(kind_name));
+    ASSIGN_OR_RETURN(const std::vector<std::string> labels,
+                     fields.Texts("labels", Field::kRequired));
+    for (const std::string& name : labels) {
+      ASSIGN_OR_RETURN(const access::Label label, access::LabelFromName(name));
+      terms.labels |= static_cast<access::LabelSet>(label);
+    }
+    state_.resources[resource] = terms;
   } else if (kind == "recovered") {
     if (!recovery_signed) return UnauthenticatedError("only the recovery key recovers a chain");
     ASSIGN_OR_RETURN(std::string owner, ReadName(fields, "owner"));
@@ -378,6 +393,22 @@ Json SummaryJson(const ChainState& state) {
                     {"confirmed_at", state.agent->confirmed_at}};
   }
   return out;
+}
+
+std::string SafetyCode(std::string_view owner_key_id, std::string_view witness_key,
+                       std::string_view ssh_ca_key) {
+  Sha256 hash;
+  hash.Update(std::string_view("quartet-safety-code/v1\n"));
+  for (std::string_view part : {owner_key_id, witness_key, ssh_ca_key})
+    hash.Update(part).Update(static_cast<uint8_t>('\n'));
+  const Hash digest = hash.Finish();
+  const uint64_t value = ReadBigEndian64(digest.data()) % 1'000'000'000'000ULL;
+  char text[16];
+  std::snprintf(text, sizeof(text), "%04llu-%04llu-%04llu",
+                static_cast<unsigned long long>(value / 100'000'000ULL),
+                static_cast<unsigned long long>(value / 10'000ULL % 10'000ULL),
+                static_cast<unsigned long long>(value % 10'000ULL));
+  return text;
 }
 
 Json DeviceJson(const access::OwnerKey& key, std::string_view name) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "access/approval.h"
+#include "access/policy.h"
 #include "base/bytes.h"
 #include "base/json.h"
 #include "base/random.h"
@@ -59,11 +60,15 @@ struct AgentIdentity {
   std::string ssh_ca_key;   // ssh-ed25519 authorized_keys line
   std::string sealing_key;  // empty until credential custody adds one
   int64_t confirmed_at = 0;
+  uint64_t seq = 0;                       // the confirming statement's position in the chain
+  std::vector<std::string> confirmed_by;  // key IDs that signed the confirmation
 };
 
+// A resource as the owners signed it: what it is and what it holds. A resource the chain has not
+// signed is treated as holding everything (access::kAllLabels).
 struct SignedResource {
-  std::string kind;
-  std::vector<std::string> labels;
+  access::ResourceKind kind = access::ResourceKind::kSshHost;
+  access::LabelSet labels = 0;
 };
 
 // What the chain says, after the statements replayed so far.
@@ -81,6 +86,9 @@ struct ChainState {
 
   // The owner a device key belongs to, or nullptr.
   const std::string* OwnerOf(std::string_view key_id) const;
+  // The labels the policy must assume `resource` holds once the client has a chain: those its
+  // owners signed, or every label while they have signed none.
+  access::LabelSet LabelsOf(const std::string& resource) const;
   size_t DeviceCount() const;
 };
 
@@ -159,6 +167,14 @@ StatusOr<std::string> AddSignature(std::string_view statement, const access::Own
 // What the chain holds, for people and scripts: its size and head, threshold, owners and their
 // devices, the agent, and whether a policy is signed (public keys left out).
 Json SummaryJson(const ChainState& state);
+
+// The short code that an agent prints when it enrols and its owner types to confirm it: twelve
+// digits ("4821-0937-1152") derived from the owner key named in the enrolment code and the agent's
+// witness and SSH CA keys (docs/trust-chain.md). Both sides compute it from the keys they hold; a
+// server that swapped the agent's keys shows the owner other keys, and so another code.
+// `ssh_ca_key` is the authorized_keys form without a comment.
+std::string SafetyCode(std::string_view owner_key_id, std::string_view witness_key,
+                       std::string_view ssh_ca_key);
 
 // The device, as a statement names it.
 Json DeviceJson(const access::OwnerKey& key, std::string_view name);

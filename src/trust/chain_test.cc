@@ -249,7 +249,21 @@ TEST_F(ChainTest, TheAgentAndResourcesAreWhatTheOwnersSigned) {
                    {laptop_})
                   .ok());
   EXPECT_EQ(chain_.state().resources.at("fileserver").labels,
-            std::vector<std::string>{"financial"});
+            static_cast<access::LabelSet>(access::Label::kFinancial));
+  EXPECT_EQ(chain_.state().LabelsOf("fileserver"),
+            static_cast<access::LabelSet>(access::Label::kFinancial));
+  // Until its owners sign a resource, it is taken to hold everything.
+  EXPECT_EQ(chain_.state().LabelsOf("mail"), access::kAllLabels);
+  EXPECT_EQ(
+      Next("resource.signed",
+           {{"resource", "mail"}, {"resource_kind", "mailbox"}, {"labels", {"gossip"}}}, {laptop_})
+          .code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(Next("resource.signed",
+                 {{"resource", "mail"}, {"resource_kind", "pigeon"}, {"labels", Json::array()}},
+                 {laptop_})
+                .code(),
+            StatusCode::kInvalidArgument);
   // A policy that does not parse is not put in force.
   EXPECT_FALSE(Next("policy.signed", {{"policy", "{\"rules\":7}"}}, {laptop_}).ok());
 }

@@ -1,6 +1,6 @@
 // Grants of a client: GET /api/v1/clients/{c}/grants?state=&limit=&before= (newest first, a page
 // at a time); POST …/grants {resource, action, login, reason, ticket, duration_seconds, not_before,
-// breakglass} (a technician asks); GET …/grants/{g}; POST …/grants/{g}/approve and /deny
+// breakglass, ssh_key} (a technician asks; ssh_key is the public key an SSH login will use); GET …/grants/{g}; POST …/grants/{g}/approve and /deny
 // {key_id, signature, comment} (an owner, signed); /end (the technician); /revoke {reason};
 // /review {verdict: acknowledged | disputed, comment} (break-glass).
 #include <climits>
@@ -34,6 +34,7 @@ Json GrantJson(const governance::GrantView& grant, int64_t now) {
           {"requested_at", r.requested_at},
           {"not_before", r.not_before},
           {"breakglass", r.breakglass},
+          {"ssh_key", r.ssh_key},
           {"state", std::string(access::GrantStateName(p.state))},
           {"approvals_required", p.approvals_required},
           {"approvals", approvals},
@@ -121,6 +122,7 @@ StatusOr<HttpResponse> RequestAccess(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(in.duration_seconds, body.Integer("duration_seconds", Field::kRequired));
   ASSIGN_OR_RETURN(in.not_before, body.Integer("not_before", Field::kOptional));
   ASSIGN_OR_RETURN(in.breakglass, body.Boolean("breakglass", Field::kOptional));
+  ASSIGN_OR_RETURN(in.ssh_key, body.Text("ssh_key", Field::kOptional));
   ASSIGN_OR_RETURN(auto grant, api.access.grants().RequestAccess(call.actor, in));
   return JsonResponse(201, GrantJson(grant, api.clock.NowUnixSeconds()));
 }

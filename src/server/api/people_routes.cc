@@ -40,12 +40,41 @@ StatusOr<HttpResponse> Onboard(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(std::string user, call.body.Text("user", Field::kRequired));
   ASSIGN_OR_RETURN(std::string role_name, call.body.Text("role", Field::kRequired));
   ASSIGN_OR_RETURN(std::string client, call.body.Text("client", Field::kOptional));
-  ASSIGN_OR_RETURN(std::string password, call.body.Text("password", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string password, call.body.Text("password", Field::kOptional));
   ASSIGN_OR_RETURN(governance::Role role, governance::RoleFromName(role_name));
-  ASSIGN_OR_RETURN(std::string uri,
+  ASSIGN_OR_RETURN(governance::Directory::Onboarded onboarded,
                    api.access.directory().Onboard(call.actor, user, role, client, password));
-  return JsonResponse(201,
-                      {{"user", user}, {"role", role_name}, {"client", client}, {"totp_uri", uri}});
+  Json reply = {{"user", user}, {"role", role_name}, {"client", client}};
+  if (onboarded.invitation.empty()) {
+    reply["totp_uri"] = onboarded.totp_uri;
+  } else {
+    // For the person alone: they open it, choose their password and receive their second factor.
+    reply["invitation"] = onboarded.invitation;
+    reply["invitation_url"] = "/#/invitation/" + onboarded.invitation;
+    reply["invitation_expires_at"] = onboarded.invitation_expires_at;
+  }
+  return JsonResponse(201, reply);
+}
+
+StatusOr<HttpResponse> AcceptInvitation(ApiContext& api, const Call& call) {
+  ASSIGN_OR_RETURN(std::string code, call.body.Text("code", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string password, call.body.Text("password", Field::kRequired));
+  ASSIGN_OR_RETURN(governance::Sessions::Accepted accepted,
+                   api.access.sessions().AcceptInvitation(code, password));
+  return JsonResponse(200, {{"user", accepted.user}, {"totp_uri", accepted.totp_uri}});
+}
+
+StatusOr<HttpResponse> ChangeOwnPassword(ApiContext& api, const Call& call) {
+  ASSIGN_OR_RETURN(std::string current, call.body.Text("current_password", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string next, call.body.Text("new_password", Field::kRequired));
+  RETURN_IF_ERROR(api.access.sessions().ChangeOwnPassword(call.actor, current, next));
+  return JsonResponse(200, {{"user", call.actor.user}});
+}
+
+StatusOr<HttpResponse> ReenrolOwnTotp(ApiContext& api, const Call& call) {
+  ASSIGN_OR_RETURN(std::string password, call.body.Text("password", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string uri, api.access.sessions().ReenrolOwnTotp(call.actor, password));
+  return JsonResponse(200, {{"user", call.actor.user}, {"totp_uri", uri}});
 }
 
 StatusOr<HttpResponse> Offboard(ApiContext& api, const Call& call) {

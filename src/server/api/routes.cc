@@ -8,6 +8,8 @@ const std::vector<Route>& AllRoutes() {
       // Signing in and out.
       {"POST", "/api/v1/sessions", Caller::kAnyone, SignIn},
       {"DELETE", "/api/v1/sessions", Caller::kAnyone, SignOut},
+      // A person of a client chooses their password with their one-time invitation.
+      {"POST", "/api/v1/invitations", Caller::kAnyone, AcceptInvitation},
 
       // The client's agent itself (its bearer token; enrolment is authorised by the one-time code).
       {"POST", "/api/v1/agent/enrolment", Caller::kAnyone, EnrolAgent},
@@ -18,6 +20,8 @@ const std::vector<Route>& AllRoutes() {
 
       // People.
       {"GET", "/api/v1/me", Caller::kPerson, Me},
+      {"POST", "/api/v1/me/password", Caller::kPerson, ChangeOwnPassword},
+      {"POST", "/api/v1/me/totp", Caller::kPerson, ReenrolOwnTotp},
       {"POST", "/api/v1/owner-keys", Caller::kPerson, RegisterOwnerKey},
       {"GET", "/api/v1/staff", Caller::kPerson, ListStaff},
       {"POST", "/api/v1/people", Caller::kPerson, Onboard},

@@ -20,6 +20,9 @@ StatusOr<HttpResponse> Me(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ListStaff(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> Onboard(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> Offboard(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> AcceptInvitation(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> ChangeOwnPassword(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> ReenrolOwnTotp(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> RegisterOwnerKey(ApiContext& api, const Call& call);
 // People as the API shows them: name, role, active, and whether they enrolled a second factor.
 Json PeopleJson(const std::vector<governance::Directory::PersonView>& people);

@@ -604,6 +604,18 @@ class Vectors {
     policy_case("a policy with an unknown day",
                 R"({"business_hours":{"days":["Funday"]},"time_zone":"UTC"})");
     policy_case("a policy with a lone surrogate", R"({"time_zone":"\ud800"})");
+    policy_case("a policy whose break-glass is for a client role",
+                R"({"breakglass":{"roles":["owner"]},"time_zone":"UTC"})");
+    policy_case("a policy whose break-glass has an unknown field",
+                R"({"breakglass":{"allowed":true,"when":"always"},"time_zone":"UTC"})");
+    policy_case("a policy whose break-glass is allowed as text",
+                R"({"breakglass":{"allowed":"yes"},"time_zone":"UTC"})");
+    policy_case("a policy whose break-glass lasts 8 days",
+                R"({"breakglass":{"max_duration_seconds":691200},"time_zone":"UTC"})");
+    policy_case("a policy whose break-glass names an unknown kind",
+                R"({"breakglass":{"kinds":["spaceship"]},"time_zone":"UTC"})");
+    policy_case("a policy whose break-glass is not an object",
+                R"({"breakglass":true,"time_zone":"UTC"})");
     Case("a policy that is an object, not text", two,
          two.Make("policy.signed", {{"policy", Parsed(Policy())}}, both));
     // Policies that are accepted, written loosely: the policy is JSON text, not canonical.
@@ -621,9 +633,18 @@ class Vectors {
         both);
     loose.Next("policy.signed",
                {{"policy", "{\"time_zone\":\"\\u0055TC\",\"fallback_approvals\":16}"}}, both);
+    loose.Next("policy.signed",
+               {{"policy", R"({"breakglass":{"allowed":false},"time_zone":"UTC"})"}}, both);
+    loose.Next(
+        "policy.signed",
+        {{"policy",
+          R"({"breakglass":{"allowed":true,"roles":["senior-technician"],"kinds":["ssh-host"],)"
+          R"("labels_never":["health"],"max_duration_seconds":3600},"time_zone":"UTC"})"}},
+        both);
     Case("policies written loosely", "acme", loose.statements());
 
-    const Json resource = {{"resource", "fileserver"}, {"resource_kind", "ssh-host"}};
+    const Json resource = {
+        {"resource", "fileserver"}, {"resource_kind", "ssh-host"}, {"labels", Json::array()}};
     Case("a resource.signed below the threshold", two,
          two.Make("resource.signed", resource, {laptop(), phone()}));
     copy = resource;
@@ -635,10 +656,30 @@ class Vectors {
     copy.erase("resource_kind");
     Case("a resource without a kind", two, two.Make("resource.signed", copy, both));
     copy = resource;
+    copy.erase("labels");
+    Case("a resource without labels", two, two.Make("resource.signed", copy, both));
+    copy = resource;
     copy["labels"] = Json::array({"email", 3});
     Case("a resource whose labels are not all text", two, two.Make("resource.signed", copy, both));
     copy["labels"] = "email";
     Case("a resource whose labels are not a list", two, two.Make("resource.signed", copy, both));
+    copy = resource;
+    copy["resource_kind"] = "spaceship";
+    Case("a resource of an unknown kind", two, two.Make("resource.signed", copy, both));
+    copy = resource;
+    copy["labels"] = Json::array({"email", "secret"});
+    Case("a resource with an unknown label", two, two.Make("resource.signed", copy, both));
+    Builder unlabelled = TwoOwners();
+    unlabelled.Next(
+        "resource.signed",
+        {{"resource", "printer"}, {"resource_kind", "network-device"}, {"labels", Json::array()}},
+        both);
+    unlabelled.Next("resource.signed",
+                    {{"resource", "printer"},
+                     {"resource_kind", "file-share"},
+                     {"labels", Json::array({"backups", "backups"})}},
+                    both);
+    Case("a resource holding nothing, then signed again", "acme", unlabelled.statements());
   }
 
   void Recovery() {

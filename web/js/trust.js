@@ -398,6 +398,12 @@ class Fields {
       return new Fields(element, `an element of '${key}' in ${this.what}`);
     });
   }
+  boolean(key, required = true) {
+    const field = this.find(key, required);
+    if (field === undefined) return false;
+    if (typeof field !== 'boolean') throw this.wrong(key, 'true or false');
+    return field;
+  }
   texts(key, required = true) {
     return this.array(key, required).map((element) => {
       if (typeof element !== 'string') throw this.wrong(key, 'a list of texts');
@@ -614,7 +620,7 @@ export function checkPolicy(text) {
   }
   if (!isObject(value)) throw invalid('policy: must be an object');
   const root = new Fields(value, 'the policy');
-  root.onlyFields(['rules', 'fallback', 'fallback_approvals', 'max_duration_seconds', 'business_hours', 'time_zone']);
+  root.onlyFields(['rules', 'fallback', 'fallback_approvals', 'max_duration_seconds', 'business_hours', 'time_zone', 'breakglass']);
   if (root.array('rules', false).length > 100) throw invalid('policy: rules must be a list of at most 100');
   const rules = root.objects('rules', false).map((rule) => {
     rule.onlyFields(['name', 'labels_any', 'kinds', 'actions', 'roles', 'ticket', 'hours', 'max_duration_seconds', 'effect', 'approvals']);
@@ -642,6 +648,13 @@ export function checkPolicy(text) {
   const start = integerOf(hours, 'start_minute', 0, 24 * 60, 8 * 60);
   const end = integerOf(hours, 'end_minute', 0, 24 * 60, 18 * 60);
   const timeZone = root.has('time_zone') ? root.text('time_zone') : 'UTC';
+  const breakglass = root.child('breakglass', false);
+  breakglass.onlyFields(['allowed', 'roles', 'kinds', 'labels_never', 'max_duration_seconds']);
+  if (breakglass.has('allowed')) breakglass.boolean('allowed');
+  names(breakglass, 'roles', ROLES, 'role');
+  names(breakglass, 'kinds', RESOURCE_KINDS, 'resource kind');
+  names(breakglass, 'labels_never', LABELS, 'label');
+  const breakglassLongest = integerOf(breakglass, 'max_duration_seconds', 0, 7 * 86400, 0);
   // Policy::Validate.
   const seen = new Set();
   for (const rule of rules) {
@@ -658,6 +671,12 @@ export function checkPolicy(text) {
   if (longest <= 0 || longest > 7 * 86400) throw invalid('the longest grant must be between 1 second and 7 days');
   if (start >= end || end > 24 * 60) throw invalid('business hours must be a window within one day');
   if (timeZone === '') throw invalid("the policy needs the client's time zone");
+  if (breakglassLongest < 0 || breakglassLongest > 7 * 86400) {
+    throw invalid('break-glass access must be limited to at most 7 days');
+  }
+  if (breakglass.texts('roles', false).some((role) => !PROVIDER_ROLES.includes(role))) {
+    throw invalid('break-glass roles are provider roles');
+  }
 }
 
 // ---- Statements ----
@@ -858,8 +877,11 @@ function applyUnverified(state, statement, hash, checks) {
     if (resource.length === 0 || utf8Length(resource) > 128) {
       throw invalid('a resource needs a name of 1 to 128 characters');
     }
-    const terms = {kind: fields.text('resource_kind'), labels: fields.texts('labels', false)};
-    state.resources.set(resource, terms);
+    const resourceKind = fields.text('resource_kind');
+    if (!RESOURCE_KINDS.includes(resourceKind)) throw invalid(`unknown resource kind '${resourceKind}'`);
+    const labels = fields.texts('labels');
+    for (const label of labels) if (!LABELS.includes(label)) throw invalid(`unknown label '${label}'`);
+    state.resources.set(resource, {kind: resourceKind, labels: LABELS.filter((label) => labels.includes(label))});
   } else if (kind === 'recovered') {
     if (!recoverySigned) throw unauthenticated('only the recovery key recovers a chain');
     const owner = readName(fields, 'owner');

@@ -103,11 +103,22 @@ StatusOr<access::OwnerSigner> LoadOwnerKey(const std::string& path);
 StatusOr<std::string> ResolveClient(client::ApiClient& api, const std::string& client);
 
 // The client's trust chain (trust_commands.cc).
-struct TrustInitArguments {
+struct TrustArguments {
   std::string client, key_file, recovery_out, owner, device_name = "cli";
+  std::string code;               // approve-link: the code `link` printed
+  std::string device;             // remove-device: the key ID
+  std::string recovery_key_file;  // recover
 };
-int TrustInit(const ServerOptions& options, const TrustInitArguments& args);
+int TrustInit(const ServerOptions& options, const TrustArguments& args);
 int TrustShow(const ServerOptions& options, const std::string& client);
+// The new device's key offers itself for the chain: prints the code to approve it with.
+int TrustLink(const ServerOptions& options, const TrustArguments& args);
+// An existing device's key signs the device a code names into the chain, once it checks.
+int TrustApproveLink(const ServerOptions& options, const TrustArguments& args);
+int TrustDevices(const ServerOptions& options, const std::string& client);
+int TrustRemoveDevice(const ServerOptions& options, const TrustArguments& args);
+// The recovery key replaces every device by one; a new recovery key is written.
+int TrustRecover(const ServerOptions& options, const TrustArguments& args);
 // The statements the server holds for `client`, replayed here with every signature checked;
 // DataLoss if they do not check.
 StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string& client);

@@ -61,7 +61,7 @@ struct ParsedOptions {
   int unknown_grant_seconds = 30;
   int wait_seconds = 60;
   SshArguments ssh_args;
-  TrustInitArguments trust_init;
+  TrustArguments trust;
 };
 
 // quartet log init|append|key|proof: a client's log, on a data folder.
@@ -443,7 +443,7 @@ void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
 void AddTrustCommands(CLI::App& app, ParsedOptions& o, int& result) {
   auto& server_options = o.server_options;
   auto& client = o.client;
-  auto& args = o.trust_init;
+  auto& args = o.trust;
   auto* trust = app.add_subcommand("trust", "the client's trust chain: who approves for it")
                     ->require_subcommand(1);
   auto* init = trust->add_subcommand(
@@ -460,6 +460,47 @@ void AddTrustCommands(CLI::App& app, ParsedOptions& o, int& result) {
   auto* show = trust->add_subcommand("show", "check the chain here and say what it holds");
   show->add_option("--client", client, "client slug (your own by default)");
   show->callback([&] { result = TrustShow(server_options, client); });
+
+  auto* link = trust->add_subcommand(
+      "link", "a new device's key offers itself; prints the code to approve it with");
+  link->add_option("--client", args.client, "client slug (your own by default)");
+  link->add_option("--key", args.key_file, "the new device's owner key file")->required();
+  link->add_option("--device-name", args.device_name, "what to call this key, e.g. laptop");
+  link->callback([&] { result = TrustLink(server_options, args); });
+  auto* approve_link = trust->add_subcommand(
+      "approve-link", "sign the device a link code names into the chain, with a device of yours");
+  approve_link->add_option("--client", args.client, "client slug (your own by default)");
+  approve_link->add_option("--key", args.key_file, "your owner key file, a device in the chain")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  approve_link->add_option("--code", args.code, "the code 'quartet trust link' printed")
+      ->required();
+  approve_link->callback([&] { result = TrustApproveLink(server_options, args); });
+  auto* devices = trust->add_subcommand("devices", "the owners' devices, as the chain says");
+  devices->add_option("--client", client, "client slug (your own by default)");
+  devices->add_flag("--json", server_options.json, "JSON output");
+  devices->callback([&] { result = TrustDevices(server_options, client); });
+  auto* remove_device =
+      trust->add_subcommand("remove-device", "take a device out of the chain, signed by yours");
+  remove_device->add_option("--client", args.client, "client slug (your own by default)");
+  remove_device->add_option("--key", args.key_file, "your owner key file, a device in the chain")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  remove_device->add_option("--device", args.device, "the key ID of the device to remove")
+      ->required();
+  remove_device->callback([&] { result = TrustRemoveDevice(server_options, args); });
+  auto* recover = trust->add_subcommand(
+      "recover", "every device lost: the recovery key puts a new one in place of them all");
+  recover->add_option("--client", args.client, "client slug (your own by default)");
+  recover->add_option("--recovery-key", args.recovery_key_file, "the recovery key file")
+      ->required();
+  recover->add_option("--key", args.key_file, "the new device's owner key file")->required();
+  recover
+      ->add_option("--recovery-out", args.recovery_out, "file to create for the new recovery key")
+      ->required();
+  recover->add_option("--owner", args.owner, "your name in the chain (your user name by default)");
+  recover->add_option("--device-name", args.device_name, "what to call the new key, e.g. laptop");
+  recover->callback([&] { result = TrustRecover(server_options, args); });
 }
 
 // quartet policy: the client's access policy, read and signed on the owner's side.

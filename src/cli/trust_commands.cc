@@ -1,5 +1,7 @@
-// `quartet trust init | show`: the client's trust chain (docs/trust-chain.md), made and read on the
-// owner's side. The server's word is never taken: `show` replays every statement itself.
+// `quartet trust init | show | link | approve-link | devices | remove-device | recover`: the client's
+// trust chain (docs/trust-chain.md), made and read on the owner's side. The server's word is never
+// taken: every command replays every statement itself before it signs or says anything.
+#include <cstdio>
 #include <iostream>
 
 #include "base/clock.h"
@@ -30,6 +32,43 @@ StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string
 }
 
 namespace {
+
+// The recovery key, written before the statement that names it is submitted, readable by its owner
+// alone: without it on paper, losing every device would lose the chain.
+Status WriteRecoveryKey(const std::string& path, const access::OwnerSigner& recovery) {
+  return WriteSecretFile(path, "quartet-owner-key v1\n" + Base64Encode(recovery.Seed()) + "\n");
+}
+
+// What a command that talks about the client's chain starts from: the server, the client and the
+// chain as replayed here.
+struct ChainContext {
+  client::ApiClient api;
+  std::string client;
+  trust::Chain chain;
+};
+StatusOr<ChainContext> OpenChain(const ServerOptions& options, const std::string& client) {
+  ASSIGN_OR_RETURN(client::ApiClient api, ConnectApi(options));
+  ASSIGN_OR_RETURN(std::string resolved, ResolveClient(api, client));
+  ASSIGN_OR_RETURN(trust::Chain chain, FetchTrustChain(api, resolved));
+  return ChainContext{std::move(api), std::move(resolved), std::move(chain)};
+}
+
+// Checks `statement` here, then hands it to the server: the chain as it stands after it.
+Status Submit(ChainContext& context, const std::string& statement) {
+  RETURN_IF_ERROR(context.chain.Apply(statement));
+  auto submitted =
+      context.api.Call("POST", "/clients/" + context.client + "/trust", {{"statement", statement}});
+  if (!submitted.ok()) return submitted.status().WithContext("the server refused the statement");
+  return Status::Ok();
+}
+
+StatusOr<std::string> SignedInUser(client::ApiClient& api) {
+  return ReplyText(api.Call("GET", "/me"), "user");
+}
+
+bool IsKeyId(std::string_view text) {
+  return text.size() == 16 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
 
 void Describe(const trust::ChainState& state) {
   if (state.size == 0) {
@@ -64,7 +103,7 @@ void Describe(const trust::ChainState& state) {
 
 }  // namespace
 
-int TrustInit(const ServerOptions& options, const TrustInitArguments& args) {
+int TrustInit(const ServerOptions& options, const TrustArguments& args) {
   auto signer = LoadOwnerKey(args.key_file);
   if (!signer.ok()) return Fail(signer.status().message());
   auto api = ConnectApi(options);
@@ -73,18 +112,15 @@ int TrustInit(const ServerOptions& options, const TrustInitArguments& args) {
   if (!client.ok()) return Fail(client.status().message());
   std::string owner = args.owner;
   if (owner.empty()) {
-    auto user = ReplyText(api->Call("GET", "/me"), "user");
+    auto user = SignedInUser(*api);
     if (!user.ok()) return Fail(user.status().message());
     owner = *user;
   }
   auto chain = FetchTrustChain(*api, *client);
   if (!chain.ok()) return Fail(chain.status().message());
   if (chain->state().size != 0) return Fail(*client + " has a trust chain already");
-  // The recovery key is written first, readable by its owner alone: without it on paper, losing
-  // every device would lose the chain.
   const access::OwnerSigner recovery = access::OwnerSigner::Generate(Random::System());
-  const std::string text = "quartet-owner-key v1\n" + Base64Encode(recovery.Seed()) + "\n";
-  if (Status written = WriteSecretFile(args.recovery_out, text); !written.ok())
+  if (Status written = WriteRecoveryKey(args.recovery_out, recovery); !written.ok())
     return Fail(written.message());
   const std::string body =
       chain->NextBody("genesis",
@@ -116,6 +152,184 @@ int TrustShow(const ServerOptions& options, const std::string& client) {
     return 0;
   }
   Describe(chain->state());
+  return 0;
+}
+
+int TrustLink(const ServerOptions& options, const TrustArguments& args) {
+  auto signer = LoadOwnerKey(args.key_file);
+  if (!signer.ok()) return Fail(signer.status().message());
+  auto context = OpenChain(options, args.client);
+  if (!context.ok()) return Fail(context.status().message());
+  const trust::ChainState& state = context->chain.state();
+  if (state.size == 0) return Fail(context->client + " has no trust chain yet");
+  const std::string key_id = signer->key().Id();
+  if (state.OwnerOf(key_id) != nullptr) return Fail("key " + key_id + " is in the chain already");
+  auto user = SignedInUser(context->api);
+  if (!user.ok()) return Fail(user.status().message());
+  if (!state.owners.contains(*user)) return Fail(*user + " is not an owner in the trust chain");
+  // The new device's half: it names itself and signs alone. One of the owner's devices adds the
+  // signature that makes it count.
+  const std::string body = context->chain.NextBody(
+      "device.added",
+      {{"owner", *user}, {"device", trust::DeviceJson(signer->key(), args.device_name)}},
+      Clock::System().NowUnixSeconds());
+  const std::string statement =
+      trust::SignStatement(body, std::vector<access::OwnerSigner>{*signer});
+  auto offered = context->api.Call("POST", "/clients/" + context->client + "/trust/links",
+                                   {{"statement", statement}});
+  auto code = ReplyText(offered, "code");
+  if (!code.ok()) return Fail(code.status().message());
+  // The code carries the key ID: the approving device takes only a link that adds this key.
+  const std::string full = *code + "." + key_id;
+  if (options.json) {
+    std::cout << CanonicalJsonOf({{"code", full}, {"key_id", key_id}}) << "\n";
+    return 0;
+  }
+  std::cout << full << "\n"
+            << "Key ID of this device: " << key_id << "\n"
+            << "On a device of yours already in the chain, within 10 minutes:\n"
+            << "  quartet trust approve-link --key YOUR_KEY_FILE --code " << full << "\n"
+            << "It shows the key ID it adds: check that it is this one.\n";
+  return 0;
+}
+
+int TrustApproveLink(const ServerOptions& options, const TrustArguments& args) {
+  const size_t dot = args.code.rfind('.');
+  const std::string relay = args.code.substr(0, dot);
+  const std::string expected = dot == std::string::npos ? "" : args.code.substr(dot + 1);
+  if (dot == std::string::npos || relay.empty() || !IsKeyId(expected))
+    return Fail(
+        "a link code ends with '.' and the new device's key ID, as 'quartet trust link' "
+        "prints it");
+  auto signer = LoadOwnerKey(args.key_file);
+  if (!signer.ok()) return Fail(signer.status().message());
+  auto context = OpenChain(options, args.client);
+  if (!context.ok()) return Fail(context.status().message());
+  const std::string* owner = context->chain.state().OwnerOf(signer->key().Id());
+  if (owner == nullptr)
+    return Fail("key " + signer->key().Id() + " is not a device in the trust chain");
+  auto statement =
+      ReplyText(context->api.Call("GET", "/clients/" + context->client + "/trust/links/" + relay),
+                "statement");
+  if (!statement.ok()) return Fail(statement.status().message());
+  // What the server relayed is checked here against the chain replayed here: the key the code
+  // names, for this key's owner, following the head, signed by the new key.
+  auto link = context->chain.CheckLink(*statement);
+  if (!link.ok()) return Fail("the relayed link does not check: " + link.status().message());
+  if (link->device.key_id != expected)
+    return Fail("the relayed link adds key " + link->device.key_id + ", not " + expected +
+                " as the code says: refused");
+  if (link->owner != *owner)
+    return Fail("the relayed link adds a device of " + link->owner + ", and your key is " + *owner +
+                "'s: refused");
+  auto approved = trust::AddSignature(*statement, *signer);
+  if (!approved.ok()) return Fail(approved.status().message());
+  if (Status submitted = Submit(*context, *approved); !submitted.ok())
+    return Fail(submitted.message());
+  std::cout << "New device's key ID: " << link->device.key_id << "\n"
+            << "Linked " << (link->device.name.empty() ? "a device" : link->device.name) << " for "
+            << link->owner << ".\n";
+  Describe(context->chain.state());
+  return 0;
+}
+
+int TrustDevices(const ServerOptions& options, const std::string& client) {
+  auto context = OpenChain(options, client);
+  if (!context.ok()) return Fail(context.status().message());
+  const trust::ChainState& state = context->chain.state();
+  if (options.json) {
+    Json devices = Json::array();
+    for (const auto& [owner, keys] : state.owners) {
+      for (const auto& [key_id, device] : keys) {
+        devices.push_back({{"owner", owner},
+                           {"key_id", key_id},
+                           {"name", device.name},
+                           {"added_at", device.added_at}});
+      }
+    }
+    std::cout << CanonicalJsonOf({{"devices", devices}}) << "\n";
+    return 0;
+  }
+  if (state.size == 0) {
+    Describe(state);
+    return 0;
+  }
+  std::printf("%-16s %-16s %-20s %s\n", "OWNER", "KEY ID", "NAME", "ADDED");
+  for (const auto& [owner, keys] : state.owners) {
+    for (const auto& [key_id, device] : keys) {
+      std::printf("%-16s %-16s %-20s %s\n", owner.c_str(), key_id.c_str(),
+                  device.name.empty() ? "-" : device.name.c_str(),
+                  FormatUtc(device.added_at, "%Y-%m-%d %H:%M").c_str());
+    }
+  }
+  return 0;
+}
+
+int TrustRemoveDevice(const ServerOptions& options, const TrustArguments& args) {
+  auto signer = LoadOwnerKey(args.key_file);
+  if (!signer.ok()) return Fail(signer.status().message());
+  auto context = OpenChain(options, args.client);
+  if (!context.ok()) return Fail(context.status().message());
+  const trust::ChainState& state = context->chain.state();
+  if (state.OwnerOf(signer->key().Id()) == nullptr)
+    return Fail("key " + signer->key().Id() + " is not a device in the trust chain");
+  const std::string* owner = state.OwnerOf(args.device);
+  if (owner == nullptr) return Fail("no device " + args.device + " in the trust chain");
+  const std::string body =
+      context->chain.NextBody("device.removed", {{"owner", *owner}, {"key_id", args.device}},
+                              Clock::System().NowUnixSeconds());
+  const std::string statement =
+      trust::SignStatement(body, std::vector<access::OwnerSigner>{*signer});
+  if (Status submitted = Submit(*context, statement); !submitted.ok())
+    return Fail(submitted.message());
+  std::cout << "Removed device " << args.device << ".\n";
+  Describe(context->chain.state());
+  return 0;
+}
+
+int TrustRecover(const ServerOptions& options, const TrustArguments& args) {
+  auto recovery = LoadOwnerKey(args.recovery_key_file);
+  if (!recovery.ok()) return Fail(recovery.status().message());
+  auto signer = LoadOwnerKey(args.key_file);
+  if (!signer.ok()) return Fail(signer.status().message());
+  if (args.recovery_out == args.recovery_key_file)
+    return Fail(
+        "write the new recovery key to another file: the old one is needed until the "
+        "server has the recovery");
+  auto context = OpenChain(options, args.client);
+  if (!context.ok()) return Fail(context.status().message());
+  const trust::ChainState& state = context->chain.state();
+  if (state.size == 0) return Fail(context->client + " has no trust chain yet");
+  // Run again after a recovery that went through (say its reply was lost): nothing more to do.
+  if (state.recovered_at != 0 && state.OwnerOf(signer->key().Id()) != nullptr) {
+    std::cout << "The chain was recovered already with this key.\n";
+    Describe(state);
+    return 0;
+  }
+  if (recovery->key().public_key != state.recovery_key)
+    return Fail("that is not the trust chain's recovery key (a recovery replaces it)");
+  std::string owner = args.owner;
+  if (owner.empty()) {
+    auto user = SignedInUser(context->api);
+    if (!user.ok()) return Fail(user.status().message());
+    owner = *user;
+  }
+  const access::OwnerSigner next = access::OwnerSigner::Generate(Random::System());
+  if (Status written = WriteRecoveryKey(args.recovery_out, next); !written.ok())
+    return Fail(written.message());
+  const std::string body =
+      context->chain.NextBody("recovered",
+                              {{"owner", owner},
+                               {"device", trust::DeviceJson(signer->key(), args.device_name)},
+                               {"recovery_key", Base64Encode(next.key().public_key)}},
+                              Clock::System().NowUnixSeconds());
+  const std::string statement =
+      trust::SignStatement(body, std::vector<access::OwnerSigner>{*recovery, *signer});
+  if (Status submitted = Submit(*context, statement); !submitted.ok())
+    return Fail(submitted.message());
+  Describe(context->chain.state());
+  std::cout << "Every earlier device was removed. The new recovery key is in " << args.recovery_out
+            << ": keep it offline, then delete the file; the old one opens nothing now.\n";
   return 0;
 }
 

@@ -8,6 +8,7 @@
 //   grants.h       requests, decisions, reviews, ends, revocations, expiry
 //   outbox.h       e-mail and webhook notices, queued with the changes that cause them
 //   trust_statements.h  each client's trust chain, signed by its owners, checked and kept
+//   trust_links.h  new devices offered for an owner's existing device to sign into the chain
 // Callers authenticate people first (sessions); each part checks what each may do.
 //
 // Thread safety: share one per process; every part may be used from any thread.
@@ -24,6 +25,7 @@
 #include "governance/permissions.h"
 #include "governance/policies.h"
 #include "governance/sessions.h"
+#include "governance/trust_links.h"
 #include "governance/trust_statements.h"
 #include "store/data_folder.h"
 
@@ -43,6 +45,7 @@ class AccessService {
   Grants& grants() { return grants_; }
   Outbox& outbox() { return outbox_; }
   TrustStatements& trust() { return trust_; }
+  TrustLinks& trust_links() { return trust_links_; }
 
  private:
   explicit AccessService(std::unique_ptr<Committer> committer)
@@ -51,6 +54,7 @@ class AccessService {
         sessions_(*committer_),
         directory_(*committer_, sessions_),
         trust_(*committer_),
+        trust_links_(*committer_, trust_),
         policies_(*committer_, trust_),
         grants_(*committer_, policies_, trust_),
         outbox_(*committer_) {}
@@ -60,6 +64,7 @@ class AccessService {
   Sessions sessions_;
   Directory directory_;
   TrustStatements trust_;
+  TrustLinks trust_links_;
   Policies policies_;
   Grants grants_;
   Outbox outbox_;

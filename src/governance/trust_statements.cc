@@ -19,6 +19,45 @@ StatusOr<std::vector<std::string>> ReadStatements(store::Database& db, const std
   return statements;
 }
 
+StatusOr<std::vector<TrustStatements::Acknowledgement>> ReadAcknowledgements(
+    store::Database& db, const std::string& client) {
+  ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT seq, acknowledged_by, acknowledged_at FROM "
+                                           "trust_recovery_acknowledgements WHERE client = ? ORDER "
+                                           "BY seq"));
+  select->Bind(1, client);
+  std::vector<TrustStatements::Acknowledgement> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    out.push_back({static_cast<uint64_t>(select->ColumnInt(0)), std::string(select->ColumnText(1)),
+                   select->ColumnInt(2)});
+  }
+  return out;
+}
+
+// What the owners hear when the recovery key was used: it replaced every device.
+OwnerNotice RecoveryNotice(const std::string& client, uint64_t seq,
+                           const trust::ChainState& state) {
+  std::string owner, key_id;
+  for (const auto& [name, devices] : state.owners) {
+    owner = name;
+    if (!devices.empty()) key_id = devices.begin()->first;
+  }
+  const std::string subject = "[Quartet] The recovery key of " + client + "'s trust chain was used";
+  const std::string body =
+      "The recovery key of " + client + "'s trust chain was used: every device that approved for " +
+      client + " was removed, and one new device of " + owner + " (key " + key_id +
+      ") put in their place.\n\nIf this was you, acknowledge it in the dashboard. If it was "
+      "not, someone else held the recovery key and now holds the only device that approves for " +
+      client + ": tell your other owners, and approve nothing until you know who did it.\n";
+  const Json payload = {{"event", "trust.recovered"},
+                        {"client", client},
+                        {"seq", seq},
+                        {"owner", owner},
+                        {"key_id", key_id}};
+  return OwnerNotice{subject, body, CanonicalJsonOf(payload)};
+}
+
 }  // namespace
 
 StatusOr<trust::Chain> TrustStatements::Load(store::Database& db, const std::string& client) {
@@ -28,18 +67,19 @@ StatusOr<trust::Chain> TrustStatements::Load(store::Database& db, const std::str
 
 StatusOr<trust::Chain> TrustStatements::Replay(const std::string& client,
                                                std::span<const std::string> statements) {
-  std::optional<trust::Chain> cached;
+  std::optional<Replayed> cached;
   {
     MutexLock lock(chains_mu_);
     if (auto it = chains_.find(client); it != chains_.end()) cached = it->second;
   }
   // The chain replayed before goes on from where it was, if the stored statements still end its
-  // prefix where it ended; otherwise everything is replayed, every signature checked.
+  // prefix with the statement it ended with; otherwise everything is replayed, every signature
+  // checked.
   std::optional<trust::Chain> chain;
-  if (cached.has_value() && cached->state().size <= statements.size()) {
-    const uint64_t size = cached->state().size;
-    if (size == 0 || Sha256::Of(statements[size - 1]) == cached->state().head) {
-      chain = std::move(cached);
+  if (cached.has_value() && cached->chain.state().size <= statements.size()) {
+    const uint64_t size = cached->chain.state().size;
+    if (size == 0 || statements[size - 1] == cached->last) {
+      chain = std::move(cached->chain);
       for (size_t i = size; i < statements.size(); ++i) {
         if (!chain->Apply(statements[i]).ok()) {
           chain.reset();
@@ -56,7 +96,8 @@ StatusOr<trust::Chain> TrustStatements::Replay(const std::string& client,
     chain = *std::move(replayed);
   }
   MutexLock lock(chains_mu_);
-  chains_.insert_or_assign(client, *chain);
+  chains_.insert_or_assign(
+      client, Replayed{*chain, statements.empty() ? std::string() : statements.back()});
   return *std::move(chain);
 }
 
@@ -101,6 +142,8 @@ StatusOr<trust::ChainState> TrustStatements::Submit(const Actor& actor, const st
                                   {"statement_kind", parsed.kind},
                                   {"statement", statement},
                                   {"by", actor.user}}));
+    if (parsed.kind == "recovered")
+      scope.notices.push_back(RecoveryNotice(client, seq, chain.state()));
     after = chain.state();
     return Status::Ok();
   }));
@@ -115,8 +158,43 @@ StatusOr<TrustStatements::View> TrustStatements::Get(const Actor& actor,
     ASSIGN_OR_RETURN(view.statements, ReadStatements(db, client));
     ASSIGN_OR_RETURN(trust::Chain chain, Replay(client, view.statements));
     view.state = chain.state();
+    ASSIGN_OR_RETURN(view.acknowledgements, ReadAcknowledgements(db, client));
     return view;
   });
+}
+
+StatusOr<TrustStatements::Acknowledgement> TrustStatements::AcknowledgeRecovery(
+    const Actor& actor, const std::string& client, uint64_t seq) {
+  const int64_t now = committer_.clock().NowUnixSeconds();
+  Acknowledgement acknowledged{seq, actor.user, now};
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    RETURN_IF_ERROR(VisibleTechnicianIn(scope.db, actor, client).status());
+    if (actor.role != Role::kOwner || actor.client != client)
+      return Forbidden("only the client's owners acknowledge a recovery");
+    ASSIGN_OR_RETURN(std::vector<std::string> statements, ReadStatements(scope.db, client));
+    const bool recovered = seq < statements.size() && [&] {
+      auto parsed = trust::Statement::Parse(statements[seq]);
+      return parsed.ok() && parsed->kind == "recovered";
+    }();
+    if (!recovered)
+      return NotFoundError("no use of the recovery key at that position of the chain");
+    ASSIGN_OR_RETURN(std::vector<Acknowledgement> known, ReadAcknowledgements(scope.db, client));
+    for (const Acknowledgement& earlier : known) {
+      if (earlier.seq == seq) {
+        acknowledged = earlier;
+        return Status::Ok();
+      }
+    }
+    ASSIGN_OR_RETURN(auto insert,
+                     scope.db.Prepare("INSERT INTO trust_recovery_acknowledgements (client, seq, "
+                                      "acknowledged_by, acknowledged_at) VALUES (?, ?, ?, ?)"));
+    insert->Bind(1, client).Bind(2, static_cast<int64_t>(seq)).Bind(3, actor.user).Bind(4, now);
+    RETURN_IF_ERROR(insert->Run());
+    scope.events.push_back(
+        Event("trust.recovery_acknowledged", client, now, {{"seq", seq}, {"by", actor.user}}));
+    return Status::Ok();
+  }));
+  return acknowledged;
 }
 
 }  // namespace quartet::governance

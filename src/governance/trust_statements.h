@@ -2,7 +2,9 @@
 // stores and relays the statements the client's owners sign, and checks each against the chain
 // before it keeps it, so that it never relays one the chain refuses. The server cannot make a
 // statement: it holds no key of the chain. Every statement is also an entry of the client's log
-// (kind "trust.statement"), committed with it.
+// (kind "trust.statement"), committed with it. A use of the recovery key (a `recovered` statement)
+// is told to the client's owners at once, and shown on every dashboard of the client until an owner
+// acknowledges it (logged as "trust.recovery_acknowledged").
 //
 // Thread safety: share one per process; every method may be called from any thread.
 #pragma once
@@ -30,12 +32,24 @@ class TrustStatements {
   StatusOr<trust::ChainState> Submit(const Actor& actor, const std::string& client,
                                      const std::string& statement);
   // The statements of the client's chain, in order, and what they say, for anyone who may see the
-  // client.
+  // client; and which uses of the recovery key an owner acknowledged.
+  struct Acknowledgement {
+    uint64_t seq = 0;  // the `recovered` statement's position
+    std::string by;
+    int64_t at = 0;
+  };
   struct View {
     std::vector<std::string> statements;
     trust::ChainState state;
+    std::vector<Acknowledgement> acknowledgements;
   };
   StatusOr<View> Get(const Actor& actor, const std::string& client);
+
+  // An owner of the client says they know of the use of the recovery key at `seq` (once; again
+  // changes nothing). NotFound unless `actor` may see the client, and for a position that holds no
+  // `recovered` statement; PermissionDenied unless `actor` is an owner of the client.
+  StatusOr<Acknowledgement> AcknowledgeRecovery(const Actor& actor, const std::string& client,
+                                                uint64_t seq);
 
   // The chain of `client` from its rows on `db` (a connection the caller holds), replayed; each
   // statement is parsed and checked once per process.
@@ -46,8 +60,13 @@ class TrustStatements {
       EXCLUDES(chains_mu_);
 
   Committer& committer_;
+  // A chain as last replayed, and the text of its last statement.
+  struct Replayed {
+    trust::Chain chain;
+    std::string last;
+  };
   Mutex chains_mu_;
-  std::map<std::string, trust::Chain> chains_ GUARDED_BY(chains_mu_);  // as last replayed
+  std::map<std::string, Replayed> chains_ GUARDED_BY(chains_mu_);
 };
 
 }  // namespace quartet::governance

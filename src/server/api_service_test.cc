@@ -116,7 +116,7 @@ TEST_F(ApiServiceTest, AnotherClientsRoutesLookTheSameAsThoseOfNoClient) {
       auto path_for = [&](const std::string& client) {
         std::string path(route.pattern);
         path.replace(path.find("{client}"), 8, client);
-        for (const char* name : {"{grant}", "{proposal}", "{id}"}) {
+        for (const char* name : {"{grant}", "{proposal}", "{id}", "{code}"}) {
           if (size_t at = path.find(name); at != std::string::npos)
             path.replace(at, std::string_view(name).size(), grant_);
         }
@@ -331,6 +331,187 @@ TEST_F(ApiServiceTest, TheServerKeepsOnlyStatementsTheTrustChainAccepts) {
   };
   EXPECT_EQ(approve(registered).status, 401);
   EXPECT_EQ(approve(device).status, 200);
+}
+
+TEST_F(ApiServiceTest, ALinkRelaysANewDeviceButOnlyTheOwnersDeviceMakesItJoin) {
+  const std::string trust = "/api/v1/clients/acme/trust";
+  const std::string links = trust + "/links";
+  const access::OwnerSigner laptop = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner recovery = access::OwnerSigner::Generate(random_);
+  trust::Chain chain("acme");
+  const std::string genesis = trust::SignStatement(
+      chain.NextBody("genesis",
+                     {{"owner", "olivia"},
+                      {"device", trust::DeviceJson(laptop.key(), "laptop")},
+                      {"recovery_key", Base64Encode(recovery.key().public_key)}},
+                     1782900000),
+      std::vector<access::OwnerSigner>{laptop});
+  auto post = [&](const std::string& target, const std::string& user, const std::string& text) {
+    return Send("POST", target, user, CanonicalJsonOf({{"statement", text}}));
+  };
+  // No chain, no link.
+  const access::OwnerSigner phone = access::OwnerSigner::Generate(random_);
+  auto offer_of = [&](const access::OwnerSigner& device, const std::string& owner) {
+    return trust::SignStatement(
+        chain.NextBody("device.added",
+                       {{"owner", owner}, {"device", trust::DeviceJson(device.key(), "phone")}},
+                       1782900000),
+        std::vector<access::OwnerSigner>{device});
+  };
+  EXPECT_EQ(post(links, "olivia", offer_of(phone, "olivia")).status, 409);
+  ASSERT_EQ(post(trust, "olivia", genesis).status, 201);
+  ASSERT_TRUE(chain.Apply(genesis).ok());
+
+  // Only the client's owners offer a link, for themselves; outsiders learn nothing of acme.
+  const std::string offered = offer_of(phone, "olivia");
+  for (const char* user : {"pat", "ana", "audrey"})
+    EXPECT_EQ(post(links, user, offered).status, 403) << user;
+  for (const char* user : {"oscar", "ben"}) {
+    const HttpResponse real = post(links, user, offered);
+    const HttpResponse none = post("/api/v1/clients/nope/trust/links", user, offered);
+    EXPECT_EQ(real.status, 404) << user;
+    EXPECT_EQ(*real.body, *none.body) << user;
+  }
+  // Not a device the phone signed alone, for the chain's head.
+  EXPECT_EQ(post(links, "olivia", offer_of(phone, "oscar")).status, 409);
+  EXPECT_EQ(post(links, "olivia",
+                 trust::SignStatement(trust::Statement::Parse(offered)->body,
+                                      std::vector<access::OwnerSigner>{laptop}))
+                .status,
+            400);
+  const HttpResponse made = post(links, "olivia", offered);
+  ASSERT_EQ(made.status, 201) << *made.body;
+  const std::string code = BodyOf(made)["code"].get<std::string>();
+  EXPECT_EQ(code.size(), 11u);
+  EXPECT_EQ(BodyOf(made)["key_id"], phone.key().Id());
+  EXPECT_EQ(BodyOf(made)["expires_at"], 1782900000 + 600);
+
+  // Claimed by an owner of acme only, once.
+  EXPECT_EQ(Send("GET", links + "/" + code, "pat").status, 403);
+  EXPECT_EQ(Send("GET", links + "/" + code, "audrey").status, 403);
+  const HttpResponse outsider = Send("GET", links + "/" + code, "oscar");
+  EXPECT_EQ(outsider.status, 404);
+  EXPECT_EQ(*outsider.body, *Send("GET", "/api/v1/clients/nope/trust/links/" + code, "oscar").body);
+  EXPECT_EQ(Send("GET", links + "/WRONG-CODE0", "olivia").status, 404);
+  std::string typed = code;
+  typed.erase(typed.find('-'), 1);
+  for (char& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const HttpResponse claimed = Send("GET", links + "/" + typed, "olivia");
+  ASSERT_EQ(claimed.status, 200) << *claimed.body;
+  EXPECT_EQ(BodyOf(claimed)["statement"], offered);
+  EXPECT_EQ(BodyOf(claimed)["offered_by"], "olivia");
+  EXPECT_EQ(Send("GET", links + "/" + code, "olivia").status, 404);
+
+  // What the server relayed counts for nothing by itself, nor with a key of the provider's; the
+  // laptop's signature makes the phone join.
+  EXPECT_EQ(post(trust, "olivia", offered).status, 401);
+  const access::OwnerSigner provider_key = access::OwnerSigner::Generate(random_);
+  EXPECT_EQ(post(trust, "pat", *trust::AddSignature(offered, provider_key)).status, 401);
+  const std::string approved = *trust::AddSignature(offered, laptop);
+  const HttpResponse joined = post(trust, "olivia", approved);
+  ASSERT_EQ(joined.status, 201) << *joined.body;
+  EXPECT_EQ(BodyOf(joined)["chain"]["owners"]["olivia"].size(), 2u);
+  ASSERT_TRUE(chain.Apply(approved).ok());
+
+  // A code lasts ten minutes.
+  const access::OwnerSigner tablet = access::OwnerSigner::Generate(random_);
+  const HttpResponse late = post(links, "olivia", offer_of(tablet, "olivia"));
+  ASSERT_EQ(late.status, 201);
+  clock_.Advance(std::chrono::minutes(11));
+  EXPECT_EQ(Send("GET", links + "/" + BodyOf(late)["code"].get<std::string>(), "olivia").status,
+            404);
+  // Twenty may wait at once; the expired ones do not count.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(
+        post(links, "olivia", offer_of(access::OwnerSigner::Generate(random_), "olivia")).status,
+        201);
+  }
+  EXPECT_EQ(
+      post(links, "olivia", offer_of(access::OwnerSigner::Generate(random_), "olivia")).status,
+      409);
+  clock_.Advance(std::chrono::minutes(11));
+  EXPECT_EQ(
+      post(links, "olivia", offer_of(access::OwnerSigner::Generate(random_), "olivia")).status,
+      201);
+  // Offering and claiming are in the log.
+  std::vector<std::string> entries;
+  ASSERT_TRUE(
+      folder_->logs().ReadEntries("acme", 0, *folder_->logs().EntryCount("acme"), entries).ok());
+  int offers = 0, claims = 0;
+  for (const std::string& entry : entries) {
+    offers += entry.find("\"trust.link_offered\"") != std::string::npos;
+    claims += entry.find("\"trust.link_claimed\"") != std::string::npos;
+  }
+  EXPECT_EQ(offers, 23);
+  EXPECT_EQ(claims, 1);
+}
+
+TEST_F(ApiServiceTest, AUseOfTheRecoveryKeyIsToldToTheOwnersAndStaysUntilOneAcknowledgesIt) {
+  const std::string trust = "/api/v1/clients/acme/trust";
+  const std::string acknowledge = trust + "/recovery-acknowledgements";
+  const governance::Actor admin = *access_->sessions().FindActor("pat");
+  ASSERT_TRUE(access_->outbox().SetEmail(admin, "olivia", "olivia@acme.test").ok());
+  const access::OwnerSigner laptop = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner recovery = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner fresh = access::OwnerSigner::Generate(random_);
+  const access::OwnerSigner next = access::OwnerSigner::Generate(random_);
+  trust::Chain chain("acme");
+  auto submit = [&](const std::string& kind, Json fields,
+                    std::vector<access::OwnerSigner> signers) {
+    const std::string statement =
+        trust::SignStatement(chain.NextBody(kind, std::move(fields), 1782900000), signers);
+    ASSERT_EQ(Send("POST", trust, "olivia", CanonicalJsonOf({{"statement", statement}})).status,
+              201);
+    ASSERT_TRUE(chain.Apply(statement).ok());
+  };
+  submit("genesis",
+         {{"owner", "olivia"},
+          {"device", trust::DeviceJson(laptop.key(), "laptop")},
+          {"recovery_key", Base64Encode(recovery.key().public_key)}},
+         {laptop});
+  auto due = [&] { return *access_->outbox().DueNotifications(100); };
+  const size_t before = due().size();
+  submit("recovered",
+         {{"owner", "olivia"},
+          {"device", trust::DeviceJson(fresh.key(), "new laptop")},
+          {"recovery_key", Base64Encode(next.key().public_key)}},
+         {recovery, fresh});
+  // The owners hear of it at once.
+  const auto notices = due();
+  ASSERT_EQ(notices.size(), before + 1);
+  EXPECT_EQ(notices.back().recipient, "olivia@acme.test");
+  EXPECT_NE(notices.back().subject.find("recovery key"), std::string::npos);
+  EXPECT_NE(notices.back().body.find(fresh.key().Id()), std::string::npos);
+  EXPECT_TRUE(BodyOf(Send("GET", trust, "audrey"))["recovery_acknowledgements"].empty());
+
+  // Only the client's owners acknowledge it, and only a use of the recovery key.
+  const std::string body = R"({"seq":1})";
+  EXPECT_EQ(Send("POST", acknowledge, "audrey", body).status, 403);
+  EXPECT_EQ(Send("POST", acknowledge, "pat", body).status, 403);
+  const HttpResponse outsider = Send("POST", acknowledge, "oscar", body);
+  EXPECT_EQ(outsider.status, 404);
+  EXPECT_EQ(
+      *outsider.body,
+      *Send("POST", "/api/v1/clients/nope/trust/recovery-acknowledgements", "oscar", body).body);
+  EXPECT_EQ(Send("POST", acknowledge, "olivia", R"({"seq":0})").status, 404);
+  EXPECT_EQ(Send("POST", acknowledge, "olivia", R"({"seq":7})").status, 404);
+  const HttpResponse acknowledged = Send("POST", acknowledge, "olivia", body);
+  ASSERT_EQ(acknowledged.status, 201) << *acknowledged.body;
+  EXPECT_EQ(BodyOf(acknowledged)["acknowledged"]["by"], "olivia");
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(BodyOf(Send("POST", acknowledge, "olivia", body))["acknowledged"]["at"],
+            BodyOf(acknowledged)["acknowledged"]["at"]);
+  const Json read = BodyOf(Send("GET", trust, "audrey"));
+  ASSERT_EQ(read["recovery_acknowledgements"].size(), 1u);
+  EXPECT_EQ(read["recovery_acknowledgements"][0]["seq"], 1);
+  EXPECT_EQ(read["recovery_acknowledgements"][0]["by"], "olivia");
+  std::vector<std::string> entries;
+  ASSERT_TRUE(
+      folder_->logs().ReadEntries("acme", 0, *folder_->logs().EntryCount("acme"), entries).ok());
+  int logged = 0;
+  for (const std::string& entry : entries)
+    logged += entry.find("\"trust.recovery_acknowledged\"") != std::string::npos;
+  EXPECT_EQ(logged, 1);
 }
 
 }  // namespace

@@ -212,7 +212,34 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_user ON invitations (user);
 )sql";
 
-constexpr std::array<std::string_view, 3> kSteps = {kVersion1, kVersion2, kVersion3};
+// Version 4: devices being linked to a trust chain (governance/trust_links.h), each the new
+// device's half-signed statement under a one-time code (its SHA-256 kept), until it is claimed or
+// expires.
+constexpr std::string_view kVersion4 = R"sql(
+CREATE TABLE trust_links (
+  digest BLOB PRIMARY KEY,
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  offered_by TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  statement TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// Version 5: the owners' acknowledgements of each use of the recovery key (a `recovered` statement
+// of the trust chain, by its position): every dashboard of the client shows the alarm until one.
+constexpr std::string_view kVersion5 = R"sql(
+CREATE TABLE trust_recovery_acknowledgements (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  seq INTEGER NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  acknowledged_at INTEGER NOT NULL,
+  PRIMARY KEY (client, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 5> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,
+                                                    kVersion5};
 
 }  // namespace
 

@@ -37,6 +37,19 @@ StatusOr<Bytes> ReadKey(const JsonObject& fields, std::string_view key) {
   return public_key;
 }
 
+// Whether `value` holds a number with a fraction or an exponent. A body's numbers are integers:
+// how a fraction is printed differs from one JSON library to the next, and a replayer that printed
+// it otherwise would not find the body canonical.
+bool HasFraction(const Json& value) {
+  if (value.is_number_float()) return true;
+  if (value.is_structured()) {
+    for (const Json& item : value) {
+      if (HasFraction(item)) return true;
+    }
+  }
+  return false;
+}
+
 StatusOr<std::string> ReadName(const JsonObject& fields, std::string_view key) {
   ASSIGN_OR_RETURN(std::string name, fields.Text(key, Field::kRequired));
   if (!IsName(name))
@@ -73,6 +86,8 @@ StatusOr<Statement> Statement::Parse(std::string_view text) {
   ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(statement.fields));
   if (canonical != statement.body)
     return InvalidArgumentError("a trust statement's body must be canonical JSON");
+  if (HasFraction(statement.fields))
+    return InvalidArgumentError("a trust statement's numbers are integers");
   ASSIGN_OR_RETURN(JsonObject fields, JsonObject::Of(statement.fields, "a trust statement's body"));
   ASSIGN_OR_RETURN(statement.kind, fields.Text("kind", Field::kRequired));
   if (std::find(std::begin(kKinds), std::end(kKinds), statement.kind) == std::end(kKinds))
@@ -127,6 +142,33 @@ std::string Chain::NextBody(std::string_view kind, Json fields, int64_t at) cons
 }
 
 Status Chain::Apply(std::string_view text) { return Apply(text, /*verify=*/true); }
+
+StatusOr<Chain::Link> Chain::CheckLink(std::string_view text) const {
+  auto statement = Statement::Parse(text);
+  if (!statement.ok()) return statement.status().WithContext(Position(state_.size));
+  auto link = [&]() -> StatusOr<Link> {
+    if (statement->kind != "device.added")
+      return InvalidArgumentError("a link carries a device.added statement");
+    RETURN_IF_ERROR(Check(*statement));
+    const JsonObject fields = *JsonObject::Of(statement->fields, "a trust statement's body");
+    const int64_t at = *fields.Integer("at", Field::kRequired);
+    ASSIGN_OR_RETURN(std::string owner, ReadName(fields, "owner"));
+    if (!state_.owners.contains(owner))
+      return FailedPreconditionError("no such owner in the chain");
+    ASSIGN_OR_RETURN(Device device, ReadDevice(fields, "device", at));
+    if (state_.OwnerOf(device.key_id) != nullptr)
+      return FailedPreconditionError("that device is in the chain already");
+    if (statement->signatures.size() != 1 || statement->signatures[0].key_id != device.key_id)
+      return InvalidArgumentError("a link is signed by the new device alone");
+    if (!access::VerifyOwnerSignature(access::OwnerKey{device.public_key},
+                                      std::string(kStatementDomain) + statement->body,
+                                      statement->signatures[0].signature))
+      return UnauthenticatedError("the signature of key " + device.key_id + " does not verify");
+    return Link{std::move(owner), std::move(device)};
+  }();
+  if (!link.ok()) return link.status().WithContext(Position(statement->seq));
+  return link;
+}
 
 Status Chain::Apply(std::string_view text, bool verify) {
   auto statement = Statement::Parse(text);
@@ -312,6 +354,21 @@ std::string SignStatement(std::string_view body, std::span<const access::OwnerSi
         {{"key_id", signer.key().Id()}, {"signature", Base64Encode(signer.SignMessage(message))}});
   }
   return CanonicalJsonOf({{"body", std::string(body)}, {"signatures", signatures}});
+}
+
+StatusOr<std::string> AddSignature(std::string_view text, const access::OwnerSigner& signer) {
+  ASSIGN_OR_RETURN(Statement statement, Statement::Parse(text));
+  const std::string key_id = signer.key().Id();
+  Json signatures = Json::array();
+  for (const Statement::Signature& signature : statement.signatures) {
+    if (signature.key_id == key_id) return InvalidArgumentError("that key signed it already");
+    signatures.push_back(
+        {{"key_id", signature.key_id}, {"signature", Base64Encode(signature.signature)}});
+  }
+  const std::string message = std::string(kStatementDomain) + statement.body;
+  signatures.push_back(
+      {{"key_id", key_id}, {"signature", Base64Encode(signer.SignMessage(message))}});
+  return CanonicalJsonOf({{"body", statement.body}, {"signatures", signatures}});
 }
 
 Json SummaryJson(const ChainState& state) {

@@ -137,6 +137,18 @@ class Chain {
   // The body of the next statement: `fields` with chain, seq, prev, at and kind added.
   std::string NextBody(std::string_view kind, Json fields, int64_t at) const;
 
+  // A device being linked: the `device.added` statement its new device made and signed alone,
+  // waiting for the signature of one of that owner's devices (docs/trust-chain.md, "Linking a
+  // device"). CheckLink says what `statement` would add: it must follow the head, name an owner
+  // of the chain and a device not in it, and carry the new device's good signature and no other.
+  // InvalidArgument, FailedPrecondition or Unauthenticated (as Apply) otherwise. It says nothing
+  // of whether the statement will count: that takes the approving device's signature.
+  struct Link {
+    std::string owner;
+    Device device;
+  };
+  StatusOr<Link> CheckLink(std::string_view statement) const;
+
  private:
   Status Apply(std::string_view statement, bool verify);
   Status Check(const Statement& statement) const;
@@ -147,6 +159,10 @@ class Chain {
 
 // Signs `body` with each of `signers` into a statement's text.
 std::string SignStatement(std::string_view body, std::span<const access::OwnerSigner> signers);
+
+// `statement` with the signature of `signer` added after those it has. InvalidArgument for text
+// that is not a statement, or that `signer` signed already.
+StatusOr<std::string> AddSignature(std::string_view statement, const access::OwnerSigner& signer);
 
 // What the chain holds, for people and scripts: its size and head, threshold, owners and their
 // devices, the agent, and whether a policy is signed (public keys left out).

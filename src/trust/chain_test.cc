@@ -98,7 +98,10 @@ TEST_F(ChainTest, TamperedOrMalformedStatementsAreRefusedAndChangeNothing) {
   EXPECT_FALSE(chain_.Apply(tampered).ok());
   for (const std::string& bad :
        {std::string("not json"), std::string("{}"), std::string(R"({"body":"{}","signatures":[]})"),
-        std::string(R"({"body":" {\"kind\":\"genesis\"}","signatures":[]})")}) {
+        std::string(R"({"body":" {\"kind\":\"genesis\"}","signatures":[]})"),
+        // A fraction, even printed canonically.
+        SignStatement(chain_.NextBody("threshold.set", {{"threshold", 1}, {"x", 1.5}}, at_),
+                      std::vector<OwnerSigner>{laptop_})}) {
     EXPECT_EQ(chain_.Apply(bad).code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(chain_.state().head, head);
@@ -150,6 +153,60 @@ TEST_F(ChainTest, AnOwnersDeviceLinksANewOneWhichMustSignToo) {
   // A removed device signs nothing any more.
   EXPECT_EQ(Next("threshold.set", {{"threshold", 1}}, {laptop_}).code(),
             StatusCode::kUnauthenticated);
+}
+
+TEST_F(ChainTest, ALinkIsTheNewDevicesHalfOfADeviceAdded) {
+  Genesis();
+  OwnerSigner phone = NewKey();
+  auto body = [&](const std::string& owner, const OwnerSigner& device) {
+    return chain_.NextBody("device.added",
+                           {{"owner", owner}, {"device", DeviceJson(device.key(), "phone")}}, at_);
+  };
+  const std::string offered = SignStatement(body("olivia", phone), std::vector<OwnerSigner>{phone});
+  auto link = chain_.CheckLink(offered);
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  EXPECT_EQ(link->owner, "olivia");
+  EXPECT_EQ(link->device.key_id, phone.key().Id());
+  EXPECT_EQ(link->device.name, "phone");
+  // Alone it counts for nothing; with the laptop's signature added, the phone joins.
+  EXPECT_EQ(chain_.Apply(offered).code(), StatusCode::kUnauthenticated);
+  auto approved = AddSignature(offered, laptop_);
+  ASSERT_TRUE(approved.ok()) << approved.status().ToString();
+  EXPECT_EQ(AddSignature(*approved, laptop_).status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(chain_.Apply(*approved).ok());
+  EXPECT_EQ(*chain_.state().OwnerOf(phone.key().Id()), "olivia");
+
+  // What a link must not be: signed by anyone else too, or instead; for an owner the chain does
+  // not have; for a device it has; another kind; not following the head.
+  OwnerSigner tablet = NewKey();
+  EXPECT_EQ(chain_.CheckLink(offered).status().code(),
+            StatusCode::kInvalidArgument);  // the head moved
+  const std::string tablet_body = body("olivia", tablet);
+  EXPECT_TRUE(chain_.CheckLink(SignStatement(tablet_body, std::vector<OwnerSigner>{tablet})).ok());
+  EXPECT_EQ(chain_.CheckLink(SignStatement(tablet_body, std::vector<OwnerSigner>{tablet, laptop_}))
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      chain_.CheckLink(SignStatement(tablet_body, std::vector<OwnerSigner>{phone})).status().code(),
+      StatusCode::kInvalidArgument);
+  std::string forged = SignStatement(tablet_body, std::vector<OwnerSigner>{tablet});
+  forged[forged.find("phone")] ^= 1;
+  EXPECT_EQ(chain_.CheckLink(forged).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      chain_.CheckLink(SignStatement(body("mallory", tablet), std::vector<OwnerSigner>{tablet}))
+          .status()
+          .code(),
+      StatusCode::kFailedPrecondition);
+  EXPECT_EQ(chain_.CheckLink(SignStatement(body("olivia", phone), std::vector<OwnerSigner>{phone}))
+                .status()
+                .code(),
+            StatusCode::kFailedPrecondition);
+  const std::string other_kind = chain_.NextBody("threshold.set", {{"threshold", 1}}, at_);
+  EXPECT_EQ(
+      chain_.CheckLink(SignStatement(other_kind, std::vector<OwnerSigner>{tablet})).status().code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(chain_.state().DeviceCount(), 2u);
 }
 
 TEST_F(ChainTest, TwoOfTwoOwnersMustBothSign) {

@@ -2,11 +2,18 @@
 // contrast, landmarks, keyboard focus order) in Chromium, and driven by the keyboard alone.
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {createRequire} from 'node:module';
 import {join} from 'node:path';
-import {cleanup, demoSignIns, launchBrowser, signIn, startServer, tempFolder, totp} from './harness.mjs';
+import {
+  accessibilityViolations as violations,
+  cleanup,
+  demoSignIns,
+  launchBrowser,
+  signIn,
+  startServer,
+  tempFolder,
+  totp,
+} from './harness.mjs';
 
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 let folder;
 let server;
 let browser;
@@ -24,14 +31,6 @@ after(async () => {
   await server?.stop();
   cleanup(folder);
 });
-
-async function violations(page) {
-  await page.addScriptTag({path: axePath});
-  return page.evaluate(async () => {
-    const result = await globalThis.axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
-    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
-  });
-}
 
 // axe is injected as a script of its own: the page's CSP is bypassed for it, in these tests only.
 async function pageAs(user, colorScheme = 'light') {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {join} from 'node:path';
 import {
+  apiFromPage,
   cleanup,
   copyFolder,
   demoSignIns,
@@ -43,14 +44,6 @@ async function pageAs(user, viewport = {width: 1280, height: 900}) {
   page.on('pageerror', (error) => console.error(`page error (${user}): ${error.message}`));
   await signIn(page, server.url, user, signIns[user]);
   return page;
-}
-
-/** A JSON API call made by the page itself, with its session. */
-function apiFromPage(page, path) {
-  return page.evaluate(async (target) => {
-    const response = await fetch(`/api/v1${target}`);
-    return {status: response.status, body: await response.json()};
-  }, path);
 }
 
 const verifiedBadge = (page) => page.getByTestId('log-status').getByText('Verified in this browser');

@@ -4,6 +4,7 @@
 import {spawn} from 'node:child_process';
 import {createHmac} from 'node:crypto';
 import {cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync} from 'node:fs';
+import {createRequire} from 'node:module';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {createInterface} from 'node:readline';
@@ -133,6 +134,28 @@ export async function signIn(page, url, user, {password, secret}) {
   await page.getByLabel('One-time code').fill(await freshCode(user, secret));
   await page.getByRole('button', {name: 'Sign in'}).click();
   await page.getByRole('button', {name: 'Sign out'}).waitFor();
+}
+
+/** A JSON API call made by the page itself, with its session: {status, body}. */
+export function apiFromPage(page, path) {
+  return page.evaluate(async (target) => {
+    const response = await fetch(`/api/v1${target}`);
+    return {status: response.status, body: await response.json()};
+  }, path);
+}
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * What axe-core finds against WCAG 2.1 A and AA on the page as it stands, one line each. axe is
+ * injected as a script of its own: the page's context must bypass its CSP (tests only).
+ */
+export async function accessibilityViolations(page) {
+  await page.addScriptTag({path: axePath});
+  return page.evaluate(async () => {
+    const result = await globalThis.axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+  });
 }
 
 export async function screenshot(page, name) {

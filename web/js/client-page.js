@@ -1,7 +1,7 @@
 /**
- * A client's dashboard: the log's verification first (everything below is only as good as it),
- * then the tab asked for. Owners decide; client staff and auditors read; provider admins and the
- * technicians who serve the client see what they may.
+ * A client's dashboard: the log's verification and the trust chain's first (everything below is
+ * only as good as they are), then the tab asked for. Owners decide; client staff and auditors read;
+ * provider admins and the technicians who serve the client see what they may.
  */
 import * as api from './api.js';
 import {formatTime, h, replace} from './dom.js';
@@ -11,7 +11,9 @@ import {renderTimeline} from './timeline.js';
 import {renderInsights} from './insights.js';
 import {renderPolicy} from './policy.js';
 import {renderPeople} from './people.js';
-import {showAlarm} from './alarm.js';
+import {showAlarm, showTrustAlarm} from './alarm.js';
+import {TrustAlarm, checkTrust} from './trust-check.js';
+import {raiseRecoveryAlarm, trustStatus} from './trust-view.js';
 
 const tabs = [
   ['approvals', 'Requests & access'],
@@ -50,10 +52,25 @@ function statusCard(client, verified) {
   );
 }
 
+/** The client's trust chain, checked here: {state: 'verified', chain, …} or {state: 'alarm', error}. */
+async function trustOf(tenant, reply) {
+  try {
+    return {state: 'verified', ...(await checkTrust(tenant, await reply))};
+  } catch (error) {
+    if (!(error instanceof TrustAlarm)) throw error;
+    showTrustAlarm(error.message);
+    return {state: 'alarm', error};
+  }
+}
+
 export async function renderClient(container, session, tenant, tab) {
+  // The chain is fetched while the client is: the two checks below then run side by side.
+  const trustReply = api.get(`/clients/${api.enc(tenant)}/trust`);
+  trustReply.catch(() => {}); // a failure surfaces where the answer is taken
   const client = await api.get(`/clients/${api.enc(tenant)}`);
   const heading = h('h1', {}, client.name);
   const status = h('div', {}, h('section', {class: 'log-status'}, 'Checking the log in this browser…'));
+  const trustSlot = h('div', {class: 'trust-slot'}, h('section', {class: 'log-status'}, 'Checking who approves, in this browser…'));
   const body = h('div', {class: 'tab-body'});
   const tabList = h(
     'nav',
@@ -62,19 +79,24 @@ export async function renderClient(container, session, tenant, tab) {
       h('a', {href: `#/c/${tenant}/${id}`, 'aria-current': id === tab ? 'page' : null}, label),
     ),
   );
-  replace(container, heading, status, tabList, body);
-  let verified;
-  try {
-    // Every view checks afresh: the log may have grown since the last one, and the check is cheap.
-    verified = await checkLog(tenant, client.log);
-    replace(status, statusCard(client, verified));
-  } catch (error) {
-    if (!(error instanceof LogAlarm)) throw error;
-    showAlarm(error.message);
-    replace(status, h('section', {class: 'log-status bad'}, h('span', {class: 'badge bad'}, '✗ Not verified'), ' ', error.message));
-    verified = {state: 'alarm', error};
-  }
-  const context = {session, tenant, client, verified, refresh: () => renderClient(container, session, tenant, tab)};
+  replace(container, heading, status, trustSlot, tabList, body);
+  const checkedLog = (async () => {
+    try {
+      // Every view checks afresh: the log may have grown since the last one, and the check is cheap.
+      const result = await checkLog(tenant, client.log);
+      replace(status, statusCard(client, result));
+      return result;
+    } catch (error) {
+      if (!(error instanceof LogAlarm)) throw error;
+      showAlarm(error.message);
+      replace(status, h('section', {class: 'log-status bad'}, h('span', {class: 'badge bad'}, '✗ Not verified'), ' ', error.message));
+      return {state: 'alarm', error};
+    }
+  })();
+  const [verified, trust] = await Promise.all([checkedLog, trustOf(tenant, trustReply)]);
+  replace(trustSlot, trustStatus(trust, client));
+  const context = {session, tenant, client, verified, trust, refresh: () => renderClient(container, session, tenant, tab)};
+  raiseRecoveryAlarm(trust, context);
   switch (tab) {
     case 'timeline':
       return renderTimeline(body, context);

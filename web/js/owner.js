@@ -2,12 +2,15 @@
  * What needs the owner now: requests waiting for a decision, access open at this moment, and
  * break-glass access to review. Approvals and denials are signed in this browser with the owner's
  * own key (WebCrypto Ed25519, private half non-extractable, kept in IndexedDB); the server and the
- * client's agent both check the signature, and the log keeps it.
+ * client's agent both check the signature, and the log keeps it. Once the client has a trust
+ * chain, that key signs only if the chain lists it as one of the owner's devices (devices.js);
+ * before, it is registered with the server.
  */
 import * as api from './api.js';
 import {announce, formatDuration, formatRelative, formatTime, h, replace} from './dom.js';
 import {bytesToBase64} from './tlog.js';
-import {deleteOwnerKey, getOwnerKey, putOwnerKey} from './store.js';
+import {deleteOwnerKey, putOwnerKey} from './store.js';
+import {browserKey, hasChain, linkThisDeviceCard, thisDevice} from './devices.js';
 import {actionLabel, kindLabel, labelLabel, labelsOf, sensitive, stateText} from './vocab.js';
 
 export function labelChips(names) {
@@ -15,22 +18,24 @@ export function labelChips(names) {
   return names.map((name) => h('span', {class: sensitive.has(name) ? 'chip warn' : 'chip'}, labelLabel(name)));
 }
 
-/** The owner's key on this device: made once, registered with the server (a log entry). */
-async function ownerKey(session) {
-  const stored = await getOwnerKey(session.user);
-  if (stored) return stored;
-  const pair = await crypto.subtle.generateKey({name: 'Ed25519'}, false, ['sign', 'verify']);
-  const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
-  const {key_id: keyId} = await api.post('/owner-keys', {public_key: bytesToBase64(publicKey)});
-  const record = {user: session.user, keyId, privateKey: pair.privateKey, publicKey: pair.publicKey};
+/**
+ * The owner's key on this device, for a client without a trust chain: made once and registered
+ * with the server (a log entry).
+ */
+async function registeredKey(session) {
+  const key = await browserKey(session.user);
+  if (key.registered !== false) return key;
+  const {key_id: keyId} = await api.post('/owner-keys', {public_key: bytesToBase64(key.publicRaw)});
+  const record = {...key, keyId, registered: true};
   await putOwnerKey(record);
   announce('A signing key was made on this device and registered in your log.');
   return record;
 }
 
 /** Signs exactly what docs/events.md says an owner's decision covers. */
-async function signDecision(session, decision, canonicalRequest) {
-  const key = await ownerKey(session);
+async function signDecision(context, decision, canonicalRequest) {
+  // With a chain, the key is the device the chain lists (the form is shown only then).
+  const key = hasChain(context) ? (await thisDevice(context)).key : await registeredKey(context.session);
   const message = new TextEncoder().encode(`quartet-owner-decision/v1\n${decision}\n${canonicalRequest}`);
   const signature = new Uint8Array(await crypto.subtle.sign({name: 'Ed25519'}, key.privateKey, message));
   return {key_id: key.keyId, signature: bytesToBase64(signature)};
@@ -90,7 +95,7 @@ function decisionForm(grant, context) {
   const comment = h('input', {id: `comment-${grant.id}`, name: 'comment', maxlength: 500});
   const error = h('p', {class: 'error', role: 'alert'});
   const send = async (decision) => {
-    const signed = await signDecision(context.session, decision, grant.request);
+    const signed = await signDecision(context, decision, grant.request);
     await api.post(`/clients/${api.enc(context.tenant)}/grants/${api.enc(grant.id)}/${decision}`, {
       ...signed,
       comment: comment.value,
@@ -103,8 +108,11 @@ function decisionForm(grant, context) {
         await send(decision);
       } catch (failure) {
         // This browser's key is unknown to the server (its records were replaced): make and
-        // register a new one, a logged event like the first, and sign again.
-        if (!(failure.status === 401 && /key is not registered/.test(failure.message))) throw failure;
+        // register a new one, a logged event like the first, and sign again. Not once the client
+        // has a trust chain: only the chain says which keys approve.
+        if (hasChain(context) || !(failure.status === 401 && /key is not registered/.test(failure.message))) {
+          throw failure;
+        }
         await deleteOwnerKey(context.session.user);
         await send(decision);
       }
@@ -188,11 +196,14 @@ export async function renderApprovals(container, context) {
   const active = recent.grants.filter((g) => g.state === 'approved' && g.window_start <= now && now < g.window_end);
   const reviews = recent.grants.filter((g) => g.awaits_review);
   const owner = context.session.role === 'owner';
-  // Nothing is signed against a history that cannot be trusted.
-  const trusted = context.verified.state !== 'alarm';
+  // Nothing is signed against a history, or a list of who approves, that cannot be trusted.
+  const trusted = context.verified.state !== 'alarm' && context.trust.state !== 'alarm';
+  // With a trust chain, only a device the chain lists signs.
+  const unlinked = owner && hasChain(context) && (await thisDevice(context)).owner === null;
   replace(
     container,
-    trusted ? null : h('p', {class: 'card bad', role: 'note'}, 'Decisions are switched off while this log cannot be trusted.'),
+    trusted ? null : h('p', {class: 'card bad', role: 'note'}, 'Decisions are switched off while this log or the list of who approves cannot be trusted.'),
+    trusted && unlinked ? linkThisDeviceCard(context) : null,
     h(
       'section',
       {'aria-labelledby': 'pending-title'},
@@ -204,7 +215,7 @@ export async function renderApprovals(container, context) {
               grant,
               context,
               historySummary(recent.grants, grant.technician, grant.id),
-              owner && trusted ? decisionForm(grant, context) : null,
+              owner && trusted && !unlinked ? decisionForm(grant, context) : null,
             ),
           ),
     ),

@@ -2,6 +2,7 @@
 import * as api from './api.js';
 import {formatRelative, formatTime, h, replace} from './dom.js';
 import {labelChips} from './owner.js';
+import {devicesCard, hasChain, linkThisDeviceCard, thisDevice} from './devices.js';
 import {kindLabel} from './vocab.js';
 
 function agentCard(agent, client, session) {
@@ -34,11 +35,22 @@ function agentCard(agent, client, session) {
   );
 }
 
+/** An owner's own devices, once the client has a trust chain. */
+async function ownDevices(context) {
+  if (context.session.role !== 'owner' || !hasChain(context)) return null;
+  const me = await thisDevice(context);
+  return me.owner === null ? linkThisDeviceCard(context) : devicesCard(context, me);
+}
+
 export async function renderPeople(container, context) {
   const {client, session} = context;
-  const agent = await api.get(`/clients/${api.enc(client.tenant)}/agent`).catch(() => null);
+  const [agent, devices] = await Promise.all([
+    api.get(`/clients/${api.enc(client.tenant)}/agent`).catch(() => null),
+    ownDevices(context),
+  ]);
   replace(
     container,
+    devices,
     h('div', {class: 'columns'},
       h('section', {class: 'card', 'aria-labelledby': 'people-title'},
         h('h2', {id: 'people-title'}, 'People'),

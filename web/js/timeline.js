@@ -11,6 +11,24 @@ import {actionLabel, labelsOf, labelLabel} from './vocab.js';
 
 const pageSize = 50;
 
+const trustKindText = {
+  genesis: 'started the trust chain',
+  'device.added': 'a device was added',
+  'device.removed': 'a device was removed',
+  'owner.added': 'an owner was added',
+  'owner.removed': 'an owner was removed',
+  'threshold.set': 'the number of signatures a change needs was set',
+  'agent.confirmed': "the client's agent was confirmed",
+  'policy.signed': 'a policy was signed',
+  'resource.signed': 'a resource was signed',
+  recovered: 'THE RECOVERY KEY REPLACED EVERY DEVICE',
+};
+
+/** What a statement of the trust chain did; the dashboard's own check of it is the chain's. */
+function trustStatementText(event) {
+  return `Trust chain, statement ${event.seq}: ${trustKindText[event.statement_kind] ?? event.statement_kind} (signed by the owners' keys; relayed by ${event.by}).`;
+}
+
 /** One sentence for an event, from the entry itself. */
 export function describe(event) {
   const request = event.kind === 'grant.requested' ? JSON.parse(event.request) : null;
@@ -69,6 +87,14 @@ export function describe(event) {
       return `ALARM from the client's agent (${event.alarm}): ${event.detail ?? ''}`;
     case 'certificate.issued':
       return `The agent issued an SSH certificate to ${event.technician} for ${(event.principals ?? []).join(', ')} (serial ${event.serial}).`;
+    case 'trust.statement':
+      return trustStatementText(event);
+    case 'trust.link_offered':
+      return `${event.by} offered a new device (key ${event.key_id}${event.device_name ? `, “${event.device_name}”` : ''}) for one of their devices to approve.`;
+    case 'trust.link_claimed':
+      return `${event.by} fetched the offer of device ${event.key_id} to approve it.`;
+    case 'trust.recovery_acknowledged':
+      return `${event.by} acknowledged the use of the recovery key (statement ${event.seq}).`;
     case 'certificate.refused':
       return `The agent refused ${event.technician} a certificate: ${event.reason}`;
     default:

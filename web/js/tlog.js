@@ -42,7 +42,9 @@ const MAX_LEVEL = 63;
 // ---- Bytes ----
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const BASE64_VALUES = new Map([...BASE64_ALPHABET].map((c, i) => [c, i]));
+// By character code; -1 for a character not in the alphabet.
+const BASE64_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE64_ALPHABET.length; i++) BASE64_VALUES[BASE64_ALPHABET.charCodeAt(i)] = i;
 
 /**
  * Decodes standard padded base64 (RFC 4648 section 4), strictly: no white space, no missing
@@ -60,8 +62,9 @@ export function base64ToBytes(s) {
   let accumulator = 0;
   let written = 0;
   for (let i = 0; i < s.length - padding; i++) {
-    const value = BASE64_VALUES.get(s[i]);
-    if (value === undefined) throw new Error(`malformed base64: unexpected character at ${i}`);
+    const code = s.charCodeAt(i);
+    const value = code < 128 ? BASE64_VALUES[code] : -1;
+    if (value < 0) throw new Error(`malformed base64: unexpected character at ${i}`);
     accumulator = (accumulator << 6) | value;
     bits += 6;
     if (bits >= 8) {
@@ -95,8 +98,11 @@ export function bytesToBase64(bytes) {
  * @returns {string} lowercase hex
  */
 export function bytesToHex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += HEX_DIGITS[bytes[i]];
+  return out;
 }
+const HEX_DIGITS = Array.from({length: 256}, (_, b) => b.toString(16).padStart(2, '0'));
 
 /**
  * @param {string} hex an even number of hex digits
@@ -181,30 +187,48 @@ export function sha256Sync(bytes) {
   view.setUint32(padded.length - 4, (bytes.length * 8) >>> 0);
   const state = new Uint32Array(SHA256_INITIAL);
   const w = new Uint32Array(64);
+  const k = SHA256_ROUND_CONSTANTS;
+  // Plain variables, not arrays, in the rounds: trust chains hash every statement's body this way.
   for (let block = 0; block < padded.length; block += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getUint32(block + 4 * t);
+    for (let t = 0; t < 16; t++) {
+      const j = block + 4 * t;
+      w[t] = (padded[j] << 24) | (padded[j + 1] << 16) | (padded[j + 2] << 8) | padded[j + 3];
+    }
     for (let t = 16; t < 64; t++) {
       const s0 = rotateRight(w[t - 15], 7) ^ rotateRight(w[t - 15], 18) ^ (w[t - 15] >>> 3);
       const s1 = rotateRight(w[t - 2], 17) ^ rotateRight(w[t - 2], 19) ^ (w[t - 2] >>> 10);
       w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
-    let [a, b, c, d, e, f, g, h] = state;
+    let a = state[0], b = state[1], c = state[2], d = state[3];
+    let e = state[4], f = state[5], g = state[6], h = state[7];
     for (let t = 0; t < 64; t++) {
       const s1 = rotateRight(e, 6) ^ rotateRight(e, 11) ^ rotateRight(e, 25);
       const choice = (e & f) ^ (~e & g);
-      const temp1 = (h + s1 + choice + SHA256_ROUND_CONSTANTS[t] + w[t]) >>> 0;
+      const temp1 = (h + s1 + choice + k[t] + w[t]) | 0;
       const s0 = rotateRight(a, 2) ^ rotateRight(a, 13) ^ rotateRight(a, 22);
       const majority = (a & b) ^ (a & c) ^ (b & c);
-      const temp2 = (s0 + majority) >>> 0;
-      [h, g, f, e, d, c, b, a] = [g, f, e, (d + temp1) >>> 0, c, b, a, (temp1 + temp2) >>> 0];
+      const temp2 = (s0 + majority) | 0;
+      h = g;
+      g = f;
+      f = e;
+      e = (d + temp1) | 0;
+      d = c;
+      c = b;
+      b = a;
+      a = (temp1 + temp2) | 0;
     }
-    [a, b, c, d, e, f, g, h].forEach((value, i) => {
-      state[i] += value;
-    });
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
   }
   const out = new Uint8Array(32);
   const outView = new DataView(out.buffer);
-  state.forEach((value, i) => outView.setUint32(4 * i, value));
+  for (let i = 0; i < 8; i++) outView.setUint32(4 * i, state[i]);
   return out;
 }
 

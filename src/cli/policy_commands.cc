@@ -137,13 +137,12 @@ int PolicySign(const ServerOptions& options, const PolicySignArguments& args) {
 }
 
 int ResourceSign(const ServerOptions& options, const ResourceSignArguments& args) {
-  access::LabelSet labels = 0;
+  // The names, checked here: the chain refuses a label it does not know.
   std::vector<std::string> names;
   for (const std::string& name : args.labels) {
     if (name == "none") continue;
-    auto label = access::LabelFromName(name);
-    if (!label.ok()) return Fail(label.status().message());
-    labels |= static_cast<access::LabelSet>(*label);
+    if (auto label = access::LabelFromName(name); !label.ok())
+      return Fail(label.status().message());
     names.push_back(name);
   }
   auto session = OpenOwnerSigning(options, args.client, args.key_file);

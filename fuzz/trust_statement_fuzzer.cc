@@ -39,8 +39,8 @@ const Fixture& Base() {
     const access::OwnerSigner recovery = access::OwnerSigner::Generate(random);
     auto add = [&](std::string_view kind, quartet::Json fields,
                    std::vector<access::OwnerSigner> signers) {
-      const std::string statement =
-          trust::SignStatement(out->chain.NextBody(kind, std::move(fields), 1'700'000'000), signers);
+      const std::string statement = trust::SignStatement(
+          out->chain.NextBody(kind, std::move(fields), 1'700'000'000), signers);
       Check(out->chain.Apply(statement).ok());
       out->statements.push_back(statement);
     };
@@ -69,8 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (newline == std::string_view::npos) return 0;
     auto fields = quartet::ParseJson(input.substr(newline + 1), "the fields");
     if (!fields.ok() || !fields->is_object()) return 0;
-    made = trust::SignStatement(chain.NextBody(input.substr(1, newline - 1), *fields, 1'700'000'100),
-                                base.laptop);
+    made = trust::SignStatement(
+        chain.NextBody(input.substr(1, newline - 1), *fields, 1'700'000'100), base.laptop);
     input = made;
   }
   const std::string before = quartet::CanonicalJsonOf(trust::SummaryJson(chain.state()));

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {join} from 'node:path';
 import {
+  accessibilityViolations,
   apiFromPage,
   cleanup,
   copyFolder,
@@ -198,6 +199,35 @@ test('the provider admin sees clients and staff and onboards a technician with M
   assert.match(await page.locator('main').innerText(), /otpauth:\/\/totp\/Quartet:dana\?secret=[A-Z2-7]+/);
   await screenshot(page, 'admin');
   await page.context().close();
+});
+
+test('an invited owner chooses her own password on the invitation page, receives her second factor and signs in', async () => {
+  // The provider adds her (here on its data folder); it gets a one-time invitation, never a password.
+  const added = execFileSync(quartet, ['admin', '--data', data, 'user', 'add', '--name', 'nora', '--role', 'owner', '--client', 'harbor-dental']).toString();
+  const code = added.match(/for them alone\): (qi_\S+)/)[1];
+  const context = await browser.newContext({viewport: {width: 1280, height: 900}, bypassCSP: true});
+  const page = await context.newPage();
+  await page.goto(`${server.url}/#/invitation/${code}`);
+  await page.getByRole('heading', {name: 'Welcome'}).waitFor();
+  assert.deepEqual(await accessibilityViolations(page), []);
+  const password = 'nora chose this herself';
+  await page.getByLabel('Password (12 characters or more)').fill(password);
+  await page.getByLabel('The same password again').fill(password);
+  await page.getByRole('button', {name: 'Set my password'}).click();
+  const secret = await page.getByTestId('totp-secret').innerText();
+  assert.match(secret, /^[A-Z2-7]{32}$/);
+  await screenshot(page, 'invitation');
+  // Used once: the link opens nothing a second time.
+  await page.goto(`${server.url}/#/invitation/${code}`);
+  await page.reload();
+  await page.getByLabel('Password (12 characters or more)').fill('someone else entirely');
+  await page.getByLabel('The same password again').fill('someone else entirely');
+  await page.getByRole('button', {name: 'Set my password'}).click();
+  await page.getByText('This invitation was used already').waitFor();
+  // She signs in with her password and her own second factor.
+  await signIn(page, server.url, 'nora', {password, secret});
+  assert.equal((await apiFromPage(page, '/me')).body.user, 'nora');
+  await context.close();
 });
 
 test('a rolled-back log and a forked log raise the alarm and switch decisions off', async () => {

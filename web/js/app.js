@@ -6,6 +6,7 @@ import * as api from './api.js';
 import {announce, h, replace} from './dom.js';
 import {renderAdmin} from './admin.js';
 import {renderClient} from './client-page.js';
+import {renderInvitation} from './invitation.js';
 import {renderTechnician} from './technician.js';
 
 const main = () => document.getElementById('main');
@@ -109,6 +110,11 @@ async function route() {
   const container = h('div', {class: 'view'});
   replace(main(), container);
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  if (parts[0] === 'invitation' && parts[1]) {
+    // Before any session: the person has none yet.
+    renderInvitation(container, parts[1], () => (location.hash = '#/sign-in'));
+    return;
+  }
   if (session === null && parts[0] !== 'sign-in') {
     // On a fresh load of a client's page, its overview is fetched while the session is checked.
     if (parts[0] === 'c' && parts[1]) api.prefetch(`/clients/${api.enc(parts[1])}`);

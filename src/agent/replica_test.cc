@@ -494,6 +494,8 @@ TEST_F(ChainedReplicaTest, APinnedAgentNeedsItsOwnersChainAndConfirmation) {
 
 TEST(SafetyCodeTest, TwelveDigitsThatChangeWithEveryKey) {
   const std::string code = trust::SafetyCode("0123456789abcdef", kWitnessKey, kCaKey);
+  // The same vector as web/test/trust.test.mjs: the browser works the code out as the agent does.
+  EXPECT_EQ(code, "5090-6332-8640");
   ASSERT_EQ(code.size(), 14u);
   EXPECT_EQ(code[4], '-');
   EXPECT_EQ(code[9], '-');

@@ -75,3 +75,44 @@ test("an owner enrols the client's agent from the page, and the page then checks
   }
   assert.match(await status.innerText(), /cosigned by the client's agent/);
 });
+
+test("under a trust chain, the code names the owner's device and she confirms the agent by its safety code", async () => {
+  const data = join(folder, 'data');
+  const token = execFileSync(quartet, ['admin', '--data', data, 'token', 'create', '--user', 'oscar'], {encoding: 'utf8'}).split('\n')[0];
+  const cli = (args) => execFileSync(quartet, ['--server', server.url, '--token', token, ...args], {encoding: 'utf8'});
+  const oscarKey = join(data, 'demo', 'oscar.key');
+  cli(['trust', 'init', '--key', oscarKey, '--recovery-out', join(folder, 'kestrel-recovery.key')]);
+  const page = await (await browser.newContext({viewport: {width: 1280, height: 900}})).newPage();
+  await signIn(page, server.url, 'oscar', demoSignIns(data).oscar);
+  // Her browser becomes a device of the chain, approved by her key file.
+  await page.goto(`${server.url}/#/c/kestrel-law/people`);
+  const unlinked = page.getByTestId('link-this-device');
+  await unlinked.getByLabel('Name for this device').fill('office browser');
+  await unlinked.getByRole('button', {name: 'Link this device'}).click();
+  const keyId = await page.getByTestId('link-key-id').innerText();
+  cli(['trust', 'approve-link', '--key', oscarKey, '--code', await page.getByTestId('link-code').innerText()]);
+  await page.getByRole('button', {name: 'It is approved: check again'}).click();
+  await page.goto(`${server.url}/#/c/kestrel-law/people`);
+  await page.getByRole('button', {name: 'Create an enrolment code'}).click();
+  const code = await page.getByTestId('enrolment-code').innerText();
+  assert.ok(code.endsWith(`.${keyId}`), code);
+
+  const enrolled = execFileSync(quartet, ['agent', 'enrol', '--server', server.url, '--code', code, '--data', join(folder, 'kestrel-agent')], {encoding: 'utf8'});
+  const safety = enrolled.match(/^safety code: (\d{4}-\d{4}-\d{4})$/m)[1];
+  assert.match(enrolled, new RegExp(`founded by owner key ${keyId} only`));
+  await page.reload();
+  const form = page.getByTestId('agent-confirm');
+  await form.getByText('Not confirmed yet').waitFor();
+  // A code that is not the agent's signs nothing.
+  await form.getByLabel('Safety code the agent printed when it enrolled').fill('1234-5678-9012');
+  await form.getByRole('button', {name: 'Confirm this agent'}).click();
+  await form.getByText('does not match the agent the server names').waitFor();
+  assert.doesNotMatch(cli(['trust', 'show']), /Agent .* confirmed/);
+  await form.getByLabel('Safety code the agent printed when it enrolled').fill(safety);
+  await form.getByRole('button', {name: 'Confirm this agent'}).click();
+  await page.getByTestId('agent-confirmed').waitFor();
+  await screenshot(page, 'owner-agent-confirmed');
+  // Her own replay of the chain, from the command line, shows the agent confirmed.
+  assert.match(cli(['trust', 'show']), /Agent agent confirmed/);
+  await page.context().close();
+});

@@ -55,7 +55,7 @@ export async function thisDevice(context) {
 }
 
 // Checks `statement` against the chain here, then hands it to the server.
-async function submit(context, statement) {
+export async function submit(context, statement) {
   await context.trust.chain.apply(statement);
   await api.post(`/clients/${api.enc(context.tenant)}/trust`, {statement});
 }

@@ -1,21 +1,82 @@
 /** The client's people, its resources, the technicians who serve it, and its agent's health. */
 import * as api from './api.js';
-import {formatRelative, formatTime, h, replace} from './dom.js';
+import {announce, formatRelative, formatTime, h, replace} from './dom.js';
 import {labelChips} from './owner.js';
-import {devicesCard, hasChain, linkThisDeviceCard, thisDevice} from './devices.js';
+import {devicesCard, hasChain, linkThisDeviceCard, submit, thisDevice} from './devices.js';
+import {safetyCode, signStatement} from './trust.js';
 import {kindLabel} from './vocab.js';
 
-function agentCard(agent, client, session) {
+const digitsOf = (text) => text.replace(/[^0-9]/g, '');
+// An SSH key in its authorized_keys form without a comment.
+const withoutComment = (line) => line.trim().split(/\s+/).slice(0, 2).join(' ');
+
+/**
+ * Under a trust chain, whether the owners confirmed the agent the server names, and for an owner
+ * whose browser is a device of the chain, the form that confirms it by its safety code.
+ */
+function confirmation(agent, context, me) {
+  const confirmed = context.trust.chain.state.agent;
+  const caKey = withoutComment(agent.ssh_ca_key);
+  if (confirmed && confirmed.witnessKey === agent.witness_key && withoutComment(confirmed.sshCaKey) === caKey) {
+    return h('p', {class: 'ok', 'data-testid': 'agent-confirmed'},
+      `Confirmed in your trust chain on ${formatTime(Number(confirmed.confirmedAt), context.client.time_zone)}: it opens doors for approved requests.`);
+  }
+  const warning = h('p', {class: 'warn', 'data-testid': 'agent-unconfirmed'},
+    confirmed
+      ? 'This is not the agent your trust chain confirmed: it opens no door. Confirm it only if you replaced your agent yourself.'
+      : 'Not confirmed yet: this agent opens no door until an owner confirms it with the safety code it printed.');
+  if (context.session.role !== 'owner' || !me?.owner) return warning;
+  const input = h('input', {id: 'safety-code', inputmode: 'numeric', autocomplete: 'off', placeholder: '4821-0937-1152'});
+  const error = h('p', {class: 'error', role: 'alert'});
+  const confirm = async () => {
+    error.textContent = '';
+    try {
+      const typed = digitsOf(input.value);
+      // Worked out here from the keys the server names: if it swapped them, the codes differ.
+      const mine = await safetyCode(me.key.keyId, agent.witness_key, caKey);
+      const unpinned = await safetyCode('', agent.witness_key, caKey);
+      if (typed.length !== 12 || (typed !== digitsOf(mine) && typed !== digitsOf(unpinned))) {
+        error.textContent = 'The safety code does not match the agent the server names. Compare it again with the code the agent printed on your machine; if it still differs, the agent shown here is not yours. Nothing was signed.';
+        return;
+      }
+      if (context.trust.chain.state.threshold > 1) {
+        error.textContent = `A change to your trust chain needs ${context.trust.chain.state.threshold} owners' signatures; confirm the agent from the command line.`;
+        return;
+      }
+      const body = context.trust.chain.nextBody('agent.confirmed',
+        {name: agent.name, witness_key: agent.witness_key, ssh_ca_key: caKey}, Math.floor(Date.now() / 1000));
+      await submit(context, await signStatement(body, [me.key]));
+      announce(`Agent ${agent.name} confirmed.`);
+      context.refresh();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  return h('div', {'data-testid': 'agent-confirm'},
+    warning,
+    h('label', {for: 'safety-code'}, 'Safety code the agent printed when it enrolled'),
+    input,
+    error,
+    h('div', {class: 'buttons'}, h('button', {type: 'button', class: 'primary', onclick: confirm}, 'Confirm this agent')));
+}
+
+function agentCard(agent, client, session, context, me) {
+  const chained = hasChain(context);
   if (!agent.enrolled) {
     const code = h('p', {});
     const invite = async () => {
       const reply = await api.post(`/clients/${api.enc(client.tenant)}/agent/enrolment-codes`);
-      replace(code, 'One-time code (valid 24 hours): ', h('code', {}, reply.code),
-        h('br'), 'On the client’s machine: ', h('code', {}, `quartet agent enrol --server ${location.origin} --code ${reply.code} --data /var/lib/quartet-agent`));
+      // Under a trust chain the code names this browser's device key: the agent takes the chain,
+      // and its confirmation, only from the owners'.
+      const full = chained && me?.owner ? `${reply.code}.${me.key.keyId}` : reply.code;
+      replace(code, 'One-time code (valid 24 hours): ', h('code', {'data-testid': 'enrolment-code'}, full),
+        h('br'), 'On the client’s machine: ', h('code', {}, `quartet agent enrol --server ${location.origin} --code ${full} --data /var/lib/quartet-agent`),
+        h('br'), 'It ends by printing a safety code: type it here to confirm the agent.');
     };
+    const mayInvite = session.role === 'owner' && (!chained || me?.owner);
     return h('section', {class: 'card'}, h('h2', {}, 'Agent'),
       h('p', {class: 'warn'}, 'No agent is enrolled: nothing on your premises checks this log or holds your keys yet.'),
-      session.role === 'owner' ? [h('button', {type: 'button', class: 'primary', onclick: invite}, 'Create an enrolment code'), code] : null);
+      mayInvite ? [h('button', {type: 'button', class: 'primary', onclick: invite}, 'Create an enrolment code'), code] : null);
   }
   const behind = agent.log_size - agent.witnessed_size;
   const healthy = agent.alarms.length === 0 && agent.last_seen > Date.now() / 1000 - 120;
@@ -29,6 +90,7 @@ function agentCard(agent, client, session) {
       h('dt', {}, 'Enrolled'), h('dd', {}, formatTime(agent.enrolled_at, client.time_zone)),
       h('dt', {}, 'Certificates waiting'), h('dd', {}, String(agent.pending_certificates)),
       h('dt', {}, 'SSH CA'), h('dd', {}, h('code', {class: 'wrap'}, agent.ssh_ca_key))),
+    hasChain(context) ? confirmation(agent, context, me) : null,
     agent.alarms.length
       ? h('ul', {class: 'alarms'}, agent.alarms.map((a) => h('li', {class: 'bad'}, `${formatTime(a.at, client.time_zone)}: ${a.kind} — ${a.detail}`)))
       : null,
@@ -44,9 +106,10 @@ async function ownDevices(context) {
 
 export async function renderPeople(container, context) {
   const {client, session} = context;
-  const [agent, devices] = await Promise.all([
+  const [agent, devices, me] = await Promise.all([
     api.get(`/clients/${api.enc(client.tenant)}/agent`).catch(() => null),
     ownDevices(context),
+    session.role === 'owner' && hasChain(context) ? thisDevice(context) : null,
   ]);
   replace(
     container,
@@ -61,7 +124,7 @@ export async function renderPeople(container, context) {
       h('section', {class: 'card', 'aria-labelledby': 'resources-title'},
         h('h2', {id: 'resources-title'}, 'Resources'),
         h('ul', {class: 'plain'}, client.resources.map((r) => h('li', {}, h('strong', {}, r.name), ` ${kindLabel(r.kind)} `, labelChips(r.labels))))),
-      agent ? agentCard(agent, client, session) : null,
+      agent ? agentCard(agent, client, session, context, me) : null,
       h('section', {class: 'card', 'aria-labelledby': 'log-title'},
         h('h2', {id: 'log-title'}, 'Your log'),
         h('p', {}, 'Anyone can check it with the keys below; this page does so on every visit.'),

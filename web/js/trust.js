@@ -1118,3 +1118,16 @@ export async function addSignature(text, signer) {
   signatures.push({key_id: signer.keyId, signature: bytesToBase64(signature)});
   return canonicalJson({body: statement.body, signatures});
 }
+
+/**
+ * The safety code of an agent (docs/agent.md, "Confirming the agent"): twelve digits of SHA-256
+ * over the owner key's ID and the agent's two keys, as the agent prints it when it enrols.
+ */
+export async function safetyCode(ownerKeyId, witnessKey, sshCaKey) {
+  const text = `quartet-safety-code/v1\n${ownerKeyId}\n${witnessKey}\n${sshCaKey}\n`;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  let value = 0n;
+  for (let i = 0; i < 8; ++i) value = (value << 8n) | BigInt(digest[i]);
+  const digits = (value % 1000000000000n).toString().padStart(12, '0');
+  return `${digits.slice(0, 4)}-${digits.slice(4, 8)}-${digits.slice(8)}`;
+}

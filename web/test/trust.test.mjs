@@ -19,6 +19,7 @@ import {
   isValidPoint,
   keyIdOf,
   parseJson,
+  safetyCode,
   signStatement,
   summaryOf,
   TrustChain,
@@ -77,6 +78,13 @@ describe('the links the C++ side decided', () => {
       }
     });
   }
+});
+
+test('the safety code is the one the agent prints (the vector of src/agent/replica_test.cc)', async () => {
+  const witness = 'acme-agent+0a0b0c0d+BASE64-OF-ITS-KEY';
+  const ca = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAGENTSOWNCAKEY';
+  assert.equal(await safetyCode('0123456789abcdef', witness, ca), '5090-6332-8640');
+  assert.notEqual(await safetyCode('0123456789abcdee', witness, ca), '5090-6332-8640');
 });
 
 test('the vectors cover every kind and every code', () => {

@@ -114,5 +114,11 @@ test("under a trust chain, the code names the owner's device and she confirms th
   await screenshot(page, 'owner-agent-confirmed');
   // Her own replay of the chain, from the command line, shows the agent confirmed.
   assert.match(cli(['trust', 'show']), /Agent agent confirmed/);
+  // The policy she saves on the page is signed into the chain by this browser, and in force.
+  assert.match(cli(['policy', 'show']), /not signed by the owners/);
+  await page.goto(`${server.url}/#/c/kestrel-law/policy`);
+  await page.getByRole('button', {name: 'Save the policy'}).click();
+  await page.getByText('The policy is signed and in force.').waitFor();
+  assert.match(cli(['policy', 'show']), /signed by the owners in the trust chain/);
   await page.context().close();
 });

@@ -4,7 +4,9 @@
  * propose, and an owner accepts.
  */
 import * as api from './api.js';
+import {hasChain, submit, thisDevice} from './devices.js';
 import {announce, h, replace} from './dom.js';
+import {canonicalJson, signStatement} from './trust.js';
 import {actionLabel, actionNames, dayNames, kindLabel, kindNames, labelLabel, labelNames, providerRoles} from './vocab.js';
 
 const effects = {approve: 'Approve at once', 'ask-owners': 'Ask the owners', deny: 'Refuse'};
@@ -87,6 +89,24 @@ function readRule(element) {
   };
 }
 
+/**
+ * Puts `policy` in force. Under a trust chain it takes effect only signed: this browser, a device
+ * of the owner's in the chain, signs it into the chain (policy.signed); the server's unsigned
+ * change is closed then. Without a chain, the server stores it.
+ */
+async function putInForce(context, policy) {
+  if (!hasChain(context)) {
+    await api.put(`/clients/${api.enc(context.tenant)}/policy`, policy);
+    return;
+  }
+  const me = await thisDevice(context);
+  if (!me.owner) throw new Error('This browser is not one of your devices in the trust chain: link it on "People & agent" first.');
+  const {threshold} = context.trust.chain.state;
+  if (threshold > 1) throw new Error(`A change to your trust chain needs ${threshold} owners' signatures; sign the policy from the command line.`);
+  const body = context.trust.chain.nextBody('policy.signed', {policy: canonicalJson(policy)}, Math.floor(Date.now() / 1000));
+  await submit(context, await signStatement(body, [me.key]));
+}
+
 function editor(policy, context, onSaved) {
   const owner = context.session.role === 'owner';
   const rules = h('div', {class: 'rules'});
@@ -142,11 +162,13 @@ function editor(policy, context, onSaved) {
       },
       time_zone: policy.time_zone,
     };
+    // What the editor does not show is kept as it is: the terms for break-glass above all.
+    if (policy.breakglass) changed.breakglass = policy.breakglass;
     try {
       const path = `/clients/${api.enc(context.tenant)}/policy`;
       if (owner) {
-        await api.put(path, changed);
-        announce('The policy is saved and in force.');
+        await putInForce(context, changed);
+        announce(hasChain(context) ? 'The policy is signed and in force.' : 'The policy is saved and in force.');
       } else {
         await api.post(`${path}/proposals`, {policy: changed, note: note.value});
         announce('Proposal sent to the owners.');
@@ -163,8 +185,10 @@ function proposalCard(proposal, context, onAccepted) {
   const error = h('p', {class: 'error', role: 'alert'});
   const accept = async () => {
     try {
-      await api.post(`/clients/${api.enc(context.tenant)}/policy/proposals/${api.enc(proposal.id)}/accept`);
-      announce('The proposed policy is accepted and in force.');
+      // Under a trust chain a proposal is a draft until an owner signs it.
+      if (hasChain(context)) await putInForce(context, proposal.policy);
+      else await api.post(`/clients/${api.enc(context.tenant)}/policy/proposals/${api.enc(proposal.id)}/accept`);
+      announce(hasChain(context) ? 'The proposed policy is signed and in force.' : 'The proposed policy is accepted and in force.');
       onAccepted();
     } catch (failure) {
       error.textContent = failure.message;
@@ -177,7 +201,7 @@ function proposalCard(proposal, context, onAccepted) {
     h('ul', {class: 'plain'}, proposal.description.map((line) => h('li', {}, line))),
     error,
     context.session.role === 'owner'
-      ? h('button', {type: 'button', class: 'primary', onclick: accept}, 'Accept this policy')
+      ? h('button', {type: 'button', class: 'primary', onclick: accept}, hasChain(context) ? 'Sign this policy' : 'Accept this policy')
       : h('p', {class: 'muted small'}, 'Waiting for an owner to accept it.'),
   );
 }

@@ -285,6 +285,11 @@ TEST_F(ApiServiceTest, TheServerKeepsOnlyStatementsTheTrustChainAccepts) {
                 .status,
             401);
   EXPECT_EQ(submit("policy.signed", policy, {device}, "olivia").status, 201);
+  // Under the chain, the client's resources hold what the owners signed: everything until then.
+  for (const Json& resource : BodyOf(Send("GET", "/api/v1/clients/acme", "olivia"))["resources"]) {
+    EXPECT_FALSE(resource["signed"].get<bool>()) << resource.dump();
+    EXPECT_EQ(resource["labels"].size(), 8u) << resource.dump();
+  }
   // Another client's owner neither reads nor writes it.
   EXPECT_EQ(Send("GET", trust, "oscar").status, 404);
   const HttpResponse read = Send("GET", trust, "audrey");

@@ -90,11 +90,21 @@ StatusOr<HttpResponse> DescribeClient(ApiContext& api, const Call& call) {
   const std::string& client = call.params[0];
   ASSIGN_OR_RETURN(auto view, api.access.directory().DescribeClient(call.actor, client));
   ASSIGN_OR_RETURN(ledger::LogConfig log, api.folder.logs().GetLog(client));
+  // Under a trust chain a resource holds what its owners signed, and everything until they have.
+  ASSIGN_OR_RETURN(const governance::TrustStatements::View trust,
+                   api.access.trust().Get(call.actor, client));
+  const bool chained = trust.state.size > 0;
   Json resources = Json::array();
   for (const auto& resource : view.resources) {
-    resources.push_back({{"name", resource.name},
-                         {"kind", std::string(access::KindName(resource.kind))},
-                         {"labels", LabelsJson(resource.labels)}});
+    const auto signed_terms = trust.state.resources.find(resource.name);
+    const bool signed_by_owners = signed_terms != trust.state.resources.end();
+    Json item = {
+        {"name", resource.name},
+        {"kind", std::string(access::KindName(signed_by_owners ? signed_terms->second.kind
+                                                               : resource.kind))},
+        {"labels", LabelsJson(chained ? trust.state.LabelsOf(resource.name) : resource.labels)}};
+    if (chained) item["signed"] = signed_by_owners;
+    resources.push_back(std::move(item));
   }
   // The keys are what the page pins on first sight and checks the log against from then on.
   return JsonResponse(200, {{"tenant", client},

@@ -325,7 +325,8 @@ TEST_F(AgentSshTest, ApprovedGrantLogsInAndTheCertificateIsLogged) {
   EXPECT_GT(parsed->serial, 0u);
   EXPECT_EQ(parsed->valid_before - parsed->valid_after, 1800u);
   EXPECT_EQ(Ssh(Key("approved"), *login_), 0) << SshdLog();
-  EXPECT_TRUE(Accepted(grant)) << SshdLog();
+  // sshd writes its log a moment after ssh has gone.
+  EXPECT_TRUE(WaitFor([&] { return Accepted(grant); }, std::chrono::seconds(5))) << SshdLog();
   // The certificate's serial and fingerprint are in the client's log.
   auto logs = store::SqliteLogStore::Open(*data_ + "/quartet.db");
   ASSERT_TRUE(logs.ok());
@@ -354,7 +355,8 @@ TEST_F(AgentSshTest, QuartetSshLogsInWithALiveGrant) {
                              "BatchMode=yes", "--", "echo", "inside"});
   EXPECT_EQ(ssh.status, 0) << ssh.err;
   EXPECT_NE(ssh.out.find("inside"), std::string::npos);
-  EXPECT_TRUE(Accepted(grant)) << SshdLog();
+  // sshd writes its log a moment after ssh has gone.
+  EXPECT_TRUE(WaitFor([&] { return Accepted(grant); }, std::chrono::seconds(5))) << SshdLog();
 }
 
 // A grant's window ends by itself: the certificate stops working with it.
@@ -369,7 +371,8 @@ TEST_F(AgentSshTest, ExpiredGrantNoLongerLogsIn) {
   EXPECT_EQ(Ssh(Key("short"), *login_), 0) << SshdLog();
   std::this_thread::sleep_for(std::chrono::seconds(6));
   EXPECT_EQ(Ssh(Key("short"), *login_), 255);
-  EXPECT_EQ(CountAccepted(grant), 1u);
+  EXPECT_TRUE(WaitFor([&] { return CountAccepted(grant) == 1; }, std::chrono::seconds(5)))
+      << SshdLog();
   // And the agent issues no new one for it.
   cert = Certificate(grant, Key("short-again"));
   EXPECT_NE(cert.status, 0);

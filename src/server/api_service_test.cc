@@ -286,7 +286,8 @@ TEST_F(ApiServiceTest, TheServerKeepsOnlyStatementsTheTrustChainAccepts) {
             401);
   EXPECT_EQ(submit("policy.signed", policy, {device}, "olivia").status, 201);
   // Under the chain, the client's resources hold what the owners signed: everything until then.
-  for (const Json& resource : BodyOf(Send("GET", "/api/v1/clients/acme", "olivia"))["resources"]) {
+  const Json described = BodyOf(Send("GET", "/api/v1/clients/acme", "olivia"));
+  for (const Json& resource : described["resources"]) {
     EXPECT_FALSE(resource["signed"].get<bool>()) << resource.dump();
     EXPECT_EQ(resource["labels"].size(), 8u) << resource.dump();
   }

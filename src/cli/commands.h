@@ -135,13 +135,21 @@ struct ResourceSignArguments {
 };
 int ResourceSign(const ServerOptions& options, const ResourceSignArguments& args);
 
-// An owner about to sign one statement into the client's trust chain with one device key: the
-// chain as replayed here, checked to hold that key, with a threshold one signature meets.
-struct OwnerSigning {
-  access::OwnerSigner signer;
+// What a command about the client's trust chain starts from (trust_commands.cc): the server, the
+// client and the chain as replayed here.
+struct ChainContext {
   client::ApiClient api;
   std::string client;
   trust::Chain chain;
+};
+StatusOr<ChainContext> OpenChain(const ServerOptions& options, const std::string& client);
+// Checks `statement` against the chain here, then hands it to the server.
+Status SubmitStatement(ChainContext& context, const std::string& statement);
+
+// An owner about to sign one statement into the client's trust chain with one device key: the
+// chain as replayed here, checked to hold that key, with a threshold one signature meets.
+struct OwnerSigning : ChainContext {
+  access::OwnerSigner signer;
   // Signs the chain's next statement of `kind` and gives it to the server.
   Status SignAndSubmit(std::string_view kind, Json fields);
 };

@@ -67,10 +67,9 @@ StatusOr<access::Policy> PolicyToSign(client::ApiClient& api, const std::string&
 StatusOr<OwnerSigning> OpenOwnerSigning(const ServerOptions& options, const std::string& client,
                                         const std::string& key_file) {
   ASSIGN_OR_RETURN(access::OwnerSigner signer, LoadOwnerKey(key_file));
-  ASSIGN_OR_RETURN(client::ApiClient api, ConnectApi(options));
-  ASSIGN_OR_RETURN(std::string tenant, ResolveClient(api, client));
-  ASSIGN_OR_RETURN(trust::Chain chain, FetchTrustChain(api, tenant));
-  const trust::ChainState& state = chain.state();
+  ASSIGN_OR_RETURN(ChainContext context, OpenChain(options, client));
+  const std::string& tenant = context.client;
+  const trust::ChainState& state = context.chain.state();
   if (state.size == 0)
     return FailedPreconditionError(tenant +
                                    " has no trust chain yet: start it with 'quartet trust init'");
@@ -81,19 +80,14 @@ StatusOr<OwnerSigning> OpenOwnerSigning(const ServerOptions& options, const std:
     return FailedPreconditionError("a change to " + tenant + "'s trust chain needs " +
                                    std::to_string(state.threshold) +
                                    " owners' signatures; this command signs one");
-  return OwnerSigning{std::move(signer), std::move(api), std::move(tenant), std::move(chain)};
+  return OwnerSigning{{std::move(context)}, std::move(signer)};
 }
 
 Status OwnerSigning::SignAndSubmit(std::string_view kind, Json fields) {
-  const std::string statement = trust::SignStatement(
-      chain.NextBody(kind, std::move(fields), Clock::System().NowUnixSeconds()),
-      std::vector<access::OwnerSigner>{signer});
-  RETURN_IF_ERROR(chain.Apply(statement));
-  auto submitted = api.Call("POST", "/clients/" + client + "/trust", {{"statement", statement}});
-  if (!submitted.ok())
-    return Status(submitted.status().code(),
-                  "the server refused the statement: " + submitted.status().message());
-  return Status::Ok();
+  return SubmitStatement(
+      *this, trust::SignStatement(
+                 chain.NextBody(kind, std::move(fields), Clock::System().NowUnixSeconds()),
+                 std::vector<access::OwnerSigner>{signer}));
 }
 
 int PolicyShow(const ServerOptions& options, const std::string& client) {

@@ -31,21 +31,6 @@ StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string
   return chain;
 }
 
-namespace {
-
-// The recovery key, written before the statement that names it is submitted, readable by its owner
-// alone: without it on paper, losing every device would lose the chain.
-Status WriteRecoveryKey(const std::string& path, const access::OwnerSigner& recovery) {
-  return WriteSecretFile(path, "quartet-owner-key v1\n" + Base64Encode(recovery.Seed()) + "\n");
-}
-
-// What a command that talks about the client's chain starts from: the server, the client and the
-// chain as replayed here.
-struct ChainContext {
-  client::ApiClient api;
-  std::string client;
-  trust::Chain chain;
-};
 StatusOr<ChainContext> OpenChain(const ServerOptions& options, const std::string& client) {
   ASSIGN_OR_RETURN(client::ApiClient api, ConnectApi(options));
   ASSIGN_OR_RETURN(std::string resolved, ResolveClient(api, client));
@@ -53,13 +38,20 @@ StatusOr<ChainContext> OpenChain(const ServerOptions& options, const std::string
   return ChainContext{std::move(api), std::move(resolved), std::move(chain)};
 }
 
-// Checks `statement` here, then hands it to the server: the chain as it stands after it.
-Status Submit(ChainContext& context, const std::string& statement) {
+Status SubmitStatement(ChainContext& context, const std::string& statement) {
   RETURN_IF_ERROR(context.chain.Apply(statement));
   auto submitted =
       context.api.Call("POST", "/clients/" + context.client + "/trust", {{"statement", statement}});
   if (!submitted.ok()) return submitted.status().WithContext("the server refused the statement");
   return Status::Ok();
+}
+
+namespace {
+
+// The recovery key, written before the statement that names it is submitted, readable by its owner
+// alone: without it on paper, losing every device would lose the chain.
+Status WriteRecoveryKey(const std::string& path, const access::OwnerSigner& recovery) {
+  return WriteSecretFile(path, "quartet-owner-key v1\n" + Base64Encode(recovery.Seed()) + "\n");
 }
 
 StatusOr<std::string> SignedInUser(client::ApiClient& api) {
@@ -141,17 +133,13 @@ int TrustInit(const ServerOptions& options, const TrustArguments& args) {
 }
 
 int TrustShow(const ServerOptions& options, const std::string& client) {
-  auto api = ConnectApi(options);
-  if (!api.ok()) return Fail(api.status().message());
-  auto resolved = ResolveClient(*api, client);
-  if (!resolved.ok()) return Fail(resolved.status().message());
-  auto chain = FetchTrustChain(*api, *resolved);
-  if (!chain.ok()) return Fail(chain.status().message());
+  auto context = OpenChain(options, client);
+  if (!context.ok()) return Fail(context.status().message());
   if (options.json) {
-    std::cout << CanonicalJsonOf(trust::SummaryJson(chain->state())) << "\n";
+    std::cout << CanonicalJsonOf(trust::SummaryJson(context->chain.state())) << "\n";
     return 0;
   }
-  Describe(chain->state());
+  Describe(context->chain.state());
   return 0;
 }
 
@@ -224,7 +212,7 @@ int TrustApproveLink(const ServerOptions& options, const TrustArguments& args) {
                 "'s: refused");
   auto approved = trust::AddSignature(*statement, *signer);
   if (!approved.ok()) return Fail(approved.status().message());
-  if (Status submitted = Submit(*context, *approved); !submitted.ok())
+  if (Status submitted = SubmitStatement(*context, *approved); !submitted.ok())
     return Fail(submitted.message());
   std::cout << "New device's key ID: " << link->device.key_id << "\n"
             << "Linked " << (link->device.name.empty() ? "a device" : link->device.name) << " for "
@@ -280,7 +268,7 @@ int TrustRemoveDevice(const ServerOptions& options, const TrustArguments& args) 
                               Clock::System().NowUnixSeconds());
   const std::string statement =
       trust::SignStatement(body, std::vector<access::OwnerSigner>{*signer});
-  if (Status submitted = Submit(*context, statement); !submitted.ok())
+  if (Status submitted = SubmitStatement(*context, statement); !submitted.ok())
     return Fail(submitted.message());
   std::cout << "Removed device " << args.device << ".\n";
   Describe(context->chain.state());
@@ -325,7 +313,7 @@ int TrustRecover(const ServerOptions& options, const TrustArguments& args) {
                               Clock::System().NowUnixSeconds());
   const std::string statement =
       trust::SignStatement(body, std::vector<access::OwnerSigner>{*recovery, *signer});
-  if (Status submitted = Submit(*context, statement); !submitted.ok())
+  if (Status submitted = SubmitStatement(*context, statement); !submitted.ok())
     return Fail(submitted.message());
   Describe(context->chain.state());
   std::cout << "Every earlier device was removed. The new recovery key is in " << args.recovery_out

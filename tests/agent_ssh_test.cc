@@ -114,6 +114,9 @@ class AgentSshTest : public ::testing::Test {
                                      *dir_ + "/unconfirmed", "--wait", "20"});
       ASSERT_NE(refused.status, 0);
       ASSERT_NE(refused.err.find("not confirmed this agent"), std::string::npos) << refused.err;
+      // Ended, so that the tests' own grants are the only live ones (`quartet ssh` picks one).
+      auto ended = Quartet("tom", {"end", grant, "--client", "acme"});
+      ASSERT_EQ(ended.status, 0) << ended.err;
     }
     auto wrong = Quartet(
         "olivia", {"agent", "confirm", "--key", *owner_key_, "--safety-code", "0000-0000-0000"});

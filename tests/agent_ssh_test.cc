@@ -54,6 +54,13 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeou
   return condition();
 }
 
+size_t CountOf(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
 class AgentSshTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -663,15 +670,115 @@ TEST_F(AgentSshTest, AnOwnerTheProviderMadeCannotOpenTheDoor) {
 TEST_F(AgentSshTest, ASecondAgentCannotTakeTheConfirmedAgentsPlace) {
   auto code = Quartet("mallory", {"agent", "invite"});
   ASSERT_EQ(code.status, 0) << code.err;
+  const std::string rogue = Key("rogue-agent");
   auto enrol = RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
-                           code.out.substr(0, code.out.find('\n')), "--data", Key("rogue-agent")});
-  EXPECT_NE(enrol.status, 0);
-  EXPECT_NE(enrol.err.find("confirmed their agent"), std::string::npos) << enrol.err;
+                           code.out.substr(0, code.out.find('\n')), "--data", rogue});
+  ASSERT_EQ(enrol.status, 0) << enrol.err;
+  // It waits for the owners: the server gives it no work and takes no cosignature from it...
+  EXPECT_NE(enrol.out.find("replaces agent"), std::string::npos) << enrol.out;
+  const std::string token = ReadTextFile(rogue + "/keys/agent.token");
+  client::HttpClient http(server_->host(), server_->port());
+  const std::map<std::string, std::string> headers = {
+      {"Authorization", "Bearer " + token.substr(0, token.find('\n'))},
+      {"Content-Type", "application/json"}};
+  auto work = http.Request("GET", "/api/v1/agent/work?witnessed=0&wait=0", "", headers);
+  ASSERT_TRUE(work.ok());
+  EXPECT_EQ(work->status, 200) << work->body;
+  EXPECT_NE(work->body.find("have not confirmed this agent"), std::string::npos) << work->body;
+  auto cosign = http.Request("POST", "/api/v1/agent/cosignatures",
+                             R"({"size":1,"cosignature":"x\n"})", headers);
+  ASSERT_TRUE(cosign.ok());
+  EXPECT_EQ(cosign->status, 409) << cosign->body;
+  // ...and the "owner" the provider made cannot confirm it: her key is not in the chain.
+  const std::string key = Key("mallory.key");
+  ASSERT_EQ(Quartet("mallory", {"owner-key", "create", "--out", key}).status, 0);
+  auto confirm =
+      Quartet("mallory", {"agent", "confirm", "--key", key, "--safety-code", "0000-0000-0000"});
+  EXPECT_NE(confirm.status, 0);
+  EXPECT_NE(confirm.err.find("not an owner's device"), std::string::npos) << confirm.err;
   // The client's own agent goes on opening the doors its owners approve.
   const std::string grant = ApprovedGrant(*login_);
   auto cert = Certificate(grant, Key("still-ours"));
   ASSERT_EQ(cert.status, 0) << cert.err;
   EXPECT_EQ(Ssh(Key("still-ours"), *login_), 0) << SshdLog();
+}
+
+TEST_F(AgentSshTest, TheOwnersReplaceTheAgentAndTheNewOneGoesOnFromTheOldOnesCheckpoint) {
+  ASSERT_TRUE(WaitFor(AgentCaughtUp, std::chrono::seconds(20)));
+  const uint64_t cosigned_by_old = WitnessedSize();
+  ASSERT_GT(cosigned_by_old, 0u);
+  // The owner invites the new agent with her key; it enrols and waits for her.
+  auto code = Quartet("olivia", {"agent", "invite", "--key", *owner_key_});
+  ASSERT_EQ(code.status, 0) << code.err;
+  const std::string second = Key("second-agent");
+  auto enrol =
+      RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
+                  code.out.substr(0, code.out.find('\n')), "--data", second, "--name", "agent-2"});
+  ASSERT_EQ(enrol.status, 0) << enrol.err;
+  EXPECT_NE(enrol.out.find("replaces agent"), std::string::npos) << enrol.out;
+  const size_t at = enrol.out.rfind("safety code: ");
+  ASSERT_NE(at, std::string::npos) << enrol.out;
+  const std::string safety_code = enrol.out.substr(at + 13, 14);
+  Subprocess replacement =
+      Subprocess::Start({QuartetBinary(), "--server", server_->url(), "agent", "run", "--data",
+                         second, "--unknown-grant-wait", "2"});
+  // Until the owners confirm it, the agent they confirmed keeps the doors.
+  {
+    const std::string grant = ApprovedGrant(*login_);
+    auto cert = Certificate(grant, Key("before-the-swap"));
+    ASSERT_EQ(cert.status, 0) << cert.err;
+    EXPECT_EQ(Ssh(Key("before-the-swap"), *login_), 0) << SshdLog();
+  }
+  auto confirm =
+      Quartet("olivia", {"agent", "confirm", "--key", *owner_key_, "--safety-code", safety_code});
+  ASSERT_EQ(confirm.status, 0) << confirm.err;
+  EXPECT_NE(confirm.out.find("agent-2 confirmed"), std::string::npos) << confirm.out;
+  // The new agent is the log's witness now, and cosigns it all.
+  auto ca = RunProcess({QuartetBinary(), "agent", "ca", "--data", second});
+  ASSERT_EQ(ca.status, 0) << ca.err;
+  client::HttpClient http(server_->host(), server_->port());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto reply = http.Request("GET", "/api/v1/clients/acme/agent", "",
+                                  {{"Authorization", "Bearer " + tokens_->at("olivia")}});
+        if (!reply.ok() || reply->status != 200) return false;
+        const Json view = Json::parse(reply->body);
+        return view["name"] == "agent-2" && view["witnessed_size"] == view["log_size"];
+      },
+      std::chrono::seconds(30)));
+  // The client's hosts take its CA and ask it about each certificate (sshd reloads its
+  // configuration on SIGHUP).
+  WriteTextFile(*dir_ + "/ca.pub", ca.out);
+  std::string config = ReadTextFile(*dir_ + "/sshd_config");
+  const std::string old_data = "--data " + *agent_data_ + " ";
+  config.replace(config.find(old_data), old_data.size(), "--data " + second + " ");
+  WriteTextFile(*dir_ + "/sshd_config", config);
+  const size_t listening = CountOf(SshdLog(), "Server listening");
+  sshd_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return CountOf(SshdLog(), "Server listening") > listening; },
+                      std::chrono::seconds(10)))
+      << SshdLog();
+  const std::string grant = ApprovedGrant(*login_);
+  auto cert = Certificate(grant, Key("after-the-swap"), 30);
+  ASSERT_EQ(cert.status, 0) << cert.err;
+  EXPECT_EQ(Ssh(Key("after-the-swap"), *login_), 0) << SshdLog();
+  // A certificate of the agent it replaced no longer gets in.
+  EXPECT_EQ(Ssh(Key("before-the-swap"), *login_), 255);
+  // The witness's view never started again: the new agent's first checkpoint extended the last
+  // one the old agent cosigned.
+  replacement.Signal(SIGTERM);
+  replacement.Wait();
+  const std::string log = replacement.Stderr();
+  const size_t continued = log.find("continues from checkpoint ");
+  ASSERT_NE(continued, std::string::npos) << log;
+  EXPECT_GE(std::stoull(log.substr(continued + 26)), cosigned_by_old) << log;
+  // The old agent's token opens nothing now.
+  const std::string old_token = ReadTextFile(*agent_data_ + "/keys/agent.token");
+  auto work =
+      http.Request("GET", "/api/v1/agent/work?witnessed=0&wait=0", "",
+                   {{"Authorization", "Bearer " + old_token.substr(0, old_token.find('\n'))}});
+  ASSERT_TRUE(work.ok());
+  EXPECT_EQ(work->status, 401) << work->body;
 }
 
 TEST_F(AgentSshTest, APolicyTheOwnersDidNotSignOpensNothing) {

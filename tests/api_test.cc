@@ -314,7 +314,7 @@ TEST_F(ApiTest, TheOwnersCodeTellsTheAgentWhoFoundsTheTrustChain) {
   auto enrolled = RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(),
                               "--code", code, "--data", agent});
   ASSERT_EQ(enrolled.status, 0) << enrolled.err;
-  EXPECT_NE(enrolled.out.find("founded by owner key " + founder + " only"), std::string::npos)
+  EXPECT_NE(enrolled.out.find("confirmed by owner key " + founder + " only"), std::string::npos)
       << enrolled.out;
 }
 
@@ -538,6 +538,16 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
       // is not one, a code nobody made, a position that is the genesis).
       {"GET",
        "/clients/acme/trust",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 200},
+        {"pat", 200},
+        {"olivia", 200},
+        {"ana", 200}}},
+      {"GET",
+       "/clients/acme/trust/pending",
        Json(),
        {{"ben", 404},
         {"oscar", 404},

@@ -36,7 +36,8 @@ class TrustCommandsTest : public ::testing::Test {
     admin({"user", "add", "--name", "olivia", "--role", "owner", "--client", "acme"});
     admin({"user", "add", "--name", "oscar", "--role", "owner", "--client", "beta"});
     admin({"user", "add", "--name", "audrey", "--role", "auditor", "--client", "acme"});
-    for (const char* user : {"pat", "olivia", "oscar", "audrey"}) {
+    admin({"user", "add", "--name", "owen", "--role", "owner", "--client", "acme"});
+    for (const char* user : {"pat", "olivia", "oscar", "audrey", "owen"}) {
       auto token = RunProcess(
           {QuartetBinary(), "admin", "--data", data_, "token", "create", "--user", user});
       ASSERT_EQ(token.status, 0) << token.err;
@@ -284,6 +285,85 @@ TEST_F(TrustCommandsTest, TheProviderAdminCannotMakeADeviceJoin) {
   auto shown = Quartet("audrey", {"trust", "devices", "--client", "acme"});
   EXPECT_EQ(shown.status, 1);
   EXPECT_NE(shown.err.find("does not"), std::string::npos) << shown.err;
+}
+
+TEST_F(TrustCommandsTest, TwoOwnersSignEveryChangeTogetherOnceTheyChooseTwoOfTwo) {
+  // Owen, the client's second owner, offers his first device; Olivia signs him in.
+  auto offered =
+      Quartet("owen", {"trust", "link", "--key", Key("tablet"), "--device-name", "tablet"});
+  ASSERT_EQ(offered.status, 0) << offered.err;
+  EXPECT_NE(offered.out.find("not an owner in the trust chain yet"), std::string::npos)
+      << offered.out;
+  auto added = Approve("olivia", "laptop", offered.out.substr(0, offered.out.find('\n')));
+  ASSERT_EQ(added.status, 0) << added.err;
+  EXPECT_NE(added.out.find("Added owen as an owner"), std::string::npos) << added.out;
+  auto both = Quartet("olivia", {"trust", "threshold", "--key", Key("laptop"), "2"});
+  ASSERT_EQ(both.status, 0) << both.err;
+  EXPECT_NE(both.out.find("2 owners, 2 devices; a change needs 2 owners' signatures"),
+            std::string::npos)
+      << both.out;
+  const uint64_t size = Chain().state().size;
+
+  // Olivia signs a policy: it waits for Owen, and changes nothing until he signs.
+  const std::string policy = dir_ + "/policy.json";
+  WriteTextFile(policy, R"({"fallback":"ask-owners","rules":[],"time_zone":"Europe/London"})");
+  auto signed_once =
+      Quartet("olivia", {"policy", "sign", "--key", Key("laptop"), "--file", policy});
+  ASSERT_EQ(signed_once.status, 0) << signed_once.err;
+  EXPECT_NE(signed_once.out.find("takes effect when 2 owners have signed it; 1 have"),
+            std::string::npos)
+      << signed_once.out;
+  EXPECT_EQ(Chain().state().size, size);
+  EXPECT_TRUE(Chain().state().policy.empty());
+
+  // The provider cannot add the second signature: not with a key of its own, nor by posting the
+  // statement again.
+  Reply waiting = Call("pat", "GET", "/clients/acme/trust/pending");
+  ASSERT_EQ(waiting.status, 200);
+  ASSERT_EQ(waiting.body["pending"].size(), 1u) << waiting.body.dump();
+  const std::string pending = waiting.body["pending"][0]["statement"].get<std::string>();
+  EXPECT_EQ(waiting.body["pending"][0]["signed_by"], Json::array({"olivia"}));
+  auto pat_key = access::OwnerSigner::FromSeed(
+      *Base64Decode(ReadTextFile(Key("pat")).substr(ReadTextFile(Key("pat")).find('\n') + 1, 44)));
+  ASSERT_TRUE(pat_key.ok());
+  Reply forged = Call("pat", "POST", "/clients/acme/trust",
+                      {{"statement", *trust::AddSignature(pending, *pat_key)}});
+  EXPECT_EQ(forged.status, 401) << forged.body.dump();
+  Reply again = Call("pat", "POST", "/clients/acme/trust", {{"statement", pending}});
+  EXPECT_EQ(again.status, 403) << again.body.dump();
+  auto by_pat = Quartet("pat", {"trust", "sign", "--client", "acme", "--key", Key("pat")});
+  EXPECT_EQ(by_pat.status, 1);
+  EXPECT_NE(by_pat.err.find("not a device in the trust chain"), std::string::npos) << by_pat.err;
+  EXPECT_EQ(Chain().state().size, size);
+
+  // Owen reads what waits, checked on his side, and signs it: now it is in force.
+  auto listed = Quartet("owen", {"trust", "pending"});
+  ASSERT_EQ(listed.status, 0) << listed.err;
+  EXPECT_NE(listed.out.find("proposed by olivia"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("(1 of 2)"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("Put this policy in force"), std::string::npos) << listed.out;
+  auto twice = Quartet("olivia", {"trust", "sign", "--key", Key("laptop")});
+  EXPECT_EQ(twice.status, 1);
+  EXPECT_NE(twice.err.find("signed"), std::string::npos) << twice.err;
+  auto countersigned = Quartet("owen", {"trust", "sign", "--key", Key("tablet")});
+  ASSERT_EQ(countersigned.status, 0) << countersigned.err;
+  EXPECT_NE(countersigned.out.find("it is in force"), std::string::npos) << countersigned.out;
+  const trust::Chain after = Chain();
+  EXPECT_EQ(after.state().size, size + 1);
+  EXPECT_NE(after.state().policy.find("Europe/London"), std::string::npos);
+  auto shown = Quartet("audrey", {"policy", "show"});
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find("signed by the owners"), std::string::npos) << shown.out;
+  EXPECT_EQ(Call("olivia", "GET", "/clients/acme/trust/pending").body["pending"].size(), 0u);
+
+  // Going back to one signature takes both too.
+  auto one = Quartet("olivia", {"trust", "threshold", "--key", Key("laptop"), "1"});
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_NE(one.out.find("1 have"), std::string::npos) << one.out;
+  EXPECT_EQ(Chain().state().threshold, 2);
+  auto agreed = Quartet("owen", {"trust", "sign", "--key", Key("tablet")});
+  ASSERT_EQ(agreed.status, 0) << agreed.err;
+  EXPECT_EQ(Chain().state().threshold, 1);
 }
 
 }  // namespace

@@ -62,9 +62,11 @@ Status Agent::RunOnce(std::chrono::seconds wait) {
   ASSIGN_OR_RETURN(const JsonObject reply, JsonObject::Of(work, "the server's work"));
   ASSIGN_OR_RETURN(const std::string add_checkpoint,
                    reply.Text("add_checkpoint", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string cosigned, reply.Text("cosigned_checkpoint", Field::kOptional));
   ASSIGN_OR_RETURN(const std::vector<JsonObject> certificate_requests,
                    reply.Objects("certificate_requests", Field::kRequired));
-  if (!add_checkpoint.empty() && state_.halted.empty()) RETURN_IF_ERROR(Witness(add_checkpoint));
+  if (!add_checkpoint.empty() && state_.halted.empty())
+    RETURN_IF_ERROR(Witness(add_checkpoint, cosigned));
   const size_t requests = certificate_requests.size();
   for (const JsonObject& request : certificate_requests)
     RETURN_IF_ERROR(AnswerCertificateRequest(request));
@@ -99,13 +101,25 @@ Status Agent::FetchEntries(uint64_t begin, uint64_t end, uint64_t tree_size,
   return Status::Ok();
 }
 
-Status Agent::Witness(const std::string& body) {
+Status Agent::Witness(const std::string& body, const std::string& cosigned) {
   ASSIGN_OR_RETURN(ledger::AddCheckpointRequest request, ledger::ParseAddCheckpoint(body));
   ASSIGN_OR_RETURN(ledger::NoteVerifier log_key, ledger::NoteVerifier::Parse(config_.log_key));
   auto fetch = [&](uint64_t begin, uint64_t end, std::vector<std::string>& out) {
     return FetchEntries(begin, end, end, out);
   };
-  auto check = CheckCheckpoint(state_, log_key, config_.origin, request, fetch, replica_);
+  // Before its first cosignature, the agent notes the size of the latest cosigned checkpoint, so
+  // as to learn the root of its own tree there on the way.
+  std::optional<ledger::Checkpoint> baseline;
+  if (state_.size == 0 && !cosigned.empty()) {
+    const ledger::NoteVerifier keys[] = {log_key};
+    auto note = ledger::OpenNote(cosigned, keys);
+    if (!note.ok())
+      return UnauthenticatedError("a cosigned checkpoint the log did not sign: " +
+                                  note.status().message());
+    ASSIGN_OR_RETURN(baseline, ledger::Checkpoint::Parse(note->text));
+  }
+  auto check = CheckCheckpoint(state_, log_key, config_.origin, request, fetch, replica_,
+                               baseline.has_value() ? baseline->size : 0);
   if (!check.ok() || check->outcome != WitnessOutcome::kExtends) {
     // Whatever was replayed from a checkpoint not cosigned is dropped.
     replica_ = FreshReplica();
@@ -115,6 +129,13 @@ Status Agent::Witness(const std::string& body) {
   if (check->outcome == WitnessOutcome::kUnchanged) return Status::Ok();
   if (check->outcome != WitnessOutcome::kExtends) {
     return HaltFor(std::string(WitnessOutcomeName(check->outcome)), check->detail);
+  }
+  if (Status continued =
+          CheckPredecessor(baseline.value_or(ledger::Checkpoint{}), cosigned, *check);
+      !continued.ok()) {
+    replica_ = FreshReplica();
+    RETURN_IF_ERROR(store_.LoadReplica(replica_));
+    return continued;
   }
   std::vector<Alarm> alarms;
   for (const std::string& violation : replica_.TakeViolations()) {
@@ -134,6 +155,48 @@ Status Agent::Witness(const std::string& body) {
   cosignature_ = line;
   (void)DeliverAlarms();
   return SendCosignature();
+}
+
+Status Agent::CheckPredecessor(const ledger::Checkpoint& baseline, const std::string& note,
+                               const WitnessCheck& check) {
+  if (state_.size != 0) return Status::Ok();
+  // The agent before this one: the one the chain confirms, while the log does not show this one
+  // confirmed yet, or the one this one replaced. The first agent of a client has none.
+  const trust::ChainState& chain = replica_.chain();
+  if (!chain.agent.has_value()) return Status::Ok();
+  const bool self = chain.agent->witness_key == witness_key_.VerifierKeyString();
+  if (self && !chain.previous_agent.has_value()) return Status::Ok();
+  const trust::AgentIdentity& previous = self ? *chain.previous_agent : *chain.agent;
+  if (note.empty())
+    return FailedPreconditionError("the server shows no checkpoint cosigned by agent " +
+                                   previous.name + ", which this one replaces: not cosigning");
+  ASSIGN_OR_RETURN(ledger::NoteVerifier log_key, ledger::NoteVerifier::Parse(config_.log_key));
+  ASSIGN_OR_RETURN(ledger::NoteVerifier previous_key,
+                   ledger::NoteVerifier::Parse(previous.witness_key));
+  ASSIGN_OR_RETURN(ledger::NoteVerifier own_key,
+                   ledger::NoteVerifier::Parse(witness_key_.VerifierKeyString()));
+  std::vector<ledger::VerifiedSignature> verified;
+  const ledger::NoteVerifier keys[] = {log_key, previous_key, own_key};
+  RETURN_IF_ERROR(ledger::OpenNote(note, keys, &verified).status());
+  // Its own cosignature counts too: an agent whose data folder was lost starts again from it.
+  const bool cosigned = std::any_of(verified.begin(), verified.end(), [&](const auto& signature) {
+    return std::any_of(std::begin(keys) + 1, std::end(keys), [&](const auto& key) {
+      return signature.name == key.name() && signature.key_id == key.key_id();
+    });
+  });
+  if (!cosigned)
+    return UnauthenticatedError("the checkpoint shown as the last that agent " + previous.name +
+                                " cosigned does not carry its cosignature: not cosigning");
+  const std::string sizes = std::to_string(baseline.size) + " (cosigned by " + previous.name + ")";
+  if (baseline.size > check.checkpoint.size)
+    return HaltFor("rollback", "the log is smaller than the checkpoint of size " + sizes);
+  const Hash root = baseline.size == check.checkpoint.size ? check.checkpoint.root
+                                                           : check.root_at.value_or(Hash{});
+  if (root != baseline.root)
+    return HaltFor("fork", "the log does not extend the checkpoint of size " + sizes);
+  spdlog::info("agent: continues from checkpoint {} that agent {} cosigned", baseline.size,
+               previous.name);
+  return Status::Ok();
 }
 
 Status Agent::SendCosignature() {

@@ -24,6 +24,7 @@
 
 #include "agent/agent_store.h"
 #include "agent/replica.h"
+#include "agent/witness.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/random.h"
@@ -68,7 +69,13 @@ class Agent {
   // An empty replica of this agent's client, for its founder and its own keys.
   Replica FreshReplica() const;
 
-  Status Witness(const std::string& add_checkpoint);
+  // `cosigned`: for an agent that has cosigned nothing yet, the latest checkpoint the log published
+  // with a cosignature, which must be the agent's it replaces, if it replaces one.
+  Status Witness(const std::string& add_checkpoint, const std::string& cosigned);
+  // The first checkpoint of an agent that replaces another extends the last one the other
+  // cosigned: the witness's view never starts again from nothing.
+  Status CheckPredecessor(const ledger::Checkpoint& baseline, const std::string& note,
+                          const WitnessCheck& check);
   Status HaltFor(const std::string& kind, const std::string& detail);
   Status FetchEntries(uint64_t begin, uint64_t end, uint64_t tree_size,
                       std::vector<std::string>& out);

@@ -45,23 +45,44 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
   }
   if (kind == "trust.statement") {
     ASSIGN_OR_RETURN(const std::string statement, event.Text("statement", Field::kOptional));
-    // Who founds the chain is the one thing its signatures cannot say: the owner told the agent.
-    // A genesis is tried on an empty chain first; every later statement goes onto the chain.
-    const bool pinned_genesis = !Chained() && !founder_key_id_.empty();
+    // Who founds the chain is the one thing its signatures cannot say: the owner told the agent
+    // which key of theirs confirms it, and only a confirmation that key signed, as a device of the
+    // chain, counts (MayIssue). A genesis founded by that key is the client's chain whatever came
+    // before it; any other genesis is taken while the log shows no chain, and opens no door
+    // unless that key later joins it (the chain of an agent that replaces another was often
+    // founded by another device of the owners).
+    const bool pinned = !founder_key_id_.empty();
+    const bool genesis_first =
+        pinned && (!Chained() || chain_.state().OwnerOf(founder_key_id_) == nullptr);
     trust::Chain genesis(client_);
-    trust::Chain& target = pinned_genesis ? genesis : chain_;
-    if (Status applied = target.Apply(statement); !applied.ok())
-      return PermissionDeniedError("a trust statement the client's chain refuses: " +
-                                   applied.message());
-    if (pinned_genesis) {
-      if (genesis.state().OwnerOf(founder_key_id_) == nullptr)
+    trust::Chain& target = genesis_first ? genesis : chain_;
+    if (Status applied = target.Apply(statement); !applied.ok()) {
+      if (!genesis_first || !Chained())
+        return PermissionDeniedError("a trust statement the client's chain refuses: " +
+                                     applied.message());
+      if (Status onto_chain = chain_.Apply(statement); !onto_chain.ok())
+        return PermissionDeniedError("a trust statement the client's chain refuses: " +
+                                     onto_chain.message());
+    } else if (genesis_first) {
+      const bool founded_by_pin = genesis.state().OwnerOf(founder_key_id_) != nullptr;
+      if (Chained() && !founded_by_pin)
         return PermissionDeniedError(
-            "a trust chain not founded by the owner key named in the agent's enrolment code");
+            "a second genesis, not founded by the owner key named in "
+            "the agent's enrolment code");
+      if (Chained()) {
+        Violation(index,
+                  "the trust chain the log showed first was not founded by the owner key named "
+                  "in the agent's enrolment code; the chain that key founded replaces it");
+        trust_statements_.clear();
+      }
       chain_ = std::move(genesis);
     }
     trust_statements_.push_back(statement);
+    // Replaced: the owners confirmed another agent in place of this one.
     const std::optional<trust::AgentIdentity>& agent = chain_.state().agent;
+    const std::optional<trust::AgentIdentity>& previous = chain_.state().previous_agent;
     if (agent.has_value() && !self_.witness_key.empty() && agent->seq + 1 == chain_.state().size &&
+        previous.has_value() && IsSelf(previous->witness_key, previous->ssh_ca_key) &&
         !IsSelf(agent->witness_key, agent->ssh_ca_key)) {
       Violation(index, "the client's owners confirmed another agent (" + agent->name +
                            "): this one opens no door from now on");

@@ -47,7 +47,10 @@ class ReplicaTest : public ::testing::Test {
         {{"resource", "mail"}, {"resource_kind", "ssh-host"}, {"labels", 1}, {"by", "admin"}}));
   }
 
-  void Log(const std::string& entry) { replica_.Apply(index_++, entry); }
+  void Log(const std::string& entry) {
+    logged_.push_back(entry);
+    replica_.Apply(index_++, entry);
+  }
   void Log(const std::vector<std::string>& entries) {
     for (const std::string& entry : entries) Log(entry);
   }
@@ -77,6 +80,7 @@ class ReplicaTest : public ::testing::Test {
   access::OwnerSigner owner_ = access::OwnerSigner::Generate(random_);
   access::Policy policy_;
   Replica replica_{"acme", "", {kWitnessKey, kCaKey}};
+  std::vector<std::string> logged_;  // every entry Log gave the replica
   uint64_t index_ = 0;
 };
 
@@ -405,15 +409,55 @@ TEST_F(ChainedReplicaTest, APinnedAgentTakesOnlyTheGenesisOfTheKeyItWasGiven) {
         std::vector{device});
     return Event("trust.statement", 5, {{"seq", 0}, {"statement", statement}, {"by", "olivia"}});
   };
-  Replica pinned("acme", device_.key().Id());
+  Replica pinned("acme", device_.key().Id(), {kWitnessKey, kCaKey});
   pinned.Apply(0, genesis(server_key));
+  // The server's chain opens no door: the key the code named is not in it.
+  EXPECT_NE(pinned.MayIssue().message().find("not confirmed"), std::string::npos)
+      << pinned.MayIssue().ToString();
+  // Olivia's own genesis, after it, founds the chain in its place, and says so.
+  pinned.Apply(1, genesis(device_));
   std::vector<std::string> violations = pinned.TakeViolations();
   ASSERT_EQ(violations.size(), 1u);
   EXPECT_NE(violations[0].find("not founded by the owner key"), std::string::npos) << violations[0];
-  // Olivia's own genesis, after it, founds the chain.
-  pinned.Apply(1, genesis(device_));
-  EXPECT_TRUE(pinned.TakeViolations().empty());
   EXPECT_NE(pinned.ContextJson().find(device_.key().Id()), std::string::npos);
+  // A genesis after it changes nothing.
+  pinned.Apply(2, genesis(server_key));
+  EXPECT_EQ(pinned.TakeViolations().size(), 1u);
+  EXPECT_NE(pinned.ContextJson().find(device_.key().Id()), std::string::npos);
+}
+
+TEST_F(ChainedReplicaTest, AnAgentPinnedToALaterDeviceIsConfirmedByIt) {
+  // The replacement agent's code names olivia's second device, which joined the chain after its
+  // genesis; the agent takes the chain, and opens doors once that device confirms it.
+  const access::OwnerSigner phone = access::OwnerSigner::Generate(random_);
+  Replica pinned("acme", phone.key().Id(), {kWitnessKey, kCaKey});
+  uint64_t index = 0;
+  for (const std::string& entry : logged_) pinned.Apply(index++, entry);
+  auto log = [&](const std::string& statement) {
+    ASSERT_TRUE(chain_.Apply(statement).ok());
+    pinned.Apply(index++, Event("trust.statement", 5,
+                                {{"seq", chain_.state().size - 1}, {"statement", statement}}));
+  };
+  log(trust::SignStatement(
+      chain_.NextBody("device.added",
+                      {{"owner", "olivia"}, {"device", trust::DeviceJson(phone.key(), "phone")}},
+                      kMondayTen),
+      std::vector{device_, phone}));
+  EXPECT_TRUE(pinned.TakeViolations().empty());
+  // Confirmed without the pinned key: no door.
+  log(trust::SignStatement(
+      chain_.NextBody("agent.confirmed",
+                      {{"name", "agent"}, {"witness_key", kWitnessKey}, {"ssh_ca_key", kCaKey}},
+                      kMondayTen),
+      std::vector{device_}));
+  EXPECT_NE(pinned.MayIssue().message().find("without the owner key"), std::string::npos)
+      << pinned.MayIssue().ToString();
+  log(trust::SignStatement(
+      chain_.NextBody("agent.confirmed",
+                      {{"name", "agent"}, {"witness_key", kWitnessKey}, {"ssh_ca_key", kCaKey}},
+                      kMondayTen),
+      std::vector{phone}));
+  EXPECT_TRUE(pinned.MayIssue().ok()) << pinned.MayIssue().ToString();
 }
 
 TEST_F(ChainedReplicaTest, AResourceTheOwnersHaveNotSignedIsTreatedAsHoldingEverything) {

@@ -23,7 +23,8 @@ std::string_view WitnessOutcomeName(WitnessOutcome outcome) {
 StatusOr<WitnessCheck> CheckCheckpoint(const WitnessState& state,
                                        const ledger::NoteVerifier& log_key, std::string_view origin,
                                        const ledger::AddCheckpointRequest& request,
-                                       const EntryFetcher& fetch, Replica& replica) {
+                                       const EntryFetcher& fetch, Replica& replica,
+                                       uint64_t root_at) {
   if (request.old_size != state.size) {
     return FailedPreconditionError("the server offered a proof from size " +
                                    std::to_string(request.old_size) + ", not from " +
@@ -75,6 +76,7 @@ StatusOr<WitnessCheck> CheckCheckpoint(const WitnessState& state,
       edge.Append(hasher, hasher.Leaf(ByteView(reinterpret_cast<const uint8_t*>(entry.data()),
                                                entry.size())));
       replica.Apply(index++, entry);
+      if (index == root_at) check.root_at = edge.Root(hasher);
     }
   }
   if (edge.Root(hasher) != checkpoint.root) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ struct WitnessCheck {
   ledger::Checkpoint checkpoint;
   std::string body;        // the checkpoint's note text: what the cosignature covers
   std::vector<Hash> edge;  // with kExtends: the right edge of the new tree
+  // With kExtends and a `root_at` size among the new entries: the tree's root at that size.
+  std::optional<Hash> root_at;
 };
 
 // Appends the entries from `begin` to at most `end` (it may stop early, at a bundle's end).
@@ -41,10 +44,13 @@ using EntryFetcher =
 
 // Errors are for what may pass (a note the log did not sign, another log's checkpoint, a proof
 // from another size than `state`'s, a failed fetch); refusals for good are outcomes. The replica
-// has the new entries applied only with kExtends; otherwise the caller reloads it.
+// has the new entries applied only with kExtends; otherwise the caller reloads it. With
+// `root_at` above the cosigned size and at most the checkpoint's, the root of the tree at that
+// size is worked out on the way (WitnessCheck::root_at).
 StatusOr<WitnessCheck> CheckCheckpoint(const WitnessState& state,
                                        const ledger::NoteVerifier& log_key, std::string_view origin,
                                        const ledger::AddCheckpointRequest& request,
-                                       const EntryFetcher& fetch, Replica& replica);
+                                       const EntryFetcher& fetch, Replica& replica,
+                                       uint64_t root_at = 0);
 
 }  // namespace quartet::agent

@@ -38,8 +38,9 @@ StatusOr<std::unique_ptr<agent::AgentStore>> OpenOrCreate(const std::string& dat
 
 int AgentInvite(const ServerOptions& options, const std::string& client,
                 const std::string& key_file) {
-  // The owner's key goes into the code the agent is given: the agent then takes the client's trust
-  // chain only from a genesis founded by that key, whatever the server says.
+  // The owner's key goes into the code the agent is given: the agent then counts its confirmation
+  // only when that key signed it as a device of the client's trust chain, and prefers the chain
+  // founded by that key to any other, whatever the server says.
   std::string founder;
   if (!key_file.empty()) {
     auto signer = LoadOwnerKey(key_file);
@@ -100,7 +101,9 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
   auto log_key = reply->Text("log_key", Field::kRequired);
   auto origin = reply->Text("origin", Field::kRequired);
   auto token = reply->Text("token", Field::kRequired);
-  for (const Status& field : {client.status(), log_key.status(), origin.status(), token.status()})
+  auto replaces = reply->Text("replaces", Field::kOptional);
+  for (const Status& field :
+       {client.status(), log_key.status(), origin.status(), token.status(), replaces.status()})
     if (!field.ok()) return Fail(field.message());
   const agent::AgentConfig config{server, *client, name, *log_key, *origin, founder};
   if (Status saved = (*store)->SaveEnrolment(config, *token); !saved.ok()) {
@@ -111,7 +114,11 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
             << "SSH CA:      " << ssh::FormatPublicKey(ca->public_key(), "quartet-" + config.client)
             << "\n"
             << (founder.empty() ? "trust chain: any founder (the code named no owner key)\n"
-                                : "trust chain: founded by owner key " + founder + " only\n")
+                                : "trust chain: confirmed by owner key " + founder + " only\n")
+            << (replaces->empty() ? ""
+                                  : "replaces agent " + *replaces +
+                                        " once the owners confirm this one; until then the "
+                                        "server gives it no work\n")
             << "The owner confirms this agent with the safety code below (quartet agent confirm, "
                "or the dashboard); until then it opens no door.\n"
             << "safety code: "
@@ -144,21 +151,41 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
   if (!view.ok()) return Fail(view.status().message());
   auto agent = ReplyObject(*view);
   if (!agent.ok()) return Fail(agent.status().message());
-  auto name = agent->Text("name", Field::kRequired);
-  auto witness_key = agent->Text("witness_key", Field::kRequired);
-  auto ca_line = agent->Text("ssh_ca_key", Field::kRequired);
-  for (const Status& field : {name.status(), witness_key.status(), ca_line.status()})
-    if (!field.ok()) return Fail(field.message());
-  if (witness_key->empty()) return Fail("no agent is enrolled for " + tenant + " yet");
-  auto ca = ssh::ParsePublicKey(*ca_line);
-  if (!ca.ok()) return Fail("the server names an SSH CA key that does not parse");
-  const std::string ca_key = ssh::FormatPublicKey(*ca, "");
-  // The code is made of the keys the server names: if the server swapped the agent's keys, it
-  // differs from the one the agent printed. An agent enrolled with a code naming no owner key
-  // made its code without one.
+  // The agent the server names, and the one enrolled to replace it, if any: the safety code says
+  // which of them the owner means.
+  std::vector<JsonObject> candidates = {*agent};
+  if (const Json& replacement = agent->json()["replacement"]; replacement.is_object())
+    candidates.insert(candidates.begin(), *JsonObject::Of(replacement, "the replacement"));
   const std::string typed = Digits(safety_code);
-  if (typed != Digits(trust::SafetyCode(key_id, *witness_key, ca_key)) &&
-      typed != Digits(trust::SafetyCode("", *witness_key, ca_key))) {
+  std::optional<std::string> name, witness_key, ca_key;
+  for (const JsonObject& candidate : candidates) {
+    auto candidate_name = candidate.Text("name", Field::kRequired);
+    auto candidate_witness = candidate.Text("witness_key", Field::kRequired);
+    auto ca_line = candidate.Text("ssh_ca_key", Field::kRequired);
+    for (const Status& field :
+         {candidate_name.status(), candidate_witness.status(), ca_line.status()})
+      if (!field.ok()) return Fail(field.message());
+    if (candidate_witness->empty()) continue;
+    auto ca = ssh::ParsePublicKey(*ca_line);
+    if (!ca.ok()) return Fail("the server names an SSH CA key that does not parse");
+    const std::string candidate_ca = ssh::FormatPublicKey(*ca, "");
+    // The code is made of the keys the server names: if the server swapped the agent's keys, it
+    // differs from the one the agent printed. An agent enrolled with a code naming no owner key
+    // made its code without one.
+    if (typed == Digits(trust::SafetyCode(key_id, *candidate_witness, candidate_ca)) ||
+        typed == Digits(trust::SafetyCode("", *candidate_witness, candidate_ca))) {
+      name = *candidate_name;
+      witness_key = *candidate_witness;
+      ca_key = candidate_ca;
+      break;
+    }
+  }
+  if (candidates.size() == 1 && !witness_key.has_value()) {
+    auto enrolled = candidates[0].Text("witness_key", Field::kRequired);
+    if (enrolled.ok() && enrolled->empty())
+      return Fail("no agent is enrolled for " + tenant + " yet");
+  }
+  if (!witness_key.has_value()) {
     return Fail(
         "the safety code does not match the agent the server names. Compare it again with the "
         "code 'quartet agent enrol' printed on the client's machine, and use the owner key the "
@@ -172,11 +199,10 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
     std::cout << "Agent " << *name << " is confirmed already.\n";
     return 0;
   }
-  if (Status signed_in = session->SignAndSubmit(
-          "agent.confirmed",
-          {{"name", *name}, {"witness_key", *witness_key}, {"ssh_ca_key", ca_key}});
-      !signed_in.ok())
-    return Fail(signed_in.message());
+  auto waiting = session->SignAndSubmit(
+      "agent.confirmed", {{"name", *name}, {"witness_key", *witness_key}, {"ssh_ca_key", *ca_key}});
+  if (!waiting.ok()) return Fail(waiting.status().message());
+  if (*waiting) return 0;
   std::cout << "Agent " << *name << " confirmed: it opens doors for approved grants from now on.\n";
   return 0;
 }

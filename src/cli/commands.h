@@ -108,6 +108,8 @@ struct TrustArguments {
   std::string code;               // approve-link: the code `link` printed
   std::string device;             // remove-device: the key ID
   std::string recovery_key_file;  // recover
+  std::string id;                 // sign: the waiting statement's ID
+  int threshold = 0;              // threshold
 };
 int TrustInit(const ServerOptions& options, const TrustArguments& args);
 int TrustShow(const ServerOptions& options, const std::string& client);
@@ -119,6 +121,12 @@ int TrustDevices(const ServerOptions& options, const std::string& client);
 int TrustRemoveDevice(const ServerOptions& options, const TrustArguments& args);
 // The recovery key replaces every device by one; a new recovery key is written.
 int TrustRecover(const ServerOptions& options, const TrustArguments& args);
+// The statements waiting for owners' signatures, each checked here and said in plain words.
+int TrustPending(const ServerOptions& options, const std::string& client);
+// Adds this owner's signature to a statement waiting for it (by ID; or the only one waiting).
+int TrustSign(const ServerOptions& options, const TrustArguments& args);
+// How many owners must sign a change: a threshold.set, signed as the chain demands.
+int TrustThreshold(const ServerOptions& options, const TrustArguments& args);
 // The statements the server holds for `client`, replayed here with every signature checked;
 // DataLoss if they do not check.
 StatusOr<trust::Chain> FetchTrustChain(client::ApiClient& api, const std::string& client);
@@ -143,15 +151,18 @@ struct ChainContext {
   trust::Chain chain;
 };
 StatusOr<ChainContext> OpenChain(const ServerOptions& options, const std::string& client);
-// Checks `statement` against the chain here, then hands it to the server.
-Status SubmitStatement(ChainContext& context, const std::string& statement);
+// Checks `statement` against the chain here, then hands it to the server. A statement that needs
+// more owners' signatures than it carries waits on the server for them (docs/trust-chain.md,
+// "Collecting signatures"): SubmitStatement then says so on stdout and returns true.
+StatusOr<bool> SubmitStatement(ChainContext& context, const std::string& statement);
 
 // An owner about to sign one statement into the client's trust chain with one device key: the
-// chain as replayed here, checked to hold that key, with a threshold one signature meets.
+// chain as replayed here, checked to hold that key.
 struct OwnerSigning : ChainContext {
   access::OwnerSigner signer;
-  // Signs the chain's next statement of `kind` and gives it to the server.
-  Status SignAndSubmit(std::string_view kind, Json fields);
+  // Signs the chain's next statement of `kind` and gives it to the server; true when it waits for
+  // other owners' signatures (SubmitStatement).
+  StatusOr<bool> SignAndSubmit(std::string_view kind, Json fields);
 };
 StatusOr<OwnerSigning> OpenOwnerSigning(const ServerOptions& options, const std::string& client,
                                         const std::string& key_file);

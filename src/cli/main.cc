@@ -501,6 +501,28 @@ void AddTrustCommands(CLI::App& app, ParsedOptions& o, int& result) {
   recover->add_option("--owner", args.owner, "your name in the chain (your user name by default)");
   recover->add_option("--device-name", args.device_name, "what to call the new key, e.g. laptop");
   recover->callback([&] { result = TrustRecover(server_options, args); });
+
+  auto* pending = trust->add_subcommand(
+      "pending", "the changes waiting for owners' signatures, checked here, in plain words");
+  pending->add_option("--client", client, "client slug (your own by default)");
+  pending->add_flag("--json", server_options.json, "JSON output");
+  pending->callback([&] { result = TrustPending(server_options, client); });
+  auto* sign = trust->add_subcommand("sign", "add your signature to a change waiting for it");
+  sign->add_option("--client", args.client, "client slug (your own by default)");
+  sign->add_option("--key", args.key_file, "your owner key file, a device in the chain")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  sign->add_option("--id", args.id,
+                   "which change ('quartet trust pending'); the only one if unset");
+  sign->callback([&] { result = TrustSign(server_options, args); });
+  auto* threshold = trust->add_subcommand(
+      "threshold", "how many owners must sign a change (1 up to the number of owners)");
+  threshold->add_option("--client", args.client, "client slug (your own by default)");
+  threshold->add_option("--key", args.key_file, "your owner key file, a device in the chain")
+      ->required()
+      ->envname("QUARTET_OWNER_KEY");
+  threshold->add_option("threshold", args.threshold, "the number of owners")->required();
+  threshold->callback([&] { result = TrustThreshold(server_options, args); });
 }
 
 // quartet policy: the client's access policy, read and signed on the owner's side.

@@ -76,14 +76,10 @@ StatusOr<OwnerSigning> OpenOwnerSigning(const ServerOptions& options, const std:
   if (state.OwnerOf(signer.key().Id()) == nullptr)
     return PermissionDeniedError("the key " + signer.key().Id() + " is not an owner's device in " +
                                  tenant + "'s trust chain");
-  if (state.threshold > 1)
-    return FailedPreconditionError("a change to " + tenant + "'s trust chain needs " +
-                                   std::to_string(state.threshold) +
-                                   " owners' signatures; this command signs one");
   return OwnerSigning{{std::move(context)}, std::move(signer)};
 }
 
-Status OwnerSigning::SignAndSubmit(std::string_view kind, Json fields) {
+StatusOr<bool> OwnerSigning::SignAndSubmit(std::string_view kind, Json fields) {
   return SubmitStatement(
       *this, trust::SignStatement(
                  chain.NextBody(kind, std::move(fields), Clock::System().NowUnixSeconds()),
@@ -122,10 +118,9 @@ int PolicySign(const ServerOptions& options, const PolicySignArguments& args) {
     std::cout << "This policy is in force already.\n";
     return 0;
   }
-  if (Status signed_in = session->SignAndSubmit("policy.signed", {{"policy", text}});
-      !signed_in.ok())
-    return Fail(signed_in.message());
-  std::cout << "Signed. From now on:\n";
+  auto waiting = session->SignAndSubmit("policy.signed", {{"policy", text}});
+  if (!waiting.ok()) return Fail(waiting.status().message());
+  std::cout << (*waiting ? "Once they have, from then on:\n" : "Signed. From now on:\n");
   PrintDescription(*policy);
   return 0;
 }
@@ -162,15 +157,14 @@ int ResourceSign(const ServerOptions& options, const ResourceSignArguments& args
   }
   if (auto parsed = access::ResourceKindFromName(kind); !parsed.ok())
     return Fail(parsed.status().message());
-  if (Status signed_in = session->SignAndSubmit(
-          "resource.signed",
-          {{"resource", args.resource}, {"resource_kind", kind}, {"labels", names}});
-      !signed_in.ok())
-    return Fail(signed_in.message());
+  auto waiting = session->SignAndSubmit(
+      "resource.signed", {{"resource", args.resource}, {"resource_kind", kind}, {"labels", names}});
+  if (!waiting.ok()) return Fail(waiting.status().message());
   std::string held;
   for (const std::string& name : names) held += (held.empty() ? "" : ", ") + name;
-  std::cout << "Signed: " << args.resource << " (" << kind << ") holds "
-            << (held.empty() ? std::string("nothing sensitive") : held + " data") << ".\n";
+  std::cout << (*waiting ? "Once they have: " : "Signed: ") << args.resource << " (" << kind
+            << ") holds " << (held.empty() ? std::string("nothing sensitive") : held + " data")
+            << ".\n";
   return 0;
 }
 

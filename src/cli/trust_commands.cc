@@ -1,9 +1,11 @@
-// `quartet trust init | show | link | approve-link | devices | remove-device | recover`: the client's
+// `quartet trust init | show | link | approve-link | devices | remove-device | recover | pending |
+// sign | threshold`: the client's
 // trust chain (docs/trust-chain.md), made and read on the owner's side. The server's word is never
 // taken: every command replays every statement itself before it signs or says anything.
 #include <cstdio>
 #include <iostream>
 
+#include "access/policy.h"
 #include "base/clock.h"
 #include "base/file_system.h"
 #include "base/random.h"
@@ -38,12 +40,31 @@ StatusOr<ChainContext> OpenChain(const ServerOptions& options, const std::string
   return ChainContext{std::move(api), std::move(resolved), std::move(chain)};
 }
 
-Status SubmitStatement(ChainContext& context, const std::string& statement) {
-  RETURN_IF_ERROR(context.chain.Apply(statement));
+StatusOr<bool> SubmitStatement(ChainContext& context, const std::string& statement) {
+  ASSIGN_OR_RETURN(const trust::Chain::Collecting collecting,
+                   context.chain.CheckCollecting(statement));
   auto submitted =
       context.api.Call("POST", "/clients/" + context.client + "/trust", {{"statement", statement}});
   if (!submitted.ok()) return submitted.status().WithContext("the server refused the statement");
-  return Status::Ok();
+  if (collecting.complete) {
+    RETURN_IF_ERROR(context.chain.Apply(statement));
+    return false;
+  }
+  // Short of owners' signatures here; the server may have had the others' already.
+  ASSIGN_OR_RETURN(context.chain, FetchTrustChain(context.api, context.client));
+  ASSIGN_OR_RETURN(const trust::Statement parsed, trust::Statement::Parse(statement));
+  if (context.chain.state().size > parsed.seq) return false;
+  const auto* pending = submitted->is_object() ? &(*submitted)["pending"] : nullptr;
+  const std::string id =
+      pending != nullptr && pending->contains("id") && (*pending)["id"].is_string()
+          ? (*pending)["id"].get<std::string>()
+          : std::string();
+  std::cout << "Signed. It takes effect when " << collecting.threshold << " owners have signed it; "
+            << collecting.owners.size() << " have. The others see it in the dashboard, or run:\n"
+            << "  quartet trust pending\n"
+            << "  quartet trust sign --key THEIR_KEY_FILE" << (id.empty() ? "" : " --id " + id)
+            << "\n";
+  return true;
 }
 
 namespace {
@@ -154,11 +175,11 @@ int TrustLink(const ServerOptions& options, const TrustArguments& args) {
   if (state.OwnerOf(key_id) != nullptr) return Fail("key " + key_id + " is in the chain already");
   auto user = SignedInUser(context->api);
   if (!user.ok()) return Fail(user.status().message());
-  if (!state.owners.contains(*user)) return Fail(*user + " is not an owner in the trust chain");
   // The new device's half: it names itself and signs alone. One of the owner's devices adds the
-  // signature that makes it count.
+  // signature that makes it count; for an owner not yet in the chain, the owners who are.
+  const bool new_owner = !state.owners.contains(*user);
   const std::string body = context->chain.NextBody(
-      "device.added",
+      new_owner ? "owner.added" : "device.added",
       {{"owner", *user}, {"device", trust::DeviceJson(signer->key(), args.device_name)}},
       Clock::System().NowUnixSeconds());
   const std::string statement =
@@ -175,8 +196,12 @@ int TrustLink(const ServerOptions& options, const TrustArguments& args) {
   }
   std::cout << full << "\n"
             << "Key ID of this device: " << key_id << "\n"
-            << "On a device of yours already in the chain, within 10 minutes:\n"
-            << "  quartet trust approve-link --key YOUR_KEY_FILE --code " << full << "\n"
+            << (new_owner
+                    ? "You are not an owner in the trust chain yet: an owner who is signs you "
+                      "in, within 10 minutes:\n"
+                    : "On a device of yours already in the chain, within 10 minutes:\n")
+            << "  quartet trust approve-link --key " << (new_owner ? "THEIR" : "YOUR")
+            << "_KEY_FILE --code " << full << "\n"
             << "It shows the key ID it adds: check that it is this one.\n";
   return 0;
 }
@@ -207,16 +232,21 @@ int TrustApproveLink(const ServerOptions& options, const TrustArguments& args) {
   if (link->device.key_id != expected)
     return Fail("the relayed link adds key " + link->device.key_id + ", not " + expected +
                 " as the code says: refused");
-  if (link->owner != *owner)
+  if (!link->new_owner && link->owner != *owner)
     return Fail("the relayed link adds a device of " + link->owner + ", and your key is " + *owner +
                 "'s: refused");
   auto approved = trust::AddSignature(*statement, *signer);
   if (!approved.ok()) return Fail(approved.status().message());
-  if (Status submitted = SubmitStatement(*context, *approved); !submitted.ok())
-    return Fail(submitted.message());
-  std::cout << "New device's key ID: " << link->device.key_id << "\n"
-            << "Linked " << (link->device.name.empty() ? "a device" : link->device.name) << " for "
-            << link->owner << ".\n";
+  std::cout << "New device's key ID: " << link->device.key_id << "\n";
+  auto waiting = SubmitStatement(*context, *approved);
+  if (!waiting.ok()) return Fail(waiting.status().message());
+  if (*waiting) return 0;
+  const std::string device = link->device.name.empty() ? "a device" : "'" + link->device.name + "'";
+  if (link->new_owner) {
+    std::cout << "Added " << link->owner << " as an owner, with " << device << ".\n";
+  } else {
+    std::cout << "Linked " << device << " for " << link->owner << ".\n";
+  }
   Describe(context->chain.state());
   return 0;
 }
@@ -268,8 +298,9 @@ int TrustRemoveDevice(const ServerOptions& options, const TrustArguments& args) 
                               Clock::System().NowUnixSeconds());
   const std::string statement =
       trust::SignStatement(body, std::vector<access::OwnerSigner>{*signer});
-  if (Status submitted = SubmitStatement(*context, statement); !submitted.ok())
-    return Fail(submitted.message());
+  auto waiting = SubmitStatement(*context, statement);
+  if (!waiting.ok()) return Fail(waiting.status().message());
+  if (*waiting) return 0;
   std::cout << "Removed device " << args.device << ".\n";
   Describe(context->chain.state());
   return 0;
@@ -313,11 +344,195 @@ int TrustRecover(const ServerOptions& options, const TrustArguments& args) {
                               Clock::System().NowUnixSeconds());
   const std::string statement =
       trust::SignStatement(body, std::vector<access::OwnerSigner>{*recovery, *signer});
-  if (Status submitted = SubmitStatement(*context, statement); !submitted.ok())
-    return Fail(submitted.message());
+  if (auto submitted = SubmitStatement(*context, statement); !submitted.ok())
+    return Fail(submitted.status().message());
   Describe(context->chain.state());
   std::cout << "Every earlier device was removed. The new recovery key is in " << args.recovery_out
             << ": keep it offline, then delete the file; the old one opens nothing now.\n";
+  return 0;
+}
+
+namespace {
+
+template <typename T>
+T ValueOr(StatusOr<T> value, T fallback) {
+  return value.ok() ? *std::move(value) : std::move(fallback);
+}
+
+// What a statement changes, in plain words, as the chain here reads it.
+std::vector<std::string> DescribeStatement(const trust::Statement& statement) {
+  const JsonObject fields = *JsonObject::Of(statement.fields, "a trust statement's body");
+  auto text = [&](std::string_view key) {
+    return ValueOr(fields.Text(key, Field::kOptional), std::string());
+  };
+  const std::string& kind = statement.kind;
+  if (kind == "policy.signed") {
+    std::vector<std::string> lines = {"Put this policy in force:"};
+    if (auto policy = access::PolicyFromJson(text("policy")); policy.ok()) {
+      for (const std::string& line : policy->Describe()) lines.push_back("  " + line);
+    }
+    return lines;
+  }
+  if (kind == "resource.signed") {
+    std::string held;
+    for (const std::string& label :
+         ValueOr(fields.Texts("labels", Field::kOptional), std::vector<std::string>()))
+      held += (held.empty() ? "" : ", ") + label;
+    return {"Resource " + text("resource") + " (" + text("resource_kind") + ") holds " +
+            (held.empty() ? std::string("nothing sensitive") : held + " data") + "."};
+  }
+  if (kind == "agent.confirmed")
+    return {"Confirm agent " + text("name") + " as the client's agent (witness key " +
+            text("witness_key") + ")."};
+  if (kind == "threshold.set") {
+    const uint64_t threshold = ValueOr(fields.Unsigned("threshold", Field::kOptional), uint64_t{0});
+    return {"From then on, a change needs " +
+            Plural(threshold, "owner's signature", "owners' signatures") + "."};
+  }
+  auto device = [&] {
+    auto object = fields.Object("device", Field::kOptional);
+    if (!object.ok()) return std::string("a device");
+    const std::string name = ValueOr(object->Text("name", Field::kOptional), std::string());
+    return (name.empty() ? std::string("a device") : "'" + name + "'") + " (key " +
+           ValueOr(object->Text("key_id", Field::kOptional), std::string("?")) + ")";
+  };
+  if (kind == "owner.added")
+    return {"Add " + text("owner") + " as an owner, with " + device() + "."};
+  if (kind == "owner.removed") return {"Remove " + text("owner") + " as an owner."};
+  if (kind == "device.added") return {"Add " + device() + " for " + text("owner") + "."};
+  if (kind == "device.removed")
+    return {"Remove device " + text("key_id") + " of " + text("owner") + "."};
+  return {kind};
+}
+
+struct Waiting {
+  std::string id;
+  std::string statement;
+  std::string proposed_by;
+  int64_t proposed_at = 0;
+  trust::Statement parsed;
+  trust::Chain::Collecting collecting;
+};
+
+// The statements waiting for signatures, each checked against the chain replayed here; those that
+// do not check are left out, with a warning.
+StatusOr<std::vector<Waiting>> FetchWaiting(ChainContext& context) {
+  ASSIGN_OR_RETURN(Json reply,
+                   context.api.Call("GET", "/clients/" + context.client + "/trust/pending"));
+  ASSIGN_OR_RETURN(JsonObject object, ReplyObject(reply));
+  ASSIGN_OR_RETURN(std::vector<JsonObject> pending, object.Objects("pending", Field::kRequired));
+  std::vector<Waiting> out;
+  for (const JsonObject& item : pending) {
+    Waiting waiting;
+    ASSIGN_OR_RETURN(waiting.id, item.Text("id", Field::kRequired));
+    ASSIGN_OR_RETURN(waiting.statement, item.Text("statement", Field::kRequired));
+    ASSIGN_OR_RETURN(waiting.proposed_by, item.Text("proposed_by", Field::kOptional));
+    ASSIGN_OR_RETURN(waiting.proposed_at, item.Integer("proposed_at", Field::kOptional));
+    auto parsed = trust::Statement::Parse(waiting.statement);
+    auto collecting = context.chain.CheckCollecting(waiting.statement);
+    if (!parsed.ok() || !collecting.ok()) {
+      std::cerr << "warning: the server offers a statement " << waiting.id
+                << " that does not check here: "
+                << (parsed.ok() ? collecting.status() : parsed.status()).message() << "\n";
+      continue;
+    }
+    waiting.parsed = *std::move(parsed);
+    waiting.collecting = *std::move(collecting);
+    out.push_back(std::move(waiting));
+  }
+  return out;
+}
+
+}  // namespace
+
+int TrustPending(const ServerOptions& options, const std::string& client) {
+  auto context = OpenChain(options, client);
+  if (!context.ok()) return Fail(context.status().message());
+  auto waiting = FetchWaiting(*context);
+  if (!waiting.ok()) return Fail(waiting.status().message());
+  if (options.json) {
+    Json list = Json::array();
+    for (const Waiting& item : *waiting) {
+      list.push_back({{"id", item.id},
+                      {"kind", item.parsed.kind},
+                      {"proposed_by", item.proposed_by},
+                      {"proposed_at", item.proposed_at},
+                      {"signed_by", item.collecting.owners},
+                      {"threshold", item.collecting.threshold},
+                      {"description", DescribeStatement(item.parsed)}});
+    }
+    std::cout << CanonicalJsonOf({{"pending", list}}) << "\n";
+    return 0;
+  }
+  if (waiting->empty()) {
+    std::cout << "Nothing waits for signatures.\n";
+    return 0;
+  }
+  for (const Waiting& item : *waiting) {
+    std::string signers;
+    for (const std::string& owner : item.collecting.owners)
+      signers += (signers.empty() ? "" : ", ") + owner;
+    std::cout << item.id << "  proposed by " << item.proposed_by << " on "
+              << FormatUtc(item.proposed_at, "%Y-%m-%d %H:%M") << " UTC; signed by " << signers
+              << " (" << item.collecting.owners.size() << " of " << item.collecting.threshold
+              << ")\n";
+    for (const std::string& line : DescribeStatement(item.parsed))
+      std::cout << "  " << line << "\n";
+  }
+  return 0;
+}
+
+int TrustSign(const ServerOptions& options, const TrustArguments& args) {
+  auto signer = LoadOwnerKey(args.key_file);
+  if (!signer.ok()) return Fail(signer.status().message());
+  auto context = OpenChain(options, args.client);
+  if (!context.ok()) return Fail(context.status().message());
+  const std::string* owner = context->chain.state().OwnerOf(signer->key().Id());
+  if (owner == nullptr)
+    return Fail("key " + signer->key().Id() + " is not a device in the trust chain");
+  auto waiting = FetchWaiting(*context);
+  if (!waiting.ok()) return Fail(waiting.status().message());
+  const Waiting* chosen = nullptr;
+  for (const Waiting& item : *waiting) {
+    if (args.id.empty() ? waiting->size() == 1 : item.id.starts_with(args.id)) chosen = &item;
+  }
+  if (chosen == nullptr) {
+    return Fail(waiting->empty() ? "nothing waits for signatures"
+                : args.id.empty()
+                    ? "several statements wait for signatures: name one with --id (quartet "
+                      "trust pending lists them)"
+                    : "no statement " + args.id + " waits for signatures");
+  }
+  if (chosen->collecting.owners.contains(*owner))
+    return Fail("you (" + *owner + ") signed " + chosen->id + " already");
+  std::cout << "Signing " << chosen->id << ", proposed by " << chosen->proposed_by << ":\n";
+  for (const std::string& line : DescribeStatement(chosen->parsed))
+    std::cout << "  " << line << "\n";
+  auto signed_statement = trust::AddSignature(chosen->statement, *signer);
+  if (!signed_statement.ok()) return Fail(signed_statement.status().message());
+  auto still_waiting = SubmitStatement(*context, *signed_statement);
+  if (!still_waiting.ok()) return Fail(still_waiting.status().message());
+  if (*still_waiting) return 0;
+  std::cout << "Enough owners have signed: it is in force.\n";
+  Describe(context->chain.state());
+  return 0;
+}
+
+int TrustThreshold(const ServerOptions& options, const TrustArguments& args) {
+  auto session = OpenOwnerSigning(options, args.client, args.key_file);
+  if (!session.ok()) return Fail(session.status().message());
+  const trust::ChainState& state = session->chain.state();
+  if (args.threshold < 1 || static_cast<size_t>(args.threshold) > state.owners.size())
+    return Fail("the threshold is 1 to the number of owners in the chain (" +
+                std::to_string(state.owners.size()) + ")");
+  if (args.threshold == state.threshold) {
+    std::cout << "A change needs " << args.threshold << " already.\n";
+    return 0;
+  }
+  auto waiting = session->SignAndSubmit("threshold.set", {{"threshold", args.threshold}});
+  if (!waiting.ok()) return Fail(waiting.status().message());
+  if (*waiting) return 0;
+  Describe(session->chain.state());
   return 0;
 }
 

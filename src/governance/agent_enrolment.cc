@@ -67,6 +67,7 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
   if (client.empty()) return UnauthenticatedError("unknown, used or expired enrolment code");
   ASSIGN_OR_RETURN(ledger::LogConfig log, folder_.logs().GetLog(client));
   const identity::IssuedToken token = identity::NewToken(random_, "qa_");
+  std::string replaces;
   RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     // Spent in the same transaction that enrols, so that a code enrols at most one agent.
     ASSIGN_OR_RETURN(
@@ -77,13 +78,33 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
     if (sqlite3_changes(scope.db.handle()) == 0)
       return UnauthenticatedError("unknown, used or expired enrolment code");
     // Once the owners confirmed an agent in the client's trust chain, the server does not put
-    // another in its place (that agent could be the provider's, with a CA of its own).
+    // another in its place (that agent could be the provider's, with a CA of its own): the new one
+    // waits for the owners to confirm it.
     ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
     const std::optional<trust::AgentIdentity>& confirmed = chain.state().agent;
-    if (confirmed.has_value() && (confirmed->witness_key != witness_key ||
-                                  confirmed->ssh_ca_key != ssh::FormatPublicKey(ca, ""))) {
-      return PermissionDeniedError("the client's owners confirmed their agent (" + confirmed->name +
-                                   ") in its trust chain; another agent cannot take its place");
+    const std::string ca_line = ssh::FormatPublicKey(ca, "");
+    const Json described = {{"name", name},
+                            {"witness_key", witness_key},
+                            {"ssh_ca_key", ca_line},
+                            {"ssh_ca_fingerprint", ssh::Fingerprint(ca)}};
+    if (confirmed.has_value() &&
+        (confirmed->witness_key != witness_key || confirmed->ssh_ca_key != ca_line)) {
+      replaces = confirmed->name;
+      ASSIGN_OR_RETURN(auto insert,
+                       scope.db.Prepare("INSERT OR REPLACE INTO agent_replacements (client, name, "
+                                        "witness_key, ssh_ca_key, token_digest, enrolled_at) "
+                                        "VALUES (?, ?, ?, ?, ?, ?)"));
+      insert->Bind(1, client)
+          .Bind(2, name)
+          .Bind(3, witness_key)
+          .Bind(4, ca_line)
+          .BindBlob(5, token.digest)
+          .Bind(6, now);
+      RETURN_IF_ERROR(insert->Run());
+      Json fields = described;
+      fields["replaces"] = replaces;
+      scope.events.push_back(Event("agent.replacement_enrolled", client, now, fields));
+      return Status::Ok();
     }
     ASSIGN_OR_RETURN(
         auto insert,
@@ -98,26 +119,69 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
         .Bind(6, now);
     RETURN_IF_ERROR(insert->Run());
     RETURN_IF_ERROR(store::SqliteLogStore::SetWitnessInTransaction(scope.db, client, witness_key));
-    scope.events.push_back(Event("agent.enrolled", client, now,
-                                 {{"name", name},
-                                  {"witness_key", witness_key},
-                                  {"ssh_ca_key", ssh::FormatPublicKey(ca, "")},
-                                  {"ssh_ca_fingerprint", ssh::Fingerprint(ca)}}));
+    scope.events.push_back(Event("agent.enrolled", client, now, described));
     return Status::Ok();
   }));
-  return Enrolment{client, token.token, log.verifier_key, log.origin};
+  return Enrolment{client, token.token, log.verifier_key, log.origin, replaces};
 }
 
-StatusOr<std::string> AgentService::AuthenticateAgent(std::string_view token) {
+StatusOr<AgentService::Caller> AgentService::AuthenticateAgent(std::string_view token) {
   const Hash digest = identity::TokenDigest(token);
   MutexLock lock(mu_);
-  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT client FROM agents WHERE token_digest = ?"));
-  select->BindBlob(1, digest);
+  for (const bool waiting : {false, true}) {
+    ASSIGN_OR_RETURN(auto select,
+                     db_->Prepare(waiting ? "SELECT client FROM agent_replacements WHERE "
+                                            "token_digest = ?"
+                                          : "SELECT client FROM agents WHERE token_digest = ?"));
+    select->BindBlob(1, digest);
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (row) return Caller{std::string(select->ColumnText(0)), waiting};
+  }
+  return UnauthenticatedError("unknown agent token");
+}
+
+Status AgentService::PromoteReplacement(ChangeScope& scope, const trust::ChainState& state,
+                                        int64_t now) {
+  if (!state.agent.has_value()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto select,
+                   scope.db.Prepare("SELECT name, witness_key, ssh_ca_key, token_digest FROM "
+                                    "agent_replacements WHERE client = ?"));
+  select->Bind(1, state.client);
   ASSIGN_OR_RETURN(bool row, select->Step());
-  std::string client = row ? std::string(select->ColumnText(0)) : std::string();
+  if (!row) return Status::Ok();
+  const std::string name(select->ColumnText(0));
+  const std::string witness_key(select->ColumnText(1));
+  const std::string ssh_ca_key(select->ColumnText(2));
+  const ByteView blob = select->ColumnBlob(3);
+  const Bytes token_digest(blob.begin(), blob.end());
   select.Release();
-  if (client.empty()) return UnauthenticatedError("unknown agent token");
-  return client;
+  if (witness_key != state.agent->witness_key || ssh_ca_key != state.agent->ssh_ca_key)
+    return Status::Ok();
+  ASSIGN_OR_RETURN(auto ca, ssh::ParsePublicKey(ssh_ca_key));
+  ASSIGN_OR_RETURN(auto insert,
+                   scope.db.Prepare("INSERT OR REPLACE INTO agents (client, name, witness_key, "
+                                    "ssh_ca_key, token_digest, enrolled_at) VALUES (?, ?, ?, ?, "
+                                    "?, ?)"));
+  insert->Bind(1, state.client)
+      .Bind(2, name)
+      .Bind(3, witness_key)
+      .Bind(4, ssh_ca_key)
+      .BindBlob(5, token_digest)
+      .Bind(6, now);
+  RETURN_IF_ERROR(insert->Run());
+  ASSIGN_OR_RETURN(auto drop, scope.db.Prepare("DELETE FROM agent_replacements WHERE client = ?"));
+  drop->Bind(1, state.client);
+  RETURN_IF_ERROR(drop->Run());
+  RETURN_IF_ERROR(
+      store::SqliteLogStore::SetWitnessInTransaction(scope.db, state.client, witness_key));
+  scope.events.push_back(
+      Event("agent.enrolled", state.client, now,
+            {{"name", name},
+             {"witness_key", witness_key},
+             {"ssh_ca_key", ssh_ca_key},
+             {"ssh_ca_fingerprint", ssh::Fingerprint(ca)},
+             {"replaces", state.previous_agent.has_value() ? state.previous_agent->name : ""}}));
+  return Status::Ok();
 }
 
 }  // namespace quartet::governance

@@ -41,6 +41,17 @@ StatusOr<AgentView> AgentService::LoadAgent(const std::string& client) {
     view.last_seen = select->ColumnInt(4);
     view.witnessed_size = static_cast<uint64_t>(select->ColumnInt(5));
   }
+  select.Release();
+  ASSIGN_OR_RETURN(auto waiting,
+                   db_->Prepare("SELECT name, witness_key, ssh_ca_key, enrolled_at FROM "
+                                "agent_replacements WHERE client = ?"));
+  waiting->Bind(1, client);
+  ASSIGN_OR_RETURN(bool replacement, waiting->Step());
+  if (replacement) {
+    view.replacement = AgentView::Replacement{
+        std::string(waiting->ColumnText(0)), std::string(waiting->ColumnText(1)),
+        std::string(waiting->ColumnText(2)), waiting->ColumnInt(3)};
+  }
   return view;
 }
 

@@ -68,6 +68,14 @@ struct AgentView {
     std::string detail;
   };
   std::vector<Alarm> alarms;  // newest first, at most 20
+  // An agent enrolled to replace this one, waiting for the owners to confirm it.
+  struct Replacement {
+    std::string name;
+    std::string witness_key;
+    std::string ssh_ca_key;
+    int64_t enrolled_at = 0;
+  };
+  std::optional<Replacement> replacement;
 };
 
 class AgentService {
@@ -93,19 +101,37 @@ class AgentService {
     std::string token;    // the agent's own bearer token; shown once
     std::string log_key;  // the log's verifier key string
     std::string origin;   // the log's origin line
+    // Set when the client's trust chain confirms another agent: the name of that agent, which
+    // this one replaces once the owners confirm it (docs/agent.md, "Replacing the agent").
+    std::string replaces;
   };
   // Redeems a code (once). `witness_key` is a C2SP verifier key string (Ed25519), `ssh_ca_key` an
   // ssh-ed25519 authorized_keys line. Replaces an earlier agent of the same client, unless the
-  // client's trust chain confirms that one: then PermissionDenied, and the code stays unspent.
-  // Unauthenticated for an unknown, used or expired code.
+  // client's trust chain confirms that one: then the new agent waits, with a token that gets it
+  // no work, until the owners confirm it in the chain (`agent.confirmed` with its keys), and only
+  // then takes the place of the one before (PromoteReplacement). A later such enrolment replaces
+  // the one waiting. Unauthenticated for an unknown, used or expired code.
   StatusOr<Enrolment> Enrol(std::string_view code, const std::string& name,
                             const std::string& witness_key, const std::string& ssh_ca_key);
-  // The client whose agent holds `token`. Unauthenticated otherwise.
-  StatusOr<std::string> AuthenticateAgent(std::string_view token);
+  // Whose agent holds `token`: the client's, or one waiting for the owners to confirm it as the
+  // replacement of that agent. Unauthenticated otherwise.
+  struct Caller {
+    std::string client;
+    bool waiting = false;
+  };
+  StatusOr<Caller> AuthenticateAgent(std::string_view token);
+  // In the transaction that adds an `agent.confirmed` statement to the client's chain (`state`,
+  // after it): the agent waiting to replace the client's agent becomes its agent when the chain
+  // now confirms its keys, its witness key the log's witness ("agent.enrolled", with the name of
+  // the agent it replaces). Nothing otherwise.
+  static Status PromoteReplacement(ChangeScope& scope, const trust::ChainState& state, int64_t now);
 
   struct Work {
     std::string add_checkpoint;  // a tlog-witness add-checkpoint body, or empty
     std::vector<CertificateRequest> certificate_requests;
+    // For an agent that has cosigned nothing yet: the latest checkpoint the log published with a
+    // cosignature (that of the agent it replaces, if any), which its first checkpoint must extend.
+    std::string cosigned_checkpoint;
   };
   // What the agent of `client` should do, given the size of the last checkpoint it cosigned. Waits
   // up to `wait` for something to do.

@@ -128,7 +128,7 @@ TEST_F(AgentServiceTest, ACodeEnrolsOnceAndExpires) {
   auto enrolment = agents_->Enrol(*code, "agent", witness, ca);
   ASSERT_TRUE(enrolment.ok()) << enrolment.status().ToString();
   EXPECT_EQ(enrolment->client, "acme");
-  EXPECT_EQ(*agents_->AuthenticateAgent(enrolment->token), "acme");
+  EXPECT_EQ(agents_->AuthenticateAgent(enrolment->token)->client, "acme");
   EXPECT_EQ(agents_->AuthenticateAgent("qa_wrong").status().code(), StatusCode::kUnauthenticated);
   // Spent.
   EXPECT_EQ(agents_->Enrol(*code, "agent", witness, ca).status().code(),

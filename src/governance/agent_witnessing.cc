@@ -49,6 +49,10 @@ StatusOr<AgentService::Work> AgentService::NextWork(const std::string& client,
     ASSIGN_OR_RETURN(work.certificate_requests, PendingRequests(client));
     return !work.add_checkpoint.empty() || !work.certificate_requests.empty();
   }));
+  if (witnessed_size == 0 && !work.add_checkpoint.empty()) {
+    ASSIGN_OR_RETURN(auto cosigned, folder_.logs().LatestCosignedCheckpoint(client));
+    if (cosigned.has_value()) work.cosigned_checkpoint = cosigned->note;
+  }
   return work;
 }
 

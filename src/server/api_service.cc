@@ -16,6 +16,7 @@ StatusOr<HttpResponse> ApiService::Dispatch(const HttpRequest& request) {
   // Who asks, before anything of the request is read.
   governance::Actor actor;
   std::string agent_client;
+  bool agent_waiting = false;
   if (match.route->caller == api::Caller::kPerson) {
     ASSIGN_OR_RETURN(std::string token, api::RequestToken(context_, request));
     ASSIGN_OR_RETURN(actor, context_.access.sessions().Authenticate(token));
@@ -23,14 +24,17 @@ StatusOr<HttpResponse> ApiService::Dispatch(const HttpRequest& request) {
     std::string_view authorization = request.Header("authorization");
     if (!authorization.starts_with("Bearer "))
       return UnauthenticatedError("send the agent's token as a bearer token");
-    ASSIGN_OR_RETURN(agent_client, context_.agents.AuthenticateAgent(authorization.substr(7)));
+    ASSIGN_OR_RETURN(auto agent, context_.agents.AuthenticateAgent(authorization.substr(7)));
+    agent_client = std::move(agent.client);
+    agent_waiting = agent.waiting;
   }
   if (request.body.size() > api::kMaxApiBody)
     return InvalidArgumentError("request body over 64 KiB");
   ASSIGN_OR_RETURN(JsonDocument body,
                    JsonDocument::Parse(request.body.empty() ? "{}" : request.body, "the body"));
   const JsonObject root = body.root();
-  return match.route->handler(context_, {request, root, match.params, actor, agent_client});
+  return match.route->handler(context_,
+                              {request, root, match.params, actor, agent_client, agent_waiting});
 }
 
 HttpResponse ApiService::Handle(const HttpRequest& request) {

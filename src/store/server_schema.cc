@@ -238,8 +238,33 @@ CREATE TABLE trust_recovery_acknowledgements (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 5> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,
-                                                    kVersion5};
+// Version 6: statements of a trust chain that some owners signed and more must
+// (governance/trust_statements.h), each under the first 16 hex digits of its body's SHA-256 with
+// every signature gathered so far, until enough owners signed it or the chain moved past it; and an
+// agent enrolled to replace the one the chain confirms, waiting for the owners to confirm it
+// (governance/agent_service.h).
+constexpr std::string_view kVersion6 = R"sql(
+CREATE TABLE trust_pending (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  statement TEXT NOT NULL,
+  proposed_by TEXT NOT NULL,
+  proposed_at INTEGER NOT NULL,
+  PRIMARY KEY (client, id)
+) WITHOUT ROWID;
+CREATE TABLE agent_replacements (
+  client TEXT PRIMARY KEY REFERENCES clients (tenant),
+  name TEXT NOT NULL,
+  witness_key TEXT NOT NULL,
+  ssh_ca_key TEXT NOT NULL,
+  token_digest BLOB NOT NULL UNIQUE,
+  enrolled_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 6> kSteps = {kVersion1, kVersion2, kVersion3,
+                                                    kVersion4, kVersion5, kVersion6};
 
 }  // namespace
 

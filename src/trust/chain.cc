@@ -147,14 +147,16 @@ StatusOr<Chain::Link> Chain::CheckLink(std::string_view text) const {
   auto statement = Statement::Parse(text);
   if (!statement.ok()) return statement.status().WithContext(Position(state_.size));
   auto link = [&]() -> StatusOr<Link> {
-    if (statement->kind != "device.added")
-      return InvalidArgumentError("a link carries a device.added statement");
+    const bool new_owner = statement->kind == "owner.added";
+    if (statement->kind != "device.added" && !new_owner)
+      return InvalidArgumentError("a link carries a device.added or owner.added statement");
     RETURN_IF_ERROR(Check(*statement));
     const JsonObject fields = *JsonObject::Of(statement->fields, "a trust statement's body");
     const int64_t at = *fields.Integer("at", Field::kRequired);
     ASSIGN_OR_RETURN(std::string owner, ReadName(fields, "owner"));
-    if (!state_.owners.contains(owner))
-      return FailedPreconditionError("no such owner in the chain");
+    if (state_.owners.contains(owner) == new_owner)
+      return FailedPreconditionError(new_owner ? "that owner is in the chain"
+                                               : "no such owner in the chain");
     ASSIGN_OR_RETURN(Device device, ReadDevice(fields, "device", at));
     if (state_.OwnerOf(device.key_id) != nullptr)
       return FailedPreconditionError("that device is in the chain already");
@@ -164,10 +166,33 @@ StatusOr<Chain::Link> Chain::CheckLink(std::string_view text) const {
                                       std::string(kStatementDomain) + statement->body,
                                       statement->signatures[0].signature))
       return UnauthenticatedError("the signature of key " + device.key_id + " does not verify");
-    return Link{std::move(owner), std::move(device)};
+    return Link{std::move(owner), std::move(device), new_owner};
   }();
   if (!link.ok()) return link.status().WithContext(Position(statement->seq));
   return link;
+}
+
+StatusOr<Chain::Collecting> Chain::CheckCollecting(std::string_view text) const {
+  auto statement = Statement::Parse(text);
+  if (!statement.ok()) return statement.status().WithContext(Position(state_.size));
+  Collecting collecting;
+  collecting.threshold = state_.threshold;
+  for (const Statement::Signature& signature : statement->signatures) {
+    if (const std::string* owner = state_.OwnerOf(signature.key_id))
+      collecting.owners.insert(*owner);
+  }
+  Chain trial = *this;
+  if (trial.Apply(text).ok()) {
+    collecting.complete = true;
+    return collecting;
+  }
+  trial = *this;
+  if (Status checked = Check(*statement); !checked.ok())
+    return checked.WithContext(Position(statement->seq));
+  if (Status applied = trial.ApplyChecked(*statement, /*verify=*/true, /*collecting=*/true);
+      !applied.ok())
+    return applied.WithContext(Position(statement->seq));
+  return collecting;
 }
 
 Status Chain::Apply(std::string_view text, bool verify) {
@@ -195,7 +220,7 @@ Status Chain::Check(const Statement& statement) const {
   return Status::Ok();
 }
 
-Status Chain::ApplyChecked(const Statement& statement, bool verify) {
+Status Chain::ApplyChecked(const Statement& statement, bool verify, bool collecting) {
   const JsonObject fields = *JsonObject::Of(statement.fields, "a trust statement's body");
   const int64_t at = *fields.Integer("at", Field::kRequired);
   const std::string message = std::string(kStatementDomain) + statement.body;
@@ -242,7 +267,8 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
   }
   if (new_device.has_value() && !new_device_signed)
     return UnauthenticatedError("a new device must sign the statement that adds it");
-  const bool threshold_met = static_cast<int>(owners_signing.size()) >= state_.threshold;
+  const bool threshold_met = static_cast<int>(owners_signing.size()) >= state_.threshold ||
+                             (collecting && !owners_signing.empty());
   auto require_threshold = [&]() -> Status {
     if (threshold_met) return Status::Ok();
     return UnauthenticatedError("needs the signatures of " + std::to_string(state_.threshold) +
@@ -306,6 +332,9 @@ Status Chain::ApplyChecked(const Statement& statement, bool verify) {
     agent.seq = statement.seq;
     for (const Statement::Signature& signature : statement.signatures)
       agent.confirmed_by.push_back(signature.key_id);
+    if (state_.agent.has_value() && (state_.agent->witness_key != agent.witness_key ||
+                                     state_.agent->ssh_ca_key != agent.ssh_ca_key))
+      state_.previous_agent = std::move(state_.agent);
     state_.agent = std::move(agent);
   } else if (kind == "policy.signed") {
     RETURN_IF_ERROR(require_threshold());
@@ -369,6 +398,23 @@ StatusOr<std::string> AddSignature(std::string_view text, const access::OwnerSig
   signatures.push_back(
       {{"key_id", key_id}, {"signature", Base64Encode(signer.SignMessage(message))}});
   return CanonicalJsonOf({{"body", statement.body}, {"signatures", signatures}});
+}
+
+StatusOr<std::string> MergeSignatures(std::string_view a, std::string_view b) {
+  ASSIGN_OR_RETURN(Statement first, Statement::Parse(a));
+  ASSIGN_OR_RETURN(Statement second, Statement::Parse(b));
+  if (first.body != second.body)
+    return InvalidArgumentError("the two statements sign different bodies");
+  Json signatures = Json::array();
+  std::set<std::string> seen;
+  for (const Statement* statement : {&first, &second}) {
+    for (const Statement::Signature& signature : statement->signatures) {
+      if (!seen.insert(signature.key_id).second) continue;
+      signatures.push_back(
+          {{"key_id", signature.key_id}, {"signature", Base64Encode(signature.signature)}});
+    }
+  }
+  return CanonicalJsonOf({{"body", first.body}, {"signatures", signatures}});
 }
 
 Json SummaryJson(const ChainState& state) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,6 +81,9 @@ struct ChainState {
   std::map<std::string, std::map<std::string, Device>> owners;  // owner -> key ID -> device
   Bytes recovery_key;
   std::optional<AgentIdentity> agent;
+  // The agent the last confirmation replaced, if it named another: the new agent starts from the
+  // checkpoint this one cosigned last (docs/agent.md, "Replacing the agent").
+  std::optional<AgentIdentity> previous_agent;
   std::string policy;  // canonical JSON of the policy in force; empty before one is signed
   std::map<std::string, SignedResource> resources;
   int64_t recovered_at = 0;  // the last use of the recovery key, 0 if never
@@ -139,20 +143,36 @@ class Chain {
 
   // A device being linked: the `device.added` statement its new device made and signed alone,
   // waiting for the signature of one of that owner's devices (docs/trust-chain.md, "Linking a
-  // device"). CheckLink says what `statement` would add: it must follow the head, name an owner
-  // of the chain and a device not in it, and carry the new device's good signature and no other.
+  // device"); or the `owner.added` of a new owner's first device, waiting for the owners'
+  // signatures. CheckLink says what `statement` would add: it must follow the head, name an owner
+  // of the chain (a person not in it, for owner.added) and a device not in it, and carry the new
+  // device's good signature and no other.
   // InvalidArgument, FailedPrecondition or Unauthenticated (as Apply) otherwise. It says nothing
   // of whether the statement will count: that takes the approving device's signature.
   struct Link {
     std::string owner;
     Device device;
+    bool new_owner = false;  // owner.added
   };
   StatusOr<Link> CheckLink(std::string_view statement) const;
+
+  // A statement that some owners signed and more must (docs/trust-chain.md, "Collecting
+  // signatures"): CheckCollecting says who signed it and whether it counts as it is. It must
+  // follow the head, carry only good signatures by keys of the chain (and the device it adds), at
+  // least one of them an owner's, and make a change the chain can make; only the number of owners
+  // may fall short. The errors are Apply's.
+  struct Collecting {
+    std::set<std::string> owners;  // the owners whose devices signed it
+    int threshold = 1;             // owners it needs, as the chain stands
+    bool complete = false;         // Apply takes it as it is
+  };
+  StatusOr<Collecting> CheckCollecting(std::string_view statement) const;
 
  private:
   Status Apply(std::string_view statement, bool verify);
   Status Check(const Statement& statement) const;
-  Status ApplyChecked(const Statement& statement, bool verify);
+  // With `collecting`, one owner's signature stands in for the threshold.
+  Status ApplyChecked(const Statement& statement, bool verify, bool collecting = false);
 
   ChainState state_;
 };
@@ -163,6 +183,10 @@ std::string SignStatement(std::string_view body, std::span<const access::OwnerSi
 // `statement` with the signature of `signer` added after those it has. InvalidArgument for text
 // that is not a statement, or that `signer` signed already.
 StatusOr<std::string> AddSignature(std::string_view statement, const access::OwnerSigner& signer);
+
+// One statement with the signatures of both `a` and `b`, which must carry the same body: those of
+// `a` in order, then those of `b` that `a` lacks. InvalidArgument otherwise.
+StatusOr<std::string> MergeSignatures(std::string_view a, std::string_view b);
 
 // What the chain holds, for people and scripts: its size and head, threshold, owners and their
 // devices, the agent, and whether a policy is signed (public keys left out).

@@ -99,7 +99,7 @@ test("under a trust chain, the code names the owner's device and she confirms th
 
   const enrolled = execFileSync(quartet, ['agent', 'enrol', '--server', server.url, '--code', code, '--data', join(folder, 'kestrel-agent')], {encoding: 'utf8'});
   const safety = enrolled.match(/^safety code: (\d{4}-\d{4}-\d{4})$/m)[1];
-  assert.match(enrolled, new RegExp(`founded by owner key ${keyId} only`));
+  assert.match(enrolled, new RegExp(`confirmed by owner key ${keyId} only`));
   await page.reload();
   const form = page.getByTestId('agent-confirm');
   await form.getByText('Not confirmed yet').waitFor();

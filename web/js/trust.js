@@ -1021,11 +1021,12 @@ export class TrustChain {
     }
     const state = this.state;
     try {
-      if (statement.kind !== 'device.added') throw invalid('a link carries a device.added statement');
+      const newOwner = statement.kind === 'owner.added';
+      if (statement.kind !== 'device.added' && !newOwner) throw invalid('a link carries a device.added or owner.added statement');
       checkOrder(state, statement);
       const at = statement.fields.integer('at');
       const owner = readName(statement.fields, 'owner');
-      if (!state.owners.has(owner)) throw precondition('no such owner in the chain');
+      if (state.owners.has(owner) === newOwner) throw precondition(newOwner ? 'that owner is in the chain' : 'no such owner in the chain');
       const device = readDevice(statement.fields, 'device', at);
       if (ownerOf(state, device.keyId) !== null) throw precondition('that device is in the chain already');
       if (statement.signatures.length !== 1 || statement.signatures[0].keyId !== device.keyId) {
@@ -1035,7 +1036,7 @@ export class TrustChain {
       if (!(await verifySignature(device.publicKey, message, statement.signatures[0].signature))) {
         throw unauthenticated(`the signature of key ${device.keyId} does not verify`);
       }
-      return {owner, device};
+      return {owner, device, newOwner};
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       throw new TrustChainError(error.code, statement.seq, error.message);

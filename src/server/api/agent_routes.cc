@@ -4,6 +4,9 @@
 //                                                      (the code authorises; throttled)
 //     GET  /api/v1/agent/work?witnessed=N&wait=S       long poll: a tlog-witness add-checkpoint
 //                                                      body and pending certificate requests
+//                                                      (nothing for an agent waiting for the
+//                                                      owners' confirmation); with N = 0 also the
+//                                                      latest cosigned checkpoint
 //     POST /api/v1/agent/cosignatures                  {size, cosignature}
 //     POST /api/v1/agent/alarms                        {kind, detail}
 //     POST /api/v1/agent/certificates/{id}             {certificate} or {refused: reason}
@@ -15,6 +18,7 @@
 // Long polls block the calling thread for at most their wait (capped at 25 s).
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "server/api/api_common.h"
 #include "server/api/routes.h"
@@ -43,6 +47,12 @@ Json RequestJson(const governance::CertificateRequest& request) {
   return out;
 }
 
+Status RequireConfirmedAgent(const Call& call) {
+  if (call.agent_waiting)
+    return FailedPreconditionError("the client's owners have not confirmed this agent yet");
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<HttpResponse> EnrolAgent(ApiContext& api, const Call& call) {
@@ -63,21 +73,32 @@ StatusOr<HttpResponse> EnrolAgent(ApiContext& api, const Call& call) {
   return JsonResponse(201, {{"client", enrolment->client},
                             {"token", enrolment->token},
                             {"log_key", enrolment->log_key},
-                            {"origin", enrolment->origin}});
+                            {"origin", enrolment->origin},
+                            {"replaces", enrolment->replaces}});
 }
 
 StatusOr<HttpResponse> AgentWork(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(uint64_t witnessed, ParseDecimal(QueryParameter(call.http.target, "witnessed")));
   ASSIGN_OR_RETURN(auto wait, WaitParameter(QueryParameter(call.http.target, "wait")));
+  if (call.agent_waiting) {
+    // Until the owners confirm it, the agent gets no work: it asks again in a while.
+    std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(2000)));
+    return JsonResponse(200, {{"client", call.agent_client},
+                              {"waiting", "the owners have not confirmed this agent yet"},
+                              {"add_checkpoint", ""},
+                              {"certificate_requests", Json::array()}});
+  }
   ASSIGN_OR_RETURN(auto work, api.agents.NextWork(call.agent_client, witnessed, wait));
   Json requests = Json::array();
   for (const auto& pending : work.certificate_requests) requests.push_back(RequestJson(pending));
   return JsonResponse(200, {{"client", call.agent_client},
                             {"add_checkpoint", work.add_checkpoint},
+                            {"cosigned_checkpoint", work.cosigned_checkpoint},
                             {"certificate_requests", requests}});
 }
 
 StatusOr<HttpResponse> AddCosignature(ApiContext& api, const Call& call) {
+  RETURN_IF_ERROR(RequireConfirmedAgent(call));
   ASSIGN_OR_RETURN(uint64_t size, call.body.Unsigned("size", Field::kRequired));
   ASSIGN_OR_RETURN(std::string line, call.body.Text("cosignature", Field::kRequired));
   RETURN_IF_ERROR(api.agents.AddCosignature(call.agent_client, size, line));
@@ -92,6 +113,7 @@ StatusOr<HttpResponse> RaiseAlarm(ApiContext& api, const Call& call) {
 }
 
 StatusOr<HttpResponse> AnswerCertificate(ApiContext& api, const Call& call) {
+  RETURN_IF_ERROR(RequireConfirmedAgent(call));
   const std::string& id = call.params[0];
   ASSIGN_OR_RETURN(std::string certificate, call.body.Text("certificate", Field::kOptional));
   ASSIGN_OR_RETURN(std::string refused, call.body.Text("refused", Field::kOptional));
@@ -109,7 +131,15 @@ StatusOr<HttpResponse> AgentHealth(ApiContext& api, const Call& call) {
   for (const auto& alarm : view.alarms) {
     alarms.push_back({{"at", alarm.at}, {"kind", alarm.kind}, {"detail", alarm.detail}});
   }
+  Json replacement = nullptr;
+  if (view.replacement.has_value()) {
+    replacement = {{"name", view.replacement->name},
+                   {"witness_key", view.replacement->witness_key},
+                   {"ssh_ca_key", view.replacement->ssh_ca_key},
+                   {"enrolled_at", view.replacement->enrolled_at}};
+  }
   return JsonResponse(200, {{"enrolled", view.enrolled},
+                            {"replacement", replacement},
                             {"name", view.name},
                             {"witness_key", view.witness_key},
                             {"ssh_ca_key", view.ssh_ca_key},

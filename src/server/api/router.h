@@ -44,6 +44,9 @@ struct Call {
   const std::vector<std::string>& params;  // the {…} segments of the path, in order
   const governance::Actor& actor;          // kPerson routes: who asks
   const std::string& agent_client;         // kAgent routes: whose agent asks
+  // kAgent routes: the agent waits for the owners to confirm it in place of the client's agent
+  // (governance::AgentService::Enrol); it gets no work until they do.
+  bool agent_waiting = false;
 };
 
 using Handler = StatusOr<HttpResponse> (*)(ApiContext& api, const Call& call);

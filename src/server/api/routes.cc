@@ -47,6 +47,8 @@ const std::vector<Route>& AllRoutes() {
       // The client's trust chain.
       {"GET", "/api/v1/clients/{client}/trust", Caller::kPerson, GetTrustChain},
       {"POST", "/api/v1/clients/{client}/trust", Caller::kPerson, AddTrustStatement},
+      {"GET", "/api/v1/clients/{client}/trust/pending", Caller::kPerson,
+       ListPendingTrustStatements},
       {"POST", "/api/v1/clients/{client}/trust/links", Caller::kPerson, OfferTrustLink},
       {"GET", "/api/v1/clients/{client}/trust/links/{code}", Caller::kPerson, ClaimTrustLink},
       {"POST", "/api/v1/clients/{client}/trust/recovery-acknowledgements", Caller::kPerson,

@@ -56,6 +56,7 @@ StatusOr<HttpResponse> ReviewGrant(ApiContext& api, const Call& call);
 // trust_routes.cc: the client's trust chain.
 StatusOr<HttpResponse> GetTrustChain(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> AddTrustStatement(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> ListPendingTrustStatements(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> OfferTrustLink(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ClaimTrustLink(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> AcknowledgeRecovery(ApiContext& api, const Call& call);

@@ -7,6 +7,10 @@
 // device's half-signed device.added under a one-time code; GET …/trust/links/{code} hands it, once,
 // to an owner's existing device, which signs it and submits it with POST …/trust.
 //
+// A statement that needs more owners' signatures than it carries is answered 202 and kept aside
+// with its pending signatures (GET …/trust/pending, and "pending" in GET …/trust); each owner's
+// device checks it, signs it and posts it again with POST …/trust.
+//
 // POST …/trust/recovery-acknowledgements {seq}: an owner knows of the use of the recovery key at
 // that position; until then every dashboard of the client shows it as an alarm.
 #include "server/api/api_common.h"
@@ -15,6 +19,21 @@
 namespace quartet::server::api {
 
 namespace {
+
+Json PendingJson(const std::vector<governance::TrustStatements::Pending>& pending) {
+  Json out = Json::array();
+  for (const governance::TrustStatements::Pending& waiting : pending) {
+    out.push_back({{"id", waiting.id},
+                   {"statement", waiting.statement},
+                   {"kind", waiting.kind},
+                   {"seq", waiting.seq},
+                   {"proposed_by", waiting.proposed_by},
+                   {"proposed_at", waiting.proposed_at},
+                   {"signed_by", waiting.signed_by},
+                   {"threshold", waiting.threshold}});
+  }
+  return out;
+}
 
 Json AcknowledgementJson(const governance::TrustStatements::Acknowledgement& acknowledgement) {
   return {{"seq", acknowledgement.seq}, {"by", acknowledgement.by}, {"at", acknowledgement.at}};
@@ -29,7 +48,13 @@ StatusOr<HttpResponse> GetTrustChain(ApiContext& api, const Call& call) {
     acknowledgements.push_back(AcknowledgementJson(acknowledgement));
   return JsonResponse(200, {{"statements", chain.statements},
                             {"chain", trust::SummaryJson(chain.state)},
-                            {"recovery_acknowledgements", acknowledgements}});
+                            {"recovery_acknowledgements", acknowledgements},
+                            {"pending", PendingJson(chain.pending)}});
+}
+
+StatusOr<HttpResponse> ListPendingTrustStatements(ApiContext& api, const Call& call) {
+  ASSIGN_OR_RETURN(auto pending, api.access.trust().ListPending(call.actor, call.params[0]));
+  return JsonResponse(200, {{"pending", PendingJson(pending)}});
 }
 
 StatusOr<HttpResponse> AcknowledgeRecovery(ApiContext& api, const Call& call) {
@@ -41,9 +66,14 @@ StatusOr<HttpResponse> AcknowledgeRecovery(ApiContext& api, const Call& call) {
 
 StatusOr<HttpResponse> AddTrustStatement(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(std::string statement, call.body.Text("statement", Field::kRequired));
-  ASSIGN_OR_RETURN(trust::ChainState state,
+  ASSIGN_OR_RETURN(governance::TrustStatements::Submitted submitted,
                    api.access.trust().Submit(call.actor, call.params[0], statement));
-  return JsonResponse(201, {{"chain", trust::SummaryJson(state)}});
+  // 202: kept until enough owners have signed it; it changes nothing yet.
+  if (submitted.pending.has_value()) {
+    return JsonResponse(202, {{"chain", trust::SummaryJson(submitted.state)},
+                              {"pending", PendingJson({*submitted.pending})[0]}});
+  }
+  return JsonResponse(201, {{"chain", trust::SummaryJson(submitted.state)}});
 }
 
 StatusOr<HttpResponse> OfferTrustLink(ApiContext& api, const Call& call) {

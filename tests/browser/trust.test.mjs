@@ -257,3 +257,53 @@ test('an owner links this browser, then a second one, and removes it; a link the
   await first.context().close();
   await second.context().close();
 });
+
+test('a second owner asks to join from the browser, and once two must sign, signs the first owner’s change there', async () => {
+  // The provider adds nina as an owner of Birch & Lane; she sets her own password and second factor.
+  const added = execFileSync(quartet, ['admin', '--data', data, 'user', 'add', '--name', 'nina', '--role', 'owner', '--client', 'birch-accounts']).toString();
+  const invitation = added.match(/for them alone\): (qi_\S+)/)[1];
+  const context = await browser.newContext({bypassCSP: true, viewport: {width: 1280, height: 900}});
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`page error (nina): ${error.message}`));
+  await page.goto(`${server.url}/#/invitation/${invitation}`);
+  const password = 'nina chose this one herself';
+  await page.getByLabel('Password (12 characters or more)').fill(password);
+  await page.getByLabel('The same password again').fill(password);
+  await page.getByRole('button', {name: 'Set my password'}).click();
+  const secret = await page.getByTestId('totp-secret').innerText();
+  await signIn(page, server.url, 'nina', {password, secret});
+
+  // She is an owner on the server, not in the chain: her browser asks to join it.
+  await page.goto(`${server.url}/#/c/birch-accounts/people`);
+  const ask = page.getByTestId('link-this-device');
+  await ask.getByText('not an owner in Birch & Lane').waitFor();
+  await ask.getByLabel('Name for this device').fill('nina laptop');
+  await ask.getByRole('button', {name: 'Ask to join the chain'}).click();
+  const code = await page.getByTestId('link-code').innerText();
+  // Bella, the owner in the chain, signs her in with her key file, then asks for both signatures.
+  tokens.bella = execFileSync(quartet, ['admin', '--data', data, 'token', 'create', '--user', 'bella'], {encoding: 'utf8'}).split('\n')[0];
+  assert.match(cli('bella', ['trust', 'approve-link', '--key', ownerKey('bella'), '--code', code]), /Added nina as an owner/);
+  assert.match(cli('bella', ['trust', 'threshold', '--key', ownerKey('bella'), '2']), /a change needs 2 owners' signatures/);
+  const before = (await apiFromPage(page, '/clients/birch-accounts/trust')).body.chain.size;
+  // Bella signs what a resource holds: it waits for nina.
+  assert.match(cli('bella', ['resource', 'sign', '--key', ownerKey('bella'), '--resource', 'files-01', '--labels', 'financial']),
+    /takes effect when 2 owners have signed it; 1 have/);
+  assert.equal((await apiFromPage(page, '/clients/birch-accounts/trust')).body.chain.size, before);
+
+  await page.getByRole('button', {name: 'It is approved: check again'}).click();
+  await sentence(page).getByText('2 owners, 2 devices; a change needs 2 signatures').waitFor();
+  await page.goto(`${server.url}/#/c/birch-accounts/people`);
+  const waiting = page.getByTestId('pending-signatures');
+  await waiting.getByText('files-01 holds financial data.').waitFor();
+  assert.match(await waiting.innerText(), /signed by bella \(1 of 2\)/);
+  await screenshot(page, 'owner-pending-signatures');
+  assert.deepEqual(await accessibilityViolations(page), [], 'waiting for signatures');
+  await waiting.getByRole('button', {name: 'Sign'}).click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="pending-signatures"]'));
+  const after = (await apiFromPage(page, '/clients/birch-accounts/trust')).body;
+  assert.equal(after.chain.size, before + 1);
+  assert.equal(after.pending.length, 0);
+  const resources = (await apiFromPage(page, '/clients/birch-accounts')).body.resources;
+  assert.deepEqual(resources.find((r) => r.name === 'files-01')?.labels, ['financial']);
+  await context.close();
+});

@@ -13,7 +13,8 @@
  */
 import * as api from './api.js';
 import {announce, formatTime, h, replace} from './dom.js';
-import {getOwnerKey, putOwnerKey} from './store.js';
+import {getOwnerKey, putOwnerKey, putTrustState} from './store.js';
+import {bytesToHex} from './tlog.js';
 import {addSignature, deviceJson, keyIdOf, signStatement} from './trust.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -54,10 +55,112 @@ export async function thisDevice(context) {
   return {key, owner: key ? context.trust.chain.ownerOf(key.keyId) : null};
 }
 
-// Checks `statement` against the chain here, then hands it to the server.
+/**
+ * Checks `statement` against the chain here, then hands it to the server. One that needs more
+ * owners' signatures waits on the server for them (docs/trust-chain.md, "Collecting signatures"):
+ * {waiting: true, owners, threshold}. One that joins the chain is kept as this browser's checked
+ * head at once, so that a server that later drops it raises the alarm here.
+ */
 export async function submit(context, statement) {
-  await context.trust.chain.apply(statement);
+  const collecting = await context.trust.chain.checkCollecting(statement);
   await api.post(`/clients/${api.enc(context.tenant)}/trust`, {statement});
+  if (!collecting.complete) {
+    announce(`Signed. It takes effect when ${collecting.threshold} owners have signed it.`);
+    return {waiting: true, ...collecting};
+  }
+  await context.trust.chain.apply(statement);
+  const {size, head} = context.trust.chain.state;
+  await putTrustState({tenant: context.tenant, size, head: bytesToHex(head), verifiedAt: Date.now()});
+  return {waiting: false, ...collecting};
+}
+
+// What a statement changes, in plain words.
+function describe(statement, client) {
+  const f = statement.fields;
+  const device = (d) => `${d?.name ? `“${d.name}”` : 'a device'} (key ${d?.key_id ?? '?'})`;
+  switch (statement.kind) {
+    case 'policy.signed': {
+      let policy = {};
+      try {
+        policy = JSON.parse(f.policy);
+      } catch {
+        // Checked already: it parses.
+      }
+      const otherwise = {approve: 'is approved at once', 'ask-owners': 'goes to the owners', deny: 'is refused'}[policy.fallback] ?? policy.fallback;
+      const rules = Array.isArray(policy.rules) ? policy.rules.length : 0;
+      return h('span', {}, `Put a new access policy in force: ${rules} ${rules === 1 ? 'rule' : 'rules'}, and any other request ${otherwise}.`,
+        h('details', {}, h('summary', {}, 'The policy as signed'), h('pre', {class: 'wrap'}, JSON.stringify(policy, null, 2))));
+    }
+    case 'resource.signed':
+      return `${f.resource} holds ${f.labels?.length ? `${f.labels.join(', ')} data` : 'nothing sensitive'}.`;
+    case 'agent.confirmed':
+      return `Confirm agent “${f.name}” as ${client.name}'s agent.`;
+    case 'threshold.set':
+      return `From then on, a change needs ${f.threshold} owners' signatures.`;
+    case 'owner.added':
+      return `Add ${f.owner} as an owner, with ${device(f.device)}.`;
+    case 'owner.removed':
+      return `Remove ${f.owner} as an owner.`;
+    case 'device.added':
+      return `Add ${device(f.device)} for ${f.owner}.`;
+    case 'device.removed':
+      return `Remove ${f.owner}'s device ${f.key_id}.`;
+    default:
+      return statement.kind;
+  }
+}
+
+/**
+ * The changes waiting for owners' signatures, each checked against the chain replayed here, with
+ * "Sign" for an owner whose device has not signed yet. Null when none waits.
+ */
+export async function pendingCard(context, me) {
+  const pending = Array.isArray(context.trust.pending) ? context.trust.pending : [];
+  const rows = [];
+  for (const item of pending) {
+    try {
+      const checked = await context.trust.chain.checkCollecting(item.statement);
+      const statement = JSON.parse(item.statement);
+      rows.push({item, checked, parsed: {kind: item.kind, fields: JSON.parse(statement.body)}});
+    } catch {
+      // One that does not check here is not offered for signing.
+    }
+  }
+  if (rows.length === 0) return null;
+  const error = h('p', {class: 'error', role: 'alert'});
+  const sign = async (item) => {
+    error.textContent = '';
+    try {
+      const result = await submit(context, await addSignature(item.statement, me.key));
+      announce(result.waiting ? 'Signed; it waits for more owners.' : 'Signed: it is in force.');
+      context.refresh();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  return h(
+    'section',
+    {class: 'card warn', 'aria-labelledby': 'pending-title', 'data-testid': 'pending-signatures'},
+    h('h2', {id: 'pending-title'}, 'Waiting for signatures'),
+    h('p', {class: 'muted'}, `A change to ${context.client.name}'s trust chain needs ${context.trust.chain.state.threshold} owners' signatures. Each was checked in this browser.`),
+    h(
+      'ul',
+      {class: 'plain'},
+      rows.map(({item, checked, parsed}) =>
+        h(
+          'li',
+          {'data-pending-id': item.id},
+          h('strong', {}, describe(parsed, context.client)),
+          h('br'),
+          h('span', {class: 'muted small'}, `Proposed by ${item.proposed_by} on ${formatTime(item.proposed_at, context.client.time_zone)}; signed by ${checked.owners.join(', ')} (${checked.owners.length} of ${checked.threshold}).`),
+          me?.owner && !checked.owners.includes(me.owner)
+            ? h('div', {class: 'buttons'}, h('button', {class: 'primary', type: 'button', onclick: () => sign(item)}, 'Sign'))
+            : h('p', {class: 'muted small'}, me?.owner ? 'You signed it: it waits for the other owners.' : ''),
+        ),
+      ),
+    ),
+    error,
+  );
 }
 
 /** For a browser the chain does not list: what that means, and "Link this device". */
@@ -72,7 +175,7 @@ export function linkThisDeviceCard(context) {
     try {
       const key = await browserKey(session.user);
       const body = trust.chain.nextBody(
-        'device.added',
+        isOwner ? 'device.added' : 'owner.added',
         {owner: session.user, device: deviceJson(key.publicRaw, name.value.trim() || 'browser')},
         now(),
       );
@@ -123,7 +226,16 @@ export function linkThisDeviceCard(context) {
           h('div', {class: 'buttons'}, h('button', {class: 'primary', type: 'button', onclick: link}, 'Link this device')),
           result,
         ]
-      : h('p', {}, `${session.user} is not an owner in the chain: an owner adds you with their own device.`),
+      : session.role === 'owner'
+        ? [
+            h('p', {}, `You are not an owner in ${client.name}'s trust chain yet: this page makes a code for an owner who is to approve, with their own device.`),
+            h('label', {for: 'device-name'}, 'Name for this device'),
+            name,
+            error,
+            h('div', {class: 'buttons'}, h('button', {class: 'primary', type: 'button', onclick: link}, 'Ask to join the chain')),
+            result,
+          ]
+        : h('p', {}, `${session.user} is not an owner in the chain: an owner adds you with their own device.`),
   );
 }
 
@@ -150,14 +262,14 @@ function linkNewDeviceForm(context, me) {
             'Nothing was signed.',
         );
       }
-      if (link.owner !== me.owner) {
+      if (!link.newOwner && link.owner !== me.owner) {
         throw new Error(`The device would be ${link.owner}'s, and this device is ${me.owner}'s: refused.`);
       }
       const approve = async () => {
         error.textContent = '';
         try {
           await submit(context, await addSignature(statement, me.key));
-          announce(`Linked ${link.device.name || 'the new device'}.`);
+          announce(link.newOwner ? `${link.owner} signed in as an owner.` : `Linked ${link.device.name || 'the new device'}.`);
           context.refresh();
         } catch (failure) {
           error.textContent = failure.message;
@@ -168,7 +280,7 @@ function linkNewDeviceForm(context, me) {
         h(
           'p',
           {'data-testid': 'link-found'},
-          `The new device “${link.device.name || 'device'}” has key ID `,
+          link.newOwner ? `${link.owner} asks to join the chain as an owner. Their device “${link.device.name || 'device'}” has key ID ` : `The new device “${link.device.name || 'device'}” has key ID `,
           h('strong', {}, h('code', {}, link.device.keyId)),
           '. Check that the new device shows the same key ID, then confirm.',
         ),

@@ -2,7 +2,7 @@
 import * as api from './api.js';
 import {announce, formatRelative, formatTime, h, replace} from './dom.js';
 import {labelChips} from './owner.js';
-import {devicesCard, hasChain, linkThisDeviceCard, submit, thisDevice} from './devices.js';
+import {devicesCard, hasChain, linkThisDeviceCard, pendingCard, submit, thisDevice} from './devices.js';
 import {safetyCode, signStatement} from './trust.js';
 import {kindLabel} from './vocab.js';
 
@@ -17,14 +17,21 @@ const withoutComment = (line) => line.trim().split(/\s+/).slice(0, 2).join(' ');
 function confirmation(agent, context, me) {
   const confirmed = context.trust.chain.state.agent;
   const caKey = withoutComment(agent.ssh_ca_key);
-  if (confirmed && confirmed.witnessKey === agent.witness_key && withoutComment(confirmed.sshCaKey) === caKey) {
+  const isConfirmed = confirmed && confirmed.witnessKey === agent.witness_key && withoutComment(confirmed.sshCaKey) === caKey;
+  const replacement = agent.replacement;
+  if (isConfirmed && !replacement) {
     return h('p', {class: 'ok', 'data-testid': 'agent-confirmed'},
       `Confirmed in your trust chain on ${formatTime(Number(confirmed.confirmedAt), context.client.time_zone)}: it opens doors for approved requests.`);
   }
-  const warning = h('p', {class: 'warn', 'data-testid': 'agent-unconfirmed'},
-    confirmed
-      ? 'This is not the agent your trust chain confirmed: it opens no door. Confirm it only if you replaced your agent yourself.'
-      : 'Not confirmed yet: this agent opens no door until an owner confirms it with the safety code it printed.');
+  // The agent an owner would confirm: the one enrolled to replace this one, or this one.
+  if (replacement) agent = replacement;
+  const candidateCa = withoutComment(agent.ssh_ca_key);
+  const warning = h('p', {class: 'warn', 'data-testid': replacement ? 'agent-replacement' : 'agent-unconfirmed'},
+    replacement
+      ? `A new agent “${replacement.name}” was enrolled on ${formatTime(replacement.enrolled_at, context.client.time_zone)} to replace this one. It gets no work until your owners confirm it with the safety code it printed; confirm it only if you are replacing your agent yourself.`
+      : confirmed
+        ? 'This is not the agent your trust chain confirmed: it opens no door. Confirm it only if you replaced your agent yourself.'
+        : 'Not confirmed yet: this agent opens no door until an owner confirms it with the safety code it printed.');
   if (context.session.role !== 'owner' || !me?.owner) return warning;
   const input = h('input', {id: 'safety-code', inputmode: 'numeric', autocomplete: 'off', placeholder: '4821-0937-1152'});
   const error = h('p', {class: 'error', role: 'alert'});
@@ -33,20 +40,16 @@ function confirmation(agent, context, me) {
     try {
       const typed = digitsOf(input.value);
       // Worked out here from the keys the server names: if it swapped them, the codes differ.
-      const mine = await safetyCode(me.key.keyId, agent.witness_key, caKey);
-      const unpinned = await safetyCode('', agent.witness_key, caKey);
+      const mine = await safetyCode(me.key.keyId, agent.witness_key, candidateCa);
+      const unpinned = await safetyCode('', agent.witness_key, candidateCa);
       if (typed.length !== 12 || (typed !== digitsOf(mine) && typed !== digitsOf(unpinned))) {
         error.textContent = 'The safety code does not match the agent the server names. Compare it again with the code the agent printed on your machine; if it still differs, the agent shown here is not yours. Nothing was signed.';
         return;
       }
-      if (context.trust.chain.state.threshold > 1) {
-        error.textContent = `A change to your trust chain needs ${context.trust.chain.state.threshold} owners' signatures; confirm the agent from the command line.`;
-        return;
-      }
       const body = context.trust.chain.nextBody('agent.confirmed',
-        {name: agent.name, witness_key: agent.witness_key, ssh_ca_key: caKey}, Math.floor(Date.now() / 1000));
-      await submit(context, await signStatement(body, [me.key]));
-      announce(`Agent ${agent.name} confirmed.`);
+        {name: agent.name, witness_key: agent.witness_key, ssh_ca_key: candidateCa}, Math.floor(Date.now() / 1000));
+      const result = await submit(context, await signStatement(body, [me.key]));
+      announce(result.waiting ? `Signed: agent ${agent.name} waits for the other owners.` : `Agent ${agent.name} confirmed.`);
       context.refresh();
     } catch (failure) {
       error.textContent = failure.message;
@@ -60,23 +63,27 @@ function confirmation(agent, context, me) {
     h('div', {class: 'buttons'}, h('button', {type: 'button', class: 'primary', onclick: confirm}, 'Confirm this agent')));
 }
 
-function agentCard(agent, client, session, context, me) {
+// "Create an enrolment code", and the code once made. Under a trust chain the code names this
+// browser's device key: the agent counts its confirmation only when that key signed it.
+function inviteControls(client, context, me, label) {
   const chained = hasChain(context);
+  const code = h('p', {});
+  const invite = async () => {
+    const reply = await api.post(`/clients/${api.enc(client.tenant)}/agent/enrolment-codes`);
+    const full = chained && me?.owner ? `${reply.code}.${me.key.keyId}` : reply.code;
+    replace(code, 'One-time code (valid 24 hours): ', h('code', {'data-testid': 'enrolment-code'}, full),
+      h('br'), 'On the client’s machine: ', h('code', {}, `quartet agent enrol --server ${location.origin} --code ${full} --data /var/lib/quartet-agent`),
+      h('br'), 'It ends by printing a safety code: type it here to confirm the agent.');
+  };
+  if (context.session.role !== 'owner' || (chained && !me?.owner)) return null;
+  return [h('button', {type: 'button', class: 'primary', onclick: invite}, label), code];
+}
+
+function agentCard(agent, client, session, context, me) {
   if (!agent.enrolled) {
-    const code = h('p', {});
-    const invite = async () => {
-      const reply = await api.post(`/clients/${api.enc(client.tenant)}/agent/enrolment-codes`);
-      // Under a trust chain the code names this browser's device key: the agent takes the chain,
-      // and its confirmation, only from the owners'.
-      const full = chained && me?.owner ? `${reply.code}.${me.key.keyId}` : reply.code;
-      replace(code, 'One-time code (valid 24 hours): ', h('code', {'data-testid': 'enrolment-code'}, full),
-        h('br'), 'On the client’s machine: ', h('code', {}, `quartet agent enrol --server ${location.origin} --code ${full} --data /var/lib/quartet-agent`),
-        h('br'), 'It ends by printing a safety code: type it here to confirm the agent.');
-    };
-    const mayInvite = session.role === 'owner' && (!chained || me?.owner);
     return h('section', {class: 'card'}, h('h2', {}, 'Agent'),
       h('p', {class: 'warn'}, 'No agent is enrolled: nothing on your premises checks this log or holds your keys yet.'),
-      mayInvite ? [h('button', {type: 'button', class: 'primary', onclick: invite}, 'Create an enrolment code'), code] : null);
+      inviteControls(client, context, me, 'Create an enrolment code'));
   }
   const behind = agent.log_size - agent.witnessed_size;
   const healthy = agent.alarms.length === 0 && agent.last_seen > Date.now() / 1000 - 120;
@@ -91,6 +98,11 @@ function agentCard(agent, client, session, context, me) {
       h('dt', {}, 'Certificates waiting'), h('dd', {}, String(agent.pending_certificates)),
       h('dt', {}, 'SSH CA'), h('dd', {}, h('code', {class: 'wrap'}, agent.ssh_ca_key))),
     hasChain(context) ? confirmation(agent, context, me) : null,
+    hasChain(context) && !agent.replacement && me?.owner
+      ? h('details', {'data-testid': 'replace-agent'}, h('summary', {}, 'Replace this agent'),
+        h('p', {class: 'muted'}, 'For a new machine: the new agent enrols with a code, and opens no door until you confirm it by its safety code. This agent keeps working until then.'),
+        inviteControls(client, context, me, 'Create an enrolment code for the new agent'))
+      : null,
     agent.alarms.length
       ? h('ul', {class: 'alarms'}, agent.alarms.map((a) => h('li', {class: 'bad'}, `${formatTime(a.at, client.time_zone)}: ${a.kind} — ${a.detail}`)))
       : null,
@@ -101,7 +113,7 @@ function agentCard(agent, client, session, context, me) {
 async function ownDevices(context) {
   if (context.session.role !== 'owner' || !hasChain(context)) return null;
   const me = await thisDevice(context);
-  return me.owner === null ? linkThisDeviceCard(context) : devicesCard(context, me);
+  return [await pendingCard(context, me), me.owner === null ? linkThisDeviceCard(context) : devicesCard(context, me)];
 }
 
 export async function renderPeople(container, context) {

@@ -101,10 +101,8 @@ async function putInForce(context, policy) {
   }
   const me = await thisDevice(context);
   if (!me.owner) throw new Error('This browser is not one of your devices in the trust chain: link it on "People & agent" first.');
-  const {threshold} = context.trust.chain.state;
-  if (threshold > 1) throw new Error(`A change to your trust chain needs ${threshold} owners' signatures; sign the policy from the command line.`);
   const body = context.trust.chain.nextBody('policy.signed', {policy: canonicalJson(policy)}, Math.floor(Date.now() / 1000));
-  await submit(context, await signStatement(body, [me.key]));
+  return (await submit(context, await signStatement(body, [me.key]))).waiting;
 }
 
 function editor(policy, context, onSaved) {
@@ -167,8 +165,9 @@ function editor(policy, context, onSaved) {
     try {
       const path = `/clients/${api.enc(context.tenant)}/policy`;
       if (owner) {
-        await putInForce(context, changed);
-        announce(hasChain(context) ? 'The policy is signed and in force.' : 'The policy is saved and in force.');
+        const waiting = await putInForce(context, changed);
+        announce(waiting ? 'Signed: it waits for the other owners’ signatures (People & agent).'
+          : hasChain(context) ? 'The policy is signed and in force.' : 'The policy is saved and in force.');
       } else {
         await api.post(`${path}/proposals`, {policy: changed, note: note.value});
         announce('Proposal sent to the owners.');
@@ -186,9 +185,10 @@ function proposalCard(proposal, context, onAccepted) {
   const accept = async () => {
     try {
       // Under a trust chain a proposal is a draft until an owner signs it.
-      if (hasChain(context)) await putInForce(context, proposal.policy);
-      else await api.post(`/clients/${api.enc(context.tenant)}/policy/proposals/${api.enc(proposal.id)}/accept`);
-      announce(hasChain(context) ? 'The proposed policy is signed and in force.' : 'The proposed policy is accepted and in force.');
+      const waiting = hasChain(context) ? await putInForce(context, proposal.policy) : false;
+      if (!hasChain(context)) await api.post(`/clients/${api.enc(context.tenant)}/policy/proposals/${api.enc(proposal.id)}/accept`);
+      announce(waiting ? 'Signed: it waits for the other owners’ signatures (People & agent).'
+        : hasChain(context) ? 'The proposed policy is signed and in force.' : 'The proposed policy is accepted and in force.');
       onAccepted();
     } catch (failure) {
       error.textContent = failure.message;

@@ -64,6 +64,7 @@ export async function checkTrust(tenant, reply) {
     chain,
     statements,
     acknowledgements: Array.isArray(reply.recovery_acknowledgements) ? reply.recovery_acknowledgements : [],
+    pending: Array.isArray(reply.pending) ? reply.pending : [],
     grewFrom: pinned?.size && pinned.size < size ? pinned.size : null,
     millis: performance.now() - started,
   };

@@ -784,7 +784,7 @@ function checkOrder(state, statement) {
  * it is accepted) and pushes onto `checks` each signature the C++ side verifies before it would
  * refuse the statement for another reason. Throws Refusal.
  */
-function applyUnverified(state, statement, hash, checks) {
+function applyUnverified(state, statement, hash, checks, collecting = false) {
   const {fields, kind} = statement;
   const at = fields.integer('at');
   let newDevice = null;
@@ -810,7 +810,8 @@ function applyUnverified(state, statement, hash, checks) {
   }
   if (newDevice && !newDeviceSigned) throw unauthenticated('a new device must sign the statement that adds it');
   const requireThreshold = () => {
-    if (ownersSigning.size >= state.threshold) return;
+    // Collecting signatures, one owner's stands in for the threshold (Chain::CheckCollecting).
+    if (ownersSigning.size >= state.threshold || (collecting && ownersSigning.size > 0)) return;
     throw unauthenticated(`needs the signatures of ${state.threshold} owner(s); ${ownersSigning.size} signed`);
   };
 
@@ -920,7 +921,7 @@ export async function headAfter(text) {
  * while the page reads on. The first statement refused, by a signature or otherwise, ends it with a
  * TrustChainError naming it.
  */
-async function applyAll(state, texts, verify) {
+async function applyAll(state, texts, verify, collecting = false) {
   const pending = []; // {seq, checks, results}, in order
   let refused = null;
   for (const text of texts) {
@@ -933,7 +934,7 @@ async function applyAll(state, texts, verify) {
       position = statement.seq;
       body = statement.body;
       checkOrder(state, statement);
-      applyUnverified(state, statement, sha256Sync(encoder.encode(body)), checks);
+      applyUnverified(state, statement, sha256Sync(encoder.encode(body)), checks, collecting);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       refused = new TrustChainError(error.code, position, error.message);
@@ -991,6 +992,28 @@ export class TrustChain {
     const state = cloneState(this.state);
     await applyAll(state, [text], true);
     this.state = state;
+  }
+
+  /**
+   * A statement some owners signed and more must, as Chain::CheckCollecting reads it: {owners (who
+   * signed it, sorted), threshold, complete (apply takes it as it is)}. Throws TrustChainError for
+   * one the chain would refuse however many owners signed it.
+   */
+  async checkCollecting(text) {
+    let complete = true;
+    try {
+      await applyAll(cloneState(this.state), [text], true);
+    } catch (error) {
+      if (!(error instanceof TrustChainError)) throw error;
+      complete = false;
+    }
+    if (!complete) await applyAll(cloneState(this.state), [text], true, true);
+    const owners = new Set();
+    for (const {keyId} of parseStatement(text).signatures) {
+      const owner = ownerOf(this.state, keyId);
+      if (owner !== null) owners.add(owner);
+    }
+    return {owners: [...owners].sort(), threshold: this.state.threshold, complete};
   }
 
   /** The body of the next statement: `fields` with chain, seq, prev, at and kind added. */

@@ -93,7 +93,15 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
     }
     return Status::Ok();
   }
-  if (kind == "agent.enrolled") return CheckEnrolledAgent(event);
+  if (kind == "agent.enrolled" || kind == "agent.replacement_enrolled") {
+    ASSIGN_OR_RETURN(const std::string witness_key, event.Text("witness_key", Field::kOptional));
+    ASSIGN_OR_RETURN(const std::string ssh_ca_key, event.Text("ssh_ca_key", Field::kOptional));
+    const bool self = !self_.witness_key.empty() && IsSelf(witness_key, ssh_ca_key);
+    // One waiting to replace the confirmed agent opens nothing until the owners confirm it.
+    if (kind == "agent.enrolled" && !self) RETURN_IF_ERROR(CheckEnrolledAgent(event));
+    self_enrolled_ |= self;
+    return Status::Ok();
+  }
   if (Chained() &&
       (kind == "policy.changed" || kind == "person.added" || kind == "owner.key_registered")) {
     // The chain says who the owners are, which keys are theirs and which policy is in force; the
@@ -299,10 +307,13 @@ Status Replica::CheckEnrolledAgent(const JsonObject& event) const {
   ASSIGN_OR_RETURN(const std::string ssh_ca_key, event.Text("ssh_ca_key", Field::kOptional));
   ASSIGN_OR_RETURN(const std::string name, event.Text("name", Field::kOptional));
   const std::optional<trust::AgentIdentity>& confirmed = chain_.state().agent;
-  const bool known = confirmed.has_value()
-                         ? witness_key == confirmed->witness_key &&
-                               NormalSshKey(ssh_ca_key) == NormalSshKey(confirmed->ssh_ca_key)
-                         : self_.witness_key.empty() || IsSelf(witness_key, ssh_ca_key);
+  // Before a confirmation, only an agent enrolled after this one is beside it: those before are
+  // history (an agent this one replaces).
+  const bool known =
+      confirmed.has_value()
+          ? witness_key == confirmed->witness_key &&
+                NormalSshKey(ssh_ca_key) == NormalSshKey(confirmed->ssh_ca_key)
+          : self_.witness_key.empty() || !self_enrolled_ || IsSelf(witness_key, ssh_ca_key);
   if (known) return Status::Ok();
   return PermissionDeniedError("an agent '" + name +
                                "' was enrolled that the client's owners did not confirm; its "
@@ -368,6 +379,7 @@ std::string Replica::ContextJson() const {
   out["offboarded"] = offboarded_;
   if (have_policy_) out["policy"] = access::ToJson(policy_);
   if (!trust_statements_.empty()) out["trust"] = trust_statements_;
+  if (self_enrolled_) out["self_enrolled"] = true;
   return CanonicalJsonOf(out);
 }
 
@@ -402,6 +414,7 @@ Status Replica::ReadContext(const JsonObject& value) {
                    value.Texts("offboarded", Field::kOptional));
   offboarded_ = std::set<std::string>(offboarded.begin(), offboarded.end());
   ASSIGN_OR_RETURN(trust_statements_, value.Texts("trust", Field::kOptional));
+  ASSIGN_OR_RETURN(self_enrolled_, value.Boolean("self_enrolled", Field::kOptional));
   ASSIGN_OR_RETURN(chain_, trust::Chain::Replay(client_, trust_statements_));
   have_policy_ = value.Has("policy");
   if (have_policy_) {

@@ -118,6 +118,7 @@ class Replica {
   std::set<std::string> offboarded_;
   trust::Chain chain_{client_};
   std::vector<std::string> trust_statements_;  // the chain's, as logged, for persistence
+  bool self_enrolled_ = false;                 // the log showed this agent's own enrolment
   std::map<std::string, std::unique_ptr<GrantRecord>> grants_;
   std::set<std::string> changed_;
   std::vector<std::string> violations_;

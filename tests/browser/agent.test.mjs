@@ -11,6 +11,7 @@ let folder;
 let server;
 let browser;
 let agent;
+let oscarPage; // oscar's browser, linked as a device of kestrel-law's chain
 
 before(async () => {
   folder = tempFolder();
@@ -120,5 +121,73 @@ test("under a trust chain, the code names the owner's device and she confirms th
   await page.getByRole('button', {name: 'Save the policy'}).click();
   await page.getByText('The policy is signed and in force.').waitFor();
   assert.match(cli(['policy', 'show']), /signed by the owners in the trust chain/);
-  await page.context().close();
+  // Her browser, a device of the chain, goes on in the next test.
+  oscarPage = page;
+});
+
+test('the owner replaces the agent from the page: the page follows the agent the chain confirms, and no other', async () => {
+  const data = join(folder, 'data');
+  const running = [];
+  const run = (dir) => {
+    const child = spawn(quartet, ['agent', 'run', '--data', dir], {stdio: ['ignore', 'ignore', 'pipe']});
+    child.log = '';
+    child.stderr.on('data', (chunk) => (child.log += chunk));
+    running.push(child);
+    return child;
+  };
+  try {
+    const old = run(join(folder, 'kestrel-agent'));
+    const page = oscarPage;
+    const status = page.getByTestId('log-status');
+    const cosignedBy = async (name) => {
+      for (let tries = 0; ; ++tries) {
+        await page.goto(`${server.url}/#/c/kestrel-law/people`);
+        await page.reload();
+        await page.getByRole('heading', {name: 'Your log'}).waitFor();
+        const card = await page.locator('section', {has: page.getByRole('heading', {name: /^Agent/})}).innerText();
+        if ((await status.count()) > 0 && /cosigned by the client's agent/.test(await status.innerText()) && card.includes(`“${name}”`)) return;
+        assert.ok(tries < 120, `never cosigned by ${name}:\n${await page.locator('body').innerText()}\n${running.map((c) => c.log).join('\n')}\n` +
+          execFileSync(quartet, ['agent', 'status', '--data', join(folder, 'kestrel-agent')], {encoding: 'utf8'}) + server.stderr().slice(-3000));
+        await page.waitForTimeout(500);
+      }
+    };
+    await cosignedBy('agent');
+
+    // A code for the new machine, from the agent's card; the new agent enrols and waits.
+    await page.getByTestId('replace-agent').locator('summary').click();
+    await page.getByRole('button', {name: 'Create an enrolment code for the new agent'}).click();
+    const code = await page.getByTestId('enrolment-code').innerText();
+    const enrolled = execFileSync(quartet, ['agent', 'enrol', '--server', server.url, '--code', code, '--data', join(folder, 'kestrel-agent-2'), '--name', 'agent-2'], {encoding: 'utf8'});
+    assert.match(enrolled, /replaces agent agent once the owners confirm this one/);
+    const safety = enrolled.match(/^safety code: (\d{4}-\d{4}-\d{4})$/m)[1];
+    const replacement = run(join(folder, 'kestrel-agent-2'));
+    await page.reload();
+    const form = page.getByTestId('agent-confirm');
+    await page.getByTestId('agent-replacement').getByText('“agent-2” was enrolled').waitFor();
+    await screenshot(page, 'owner-agent-replacement');
+    await form.getByLabel('Safety code the agent printed when it enrolled').fill(safety);
+    await form.getByRole('button', {name: 'Confirm “agent-2” in its place'}).click();
+    await page.getByTestId('agent-confirmed').waitFor();
+    // The page follows the new agent's cosignatures, which the chain it replayed confirms.
+    await cosignedBy('agent-2');
+    assert.equal(await page.locator('#alarm .alarm').count(), 0);
+    assert.match(replacement.log, /continues from checkpoint \d+ that agent agent cosigned/);
+    // Replaying the history before it, the new agent finds nothing amiss in the old one's enrolment.
+    assert.doesNotMatch(replacement.log, /did not confirm/);
+
+    // The provider puts the old agent back as the log's witness in its own database: every page
+    // of the client refuses the log.
+    old.kill('SIGTERM');
+    const oldKey = execFileSync(quartet, ['agent', 'status', '--data', join(folder, 'kestrel-agent'), '--json'], {encoding: 'utf8'});
+    const witnessKey = JSON.parse(oldKey).witness_key;
+    assert.ok(witnessKey, oldKey);
+    execFileSync('sqlite3', [join(data, 'quartet.db'),
+      `UPDATE witnesses SET verifier_key = '${witnessKey}' WHERE log_id = (SELECT id FROM logs WHERE tenant = 'kestrel-law')`]);
+    await page.reload();
+    const alarm = page.locator('#alarm .alarm');
+    await alarm.first().waitFor();
+    await page.context().close();
+  } finally {
+    for (const child of running) child.kill('SIGTERM');
+  }
 });

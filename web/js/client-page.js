@@ -5,7 +5,7 @@
  */
 import * as api from './api.js';
 import {formatTime, h, replace} from './dom.js';
-import {LogAlarm, checkLog} from './log-check.js';
+import {LogAlarm, checkLog, settleWitness} from './log-check.js';
 import {renderApprovals} from './owner.js';
 import {renderTimeline} from './timeline.js';
 import {renderInsights} from './insights.js';
@@ -93,7 +93,15 @@ export async function renderClient(container, session, tenant, tab) {
       return {state: 'alarm', error};
     }
   })();
-  const [verified, trust] = await Promise.all([checkedLog, trustOf(tenant, trustReply)]);
+  let [verified, trust] = await Promise.all([checkedLog, trustOf(tenant, trustReply)]);
+  try {
+    await settleWitness(tenant, client.log, verified, trust.state === 'verified' ? trust.chain.state.agent?.witnessKey : null);
+  } catch (error) {
+    if (!(error instanceof LogAlarm)) throw error;
+    showAlarm(error.message);
+    replace(status, h('section', {class: 'log-status bad'}, h('span', {class: 'badge bad'}, '✗ Not verified'), ' ', error.message));
+    verified = {state: 'alarm', error};
+  }
   replace(trustSlot, trustStatus(trust, client));
   const context = {session, tenant, client, verified, trust, refresh: () => renderClient(container, session, tenant, tab)};
   raiseRecoveryAlarm(trust, context);

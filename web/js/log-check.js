@@ -53,9 +53,9 @@ export async function checkLog(tenant, log) {
   if (pinned && pinned.verifierKey !== log.verifier_key) {
     await raise(`The log's signing key changed from the one this browser first saw (${pinned.verifierKey}).`);
   }
-  if (pinned?.witnessKey && pinned.witnessKey !== log.witness_key) {
-    await raise("The server no longer presents the checkpoints of the client's own agent.");
-  }
+  // Another witness key than the one this browser saw is judged with the trust chain
+  // (settleWitness): the owners may have replaced their agent.
+  const witnessChanged = Boolean(pinned?.witnessKey && pinned.witnessKey !== log.witness_key);
   const response = await checkpointReply;
   if (response.status === 404 && log.witness_key) {
     return {state: 'waiting', millis: performance.now() - started};
@@ -66,6 +66,11 @@ export async function checkLog(tenant, log) {
   try {
     checkpoint = await verifyCheckpoint(note, log.verifier_key, log.witness_key ? [log.witness_key] : []);
   } catch (error) {
+    // Just after the owners replaced their agent, the latest checkpoint is still the old agent's
+    // until the new one cosigns a larger one: waiting, if the chain confirms the change.
+    if (witnessChanged && (await verifyCheckpoint(note, log.verifier_key, [pinned.witnessKey]).then(() => true, () => false))) {
+      return {state: 'waiting', witnessChanged, millis: performance.now() - started};
+    }
     await raise(`The log's checkpoint does not verify: ${error.message}`);
   }
   const tiles = new TileLog((path) => fetchBytes(`${log.url}/${path}`), checkpoint.size);
@@ -96,12 +101,37 @@ export async function checkLog(tenant, log) {
   await putLogState({
     tenant,
     verifierKey: log.verifier_key,
-    witnessKey: log.witness_key || pinned?.witnessKey || '',
+    witnessKey: witnessChanged ? pinned.witnessKey : log.witness_key || pinned?.witnessKey || '',
     size: checkpoint.size,
     root: bytesToBase64(checkpoint.root),
     verifiedAt: Date.now(),
   });
-  return {state: 'verified', checkpoint, tiles, grewFrom, millis: performance.now() - started};
+  return {state: 'verified', checkpoint, tiles, grewFrom, witnessChanged, millis: performance.now() - started};
+}
+
+/**
+ * The log's witness, judged with the client's trust chain as this browser replayed it (`agentKey`:
+ * the witness key of the agent the chain confirms, or null): under a chain, the checkpoints must be
+ * cosigned by that agent, whatever the server says; a change of witness this browser saw is
+ * accepted only when the chain confirms the new agent (the owners replaced theirs). Throws
+ * LogAlarm otherwise.
+ */
+export async function settleWitness(tenant, log, result, agentKey) {
+  if (result?.state !== 'verified' && result?.state !== 'waiting') return;
+  const pinned = await getLogState(tenant);
+  const raise = (message) => raiseAlarm(tenant, pinned, message);
+  if (agentKey && log.witness_key !== agentKey) {
+    await raise(
+      "The log's checkpoints are cosigned by an agent the client's trust chain does not confirm: the server " +
+        'presents another agent in the place of the one your owners confirmed.',
+    );
+  }
+  if (!result.witnessChanged) return;
+  if (!agentKey || log.witness_key !== agentKey) {
+    await raise("The server no longer presents the checkpoints of the client's own agent.");
+  }
+  // Taken as this browser's witness once a checkpoint verified with its cosignature.
+  if (result.state === 'verified') await putLogState({...pinned, witnessKey: log.witness_key});
 }
 
 /**

@@ -60,7 +60,7 @@ function confirmation(agent, context, me) {
     h('label', {for: 'safety-code'}, 'Safety code the agent printed when it enrolled'),
     input,
     error,
-    h('div', {class: 'buttons'}, h('button', {type: 'button', class: 'primary', onclick: confirm}, 'Confirm this agent')));
+    h('div', {class: 'buttons'}, h('button', {type: 'button', class: 'primary', onclick: confirm}, replacement ? `Confirm “${replacement.name}” in its place` : 'Confirm this agent')));
 }
 
 // "Create an enrolment code", and the code once made. Under a trust chain the code names this

@@ -3,6 +3,7 @@
  * only as good as they are), then the tab asked for. Owners decide; client staff and auditors read;
  * provider admins and the technicians who serve the client see what they may.
  */
+import {warmUp} from './verify-pool.js';
 import * as api from './api.js';
 import {formatTime, h, replace} from './dom.js';
 import {LogAlarm, checkLog, settleWitness} from './log-check.js';
@@ -64,6 +65,7 @@ async function trustOf(tenant, reply) {
 }
 
 export async function renderClient(container, session, tenant, tab) {
+  warmUp(); // the verifier pool's workers start while the chain is fetched
   // The chain is fetched while the client is: the two checks below then run side by side.
   const trustReply = api.get(`/clients/${api.enc(tenant)}/trust`);
   trustReply.catch(() => {}); // a failure surfaces where the answer is taken

@@ -22,6 +22,7 @@
  * No dependencies beyond tlog.js and no build step: the dashboard and Node's tests import it.
  */
 import {base64ToBytes, bytesToBase64, bytesToHex, equalBytes, sha256Sync} from './tlog.js';
+import {verifyEd25519} from './verify-pool.js';
 
 export const STATEMENT_DOMAIN = 'quartet-trust-statement/v1\n';
 export const KINDS = [
@@ -568,11 +569,7 @@ function importKey(publicKey) {
 async function verifySignature(publicKey, message, signature) {
   if (!isCanonicalScalar(signature.subarray(32))) return false;
   if (hasSmallOrder(signature.subarray(0, 32))) return false;
-  try {
-    return await crypto.subtle.verify({name: 'Ed25519'}, await importKey(publicKey), signature, message);
-  } catch {
-    return false;
-  }
+  return verifyEd25519(publicKey, signature, message, importKey);
 }
 
 // ---- A signed policy, as access/policy.cc reads it ----

@@ -6,6 +6,7 @@
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
+import {createPrivateKey, createPublicKey} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {accessibilityViolations, apiFromPage, cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder} from './harness.mjs';
@@ -61,6 +62,23 @@ async function pageAs(user) {
 }
 
 const sentence = (page) => page.getByTestId('trust-sentence');
+
+/** A person the provider adds as an owner of `client`, who chooses her own secrets: her page, signed in. */
+async function invitedOwner(user, client) {
+  const added = execFileSync(quartet, ['admin', '--data', data, 'user', 'add', '--name', user, '--role', 'owner', '--client', client]).toString();
+  const invitation = added.match(/for them alone\): (qi_\S+)/)[1];
+  const context = await browser.newContext({bypassCSP: true, viewport: {width: 1280, height: 900}});
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`page error (${user}): ${error.message}`));
+  await page.goto(`${server.url}/#/invitation/${invitation}`);
+  const password = `${user} chose this one herself`;
+  await page.getByLabel('Password (12 characters or more)').fill(password);
+  await page.getByLabel('The same password again').fill(password);
+  await page.getByRole('button', {name: 'Set my password'}).click();
+  const secret = await page.getByTestId('totp-secret').innerText();
+  await signIn(page, server.url, user, {password, secret});
+  return page;
+}
 
 test('the page says who approves, checked in the browser, and catches a server that hides a statement', async () => {
   cli('oscar', ['trust', 'init', '--key', ownerKey('oscar'), '--recovery-out', join(folder, 'kestrel-recovery.key'),
@@ -260,19 +278,8 @@ test('an owner links this browser, then a second one, and removes it; a link the
 
 test('a second owner asks to join from the browser, and once two must sign, signs the first owner’s change there', async () => {
   // The provider adds nina as an owner of Birch & Lane; she sets her own password and second factor.
-  const added = execFileSync(quartet, ['admin', '--data', data, 'user', 'add', '--name', 'nina', '--role', 'owner', '--client', 'birch-accounts']).toString();
-  const invitation = added.match(/for them alone\): (qi_\S+)/)[1];
-  const context = await browser.newContext({bypassCSP: true, viewport: {width: 1280, height: 900}});
-  const page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`page error (nina): ${error.message}`));
-  await page.goto(`${server.url}/#/invitation/${invitation}`);
-  const password = 'nina chose this one herself';
-  await page.getByLabel('Password (12 characters or more)').fill(password);
-  await page.getByLabel('The same password again').fill(password);
-  await page.getByRole('button', {name: 'Set my password'}).click();
-  const secret = await page.getByTestId('totp-secret').innerText();
-  await signIn(page, server.url, 'nina', {password, secret});
-
+  const page = await invitedOwner('nina', 'birch-accounts');
+  const context = page.context();
   // She is an owner on the server, not in the chain: her browser asks to join it.
   await page.goto(`${server.url}/#/c/birch-accounts/people`);
   const ask = page.getByTestId('link-this-device');
@@ -306,4 +313,46 @@ test('a second owner asks to join from the browser, and once two must sign, sign
   const resources = (await apiFromPage(page, '/clients/birch-accounts')).body.resources;
   assert.deepEqual(resources.find((r) => r.name === 'files-01')?.labels, ['financial']);
   await context.close();
+});
+
+test('an owner starts the trust chain in the browser, keeps its recovery key, and signs what each resource holds', async () => {
+  execFileSync(quartet, ['admin', '--data', data, 'client', 'add', '--tenant', 'wren', '--name', 'Wren Florists']);
+  execFileSync(quartet, ['admin', '--data', data, 'resource', 'add', '--client', 'wren', '--name', 'shop-mail', '--kind', 'mailbox']);
+  const page = await invitedOwner('wendy', 'wren');
+  await page.goto(`${server.url}/#/c/wren/people`);
+  const start = page.getByTestId('start-chain');
+  await start.getByLabel('Name for this device').fill('shop laptop');
+  await start.getByRole('button', {name: 'Make the recovery key'}).click();
+  const text = await start.getByTestId('recovery-key').innerText();
+  assert.match(text, /^quartet-owner-key v1\n[A-Za-z0-9+/]{43}=\n?$/);
+  await screenshot(page, 'owner-start-chain');
+  assert.deepEqual(await accessibilityViolations(page), [], 'starting the chain');
+  // Not before she says she kept it.
+  await start.getByRole('button', {name: 'Start the trust chain'}).click();
+  await start.getByText('Keep the recovery key first').waitFor();
+  assert.equal((await apiFromPage(page, '/clients/wren/trust')).body.statements.length, 0);
+  await start.getByLabel('I have kept the recovery key somewhere safe and offline').check();
+  await start.getByRole('button', {name: 'Start the trust chain'}).click();
+  await sentence(page).getByText('1 owner, 1 device; a change needs 1 signature').waitFor();
+  // The genesis names the recovery key she was shown, and this browser's key as her device.
+  const genesis = JSON.parse(JSON.parse((await apiFromPage(page, '/clients/wren/trust')).body.statements[0]).body);
+  const seed = Buffer.from(text.split('\n')[1], 'base64');
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const recoveryPublic = createPublicKey(createPrivateKey({key: pkcs8, format: 'der', type: 'pkcs8'})).export({format: 'der', type: 'spki'}).subarray(12);
+  assert.equal(genesis.recovery_key, recoveryPublic.toString('base64'));
+  assert.equal(genesis.owner, 'wendy');
+  assert.equal(genesis.device.name, 'shop laptop');
+
+  // shop-mail is treated as holding everything until she signs what it holds.
+  await page.goto(`${server.url}/#/c/wren/people`);
+  const item = page.locator('li[data-resource="shop-mail"]');
+  await item.getByText('not signed by an owner yet').waitFor();
+  await item.getByText('Sign what it holds').click();
+  await item.getByLabel('email').check();
+  await item.getByRole('button', {name: 'Sign for shop-mail'}).click();
+  await page.locator('li[data-resource="shop-mail"]', {hasText: 'Change what it holds'}).waitFor();
+  const resource = (await apiFromPage(page, '/clients/wren')).body.resources.find((r) => r.name === 'shop-mail');
+  assert.deepEqual(resource.labels, ['email']);
+  assert.equal(resource.signed, true);
+  await page.context().close();
 });

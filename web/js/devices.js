@@ -14,7 +14,7 @@
 import * as api from './api.js';
 import {announce, formatTime, h, replace} from './dom.js';
 import {getOwnerKey, putOwnerKey, putTrustState} from './store.js';
-import {bytesToHex} from './tlog.js';
+import {bytesToBase64, bytesToHex} from './tlog.js';
 import {addSignature, deviceJson, keyIdOf, signStatement} from './trust.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -160,6 +160,78 @@ export async function pendingCard(context, me) {
       ),
     ),
     error,
+  );
+}
+
+/**
+ * For an owner of a client without a trust chain: "Start the trust chain" with this browser's key
+ * as its first device (docs/trust-chain.md). The page makes the recovery key first and shows it, to
+ * write down or save as a file that `quartet trust recover --recovery-key FILE` reads, and signs
+ * the genesis only once the owner says she has kept it: without it, losing every device would lose
+ * the chain. The recovery key's private half leaves this page only as what she keeps.
+ */
+export function startChainCard(context) {
+  const {session, client} = context;
+  const name = h('input', {id: 'genesis-device-name', name: 'genesis-device-name', maxlength: 40, value: 'browser'});
+  const step = h('div', {'aria-live': 'polite'});
+  const error = h('p', {class: 'error', role: 'alert'});
+  const prepare = async () => {
+    error.textContent = '';
+    try {
+      const key = await browserKey(session.user);
+      const recovery = await crypto.subtle.generateKey({name: 'Ed25519'}, true, ['sign', 'verify']);
+      const recoveryPublic = new Uint8Array(await crypto.subtle.exportKey('raw', recovery.publicKey));
+      // An Ed25519 PKCS #8 key is 16 bytes of header and the 32-byte seed (RFC 8410).
+      const seed = new Uint8Array(await crypto.subtle.exportKey('pkcs8', recovery.privateKey)).slice(16);
+      const text = `quartet-owner-key v1\n${bytesToBase64(seed)}\n`;
+      seed.fill(0);
+      const file = URL.createObjectURL(new Blob([text], {type: 'text/plain'}));
+      const kept = h('input', {type: 'checkbox', id: 'recovery-kept'});
+      const start = async () => {
+        error.textContent = '';
+        if (!kept.checked) {
+          error.textContent = 'Keep the recovery key first: print it, write it down or save the file, somewhere offline.';
+          return;
+        }
+        try {
+          const body = context.trust.chain.nextBody(
+            'genesis',
+            {owner: session.user, device: deviceJson(key.publicRaw, name.value.trim() || 'browser'), recovery_key: bytesToBase64(recoveryPublic)},
+            now(),
+          );
+          await submit(context, await signStatement(body, [key]));
+          URL.revokeObjectURL(file);
+          announce('The trust chain is started.');
+          context.refresh();
+        } catch (failure) {
+          error.textContent = failure.message;
+        }
+      };
+      replace(
+        step,
+        h('h3', {}, 'Your recovery key'),
+        h('p', {}, 'If you ever lose every device that approves for you, this key replaces them. Anyone who holds it can do the same: keep it offline, where only you can reach it.'),
+        h('pre', {class: 'wrap', 'data-testid': 'recovery-key'}, text),
+        h('p', {}, h('a', {href: file, download: `${client.tenant}-recovery.key`}, 'Save it as a file'), ' (then move the file off this computer).'),
+        h('p', {}, kept, ' ', h('label', {for: 'recovery-kept'}, 'I have kept the recovery key somewhere safe and offline')),
+        h('div', {class: 'buttons'}, h('button', {class: 'primary', type: 'button', onclick: start}, 'Start the trust chain')),
+      );
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  return h(
+    'section',
+    {class: 'card warn', 'aria-labelledby': 'start-chain-title', 'data-testid': 'start-chain'},
+    h('h2', {id: 'start-chain-title'}, 'Decide who approves, yourselves'),
+    h('p', {}, `Today the provider's server says who the owners of ${client.name} are and which keys approve for them. ` +
+      'A trust chain takes that out of its hands: from then on only keys you hold sign who approves, the policy and your agent, and your agent and this page check every signature themselves.'),
+    h('p', {}, 'This browser becomes the chain’s first device. You can link more devices, and other owners, later.'),
+    h('label', {for: 'genesis-device-name'}, 'Name for this device'),
+    name,
+    error,
+    h('div', {class: 'buttons'}, h('button', {class: 'primary', type: 'button', onclick: prepare}, 'Make the recovery key')),
+    step,
   );
 }
 

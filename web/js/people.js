@@ -2,9 +2,9 @@
 import * as api from './api.js';
 import {announce, formatRelative, formatTime, h, replace} from './dom.js';
 import {labelChips} from './owner.js';
-import {devicesCard, hasChain, linkThisDeviceCard, pendingCard, submit, thisDevice} from './devices.js';
+import {devicesCard, hasChain, linkThisDeviceCard, pendingCard, startChainCard, submit, thisDevice} from './devices.js';
 import {safetyCode, signStatement} from './trust.js';
-import {kindLabel} from './vocab.js';
+import {kindLabel, labelLabel, labelNames} from './vocab.js';
 
 const digitsOf = (text) => text.replace(/[^0-9]/g, '');
 // An SSH key in its authorized_keys form without a comment.
@@ -109,9 +109,46 @@ function agentCard(agent, client, session, context, me) {
   );
 }
 
+/**
+ * A resource and what it holds. Under a trust chain, as this page replayed it: what the owners
+ * signed, or "everything" until they have; an owner whose browser is a device of the chain signs
+ * what it holds here (resource.signed).
+ */
+function resourceItem(r, context, me) {
+  if (!hasChain(context)) return h('li', {}, h('strong', {}, r.name), ` ${kindLabel(r.kind)} `, labelChips(r.labels));
+  const terms = context.trust.chain.state.resources.get(r.name);
+  const item = h('li', {'data-resource': r.name}, h('strong', {}, r.name), ` ${kindLabel(terms?.kind ?? r.kind)} `,
+    terms ? labelChips(terms.labels) : h('span', {class: 'muted small'}, 'not signed by an owner yet, so treated as holding everything'));
+  if (!me?.owner) return item;
+  const chosen = new Set(terms?.labels ?? r.recorded_labels ?? []);
+  const boxes = labelNames.map((name) => {
+    const id = `holds-${r.name}-${name}`;
+    return h('span', {class: 'check'}, h('input', {type: 'checkbox', id, value: name, checked: chosen.has(name) ? '' : null}), ' ', h('label', {for: id}, labelLabel(name)));
+  });
+  const error = h('p', {class: 'error', role: 'alert'});
+  const sign = async () => {
+    error.textContent = '';
+    try {
+      const labels = labelNames.filter((name, k) => boxes[k].querySelector('input').checked);
+      const body = context.trust.chain.nextBody('resource.signed', {resource: r.name, resource_kind: terms?.kind ?? r.kind, labels}, Math.floor(Date.now() / 1000));
+      const result = await submit(context, await signStatement(body, [me.key]));
+      announce(result.waiting ? `Signed: what ${r.name} holds waits for the other owners.` : `Signed: ${r.name} holds ${labels.length ? labels.join(', ') : 'nothing sensitive'}.`);
+      context.refresh();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  item.append(h('details', {}, h('summary', {}, terms ? 'Change what it holds' : 'Sign what it holds'),
+    h('fieldset', {}, h('legend', {}, `What ${r.name} holds`), boxes),
+    error,
+    h('div', {class: 'buttons'}, h('button', {type: 'button', class: 'primary', onclick: sign}, `Sign for ${r.name}`))));
+  return item;
+}
+
 /** An owner's own devices, once the client has a trust chain. */
 async function ownDevices(context) {
-  if (context.session.role !== 'owner' || !hasChain(context)) return null;
+  if (context.session.role !== 'owner' || context.trust.state !== 'verified') return null;
+  if (!hasChain(context)) return startChainCard(context);
   const me = await thisDevice(context);
   return [await pendingCard(context, me), me.owner === null ? linkThisDeviceCard(context) : devicesCard(context, me)];
 }
@@ -135,8 +172,7 @@ export async function renderPeople(container, context) {
         client.technicians.length ? h('ul', {class: 'plain'}, client.technicians.map((t) => h('li', {}, t))) : h('p', {class: 'muted'}, 'None.')),
       h('section', {class: 'card', 'aria-labelledby': 'resources-title'},
         h('h2', {id: 'resources-title'}, 'Resources'),
-        h('ul', {class: 'plain'}, client.resources.map((r) => h('li', {}, h('strong', {}, r.name), ` ${kindLabel(r.kind)} `, labelChips(r.labels),
-          r.signed === false ? h('span', {class: 'muted small'}, ' — not signed by an owner yet, so treated as holding everything (quartet resource sign)') : null)))),
+        h('ul', {class: 'plain'}, client.resources.map((r) => resourceItem(r, context, me)))),
       agent ? agentCard(agent, client, session, context, me) : null,
       h('section', {class: 'card', 'aria-labelledby': 'log-title'},
         h('h2', {id: 'log-title'}, 'Your log'),

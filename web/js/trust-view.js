@@ -106,9 +106,11 @@ export function trustStatus(trust, client) {
       'section',
       {class: 'log-status pending', 'aria-label': 'Trust chain', 'data-testid': 'trust-status'},
       h('span', {class: 'badge'}, 'No trust chain'),
-      " The owners' keys are registered with the server; an owner starts the chain with ",
+      " The server says who the owners are and which keys approve for them. An owner starts the chain on ",
+      h('a', {href: `#/c/${client.tenant}/people`}, 'People & agent'),
+      ' (or with ',
       h('code', {}, 'quartet trust init'),
-      '.',
+      ').',
     );
   }
   return h(

@@ -103,7 +103,11 @@ StatusOr<HttpResponse> DescribeClient(ApiContext& api, const Call& call) {
         {"kind", std::string(access::KindName(signed_by_owners ? signed_terms->second.kind
                                                                : resource.kind))},
         {"labels", LabelsJson(chained ? trust.state.LabelsOf(resource.name) : resource.labels)}};
-    if (chained) item["signed"] = signed_by_owners;
+    if (chained) {
+      item["signed"] = signed_by_owners;
+      // What the provider recorded, for an owner about to sign what the resource holds.
+      item["recorded_labels"] = LabelsJson(resource.labels);
+    }
     resources.push_back(std::move(item));
   }
   // The keys are what the page pins on first sight and checks the log against from then on.

@@ -1004,5 +1004,88 @@ TEST_F(AgentRewrittenHistoryTest, RolledBackLogHaltsTheAgent) {
   ExpectHaltedFor("rollback", cosigned);
 }
 
+// The provider keeps a copy of its server, lets the old agent cosign the real history, then serves
+// the copy — a story of its own — to the agent the owners confirm in the old one's place, and hands
+// it the old agent's real last checkpoint as where to go on from. The new agent's view does not
+// start again from nothing: it refuses to cosign a history that does not extend that checkpoint.
+TEST_F(AgentRewrittenHistoryTest, ANewAgentRefusesAHistoryOtherThanTheOneTheOldAgentCosigned) {
+  ASSERT_TRUE(WaitFor(AgentCaughtUp, std::chrono::seconds(10)));
+  StopAgent();
+  const uint64_t branch = WitnessedSize();
+  server_->Stop();
+  delete server_;
+  const std::string copy = *dir_ + "/server-copy";
+  std::filesystem::copy(*data_, copy, std::filesystem::copy_options::recursive);
+  server_ = new RunningServer(*data_);
+  StartAgent();
+  ApprovedGrant(*login_);
+  ASSERT_TRUE(WaitFor([&] { return WitnessedSize() > branch && AgentCaughtUp(); },
+                      std::chrono::seconds(10)));
+  StopAgent();
+  // The old agent's last cosigned checkpoint on the real branch.
+  int64_t size = 0;
+  Bytes root;
+  std::string note;
+  {
+    auto db = store::Database::Open(*data_ + "/quartet.db");
+    ASSERT_TRUE(db.ok());
+    auto select = (*db)->Prepare(
+        "SELECT size, root, note FROM cosigned_checkpoints ORDER BY size DESC LIMIT 1");
+    ASSERT_TRUE(select.ok() && *(*select)->Step());
+    size = (*select)->ColumnInt(0);
+    const ByteView blob = (*select)->ColumnBlob(1);
+    root.assign(blob.begin(), blob.end());
+    note = std::string((*select)->ColumnText(2));
+  }
+  server_->Stop();
+  delete server_;
+  std::filesystem::remove_all(*data_);
+  std::filesystem::rename(copy, *data_);
+  server_ = new RunningServer(*data_);
+  for (int i = 0; i < 3; ++i) Request("other-account");
+  // The owner replaces her agent on the branch she is shown.
+  auto code = Quartet("olivia", {"agent", "invite", "--key", *owner_key_});
+  ASSERT_EQ(code.status, 0) << code.err;
+  const std::string second = Key("second-agent");
+  auto enrol = RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
+                           code.out.substr(0, code.out.find('\n')), "--data", second});
+  ASSERT_EQ(enrol.status, 0) << enrol.err;
+  const std::string safety_code = enrol.out.substr(enrol.out.rfind("safety code: ") + 13, 14);
+  ASSERT_EQ(
+      Quartet("olivia", {"agent", "confirm", "--key", *owner_key_, "--safety-code", safety_code})
+          .status,
+      0);
+  // The real checkpoint, as the old agent's last.
+  {
+    auto db = store::Database::Open(*data_ + "/quartet.db");
+    ASSERT_TRUE(db.ok());
+    auto insert = (*db)->Prepare(
+        "INSERT INTO cosigned_checkpoints (log_id, size, root, note) VALUES ((SELECT id FROM logs "
+        "WHERE tenant = 'acme'), ?, ?, ?)");
+    ASSERT_TRUE(insert.ok()) << insert.status().ToString();
+    (*insert)->Bind(1, size).BindBlob(2, root).Bind(3, note);
+    const Status inserted = (*insert)->Run();
+    ASSERT_TRUE(inserted.ok()) << inserted.ToString();
+  }
+  Subprocess replacement = Subprocess::Start(
+      {QuartetBinary(), "--server", server_->url(), "agent", "run", "--data", second});
+  std::string halted;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto now = RunProcess({QuartetBinary(), "agent", "status", "--data", second, "--json"});
+        if (now.status != 0) return false;
+        halted = Json::parse(now.out)["halted"].get<std::string>();
+        return !halted.empty();
+      },
+      std::chrono::seconds(20)));
+  replacement.Signal(SIGTERM);
+  replacement.Wait();
+  EXPECT_TRUE(halted.rfind("fork:", 0) == 0 || halted.rfind("rollback:", 0) == 0) << halted;
+  EXPECT_NE(halted.find("cosigned by agent"), std::string::npos) << halted;
+  // It cosigned nothing, and opens no door.
+  auto status = RunProcess({QuartetBinary(), "agent", "status", "--data", second, "--json"});
+  EXPECT_EQ(Json::parse(status.out)["witnessed_size"].get<uint64_t>(), 0u);
+}
+
 }  // namespace
 }  // namespace quartet::testing

@@ -232,6 +232,68 @@ TEST_F(ChainTest, TwoOfTwoOwnersMustBothSign) {
             StatusCode::kFailedPrecondition);
 }
 
+TEST_F(ChainTest, SignaturesCollectedOneOwnerAtATimeCountTogether) {
+  Genesis();
+  OwnerSigner oscar = NewKey();
+  ASSERT_TRUE(Next("owner.added", {{"owner", "oscar"}, {"device", DeviceJson(oscar.key(), "")}},
+                   {laptop_, oscar})
+                  .ok());
+  ASSERT_TRUE(Next("threshold.set", {{"threshold", 2}}, {laptop_}).ok());
+  const std::string body = chain_.NextBody(
+      "policy.signed", {{"policy", access::ToJson(access::Policy::SafeDefault("UTC"))}}, at_);
+  // Olivia's half: good, but short of the threshold.
+  const std::string half = SignStatement(body, std::vector{laptop_});
+  auto collecting = chain_.CheckCollecting(half);
+  ASSERT_TRUE(collecting.ok()) << collecting.status().ToString();
+  EXPECT_FALSE(collecting->complete);
+  EXPECT_EQ(collecting->owners, std::set<std::string>{"olivia"});
+  EXPECT_EQ(collecting->threshold, 2);
+  EXPECT_EQ(chain_.state().size, 3u);  // nothing changed
+  // Oscar signs the same body on his own; merged, the two count.
+  const std::string other = SignStatement(body, std::vector{oscar});
+  auto merged = MergeSignatures(half, other);
+  ASSERT_TRUE(merged.ok());
+  auto both = chain_.CheckCollecting(*merged);
+  ASSERT_TRUE(both.ok());
+  EXPECT_TRUE(both->complete);
+  EXPECT_EQ(both->owners, (std::set<std::string>{"olivia", "oscar"}));
+  EXPECT_TRUE(chain_.Apply(*merged).ok());
+  // A merge of two different bodies is refused.
+  const std::string later = SignStatement(chain_.NextBody("threshold.set", {{"threshold", 1}}, at_),
+                                          std::vector{laptop_});
+  EXPECT_EQ(MergeSignatures(later, other).status().code(), StatusCode::kInvalidArgument);
+
+  // What no number of owners could make count is refused while collecting too: a key outside the
+  // chain, no owner at all, a change the chain cannot make, a statement for another head.
+  OwnerSigner stranger = NewKey();
+  EXPECT_EQ(
+      chain_
+          .CheckCollecting(SignStatement(chain_.NextBody("threshold.set", {{"threshold", 1}}, at_),
+                                         std::vector{stranger}))
+          .status()
+          .code(),
+      StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      chain_
+          .CheckCollecting(SignStatement(chain_.NextBody("threshold.set", {{"threshold", 3}}, at_),
+                                         std::vector{laptop_}))
+          .status()
+          .code(),
+      StatusCode::kFailedPrecondition);
+  EXPECT_EQ(chain_.CheckCollecting(half).status().code(), StatusCode::kInvalidArgument);
+  // A recovery is the recovery key's alone: no owner's signature stands in for it.
+  OwnerSigner fresh = NewKey();
+  EXPECT_FALSE(chain_
+                   .CheckCollecting(SignStatement(
+                       chain_.NextBody("recovered",
+                                       {{"owner", "olivia"},
+                                        {"device", DeviceJson(fresh.key(), "")},
+                                        {"recovery_key", Base64Encode(NewKey().key().public_key)}},
+                                       at_),
+                       std::vector{laptop_, fresh}))
+                   .ok());
+}
+
 TEST_F(ChainTest, TheAgentAndResourcesAreWhatTheOwnersSigned) {
   Genesis();
   ASSERT_TRUE(Next("agent.confirmed",

@@ -13,7 +13,7 @@ cleanup() {
 trap cleanup EXIT
 
 # A log of 65,536 entries: 256 full level-0 tiles and bundles.
-"$quartet" log init --data "$work/data" --tenant bench --origin bench.example/logs/bench > /dev/null
+"$quartet" log init --data "$work/data" --tenant bench --origin bench.example/logs/bench --open > /dev/null
 python3 -c "
 import sys
 for i in range(65536): sys.stdout.write('{\"i\":%d,\"pad\":\"%s\"}\n' % (i, 'x' * 230))

@@ -45,15 +45,6 @@ int FreePort() {
   return ntohs(address.sin_port);
 }
 
-bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return condition();
-}
-
 size_t CountOf(const std::string& text, const std::string& needle) {
   size_t count = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
@@ -892,7 +883,8 @@ TEST_F(AgentSshTest, VerifyChecksTheAgentsCosignature) {
   auto status = RunProcess({QuartetBinary(), "agent", "status", "--data", *agent_data_, "--json"});
   const std::string witness = Json::parse(status.out)["witness_key"].get<std::string>();
   auto verify = RunProcess({QuartetBinary(), "verify", "--url", server_->url() + "/logs/acme",
-                            "--key", key, "--witness", witness, "--state", Key("verify.state")});
+                            "--key", key, "--witness", witness, "--state", Key("verify.state"),
+                            "--token", tokens_->at("olivia")});
   EXPECT_EQ(verify.status, 0) << verify.err;
   EXPECT_NE(verify.out.find("cosigned by its witness"), std::string::npos) << verify.out;
   // The published checkpoint carries both signatures, the log's first.
@@ -904,8 +896,9 @@ TEST_F(AgentSshTest, VerifyChecksTheAgentsCosignature) {
   auto stranger =
       ledger::NoteSigner::Generate("quartet-agent", ledger::SignatureType::kCosignatureV1, random);
   ASSERT_TRUE(stranger.ok());
-  verify = RunProcess({QuartetBinary(), "verify", "--url", server_->url() + "/logs/acme", "--key",
-                       key, "--witness", stranger->VerifierKeyString()});
+  verify =
+      RunProcess({QuartetBinary(), "verify", "--url", server_->url() + "/logs/acme", "--key", key,
+                  "--witness", stranger->VerifierKeyString(), "--token", tokens_->at("olivia")});
   EXPECT_NE(verify.status, 0);
   EXPECT_NE(verify.err.find("lacks the cosignature"), std::string::npos) << verify.err;
 }

@@ -2,6 +2,7 @@
 // the flow of a request, and tenant isolation as a matrix of every route, every role and
 // own client / other client / no relationship.
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <map>
 
@@ -373,6 +374,82 @@ TEST_F(ApiTest, RepeatedFailedSignInsAreThrottled) {
 }
 
 // Every route, every role, against acme's grant: own client, other client, no relationship.
+// A client's published log is its own: its owners and auditors read it, and read tokens its owners
+// make; nobody else learns even whether it exists.
+TEST_F(ApiTest, ALogIsReadOnlyByItsClientsPeopleAndReadTokens) {
+  auto get = [&](const std::string& path, const std::string& credential) {
+    client::HttpClient http(server_->host(), server_->port());
+    std::map<std::string, std::string> headers;
+    if (!credential.empty()) headers["Authorization"] = "Bearer " + credential;
+    auto reply = http.Request("GET", path, "", headers);
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : client::HttpResult{};
+  };
+  for (const std::string path : {"/logs/acme/checkpoint", "/logs/acme/tile/entries/000.p/1",
+                                 "/logs/nobody/checkpoint", "/logs/beta/tile/0/000.p/1"}) {
+    const auto anonymous = get(path, "");
+    EXPECT_EQ(anonymous.status, 401) << path;
+    EXPECT_NE(anonymous.body.find("Bearer"), std::string::npos) << anonymous.body;
+  }
+  EXPECT_EQ(get("/logs/acme/checkpoint", "qt_not-a-token").status, 401);
+  // The client's owner and auditor read it.
+  for (const char* user : {"olivia", "audrey"}) {
+    const auto read = get("/logs/acme/checkpoint", tokens_->at(user));
+    EXPECT_EQ(read.status, 200) << user << ": " << read.body;
+  }
+  // Everyone else gets what a log that does not exist gets.
+  const auto unknown = get("/logs/nobody/checkpoint", tokens_->at("olivia"));
+  EXPECT_EQ(unknown.status, 404);
+  for (const char* user : {"oscar", "pat", "ana", "ben", "sam"}) {
+    const auto refused = get("/logs/acme/checkpoint", tokens_->at(user));
+    EXPECT_EQ(refused.status, unknown.status) << user;
+    EXPECT_EQ(refused.body, unknown.body) << user;
+  }
+  // A read token, made by the owner for an outside verifier: it reads this log and no other, and
+  // nothing once revoked. Each making and revoking is in the client's log.
+  Reply made = Call("olivia", "POST", "/clients/acme/log/tokens",
+                    {{"name", "accountant"}, {"expires_at", std::time(nullptr) + 3600}});
+  ASSERT_EQ(made.status, 201) << made.body.dump();
+  const std::string token = made.body["token"].get<std::string>();
+  EXPECT_TRUE(token.starts_with("ql_"));
+  EXPECT_EQ(get("/logs/acme/checkpoint", token).status, 200);
+  EXPECT_EQ(get("/logs/beta/checkpoint", token).status, 404);
+  EXPECT_EQ(Call("audrey", "POST", "/clients/acme/log/tokens", {{"expires_at", 1}}).status, 403);
+  EXPECT_EQ(
+      Call("pat", "POST", "/clients/acme/log/tokens", {{"expires_at", std::time(nullptr) + 3600}})
+          .status,
+      403);
+  EXPECT_EQ(Call("oscar", "GET", "/clients/acme/log/tokens").status, 404);
+  Reply listed = Call("audrey", "GET", "/clients/acme/log/tokens");
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(listed.body["tokens"].size(), 1u);
+  EXPECT_FALSE(listed.body["tokens"][0].contains("token"));
+  const std::string id = listed.body["tokens"][0]["id"].get<std::string>();
+  EXPECT_EQ(Call("olivia", "DELETE", "/clients/acme/log/tokens/" + id).status, 200);
+  EXPECT_EQ(get("/logs/acme/checkpoint", token).status, 401);
+  // The timeline's index follows the log in the background.
+  std::string entries;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        Reply events = Call("olivia", "GET", "/clients/acme/events?limit=500");
+        entries.clear();
+        for (const Json& event : events.body["events"])
+          entries += event["entry"].get<std::string>() + "\n";
+        return entries.find("\"log.token_revoked\"") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << entries;
+  EXPECT_NE(entries.find("\"log.token_created\""), std::string::npos) << entries;
+  // The owner may publish the log for anyone; then it is cached publicly, and she may take it back.
+  EXPECT_EQ(Call("pat", "PUT", "/clients/acme/log/visibility", {{"open", true}}).status, 403);
+  EXPECT_EQ(Call("olivia", "PUT", "/clients/acme/log/visibility", {{"open", true}}).status, 200);
+  const auto open = get("/logs/acme/checkpoint", "");
+  EXPECT_EQ(open.status, 200);
+  EXPECT_EQ(get("/logs/beta/checkpoint", "").status, 401);
+  EXPECT_EQ(Call("olivia", "PUT", "/clients/acme/log/visibility", {{"open", false}}).status, 200);
+  EXPECT_EQ(get("/logs/acme/checkpoint", "").status, 401);
+}
+
 TEST_F(ApiTest, TenantIsolationMatrix) {
   const std::string grant = Request("ana", "acme", "fileserver");
   const std::string g = "/clients/acme/grants/" + grant;
@@ -546,6 +623,58 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
         {"pat", 200},
         {"olivia", 200},
         {"ana", 200}}},
+      // Who reads the client's log: its owners make and revoke read tokens and choose whether the
+      // log is open; its auditors list the tokens too.
+      {"GET",
+       "/clients/acme/log/tokens",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 403},
+        {"pat", 403},
+        {"olivia", 200},
+        {"ana", 403}}},
+      {"POST",
+       "/clients/acme/log/tokens",
+       {{"name", "matrix"}, {"expires_at", std::time(nullptr) + 3600}},
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 403},
+        {"ana", 403},
+        {"olivia", 201}}},
+      {"DELETE",
+       "/clients/acme/log/tokens/0000000000000000",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 403},
+        {"ana", 403},
+        {"olivia", 404}}},
+      {"GET",
+       "/clients/acme/log/visibility",
+       Json(),
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 200},
+        {"sam", 200},
+        {"pat", 200},
+        {"olivia", 200},
+        {"ana", 200}}},
+      {"PUT",
+       "/clients/acme/log/visibility",
+       {{"open", false}},
+       {{"ben", 404},
+        {"oscar", 404},
+        {"audrey", 403},
+        {"sam", 403},
+        {"pat", 403},
+        {"ana", 403},
+        {"olivia", 200}}},
       {"GET",
        "/clients/acme/trust/pending",
        Json(),

@@ -26,13 +26,14 @@ TEST(DemoTest, DemoLogsVerifyAndOwnersHaveWork) {
   ASSERT_TRUE(std::regex_search(output, match, std::regex("listening on (http://\\S+)")));
   const std::string url = match[1];
   int verified = 0;
-  const std::regex check("--url (\\S+) --key '([^']+)'");
+  const std::regex check("--url (\\S+) --key '([^']+)' --token (\\S+)");
   for (std::sregex_iterator it(output.begin(), output.end(), check), end; it != end; ++it) {
     // A log with an agent publishes a checkpoint once the agent has cosigned it: a moment after
     // the demo starts its agent.
     RunResult result;
     for (int attempt = 0; attempt < 60; ++attempt) {
-      result = RunProcess({QuartetBinary(), "verify", "--url", (*it)[1], "--key", (*it)[2]});
+      result = RunProcess(
+          {QuartetBinary(), "verify", "--url", (*it)[1], "--key", (*it)[2], "--token", (*it)[3]});
       if (result.status == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
@@ -41,6 +42,14 @@ TEST(DemoTest, DemoLogsVerifyAndOwnersHaveWork) {
     ++verified;
   }
   EXPECT_EQ(verified, 3);
+  // Without a credential, a client's log is nobody's to read.
+  {
+    std::smatch first;
+    ASSERT_TRUE(std::regex_search(output, first, check));
+    auto anonymous = RunProcess({QuartetBinary(), "verify", "--url", first[1], "--key", first[2]});
+    EXPECT_NE(anonymous.status, 0);
+    EXPECT_NE(anonymous.err.find("401"), std::string::npos) << anonymous.err;
+  }
   // Birch & Lane's own agent signs a technician's certificate for an approved grant.
   auto token = [&](const std::string& user) {
     std::smatch found;

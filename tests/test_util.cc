@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -96,9 +97,21 @@ std::string ReadTextFile(const std::string& path) {
   return buffer.str();
 }
 
-std::string InitLog(const std::string& data, const std::string& tenant) {
-  auto init = RunProcess({QuartetBinary(), "log", "init", "--data", data, "--tenant", tenant,
-                          "--origin", "example.test/logs/" + tenant});
+bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
+std::string InitLog(const std::string& data, const std::string& tenant, bool open) {
+  std::vector<std::string> argv = {QuartetBinary(), "log",      "init",
+                                   "--data",        data,       "--tenant",
+                                   tenant,          "--origin", "example.test/logs/" + tenant};
+  if (open) argv.push_back("--open");
+  auto init = RunProcess(argv);
   if (init.status != 0) throw std::runtime_error("log init failed: " + init.err);
   return init.out.substr(0, init.out.find('\n'));
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,11 @@ void WriteTextFile(const std::string& path, const std::string& contents);
 std::string ReadTextFile(const std::string& path);
 
 // `quartet log init` of `tenant` (origin example.test/logs/<tenant>) in `data`: the verifier key.
-std::string InitLog(const std::string& data, const std::string& tenant);
+// Whether `condition` holds within `timeout`, asked every 100 ms.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout);
+
+// With `open`, anyone may read the log once it is served (`quartet log init --open`).
+std::string InitLog(const std::string& data, const std::string& tenant, bool open = true);
 // `quartet log append` of `input` (JSON lines), written first to `scratch`.
 RunResult AppendLines(const std::string& data, const std::string& tenant, const std::string& input,
                       const std::string& scratch);

@@ -31,7 +31,7 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
           const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready);
 
 int LogInit(const std::string& data, const std::string& tenant,
-            const std::optional<std::string>& origin);
+            const std::optional<std::string>& origin, bool open);
 int LogAppend(const std::string& data, const std::string& tenant, std::istream& in);
 int LogKey(const std::string& data, const std::string& tenant);
 int LogProof(const std::string& data, const std::string& tenant, uint64_t index);
@@ -47,8 +47,10 @@ struct TlsFiles {
 int Server(const std::string& data, const std::string& listen, const MailOptions& mail,
            const TlsFiles& tls);
 int Demo(const std::string& data, const std::string& listen);
+// `token`: a read token (or the reader's own), sent as a bearer token; empty for an open log.
 int Verify(const std::string& url, const std::string& key,
-           const std::vector<std::string>& witnesses, const std::optional<std::string>& state);
+           const std::vector<std::string>& witnesses, const std::optional<std::string>& state,
+           const std::string& token);
 
 // Local administration on a data folder (`quartet admin`).
 int AdminAddUser(const std::string& data, const std::string& user, const std::string& role,
@@ -103,6 +105,17 @@ StatusOr<access::OwnerSigner> LoadOwnerKey(const std::string& path);
 StatusOr<std::string> ResolveClient(client::ApiClient& api, const std::string& client);
 
 // The client's trust chain (trust_commands.cc).
+// Who reads a client's published log (log_access_commands.cc).
+struct LogTokenArguments {
+  std::string client, name, expires = "90d";
+  std::string id;          // revoke
+  std::string visibility;  // visibility: "open", "private", or empty to show it
+};
+int LogTokenCreate(const ServerOptions& options, const LogTokenArguments& args);
+int LogTokenList(const ServerOptions& options, const std::string& client);
+int LogTokenRevoke(const ServerOptions& options, const LogTokenArguments& args);
+int LogVisibility(const ServerOptions& options, const LogTokenArguments& args);
+
 struct TrustArguments {
   std::string client, key_file, recovery_out, owner, device_name = "cli";
   std::string code;               // approve-link: the code `link` printed

@@ -395,11 +395,17 @@ int Demo(const std::string& data, const std::string& listen) {
     std::cout << "owner signing keys: " << (*folder)->path() << "/demo/olivia.key, "
               << (*folder)->path() << "/demo/oscar.key, " << (*folder)->path()
               << "/demo/bella.key\n\nclients and their logs:\n";
+    // A log is its client's: its owner's token reads it (and makes read tokens for others).
     for (const DemoClient& client : DemoClients()) {
       auto config = (*folder)->logs().GetLog(client.tenant);
+      std::string owner_token = "<token>";
+      for (const auto& [user, token] : sign_ins) {
+        if (user == client.owner) owner_token = token;
+      }
       std::cout << "  " << client.name << ": " << base_url << "/logs/" << client.tenant
                 << "\n    check it: quartet verify --url " << base_url << "/logs/" << client.tenant
-                << " --key '" << (config.ok() ? config->verifier_key : "?") << "'\n";
+                << " --key '" << (config.ok() ? config->verifier_key : "?") << "' --token "
+                << owner_token << "\n";
     }
     auto safety_code = FileSystem::Posix().ReadFile(AgentFolder(**folder) + "/safety-code");
     std::cout

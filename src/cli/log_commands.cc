@@ -2,12 +2,14 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/random.h"
 #include "cli/commands.h"
 #include "ledger/entry.h"
 #include "ledger/integrator.h"
 #include "ledger/receipt.h"
 #include "store/data_folder.h"
+#include "store/sqlite.h"
 
 namespace quartet::cli {
 namespace {
@@ -32,12 +34,22 @@ int Fail(const std::string& message) {
 }
 
 int LogInit(const std::string& data, const std::string& tenant,
-            const std::optional<std::string>& origin) {
+            const std::optional<std::string>& origin, bool open) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
   auto key =
       (*folder)->InitLog(tenant, origin.value_or(store::DefaultOrigin(tenant)), Random::System());
   if (!key.ok()) return Fail(key.status().message());
+  if (open) {
+    // A log of no client has no owners to choose: whoever makes it says that anyone may read it.
+    auto db = store::Database::Open((*folder)->path() + "/quartet.db");
+    if (!db.ok()) return Fail(db.status().message());
+    auto insert = (*db)->Prepare(
+        "INSERT INTO public_logs (client, published_by, published_at) VALUES (?, 'operator', ?)");
+    if (!insert.ok()) return Fail(insert.status().message());
+    (*insert)->Bind(1, tenant).Bind(2, Clock::System().NowUnixSeconds());
+    if (Status inserted = (*insert)->Run(); !inserted.ok()) return Fail(inserted.message());
+  }
   if (Status published = PublishIfIdle(**folder, tenant); !published.ok()) {
     return Fail(published.message());
   }

@@ -62,6 +62,9 @@ struct ParsedOptions {
   int wait_seconds = 60;
   SshArguments ssh_args;
   TrustArguments trust;
+  LogTokenArguments log_token;
+  std::string verify_token;
+  bool open_log = false;
 };
 
 // quartet log init|append|key|proof: a client's log, on a data folder.
@@ -77,7 +80,9 @@ void AddLogCommands(CLI::App& app, ParsedOptions& o, int& result) {
   init->add_option("--data", data, "data folder")->required();
   init->add_option("--tenant", tenant, "client slug")->required();
   init->add_option("--origin", origin, "checkpoint origin (default <host>/logs/<tenant>)");
-  init->callback([&] { result = LogInit(data, tenant, origin); });
+  init->add_flag("--open", o.open_log,
+                 "anyone may read it (a log of no client: a client's log is its owners' to open)");
+  init->callback([&] { result = LogInit(data, tenant, origin, o.open_log); });
 
   auto* append = log->add_subcommand("append", "append JSON events from stdin, one object a line");
   append->add_option("--data", data, "data folder")->required();
@@ -88,6 +93,30 @@ void AddLogCommands(CLI::App& app, ParsedOptions& o, int& result) {
   key_command->add_option("--data", data, "data folder")->required();
   key_command->add_option("--tenant", tenant, "client slug")->required();
   key_command->callback([&] { result = LogKey(data, tenant); });
+
+  auto& reader = o.log_token;
+  auto& server_options = o.server_options;
+  auto* token = log->add_subcommand("token", "read tokens for outside verifiers and auditors")
+                    ->require_subcommand(1);
+  auto* create = token->add_subcommand("create", "an owner: a read token for the client's log");
+  create->add_option("--client", reader.client, "client slug (your own by default)");
+  create->add_option("--name", reader.name, "whom it is for, e.g. 'auditor 2027'");
+  create->add_option("--expires", reader.expires, "how long it reads, e.g. 90d (default)");
+  create->callback([&] { result = LogTokenCreate(server_options, reader); });
+  auto* list = token->add_subcommand("list", "the client's read tokens (never their text)");
+  list->add_option("--client", reader.client, "client slug (your own by default)");
+  list->add_flag("--json", server_options.json, "JSON output");
+  list->callback([&] { result = LogTokenList(server_options, reader.client); });
+  auto* revoke = token->add_subcommand("revoke", "an owner: a read token reads nothing from now");
+  revoke->add_option("--client", reader.client, "client slug (your own by default)");
+  revoke->add_option("id", reader.id, "the token's ID (log token list)")->required();
+  revoke->callback([&] { result = LogTokenRevoke(server_options, reader); });
+  auto* visibility = log->add_subcommand(
+      "visibility", "who reads the client's log: 'open' publishes it for anyone, 'private' not");
+  visibility->add_option("--client", reader.client, "client slug (your own by default)");
+  visibility->add_option("visibility", reader.visibility, "open or private (unset: say which)")
+      ->check(CLI::IsMember({"open", "private"}));
+  visibility->callback([&] { result = LogVisibility(server_options, reader); });
 
   auto* proof = log->add_subcommand("proof", "print a C2SP tlog-proof receipt for one entry");
   proof->add_option("--data", data, "data folder")->required();
@@ -134,7 +163,14 @@ void AddVerifyCommands(CLI::App& app, ParsedOptions& o, int& result) {
   verify->add_option(
       "--witness", witnesses,
       "a witness's verifier key (the client's agent): accept only its cosigned checkpoints");
-  verify->callback([&] { result = Verify(url, key, witnesses, state); });
+  verify
+      ->add_option("--token", o.verify_token,
+                   "a read token from the client's owners (or your own), sent as a bearer token")
+      ->envname("QUARTET_TOKEN");
+  verify->callback([&] {
+    result = Verify(url, key, witnesses, state,
+                    o.verify_token.empty() ? o.server_options.token : o.verify_token);
+  });
 }
 
 // --server, --token and --json, for every command that talks to a server.

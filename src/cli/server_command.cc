@@ -66,7 +66,12 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   if (!agents.ok()) return Fail(agents.status().message());
   auto events = governance::EventIndex::Open(folder);
   if (!events.ok()) return Fail(events.status().message());
-  server::ApiService api(**governance, **agents, **events, folder, Clock::System());
+  // A log is its client's: only its owners, auditors, agent and read tokens read it.
+  governance::LogReaders readers((*governance)->committer(), (*governance)->sessions(), **agents);
+  logs.SetAuthorizer([&readers](std::string_view credential, const std::string& tenant) {
+    return readers.CheckRead(credential, tenant);
+  });
+  server::ApiService api(**governance, **agents, **events, readers, folder, Clock::System());
   const server::WebService web;
   std::optional<notify::SmtpRelay> relay;
   if (!mail.smtp.empty()) {

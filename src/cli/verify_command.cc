@@ -13,7 +13,8 @@
 namespace quartet::cli {
 
 int Verify(const std::string& url, const std::string& key,
-           const std::vector<std::string>& witnesses, const std::optional<std::string>& state) {
+           const std::vector<std::string>& witnesses, const std::optional<std::string>& state,
+           const std::string& token) {
   auto parsed_key = ledger::NoteVerifier::Parse(key);
   if (!parsed_key.ok()) return Fail("bad --key: " + parsed_key.status().message());
   auto parsed_url = client::Url::Parse(url);
@@ -47,7 +48,7 @@ int Verify(const std::string& url, const std::string& key,
   auto verified = ledger::VerifyLog(
       [&]() -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(std::string note,
-                         client::FetchBody(http, parsed_url->path + "/checkpoint"));
+                         client::FetchBody(http, parsed_url->path + "/checkpoint", token));
         // Unverified here; VerifyLog checks it before using any tile.
         const size_t first = note.find('\n');
         const size_t second = note.find('\n', first + 1);
@@ -55,12 +56,13 @@ int Verify(const std::string& url, const std::string& key,
             first == std::string::npos || second == std::string::npos
                 ? StatusOr<uint64_t>(InvalidArgumentError("bad checkpoint"))
                 : ParseDecimal(std::string_view(note).substr(first + 1, second - first - 1));
-        if (size.ok()) prefetcher = std::make_unique<client::TilePrefetcher>(*parsed_url, *size);
+        if (size.ok())
+          prefetcher = std::make_unique<client::TilePrefetcher>(*parsed_url, *size, token);
         return note;
       },
       [&](const ledger::TileId& id) -> StatusOr<std::string> {
         if (prefetcher != nullptr) return prefetcher->Fetch(id);
-        return client::FetchBody(http, parsed_url->path + "/" + id.Path());
+        return client::FetchBody(http, parsed_url->path + "/" + id.Path(), token);
       },
       options);
   if (!verified.ok()) return Fail("verification failed: " + verified.status().message());

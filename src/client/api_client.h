@@ -44,10 +44,12 @@ class ApiClient {
                                                    : StatusCode::kFailedPrecondition;
     return Status(code, message);
   }
-  // A GET of any path on the server (tiles, checkpoints): the body, or an error for any status but
-  // 200.
+  // A GET of any path on the server (tiles, checkpoints), with the token: the body, or an error
+  // for any status but 200.
   StatusOr<std::string> Fetch(const std::string& path) {
-    ASSIGN_OR_RETURN(HttpResult result, http_->Get(url_.path + path));
+    std::map<std::string, std::string> headers;
+    if (!token_.empty()) headers["Authorization"] = "Bearer " + token_;
+    ASSIGN_OR_RETURN(HttpResult result, http_->Get(url_.path + path, headers));
     if (result.status != 200)
       return Status(result.status == 404 ? StatusCode::kNotFound : StatusCode::kUnavailable,
                     "GET " + path + ": HTTP " + std::to_string(result.status));

@@ -31,17 +31,27 @@ std::map<std::string, size_t> Positions(const std::vector<ledger::TileId>& sched
 
 }  // namespace
 
-StatusOr<std::string> FetchBody(HttpClient& http, const std::string& target) {
-  ASSIGN_OR_RETURN(HttpResult result, http.Get(target));
+StatusOr<std::string> FetchBody(HttpClient& http, const std::string& target,
+                                const std::string& token) {
+  std::map<std::string, std::string> headers;
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  ASSIGN_OR_RETURN(HttpResult result, http.Get(target, headers));
   if (result.status == 404) return NotFoundError("GET " + target + ": 404 not found");
+  if (result.status == 401)
+    return UnauthenticatedError("GET " + target +
+                                ": 401: the log is its client's; pass a read token (--token)");
   if (result.status != 200) {
     return UnavailableError("GET " + target + ": HTTP " + std::to_string(result.status));
   }
   return std::move(result.body);
 }
 
-TilePrefetcher::TilePrefetcher(const Url& url, uint64_t size)
-    : url_(url), direct_(url), schedule_(ConsumptionOrder(size)), position_(Positions(schedule_)) {
+TilePrefetcher::TilePrefetcher(const Url& url, uint64_t size, std::string token)
+    : url_(url),
+      token_(std::move(token)),
+      direct_(url),
+      schedule_(ConsumptionOrder(size)),
+      position_(Positions(schedule_)) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -66,7 +76,7 @@ void TilePrefetcher::Run() {
       if (stop_) return;
       position = next_++;
     }
-    auto body = FetchBody(http, url_.path + "/" + schedule_[position].Path());
+    auto body = FetchBody(http, url_.path + "/" + schedule_[position].Path(), token_);
     {
       MutexLock lock(mu_);
       ready_.emplace(position, std::move(body));
@@ -92,7 +102,7 @@ StatusOr<std::string> TilePrefetcher::Fetch(const ledger::TileId& id) {
     }
   }
   MutexLock lock(direct_mu_);
-  return FetchBody(direct_, url_.path + "/" + path);
+  return FetchBody(direct_, url_.path + "/" + path, token_);
 }
 
 }  // namespace quartet::client

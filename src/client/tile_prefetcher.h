@@ -16,8 +16,9 @@ namespace quartet::client {
 
 class TilePrefetcher {
  public:
-  // Fetches `<url.path>/<tile path>` from `url`'s server for a tree of `size` entries.
-  TilePrefetcher(const Url& url, uint64_t size);
+  // Fetches `<url.path>/<tile path>` from `url`'s server for a tree of `size` entries, with
+  // `token` as a bearer token when not empty (a log is its client's: docs/log-format.md).
+  TilePrefetcher(const Url& url, uint64_t size, std::string token = "");
   ~TilePrefetcher();
   TilePrefetcher(const TilePrefetcher&) = delete;
   TilePrefetcher& operator=(const TilePrefetcher&) = delete;
@@ -29,6 +30,7 @@ class TilePrefetcher {
   void Run();
 
   const Url url_;
+  const std::string token_;
   HttpClient direct_;  // used by callers of Fetch for tiles not scheduled; guarded by direct_mu_
   Mutex direct_mu_;
   Mutex mu_;
@@ -44,7 +46,9 @@ class TilePrefetcher {
   std::thread worker_;
 };
 
-// GETs `target` and returns the body of a 200; NotFound for 404, Unavailable otherwise.
-StatusOr<std::string> FetchBody(HttpClient& http, const std::string& target);
+// GETs `target` (with `token` as a bearer token when not empty) and returns the body of a 200;
+// NotFound for 404, Unauthenticated for 401, Unavailable otherwise.
+StatusOr<std::string> FetchBody(HttpClient& http, const std::string& target,
+                                const std::string& token = "");
 
 }  // namespace quartet::client

@@ -12,6 +12,7 @@
 #include "governance/access_service.h"
 #include "governance/agent_service.h"
 #include "governance/event_index.h"
+#include "governance/log_readers.h"
 #include "identity/throttle.h"
 #include "server/api/router.h"
 #include "server/http.h"
@@ -23,9 +24,10 @@ class ApiService {
  public:
   // Every reference must outlive the service.
   ApiService(governance::AccessService& access, governance::AgentService& agents,
-             governance::EventIndex& events, store::DataFolder& folder, Clock& clock)
+             governance::EventIndex& events, governance::LogReaders& readers,
+             store::DataFolder& folder, Clock& clock)
       : throttle_(clock),
-        context_{access, agents, events, folder, clock, throttle_},
+        context_{access, agents, events, readers, folder, clock, throttle_},
         router_(api::AllRoutes()) {}
 
   HttpResponse Handle(const HttpRequest& request);

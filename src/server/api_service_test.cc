@@ -26,7 +26,9 @@ class ApiServiceTest : public ::testing::Test {
     agents_ = std::move(*governance::AgentService::Open(
         access_->committer(), access_->permissions(), access_->grants(), access_->trust()));
     events_ = std::move(*governance::EventIndex::Open(*folder_));
-    api_ = std::make_unique<ApiService>(*access_, *agents_, *events_, *folder_, clock_);
+    readers_ = std::make_unique<governance::LogReaders>(access_->committer(), access_->sessions(),
+                                                        *agents_);
+    api_ = std::make_unique<ApiService>(*access_, *agents_, *events_, *readers_, *folder_, clock_);
 
     auto& sessions = access_->sessions();
     auto& directory = access_->directory();
@@ -75,6 +77,7 @@ class ApiServiceTest : public ::testing::Test {
   std::unique_ptr<governance::AccessService> access_;
   std::unique_ptr<governance::AgentService> agents_;
   std::unique_ptr<governance::EventIndex> events_;
+  std::unique_ptr<governance::LogReaders> readers_;
   std::unique_ptr<ApiService> api_;
   std::map<std::string, std::string> tokens_;
   std::string grant_;

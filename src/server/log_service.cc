@@ -5,15 +5,37 @@
 namespace quartet::server {
 namespace {
 
-const char kTileCacheControl[] = "public, max-age=31536000, immutable";
-const char kCheckpointCacheControl[] = "public, max-age=2";
+// A log its owners published is anyone's to cache; any other only the reader's own.
+std::string TileCacheControl(bool open) {
+  return std::string(open ? "public" : "private") + ", max-age=31536000, immutable";
+}
+std::string CheckpointCacheControl(bool open) {
+  return std::string(open ? "public" : "private") + ", max-age=2";
+}
 
-HttpResponse Binary(std::shared_ptr<const std::string> body) {
+HttpResponse Binary(std::shared_ptr<const std::string> body, bool open) {
   HttpResponse response;
   response.content_type = "application/octet-stream";
-  response.cache_control = kTileCacheControl;
+  response.cache_control = TileCacheControl(open);
   response.body = std::move(body);
   return response;
+}
+
+// The bearer token, or else the dashboard's session cookie.
+std::string_view Credential(const HttpRequest& request) {
+  std::string_view authorization = request.Header("authorization");
+  if (authorization.starts_with("Bearer ")) return authorization.substr(7);
+  std::string_view cookies = request.Header("cookie");
+  constexpr std::string_view kPrefix = "quartet_session=";
+  while (!cookies.empty()) {
+    const size_t end = cookies.find(';');
+    std::string_view cookie = cookies.substr(0, end);
+    while (cookie.starts_with(' ')) cookie.remove_prefix(1);
+    if (cookie.starts_with(kPrefix)) return cookie.substr(kPrefix.size());
+    if (end == std::string_view::npos) break;
+    cookies.remove_prefix(end + 1);
+  }
+  return {};
 }
 
 }  // namespace
@@ -32,6 +54,21 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
   if (slash == std::string_view::npos) return HttpResponse::Text(404, "not found");
   const std::string tenant(path.substr(0, slash));
   const std::string_view rest = path.substr(slash + 1);
+  bool open = true;
+  if (authorize_) {
+    auto allowed = authorize_(Credential(request), tenant);
+    if (!allowed.ok()) {
+      if (allowed.status().code() == StatusCode::kUnauthenticated) {
+        HttpResponse response = HttpResponse::Text(401, allowed.status().message());
+        response.headers["WWW-Authenticate"] = "Bearer realm=\"quartet logs\"";
+        return response;
+      }
+      if (allowed.status().code() == StatusCode::kNotFound)
+        return HttpResponse::Text(404, "no such log");
+      return HttpResponse::FromStatus(allowed.status());
+    }
+    open = *allowed;
+  }
 
   auto view = tiles_.CurrentView(tenant);
   if (!view.ok()) {
@@ -54,7 +91,7 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
     if (view->published == nullptr)
       return HttpResponse::Text(404, "no checkpoint cosigned by the log's witness yet");
     HttpResponse response;
-    response.cache_control = kCheckpointCacheControl;
+    response.cache_control = CheckpointCacheControl(open);
     response.body = view->published;
     return response;
   }
@@ -66,17 +103,18 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
       return HttpResponse::Text(404, "tile beyond the tree");
     return HttpResponse::FromStatus(tile.status());
   }
-  if (!id->is_entries() || !AcceptsGzip(request.Header("accept-encoding"))) return Binary(*tile);
+  if (!id->is_entries() || !AcceptsGzip(request.Header("accept-encoding")))
+    return Binary(*tile, open);
   // Entry bundles are compressed for clients that accept it, as tlog-tiles recommends.
   const std::string gzip_key = VerifiedTiles::CacheKey(tenant, *id) + ".gz";
   VerifiedTiles::Blob compressed = tiles_.CacheGet(gzip_key);
   if (compressed == nullptr) {
     auto gzipped = Gzip(**tile);
-    if (!gzipped.ok()) return Binary(*tile);
+    if (!gzipped.ok()) return Binary(*tile, open);
     compressed = std::make_shared<const std::string>(std::move(*gzipped));
     tiles_.CachePut(gzip_key, compressed);
   }
-  HttpResponse response = Binary(compressed);
+  HttpResponse response = Binary(compressed, open);
   response.headers["Content-Encoding"] = "gzip";
   response.headers["Vary"] = "Accept-Encoding";
   return response;

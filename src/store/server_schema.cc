@@ -263,8 +263,31 @@ CREATE TABLE agent_replacements (
 );
 )sql";
 
-constexpr std::array<std::string_view, 6> kSteps = {kVersion1, kVersion2, kVersion3,
-                                                    kVersion4, kVersion5, kVersion6};
+// Version 7: who may read a client's published log besides its owners, auditors and agent: read
+// tokens the owners make for outside verifiers (only each token's SHA-256 kept), and the logs open
+// to anyone — those their owners chose to publish, and logs of no client made open by
+// `quartet log init --open`.
+constexpr std::string_view kVersion7 = R"sql(
+CREATE TABLE log_read_tokens (
+  digest BLOB PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  name TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX log_read_tokens_client ON log_read_tokens (client);
+CREATE TABLE public_logs (
+  client TEXT PRIMARY KEY,
+  published_by TEXT NOT NULL,
+  published_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 7> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,
+                                                    kVersion5, kVersion6, kVersion7};
 
 }  // namespace
 

@@ -340,12 +340,13 @@ def parse_bundle(data, what):
 
 
 class Fetcher:
-    def __init__(self, prefix, check_content_type=True):
+    def __init__(self, prefix, check_content_type=True, token=None):
         u = urllib.parse.urlsplit(prefix.rstrip("/"))
         if u.scheme not in ("http", "https") or not u.netloc:
             raise VerifyError(f"bad log URL {prefix!r}")
         self.scheme, self.netloc, self.base = u.scheme, u.netloc, u.path
         self.check_content_type = check_content_type
+        self.token = token
         self.conn = None
         self.requests = 0
 
@@ -360,7 +361,10 @@ class Fetcher:
             if self.conn is None:
                 self._connect()
             try:
-                self.conn.request("GET", url, headers={"Accept-Encoding": "gzip, identity"})
+                headers = {"Accept-Encoding": "gzip, identity"}
+                if self.token:
+                    headers["Authorization"] = f"Bearer {self.token}"
+                self.conn.request("GET", url, headers=headers)
                 resp = self.conn.getresponse()
                 body = resp.read()
                 break
@@ -388,7 +392,7 @@ class Fetcher:
 
 def verify_log(args):
     key = VerifierKey(args.key)
-    f = Fetcher(args.url, check_content_type=not args.no_content_type_check)
+    f = Fetcher(args.url, check_content_type=not args.no_content_type_check, token=args.token)
 
     deadline = time.monotonic() + args.wait
     while True:
@@ -649,6 +653,7 @@ def main(argv=None):
     pl.add_argument("--expect-size", type=int,
                     help="wait (up to --wait seconds) for a checkpoint of this size")
     pl.add_argument("--wait", type=float, default=15.0)
+    pl.add_argument("--token", help="a read token, sent as 'Authorization: Bearer'")
     pl.add_argument("--entries-file", help="expected entries, one per line, byte for byte")
     pl.add_argument("--level0-tiles", metavar="N,N,...",
                     help="spot check: fetch only these full level-0 tiles and bundles")

@@ -133,9 +133,10 @@ client self-test
 step "log init"
 mkdir -p "$DATA"
 : >"$EXPECTED"
-KEY=$("$QUARTET" log init --data "$DATA" --tenant "$TENANT" --origin "$ORIGIN" | tail -1)
-OTHER_KEY=$("$QUARTET" log init --data "$DATA" --tenant other | tail -1)
-WIDE_KEY=$("$QUARTET" log init --data "$DATA" --tenant wide | tail -1)
+# Logs of no client, open to anyone (a client's log is read with a credential: below).
+KEY=$("$QUARTET" log init --data "$DATA" --tenant "$TENANT" --origin "$ORIGIN" --open | tail -1)
+OTHER_KEY=$("$QUARTET" log init --data "$DATA" --tenant other --open | tail -1)
+WIDE_KEY=$("$QUARTET" log init --data "$DATA" --tenant wide --open | tail -1)
 echo "   key $KEY"
 [[ "$KEY" == "$ORIGIN+"* ]] || fail "verifier key name is not the origin: $KEY"
 
@@ -320,6 +321,33 @@ done
 stop_server
 start_server
 verify_log "$SIZE"
+
+step "a client's log, read with the read token its owner made"
+"$QUARTET" admin --data "$DATA" client add --tenant acme --name "Acme Ltd" >/dev/null
+"$QUARTET" admin --data "$DATA" user add --name olga --role owner --client acme >/dev/null
+OWNER_TOKEN=$("$QUARTET" admin --data "$DATA" token create --user olga | head -1)
+ACME_KEY=$("$QUARTET" log key --data "$DATA" --tenant acme | tail -1)
+READ_TOKEN=$("$QUARTET" --server "$URL" --token "$OWNER_TOKEN" log token create --client acme \
+  --name interop --expires 1d 2>/dev/null | head -1)
+[[ "$READ_TOKEN" == ql_* ]] || fail "no read token: $READ_TOKEN"
+for i in $(seq 100); do
+  client verify-log --url "$URL/logs/acme" --key "$ACME_KEY" --token "$READ_TOKEN" >/dev/null 2>&1 \
+    && break
+  sleep 0.1
+done
+client verify-log --url "$URL/logs/acme" --key "$ACME_KEY" --token "$READ_TOKEN" | sed 's/^/   /' \
+  || fail "verify-log of a client's log with its read token"
+expect_reject "a client's log without a credential" "HTTP 401" \
+  client verify-log --url "$URL/logs/acme" --key "$ACME_KEY"
+expect_reject "an unknown log without a credential, as a real one" "HTTP 401" \
+  client verify-log --url "$URL/logs/nobody" --key "$ACME_KEY"
+expect_reject "an unknown log with a credential, as one it may not read" "HTTP 404" \
+  client verify-log --url "$URL/logs/nobody" --key "$ACME_KEY" --token "$READ_TOKEN"
+TOKEN_ID=$("$QUARTET" --server "$URL" --token "$OWNER_TOKEN" --json log token list --client acme \
+  | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["tokens"][0]["id"])')
+"$QUARTET" --server "$URL" --token "$OWNER_TOKEN" log token revoke --client acme "$TOKEN_ID" >/dev/null
+expect_reject "a revoked read token" "HTTP 401" \
+  client verify-log --url "$URL/logs/acme" --key "$ACME_KEY" --token "$READ_TOKEN"
 stop_server
 
 echo "interop: PASS in ${SECONDS}s"

@@ -36,7 +36,7 @@ async function renderClientAdmin(container, tenant) {
     container,
     h('p', {}, h('a', {href: '#/admin'}, '← All clients')),
     h('h1', {}, client.name),
-    h('p', {}, h('a', {href: `#/c/${tenant}`}, 'Open its dashboard and log')),
+    h('p', {}, h('a', {href: `#/c/${tenant}`}, 'Open its dashboard')),
     h('div', {class: 'columns'},
       h('section', {class: 'card'}, h('h2', {}, 'Resources'),
         h('ul', {class: 'plain'}, client.resources.map((r) => h('li', {}, h('strong', {}, r.name), ` ${kindLabel(r.kind)} `, labelChips(r.labels))))),

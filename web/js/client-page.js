@@ -25,6 +25,15 @@ const tabs = [
 ];
 
 function statusCard(client, verified) {
+  if (verified.state === 'private') {
+    return h(
+      'section',
+      {class: 'log-status pending', 'aria-label': 'Log verification', 'data-testid': 'log-private'},
+      h('span', {class: 'badge'}, 'The client’s log'),
+      ` ${client.name}'s log is read by its owners, auditors and agent, who check it in their own browsers; ` +
+        'what you asked for and were granted is under My access.',
+    );
+  }
   if (verified.state === 'waiting') {
     return h(
       'section',
@@ -82,7 +91,14 @@ export async function renderClient(container, session, tenant, tab) {
     ),
   );
   replace(container, heading, status, trustSlot, tabList, body);
+  // A log is its client's (docs/log-format.md): provider staff see what the API shows them.
+  const provider = ['technician', 'senior-technician', 'provider-admin'].includes(session.role);
   const checkedLog = (async () => {
+    if (provider) {
+      const result = {state: 'private'};
+      replace(status, statusCard(client, result));
+      return result;
+    }
     try {
       // Every view checks afresh: the log may have grown since the last one, and the check is cheap.
       const result = await checkLog(tenant, client.log);

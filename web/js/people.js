@@ -176,14 +176,16 @@ export async function renderPeople(container, context) {
       agent ? agentCard(agent, client, session, context, me) : null,
       h('section', {class: 'card', 'aria-labelledby': 'log-title'},
         h('h2', {id: 'log-title'}, 'Your log'),
-        h('p', {}, 'Anyone can check it with the keys below; this page does so on every visit.'),
+        h('p', {}, 'Your owners, auditors and agent read it, and anyone you give a read token to ',
+          h('code', {}, `quartet log token create --client ${client.tenant}`),
+          '; they check it with the keys below, as this page does on every visit.'),
         h('dl', {class: 'facts'},
           h('dt', {}, 'Address'), h('dd', {}, h('code', {class: 'wrap'}, `${location.origin}${client.log.url}`)),
           h('dt', {}, 'Log key'), h('dd', {}, h('code', {class: 'wrap'}, client.log.verifier_key)),
           h('dt', {}, 'Agent key'), h('dd', {}, client.log.witness_key ? h('code', {class: 'wrap'}, client.log.witness_key) : 'none yet')),
         h('p', {}, 'Check it from a terminal: ', h('code', {class: 'wrap'},
           `quartet verify --url ${location.origin}${client.log.url} --key '${client.log.verifier_key}'` +
-          (client.log.witness_key ? ` --witness '${client.log.witness_key}'` : '')))),
+          (client.log.witness_key ? ` --witness '${client.log.witness_key}'` : '') + ' --token <read token>'))),
     ),
   );
 }

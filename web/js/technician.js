@@ -124,7 +124,7 @@ export async function renderTechnician(container, session, tenant) {
     h('div', {class: 'columns'},
       requestForm(client, refresh),
       h('section', {'aria-labelledby': 'mine-title'}, h('h2', {id: 'mine-title'}, 'My requests'), list)),
-    h('p', {}, h('a', {href: `#/c/${client.tenant}/timeline`}, `${client.name}'s log, verified in this browser`)),
+    h('p', {}, h('a', {href: `#/c/${client.tenant}/policy`}, `${client.name}'s access policy`)),
   );
   await refresh();
   // Decisions come from owners at any moment: follow them while the page is open.

@@ -141,7 +141,9 @@ function select(id, label, values, all) {
 export async function renderTimeline(container, context) {
   const {verified, tenant} = context;
   if (verified.state !== 'verified') {
-    replace(container, h('p', {class: 'muted'}, 'The timeline is shown once the log verifies.'));
+    replace(container, h('p', {class: 'muted'}, verified.state === 'private'
+      ? "The timeline is the client's log, for its owners and auditors to read."
+      : 'The timeline is shown once the log verifies.'));
     return;
   }
   // The filters' choices arrive while the first page loads.

@@ -641,7 +641,7 @@ describe('a log written by quartet', () => {
     const where = ['--data', data, '--tenant', tenant];
     const lines = (from, to) =>
         Array.from({length: to - from}, (_, i) => eventLine(from + i) + '\n').join('');
-    quartet(['log', 'init', ...where, '--origin', origin]);
+    quartet(['log', 'init', ...where, '--origin', origin, '--open']);
     // No server runs on this folder, so `log append` publishes at once.
     quartet(['log', 'append', ...where], lines(0, firstBatch));
     oldNote = fs.readFileSync(path.join(logFolder, 'checkpoint'), 'utf8');

@@ -15,6 +15,7 @@
 #include "governance/access_service.h"
 #include "governance/agent_service.h"
 #include "governance/event_index.h"
+#include "governance/log_readers.h"
 #include "identity/throttle.h"
 #include "server/http.h"
 #include "store/data_folder.h"
@@ -26,6 +27,7 @@ struct ApiContext {
   governance::AccessService& access;
   governance::AgentService& agents;
   governance::EventIndex& events;
+  governance::LogReaders& readers;
   store::DataFolder& folder;
   Clock& clock;
   identity::SignInThrottle& throttle;

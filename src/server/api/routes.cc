@@ -44,6 +44,12 @@ const std::vector<Route>& AllRoutes() {
       {"POST", "/api/v1/clients/{client}/policy/proposals/{proposal}/accept", Caller::kPerson,
        AcceptProposal},
 
+      // Who reads the client's published log.
+      {"POST", "/api/v1/clients/{client}/log/tokens", Caller::kPerson, CreateLogToken},
+      {"GET", "/api/v1/clients/{client}/log/tokens", Caller::kPerson, ListLogTokens},
+      {"DELETE", "/api/v1/clients/{client}/log/tokens/{id}", Caller::kPerson, RevokeLogToken},
+      {"GET", "/api/v1/clients/{client}/log/visibility", Caller::kPerson, GetLogVisibility},
+      {"PUT", "/api/v1/clients/{client}/log/visibility", Caller::kPerson, SetLogVisibility},
       // The client's trust chain.
       {"GET", "/api/v1/clients/{client}/trust", Caller::kPerson, GetTrustChain},
       {"POST", "/api/v1/clients/{client}/trust", Caller::kPerson, AddTrustStatement},

@@ -53,6 +53,13 @@ StatusOr<HttpResponse> EndGrant(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> RevokeGrant(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ReviewGrant(ApiContext& api, const Call& call);
 
+// log_routes.cc: who reads the client's published log.
+StatusOr<HttpResponse> CreateLogToken(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> ListLogTokens(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> RevokeLogToken(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> GetLogVisibility(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> SetLogVisibility(ApiContext& api, const Call& call);
+
 // trust_routes.cc: the client's trust chain.
 StatusOr<HttpResponse> GetTrustChain(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> AddTrustStatement(ApiContext& api, const Call& call);

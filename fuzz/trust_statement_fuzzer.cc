@@ -3,7 +3,8 @@
 // an input must never crash; one the chain refuses changes nothing; one it takes replays to the
 // same state from the statements alone. An input "K<kind>\n<fields JSON>" is made into the chain's
 // next statement of that kind and signed by the owner's laptop, so that every kind's checks of its
-// fields are reached with valid signatures.
+// fields are reached with valid signatures. Collecting signatures (Chain::CheckCollecting) must say
+// "complete" of exactly what Apply takes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -74,7 +75,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     input = made;
   }
   const std::string before = quartet::CanonicalJsonOf(trust::SummaryJson(chain.state()));
+  // Collecting signatures agrees with Apply, and changes nothing; merging a statement with itself
+  // gives it back.
+  const auto collecting = chain.CheckCollecting(input);
+  Check(quartet::CanonicalJsonOf(trust::SummaryJson(chain.state())) == before);
+  if (const auto merged = trust::MergeSignatures(input, input); merged.ok()) {
+    Check(trust::Statement::Parse(*merged).ok());
+  }
   const quartet::Status applied = chain.Apply(input);
+  Check(!applied.ok() || (collecting.ok() && collecting->complete));
+  Check(applied.ok() || !collecting.ok() || !collecting->complete);
   const std::string after = quartet::CanonicalJsonOf(trust::SummaryJson(chain.state()));
   if (!applied.ok()) {
     Check(after == before);

@@ -25,9 +25,9 @@ int LogTokenCreate(const ServerOptions& options, const LogTokenArguments& args) 
   if (!api.ok()) return Fail(api.status().message());
   auto client = ResolveClient(*api, args.client);
   if (!client.ok()) return Fail(client.status().message());
-  auto made = api->Call("POST", "/clients/" + *client + "/log/tokens",
-                        {{"name", args.name},
-                         {"expires_at", Clock::System().NowUnixSeconds() + *duration}});
+  auto made = api->Call(
+      "POST", "/clients/" + *client + "/log/tokens",
+      {{"name", args.name}, {"expires_at", Clock::System().NowUnixSeconds() + *duration}});
   if (!made.ok()) return Fail(made.status().message());
   if (options.json) {
     std::cout << CanonicalJsonOf(*made) << "\n";
@@ -60,12 +60,11 @@ int LogTokenList(const ServerOptions& options, const std::string& client_option)
   }
   std::printf("%-16s %-24s %-12s %-12s %s\n", "ID", "NAME", "BY", "MADE", "STATE");
   for (const Json& token : tokens) {
-    std::printf("%-16s %-24s %-12s %-12s %s\n", token["id"].get<std::string>().c_str(),
-                token["name"].get<std::string>().empty() ? "-"
-                                                         : token["name"].get<std::string>().c_str(),
-                token["created_by"].get<std::string>().c_str(),
-                FormatUtc(token["created_at"].get<int64_t>(), "%Y-%m-%d").c_str(),
-                Status(token).c_str());
+    std::printf(
+        "%-16s %-24s %-12s %-12s %s\n", token["id"].get<std::string>().c_str(),
+        token["name"].get<std::string>().empty() ? "-" : token["name"].get<std::string>().c_str(),
+        token["created_by"].get<std::string>().c_str(),
+        FormatUtc(token["created_at"].get<int64_t>(), "%Y-%m-%d").c_str(), Status(token).c_str());
   }
   return 0;
 }

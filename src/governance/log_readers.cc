@@ -89,8 +89,8 @@ Status LogReaders::CheckCredential(std::string_view credential, const std::strin
     return agent.client == tenant ? Status::Ok() : not_found;
   }
   ASSIGN_OR_RETURN(const Actor actor, sessions_.Authenticate(credential));
-  const bool reader = actor.client == tenant &&
-                      (actor.role == Role::kOwner || actor.role == Role::kAuditor);
+  const bool reader =
+      actor.client == tenant && (actor.role == Role::kOwner || actor.role == Role::kAuditor);
   return reader ? Status::Ok() : not_found;
 }
 
@@ -101,16 +101,14 @@ void LogReaders::Forget() {
 }
 
 StatusOr<LogReaders::Issued> LogReaders::CreateToken(const Actor& actor, const std::string& client,
-                                                     const std::string& name,
-                                                     int64_t expires_at) {
+                                                     const std::string& name, int64_t expires_at) {
   const int64_t now = committer_.clock().NowUnixSeconds();
   const identity::IssuedToken issued = identity::NewToken(committer_.random(), kTokenPrefix);
   Issued out{issued.token, {TokenId(issued.digest), name, actor.user, now, expires_at, 0}};
   RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
     // Who asks comes first: one who may not learns nothing of what a good request would be.
     RETURN_IF_ERROR(RequireOwnerOf(scope.db, actor, client, "make read tokens for its log"));
-    if (name.size() > 64 || !IsValidUtf8(name) ||
-        name.find_first_of("\n\r\t") != std::string::npos)
+    if (name.size() > 64 || !IsValidUtf8(name) || name.find_first_of("\n\r\t") != std::string::npos)
       return InvalidArgumentError("a read token's name is at most 64 characters on one line");
     if (expires_at <= now || expires_at > now + kLongestToken)
       return InvalidArgumentError("a read token expires within two years");

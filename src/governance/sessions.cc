@@ -238,18 +238,21 @@ StatusOr<Sessions::Session> Sessions::SignIn(const std::string& user, std::strin
   if (!password_ok) return wrong;
   ASSIGN_OR_RETURN(Role role, RoleFromName(role_name));
   if (totp_secret.empty()) {
-    if (IsProviderRole(role))
-      return FailedPreconditionError("provider staff must enrol a second factor (TOTP) first");
+    // Provider staff sign in with a second factor only; one without says nothing of whether the
+    // password was right.
+    if (IsProviderRole(role)) return wrong;
   } else {
     auto step = identity::VerifyTotp(totp_secret, code, committer_.clock().NowUnixSeconds(),
                                      last_step, identity::TotpParameters{});
     if (!step.ok()) return wrong;
-    // A code is good once: remember the step it was for.
+    // A code is good once, even for sign-ins sent at the same moment: only the one that moves the
+    // last step forward first opens a session.
     RETURN_IF_ERROR(committer_.Write([&](store::Database& db) -> Status {
-      ASSIGN_OR_RETURN(auto update,
-                       db.Prepare("UPDATE users SET totp_last_step = ? WHERE name = ?"));
-      update->Bind(1, *step).Bind(2, user);
-      return update->Run();
+      ASSIGN_OR_RETURN(auto update, db.Prepare("UPDATE users SET totp_last_step = ? WHERE name = "
+                                               "? AND totp_last_step < ?"));
+      update->Bind(1, *step).Bind(2, user).Bind(3, *step);
+      RETURN_IF_ERROR(update->Run());
+      return sqlite3_changes(db.handle()) == 1 ? Status::Ok() : wrong;
     }));
   }
   ASSIGN_OR_RETURN(std::string token, IssueToken(user, lifetime_seconds));

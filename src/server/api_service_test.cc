@@ -61,6 +61,7 @@ class ApiServiceTest : public ::testing::Test {
     request.target = target;
     request.body = body;
     request.remote_address = "127.0.0.1";
+    if (!body.empty()) request.headers["content-type"] = "application/json";
     if (!user.empty()) request.headers["authorization"] = "Bearer " + tokens_[user];
     return api_->Handle(request);
   }
@@ -214,6 +215,23 @@ TEST_F(ApiServiceTest, ABrowserSessionNeedsItsCsrfTokenToChangeAnything) {
   sign_out.headers["x-csrf-token"] = csrf;
   EXPECT_EQ(api_->Handle(sign_out).status, 200);
   EXPECT_EQ(with_cookie("GET", "/api/v1/me", "").status, 401);
+}
+
+// Another site's page can post a form to the sign-in route (a login CSRF); it is not JSON, and so
+// not a sign-in.
+TEST_F(ApiServiceTest, ASignInIsJsonOnly) {
+  const std::string body = AcceptedSignIn(*access_, clock_, "correct horse battery staple");
+  for (const char* type : {"application/x-www-form-urlencoded", "text/plain", ""}) {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = "/api/v1/sessions";
+    request.body = body;
+    request.remote_address = "127.0.0.1";
+    if (*type != '\0') request.headers["content-type"] = type;
+    const HttpResponse refused = api_->Handle(request);
+    EXPECT_EQ(refused.status, 415) << type;
+    EXPECT_EQ(refused.headers.count("Set-Cookie"), 0u) << type;
+  }
 }
 
 TEST_F(ApiServiceTest, WrongPasswordsAreThrottled) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace quartet::store {
@@ -26,10 +27,49 @@ StatusOr<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path, W
 
 FileLock::~FileLock() { ::close(fd_); }
 
+namespace {
+
+// The data folder holds password hashes, TOTP and webhook secrets and the logs' signing keys: it
+// and its databases are the server's user's alone. Anything wider, as an older version or a copy
+// left it, is narrowed at once, and said on stderr.
+Status KeepPrivate(const std::string& path, mode_t mode) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return InternalError("stat " + path + ": " + std::strerror(errno));
+  }
+  if ((info.st_mode & 0777 & ~mode) == 0) return Status::Ok();
+  if (::chmod(path.c_str(), mode) != 0)
+    return PermissionDeniedError(
+        path + " can be read by others, and cannot be made private: " + std::strerror(errno));
+  std::fprintf(stderr, "quartet: %s could be read by others (%03o); now %03o, its owner's alone\n",
+               path.c_str(), static_cast<unsigned>(info.st_mode & 0777),
+               static_cast<unsigned>(mode));
+  return Status::Ok();
+}
+
+// Creates `path` empty with `mode` unless it exists, so that SQLite, which gives its -wal and -shm
+// files the database's mode, never makes them readable by others.
+Status CreatePrivately(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("open " + path + ": " + std::strerror(errno));
+  ::close(fd);
+  return Status::Ok();
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<DataFolder>> DataFolder::Open(const std::string& path) {
   RETURN_IF_ERROR(FileSystem::Posix().CreateDirectories(path + "/keys"));
   RETURN_IF_ERROR(FileSystem::Posix().CreateDirectories(path + "/logs"));
-  ::chmod((path + "/keys").c_str(), 0700);
+  RETURN_IF_ERROR(KeepPrivate(path, 0700));
+  RETURN_IF_ERROR(KeepPrivate(path + "/keys", 0700));
+  for (const char* database : {"quartet.db", "index.db"}) {
+    const std::string file = path + "/" + database;
+    RETURN_IF_ERROR(CreatePrivately(file));
+    for (const char* suffix : {"", "-wal", "-shm"})
+      RETURN_IF_ERROR(KeepPrivate(file + suffix, 0600));
+  }
   ASSIGN_OR_RETURN(auto logs, SqliteLogStore::Open(path + "/quartet.db"));
   return std::unique_ptr<DataFolder>(new DataFolder(path, std::move(logs)));
 }

@@ -41,6 +41,9 @@ StatusOr<std::string> RequestToken(ApiContext& api, const HttpRequest& request) 
 }
 
 StatusOr<HttpResponse> SignIn(ApiContext& api, const Call& call) {
+  // JSON only: a form that another site posts (a login CSRF) is not a sign-in.
+  if (!call.http.Header("content-type").starts_with("application/json"))
+    return JsonResponse(415, {{"error", "a sign-in is sent as application/json"}});
   auto user = call.body.Text("user", Field::kRequired);
   auto password = call.body.Text("password", Field::kRequired);
   ASSIGN_OR_RETURN(std::string code, call.body.Text("code", Field::kOptional));

@@ -1,4 +1,9 @@
 // A real `quartet server` on a loopback port, checked with HTTP and with `quartet verify`.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -185,6 +190,50 @@ TEST_F(ServerTest, EntryBundlesAreGzippedForClientsThatAskForIt) {
       http.Get("/logs/acme/tile/entries/001", {{"Accept-Encoding", "gzip;q=0"}})->content_encoding,
       "");
   EXPECT_EQ(http.Get("/logs/acme/tile/0/001", {{"Accept-Encoding", "gzip"}})->content_encoding, "");
+}
+
+// Sends `request` as it is on a fresh connection to 127.0.0.1:`port`; what comes back until the
+// server closes it (or 5 s pass).
+std::string Exchange(const std::string& port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(std::stoi(port)));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) reply.append(buffer, n);
+  }
+  ::close(fd);
+  return reply;
+}
+
+TEST_F(ServerTest, MalformedOrOversizedRequestsGetTheirOwnAnswers) {
+  RunningServer server(data_);
+  // Headers over 16 KiB: 431, not a dropped connection.
+  const std::string big =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(20 * 1024, 'a') + "\r\n\r\n";
+  EXPECT_TRUE(Exchange(server.port(), big).starts_with("HTTP/1.1 431"))
+      << Exchange(server.port(), big).substr(0, 80);
+  // A body framed by anything but chunked coding alone: 400, whatever else the request says.
+  for (const std::string framing :
+       {"Transfer-Encoding: xchunked\r\nContent-Length: 2\r\n",
+        "Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", "Transfer-Encoding: gzip\r\n"}) {
+    const std::string reply =
+        Exchange(server.port(), "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\n" + framing +
+                                    "Content-Type: application/json\r\n\r\n{}");
+    EXPECT_TRUE(reply.starts_with("HTTP/1.1 400")) << framing << ": " << reply.substr(0, 80);
+  }
+  // Every answer carries the security headers.
+  const std::string health =
+      Exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(health.find("X-Content-Type-Options: nosniff"), std::string::npos) << health;
+  EXPECT_NE(health.find("X-Frame-Options: DENY"), std::string::npos) << health;
 }
 
 TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {

@@ -158,9 +158,34 @@ class BeastHttpServer final : public HttpServer {
                        /*keep_alive=*/false, /*head=*/false);
         break;
       }
+      if (ec == http::error::header_limit) {
+        co_await Write(stream, HttpResponse::Text(431, "request header fields too large"),
+                       /*keep_alive=*/false, /*head=*/false);
+        break;
+      }
+      // A request the parser refuses gets a 400 before the connection closes; one that stopped
+      // (closed, idle, reset) gets nothing.
+      if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+          ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        co_await Write(stream, HttpResponse::Text(400, "malformed request: " + ec.message()),
+                       /*keep_alive=*/false, /*head=*/false);
+        break;
+      }
       if (ec) break;
-      ++in_flight_;
       auto& message = parser.get();
+      // A body is framed by its length or by chunked coding, never both, never by anything else:
+      // two readers of one request must not find two different requests in it (smuggling).
+      if (message.count(http::field::transfer_encoding) > 0) {
+        std::string coding(message[http::field::transfer_encoding]);
+        for (char& c : coding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (coding != "chunked" || message.count(http::field::transfer_encoding) != 1 ||
+            message.count(http::field::content_length) > 0) {
+          co_await Write(stream, HttpResponse::Text(400, "only Transfer-Encoding: chunked, alone"),
+                         /*keep_alive=*/false, /*head=*/false);
+          break;
+        }
+      }
+      ++in_flight_;
       HttpRequest request;
       request.method = std::string(message.method_string());
       request.target = std::string(message.target());
@@ -194,6 +219,10 @@ class BeastHttpServer final : public HttpServer {
     out.set(http::field::server, "quartet");
     out.set(http::field::content_type, response.content_type);
     out.set(http::field::cache_control, response.cache_control);
+    // On every answer: no type sniffing, no framing by other sites, no referrer sent on.
+    out.set("X-Content-Type-Options", "nosniff");
+    out.set("X-Frame-Options", "DENY");
+    out.set("Referrer-Policy", "no-referrer");
     for (const auto& [name, value] : response.headers) out.set(name, value);
     out.keep_alive(keep_alive);
     const std::string& body = *response.body;

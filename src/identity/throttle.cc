@@ -40,6 +40,17 @@ Status SignInThrottle::Check(std::string_view key) {
   return UnavailableError(RetryAfterMessage(position->second.locked_until - now));
 }
 
+std::chrono::seconds SignInThrottle::LockedFor(std::string_view key) {
+  const TimePoint now = clock_.Now();
+  const Hash id = Sha256::Of(key);
+  MutexLock lock(mu_);
+  const auto position = FindLive(id, now);
+  if (position == entries_.end() || now >= position->second.locked_until)
+    return std::chrono::seconds(0);
+  // Rounded up, as the message says it.
+  return std::chrono::ceil<std::chrono::seconds>(position->second.locked_until - now);
+}
+
 void SignInThrottle::RecordFailure(std::string_view key) {
   const TimePoint now = clock_.Now();
   const Hash id = Sha256::Of(key);

@@ -51,6 +51,9 @@ class SignInThrottle {
   // (N rounded up). The message names neither the key nor the failure count.
   Status Check(std::string_view key) EXCLUDES(mu_);
 
+  // How long `key` stays locked out from now (zero when it is not): for a Retry-After.
+  std::chrono::seconds LockedFor(std::string_view key) EXCLUDES(mu_);
+
   // Counts a failed attempt against `key`, locking it if it is past its free failures.
   void RecordFailure(std::string_view key) EXCLUDES(mu_);
 

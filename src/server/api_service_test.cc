@@ -2,6 +2,9 @@
 // fake clock. Every route of the table is probed as someone who may not see the client.
 #include "server/api_service.h"
 
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "access/approval.h"
@@ -232,6 +235,32 @@ TEST_F(ApiServiceTest, ASignInIsJsonOnly) {
     EXPECT_EQ(refused.status, 415) << type;
     EXPECT_EQ(refused.headers.count("Set-Cookie"), 0u) << type;
   }
+}
+
+// Wrong passwords sent all at once: only a few run argon2id at a time (64 MiB each), one per
+// account, so each failure is counted before the account's next guess is hashed; the rest are told
+// when to come back.
+TEST_F(ApiServiceTest, ConcurrentGuessesHashOneAtATimePerAccount) {
+  AcceptedSignIn(*access_, clock_, "correct horse battery staple");
+  std::atomic<int> refused{0}, later{0};
+  std::atomic<bool> retry_after{true};
+  std::vector<std::thread> guessers;
+  for (int i = 0; i < 8; ++i) {
+    guessers.emplace_back([&, i] {
+      const HttpResponse reply =
+          Send("POST", "/api/v1/sessions", "",
+               R"({"user":"olivia","password":"guess )" + std::to_string(i) + R"("})");
+      if (reply.status == 401) ++refused;
+      if (reply.status == 429) {
+        ++later;
+        if (!reply.headers.contains("Retry-After")) retry_after = false;
+      }
+    });
+  }
+  for (std::thread& guesser : guessers) guesser.join();
+  EXPECT_EQ(refused + later, 8);
+  EXPECT_GE(later.load(), 1);
+  EXPECT_TRUE(retry_after.load());
 }
 
 TEST_F(ApiServiceTest, WrongPasswordsAreThrottled) {

@@ -1,6 +1,10 @@
 // POST /api/v1/sessions {user, password, code} signs in: a session cookie (HttpOnly, SameSite) and
 // the CSRF token to send back with every state-changing request; DELETE signs out. Sign-ins are
 // throttled per account and per address.
+#include <algorithm>
+#include <map>
+
+#include "base/mutex.h"
 #include "server/api/api_common.h"
 #include "server/api/routes.h"
 
@@ -22,6 +26,56 @@ std::string_view SessionCookie(const HttpRequest& request) {
     cookies.remove_prefix(end + 1);
   }
   return {};
+}
+
+// Sign-ins hashing a password now: argon2id takes 64 MiB and a core's worth of time each, so only a
+// few run at once, in all and per account or address; the rest are told to come back in a second.
+// Each key's failure is thus counted before its next attempt may hash (identity/throttle.h).
+class HashingNow {
+ public:
+  static constexpr int kInAll = 4;
+  static constexpr int kPerAccount = 1;
+  static constexpr int kPerAddress = 2;
+
+  bool Enter(const std::string& account, const std::string& address) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    if (all_ >= kInAll || keys_[account] >= kPerAccount || keys_[address] >= kPerAddress) {
+      Forget(account);
+      Forget(address);
+      return false;
+    }
+    ++all_;
+    ++keys_[account];
+    ++keys_[address];
+    return true;
+  }
+  void Leave(const std::string& account, const std::string& address) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    --all_;
+    --keys_[account];
+    --keys_[address];
+    Forget(account);
+    Forget(address);
+  }
+
+ private:
+  void Forget(const std::string& key) REQUIRES(mu_) {
+    if (auto it = keys_.find(key); it != keys_.end() && it->second == 0) keys_.erase(it);
+  }
+  Mutex mu_;
+  int all_ GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> keys_ GUARDED_BY(mu_);
+};
+
+HashingNow& Hashing() {
+  static HashingNow* hashing = new HashingNow;
+  return *hashing;
+}
+
+HttpResponse TooMany(const std::string& message, int64_t retry_after_seconds) {
+  HttpResponse response = JsonResponse(429, {{"error", message}});
+  response.headers["Retry-After"] = std::to_string(std::max<int64_t>(retry_after_seconds, 1));
+  return response;
 }
 
 }  // namespace
@@ -52,11 +106,13 @@ StatusOr<HttpResponse> SignIn(ApiContext& api, const Call& call) {
   const std::string account = "account:" + *user;
   const std::string address = "address:" + call.http.remote_address;
   for (const std::string& key : {account, address}) {
-    if (Status allowed = api.throttle.Check(key); !allowed.ok()) {
-      return JsonResponse(429, {{"error", allowed.message()}});
-    }
+    if (Status allowed = api.throttle.Check(key); !allowed.ok())
+      return TooMany(allowed.message(), api.throttle.LockedFor(key).count());
   }
+  if (!Hashing().Enter(account, address))
+    return TooMany("too many sign-ins at once: try again in a second", 1);
   auto session = api.access.sessions().SignIn(*user, *password, code, kSessionSeconds);
+  Hashing().Leave(account, address);
   if (!session.ok()) {
     api.throttle.RecordFailure(account);
     api.throttle.RecordFailure(address);

@@ -27,8 +27,11 @@ namespace quartet::cli {
 // known (the first line of output is always the address).
 struct MailOptions;
 struct TlsFiles;
+// Without `request_limits`, access requests and proposals are not rate-limited (benchmarks of the
+// server's own throughput only).
 int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
-          const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready);
+          const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready,
+          bool request_limits = true);
 
 int LogInit(const std::string& data, const std::string& tenant,
             const std::optional<std::string>& origin, bool open);
@@ -45,7 +48,7 @@ struct TlsFiles {
   std::string key;
 };
 int Server(const std::string& data, const std::string& listen, const MailOptions& mail,
-           const TlsFiles& tls);
+           const TlsFiles& tls, bool request_limits);
 int Demo(const std::string& data, const std::string& listen);
 // `token`: a read token (or the reader's own), sent as a bearer token; empty for an open log.
 int Verify(const std::string& url, const std::string& key,

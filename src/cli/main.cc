@@ -65,6 +65,7 @@ struct ParsedOptions {
   LogTokenArguments log_token;
   std::string verify_token;
   bool open_log = false;
+  bool no_request_limits = false;
 };
 
 // quartet log init|append|key|proof: a client's log, on a data folder.
@@ -142,7 +143,9 @@ void AddServerCommands(CLI::App& app, ParsedOptions& o, int& result) {
       ->check(CLI::ExistingFile);
   server->add_option("--tls-key", tls.key, "the certificate's private key, PEM")
       ->check(CLI::ExistingFile);
-  server->callback([&] { result = Server(data, listen, mail, tls); });
+  server->add_flag("--no-request-limits", o.no_request_limits,
+                   "do not rate-limit access requests and proposals (benchmarks only)");
+  server->callback([&] { result = Server(data, listen, mail, tls, !o.no_request_limits); });
 
   auto* demo = app.add_subcommand("demo", "create demo clients and logs, then serve them");
   demo->add_option("--data", data, "data folder")->required();

@@ -43,7 +43,8 @@ std::string HostForUrl(const std::string& host) {
 }  // namespace
 
 int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
-          const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready) {
+          const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready,
+          bool request_limits) {
   auto options = ParseListen(listen);
   if (!options.ok()) return Fail(options.status().message());
   options->tls_certificate_file = tls.certificate;
@@ -71,7 +72,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   logs.SetAuthorizer([&readers](std::string_view credential, const std::string& tenant) {
     return readers.CheckRead(credential, tenant);
   });
-  server::ApiService api(**governance, **agents, **events, readers, folder, Clock::System());
+  if (!request_limits)
+    spdlog::warn("access requests and proposals are not rate-limited (--no-request-limits)");
+  server::ApiService api(**governance, **agents, **events, readers, folder, Clock::System(),
+                         request_limits);
   const server::WebService web;
   std::optional<notify::SmtpRelay> relay;
   if (!mail.smtp.empty()) {
@@ -131,10 +135,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
 }
 
 int Server(const std::string& data, const std::string& listen, const MailOptions& mail,
-           const TlsFiles& tls) {
+           const TlsFiles& tls, bool request_limits) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
-  return Serve(**folder, listen, mail, tls, nullptr);
+  return Serve(**folder, listen, mail, tls, nullptr, request_limits);
 }
 
 }  // namespace quartet::cli

@@ -13,6 +13,7 @@
 #include "governance/agent_service.h"
 #include "governance/event_index.h"
 #include "governance/log_readers.h"
+#include "identity/rate_limit.h"
 #include "identity/throttle.h"
 #include "server/api/router.h"
 #include "server/http.h"
@@ -25,9 +26,10 @@ class ApiService {
   // Every reference must outlive the service.
   ApiService(governance::AccessService& access, governance::AgentService& agents,
              governance::EventIndex& events, governance::LogReaders& readers,
-             store::DataFolder& folder, Clock& clock)
+             store::DataFolder& folder, Clock& clock, bool request_limits = true)
       : throttle_(clock),
-        context_{access, agents, events, readers, folder, clock, throttle_},
+        limits_(clock, request_limits),
+        context_{access, agents, events, readers, folder, clock, throttle_, limits_},
         router_(api::AllRoutes()) {}
 
   HttpResponse Handle(const HttpRequest& request);
@@ -36,6 +38,7 @@ class ApiService {
   StatusOr<HttpResponse> Dispatch(const HttpRequest& request);
 
   identity::SignInThrottle throttle_;
+  identity::RateLimiter limits_;
   api::ApiContext context_;
   const api::Router router_;
 };

@@ -263,6 +263,40 @@ TEST_F(ApiServiceTest, ConcurrentGuessesHashOneAtATimePerAccount) {
   EXPECT_TRUE(retry_after.load());
 }
 
+// A technician (or one stolen account) cannot flood a client's log and its owners' inbox.
+TEST_F(ApiServiceTest, RequestsAndProposalsAreLimitedPerTechnicianAndClient) {
+  const std::string request =
+      R"({"resource":"fileserver","login":"admin","reason":"patching","ticket":"T-1",)"
+      R"("duration_seconds":600})";
+  int made = 0;
+  HttpResponse limited;
+  for (int i = 0; i < 25; ++i) {
+    HttpResponse reply = Send("POST", "/api/v1/clients/acme/grants", "ana", request);
+    if (reply.status == 201) ++made;
+    if (reply.status == 429) {
+      limited = reply;
+      break;
+    }
+  }
+  EXPECT_EQ(made, 20);
+  ASSERT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.headers.at("Retry-After"), "60");
+  // A client the technician does not serve says so first, whatever the limits.
+  EXPECT_EQ(Send("POST", "/api/v1/clients/beta/grants", "ana", request).status, 404);
+  clock_.Advance(std::chrono::seconds(60));
+  EXPECT_EQ(Send("POST", "/api/v1/clients/acme/grants", "ana", request).status, 201);
+  EXPECT_EQ(Send("POST", "/api/v1/clients/acme/grants", "ana", request).status, 429);
+
+  const std::string proposal =
+      R"({"policy":)" + access::ToJson(access::Policy::SafeDefault("UTC")) + R"(,"note":"n"})";
+  int proposed = 0;
+  for (int i = 0; i < 6; ++i)
+    proposed +=
+        Send("POST", "/api/v1/clients/acme/policy/proposals", "ana", proposal).status == 201;
+  EXPECT_EQ(proposed, 5);
+  EXPECT_EQ(Send("POST", "/api/v1/clients/acme/policy/proposals", "ana", proposal).status, 429);
+}
+
 TEST_F(ApiServiceTest, WrongPasswordsAreThrottled) {
   AcceptedSignIn(*access_, clock_, "correct horse battery staple");
   int refused = 0, throttled = 0;

@@ -2,6 +2,7 @@
 // Bodies are read with base/json.h (JsonObject), like all JSON from outside.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "access/policy.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "identity/rate_limit.h"
 #include "server/http.h"
 
 namespace quartet::server::api {
@@ -20,6 +22,21 @@ inline HttpResponse JsonResponse(int status, const Json& body) {
   response.status = status;
   response.content_type = "application/json";
   response.body = std::make_shared<const std::string>(CanonicalJsonOf(body) + "\n");
+  return response;
+}
+
+// What costs a client, limited (identity/rate_limit.h): a technician's access requests to one
+// client (20 at once, then one a minute), all requests to one client (100, then one each 10 s), a
+// member of staff's policy proposals to one client (5, then one an hour).
+inline constexpr identity::RateLimiter::Rule kRequestsPerTechnician{20, std::chrono::seconds(60)};
+inline constexpr identity::RateLimiter::Rule kRequestsPerClient{100, std::chrono::seconds(10)};
+inline constexpr identity::RateLimiter::Rule kProposalsPerStaff{5, std::chrono::seconds(3600)};
+
+// 429 with Retry-After (at least 1 s): a limit that comes back by itself.
+inline HttpResponse TooManyRequests(const std::string& message, int64_t retry_after_seconds) {
+  HttpResponse response = JsonResponse(429, {{"error", message}});
+  response.headers["Retry-After"] =
+      std::to_string(retry_after_seconds < 1 ? 1 : retry_after_seconds);
   return response;
 }
 

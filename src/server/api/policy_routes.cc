@@ -38,6 +38,13 @@ StatusOr<HttpResponse> ListProposals(ApiContext& api, const Call& call) {
 }
 
 StatusOr<HttpResponse> ProposePolicy(ApiContext& api, const Call& call) {
+  // Each proposal is logged and e-mailed to the owners: limited per member of staff and client.
+  RETURN_IF_ERROR(api.access.permissions().VisibleTechnician(call.actor, call.params[0]).status());
+  if (const auto wait =
+          api.limits.Take("proposal:" + call.actor.user + ":" + call.params[0], kProposalsPerStaff);
+      wait.count() > 0)
+    return TooManyRequests("too many policy proposals for this client: try again later",
+                           wait.count());
   ASSIGN_OR_RETURN(JsonObject field, call.body.Object("policy", Field::kRequired));
   ASSIGN_OR_RETURN(access::Policy policy, access::PolicyFromJson(CanonicalJsonOf(field.json())));
   ASSIGN_OR_RETURN(std::string note, call.body.Text("note", Field::kOptional));

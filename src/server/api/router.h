@@ -16,6 +16,7 @@
 #include "governance/agent_service.h"
 #include "governance/event_index.h"
 #include "governance/log_readers.h"
+#include "identity/rate_limit.h"
 #include "identity/throttle.h"
 #include "server/http.h"
 #include "store/data_folder.h"
@@ -31,6 +32,7 @@ struct ApiContext {
   store::DataFolder& folder;
   Clock& clock;
   identity::SignInThrottle& throttle;
+  identity::RateLimiter& limits;  // what costs a client: requests, proposals (api_common.h)
 };
 
 enum class Caller {

@@ -72,12 +72,6 @@ HashingNow& Hashing() {
   return *hashing;
 }
 
-HttpResponse TooMany(const std::string& message, int64_t retry_after_seconds) {
-  HttpResponse response = JsonResponse(429, {{"error", message}});
-  response.headers["Retry-After"] = std::to_string(std::max<int64_t>(retry_after_seconds, 1));
-  return response;
-}
-
 }  // namespace
 
 StatusOr<std::string> RequestToken(ApiContext& api, const HttpRequest& request) {
@@ -107,10 +101,10 @@ StatusOr<HttpResponse> SignIn(ApiContext& api, const Call& call) {
   const std::string address = "address:" + call.http.remote_address;
   for (const std::string& key : {account, address}) {
     if (Status allowed = api.throttle.Check(key); !allowed.ok())
-      return TooMany(allowed.message(), api.throttle.LockedFor(key).count());
+      return TooManyRequests(allowed.message(), api.throttle.LockedFor(key).count());
   }
   if (!Hashing().Enter(account, address))
-    return TooMany("too many sign-ins at once: try again in a second", 1);
+    return TooManyRequests("too many sign-ins at once: try again in a second", 1);
   auto session = api.access.sessions().SignIn(*user, *password, code, kSessionSeconds);
   Hashing().Leave(account, address);
   if (!session.ok()) {

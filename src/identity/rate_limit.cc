@@ -16,8 +16,7 @@ std::chrono::seconds RateLimiter::Take(std::string_view key, Rule rule) {
   if (it == buckets_.end()) {
     if (buckets_.size() >= max_keys_) {
       std::erase_if(buckets_, [&](const auto& entry) {
-        const double seconds =
-            std::chrono::duration<double>(now - entry.second.at).count();
+        const double seconds = std::chrono::duration<double>(now - entry.second.at).count();
         return entry.second.tokens + seconds / per_token >= burst;
       });
       if (buckets_.size() >= max_keys_) buckets_.clear();

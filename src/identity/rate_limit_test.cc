@@ -28,7 +28,8 @@ TEST(RateLimiterTest, MemoryIsBounded) {
   FakeClock clock(std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)));
   RateLimiter limits(clock, true, 10);
   const RateLimiter::Rule rule{1, std::chrono::seconds(60)};
-  for (int i = 0; i < 1000; ++i) EXPECT_EQ(limits.Take("key " + std::to_string(i), rule).count(), 0);
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_EQ(limits.Take("key " + std::to_string(i), rule).count(), 0);
 }
 
 }  // namespace

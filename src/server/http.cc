@@ -2,6 +2,20 @@
 
 namespace quartet::server {
 
+std::string_view HttpRequest::Cookie(std::string_view name) const {
+  std::string_view cookies = Header("cookie");
+  while (!cookies.empty()) {
+    const size_t end = cookies.find(';');
+    std::string_view cookie = cookies.substr(0, end);
+    while (cookie.starts_with(' ')) cookie.remove_prefix(1);
+    if (cookie.size() > name.size() && cookie.starts_with(name) && cookie[name.size()] == '=')
+      return cookie.substr(name.size() + 1);
+    if (end == std::string_view::npos) break;
+    cookies.remove_prefix(end + 1);
+  }
+  return {};
+}
+
 int HttpStatusFor(StatusCode code) {
   switch (code) {
     case StatusCode::kOk:

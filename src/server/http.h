@@ -24,6 +24,8 @@ struct HttpRequest {
     auto it = headers.find(name);
     return it == headers.end() ? std::string_view() : std::string_view(it->second);
   }
+  // The value of the cookie `name` in the Cookie header, "" when absent.
+  std::string_view Cookie(std::string_view name) const;
 };
 
 struct HttpResponse {

@@ -25,17 +25,7 @@ HttpResponse Binary(std::shared_ptr<const std::string> body, bool open) {
 std::string_view Credential(const HttpRequest& request) {
   std::string_view authorization = request.Header("authorization");
   if (authorization.starts_with("Bearer ")) return authorization.substr(7);
-  std::string_view cookies = request.Header("cookie");
-  constexpr std::string_view kPrefix = "quartet_session=";
-  while (!cookies.empty()) {
-    const size_t end = cookies.find(';');
-    std::string_view cookie = cookies.substr(0, end);
-    while (cookie.starts_with(' ')) cookie.remove_prefix(1);
-    if (cookie.starts_with(kPrefix)) return cookie.substr(kPrefix.size());
-    if (end == std::string_view::npos) break;
-    cookies.remove_prefix(end + 1);
-  }
-  return {};
+  return request.Cookie("quartet_session");
 }
 
 }  // namespace

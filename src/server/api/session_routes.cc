@@ -15,17 +15,7 @@ constexpr char kSessionCookie[] = "quartet_session";
 constexpr int64_t kSessionSeconds = 12 * 3600;
 
 std::string_view SessionCookie(const HttpRequest& request) {
-  std::string_view cookies = request.Header("cookie");
-  const std::string prefix = std::string(kSessionCookie) + "=";
-  while (!cookies.empty()) {
-    const size_t end = cookies.find(';');
-    std::string_view cookie = cookies.substr(0, end);
-    while (cookie.starts_with(' ')) cookie.remove_prefix(1);
-    if (cookie.starts_with(prefix)) return cookie.substr(prefix.size());
-    if (end == std::string_view::npos) break;
-    cookies.remove_prefix(end + 1);
-  }
-  return {};
+  return request.Cookie(kSessionCookie);
 }
 
 // Sign-ins hashing a password now: argon2id takes 64 MiB and a core's worth of time each, so only a

@@ -472,7 +472,7 @@ TEST_F(ApiTest, TenantIsolationMatrix) {
   // ben: technician of another client; olivia: acme's owner; oscar: another client's owner;
   // audrey: acme's auditor; sam: acme's staff.
   const std::map<std::string, std::vector<int>> expected = {
-      {"ben", {404, 404, 404, 404, 403, 403}},    {"oscar", {404, 404, 404, 404, 404, 403}},
+      {"ben", {404, 404, 404, 404, 403, 403}},    {"oscar", {404, 404, 404, 403, 404, 403}},
       {"audrey", {200, 200, 200, 403, 403, 403}}, {"sam", {200, 200, 200, 403, 403, 403}},
       {"ana", {200, 200, 200, 201, 403, 403}},    {"pat", {200, 200, 200, 404, 200, 403}},
       {"olivia", {200, 200, 200, 403, 409, 200}},

@@ -6,6 +6,14 @@
 namespace quartet::identity {
 
 std::chrono::seconds RateLimiter::Take(std::string_view key, Rule rule) {
+  return Use(key, rule, /*take=*/true);
+}
+
+std::chrono::seconds RateLimiter::Peek(std::string_view key, Rule rule) {
+  return Use(key, rule, /*take=*/false);
+}
+
+std::chrono::seconds RateLimiter::Use(std::string_view key, Rule rule, bool take) {
   if (!enabled_) return std::chrono::seconds(0);
   const auto now = clock_.Now();
   const Hash id = Sha256::Of(key);
@@ -28,7 +36,7 @@ std::chrono::seconds RateLimiter::Take(std::string_view key, Rule rule) {
   bucket.tokens = std::min(burst, bucket.tokens + elapsed / per_token);
   bucket.at = now;
   if (bucket.tokens >= 1) {
-    bucket.tokens -= 1;
+    if (take) bucket.tokens -= 1;
     return std::chrono::seconds(0);
   }
   return std::chrono::seconds(static_cast<int64_t>(std::ceil((1 - bucket.tokens) * per_token)));

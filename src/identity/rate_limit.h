@@ -32,12 +32,15 @@ class RateLimiter {
   // Takes one from `key`'s bucket: zero when there was one, else how long until there is one (and
   // nothing is taken).
   std::chrono::seconds Take(std::string_view key, Rule rule) EXCLUDES(mu_);
+  // What Take would answer, taking nothing.
+  std::chrono::seconds Peek(std::string_view key, Rule rule) EXCLUDES(mu_);
 
  private:
   struct Bucket {
     double tokens = 0;
     std::chrono::system_clock::time_point at;
   };
+  std::chrono::seconds Use(std::string_view key, Rule rule, bool take) EXCLUDES(mu_);
 
   Clock& clock_;
   const bool enabled_;

@@ -9,7 +9,9 @@ TEST(RateLimiterTest, ABurstThenOneEachPeriodPerKey) {
   FakeClock clock(std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)));
   RateLimiter limits(clock);
   const RateLimiter::Rule rule{3, std::chrono::seconds(60)};
+  EXPECT_EQ(limits.Peek("grant:ana:acme", rule).count(), 0);  // takes nothing
   for (int i = 0; i < 3; ++i) EXPECT_EQ(limits.Take("grant:ana:acme", rule).count(), 0);
+  EXPECT_EQ(limits.Peek("grant:ana:acme", rule).count(), 60);
   EXPECT_EQ(limits.Take("grant:ana:acme", rule).count(), 60);
   // Another key has its own bucket.
   EXPECT_EQ(limits.Take("grant:ben:acme", rule).count(), 0);

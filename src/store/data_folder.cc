@@ -60,10 +60,15 @@ Status CreatePrivately(const std::string& path) {
 }  // namespace
 
 StatusOr<std::unique_ptr<DataFolder>> DataFolder::Open(const std::string& path) {
-  RETURN_IF_ERROR(FileSystem::Posix().CreateDirectories(path + "/keys"));
+  // A folder made here is private from the start; one found wider is narrowed, and said so.
+  for (const std::string& folder : {path, path + "/keys"}) {
+    if (::access(folder.c_str(), F_OK) != 0) {
+      RETURN_IF_ERROR(FileSystem::Posix().CreateDirectories(folder));
+      ::chmod(folder.c_str(), 0700);
+    }
+    RETURN_IF_ERROR(KeepPrivate(folder, 0700));
+  }
   RETURN_IF_ERROR(FileSystem::Posix().CreateDirectories(path + "/logs"));
-  RETURN_IF_ERROR(KeepPrivate(path, 0700));
-  RETURN_IF_ERROR(KeepPrivate(path + "/keys", 0700));
   for (const char* database : {"quartet.db", "index.db"}) {
     const std::string file = path + "/" + database;
     RETURN_IF_ERROR(CreatePrivately(file));

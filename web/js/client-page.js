@@ -30,8 +30,7 @@ function statusCard(client, verified) {
       'section',
       {class: 'log-status pending', 'aria-label': 'Log verification', 'data-testid': 'log-private'},
       h('span', {class: 'badge'}, 'The client’s log'),
-      ` ${client.name}'s log is read by its owners, auditors and agent, who check it in their own browsers; ` +
-        'what you asked for and were granted is under My access.',
+      ` ${client.name}'s log is read by its owners, auditors and agent, who check it in their own browsers.`,
     );
   }
   if (verified.state === 'waiting') {
@@ -91,10 +90,11 @@ export async function renderClient(container, session, tenant, tab) {
     ),
   );
   replace(container, heading, status, trustSlot, tabList, body);
-  // A log is its client's (docs/log-format.md): provider staff see what the API shows them.
-  const provider = ['technician', 'senior-technician', 'provider-admin'].includes(session.role);
+  // A log is its client's owners' and auditors' to read (docs/log-format.md); everyone else sees
+  // what the API shows them.
+  const reader = session.role === 'owner' || session.role === 'auditor';
   const checkedLog = (async () => {
-    if (provider) {
+    if (!reader) {
       const result = {state: 'private'};
       replace(status, statusCard(client, result));
       return result;

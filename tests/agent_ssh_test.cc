@@ -921,6 +921,33 @@ class AgentRewrittenHistoryTest : public AgentSshTest {
                                               : 0;
   }
 
+  // The agent caught up, the server is copied (the branch point) and the real history goes on,
+  // the agent cosigning it; the agent is stopped then. Whether it cosigned past the branch point.
+  bool CopyTheServerAndGoOn() {
+    if (!WaitFor(AgentCaughtUp, std::chrono::seconds(10))) return false;
+    StopAgent();
+    const uint64_t branch = WitnessedSize();
+    server_->Stop();
+    delete server_;
+    std::filesystem::copy(*data_, Copy(), std::filesystem::copy_options::recursive);
+    server_ = new RunningServer(*data_);
+    StartAgent();
+    ApprovedGrant(*login_);
+    const bool cosigned = WaitFor([&] { return WitnessedSize() > branch && AgentCaughtUp(); },
+                                  std::chrono::seconds(10));
+    StopAgent();
+    return cosigned;
+  }
+  // The server serves the copy in place of the real history.
+  void ServeTheCopy() {
+    server_->Stop();
+    delete server_;
+    std::filesystem::remove_all(*data_);
+    std::filesystem::rename(Copy(), *data_);
+    server_ = new RunningServer(*data_);
+  }
+  std::string Copy() { return *dir_ + "/server-copy"; }
+
   // The server is copied (the branch point), the real history goes on and the agent cosigns it;
   // then the copy is served instead, with `requests` requests of its own (another story).
   // Returns the size the agent cosigned on the real branch.
@@ -928,25 +955,9 @@ class AgentRewrittenHistoryTest : public AgentSshTest {
     const std::string before = ApprovedGrant(*login_);
     EXPECT_EQ(Certificate(before, Key("before")).status, 0);
     EXPECT_EQ(Ssh(Key("before"), *login_), 0);
-    EXPECT_TRUE(WaitFor(AgentCaughtUp, std::chrono::seconds(10)));
-    StopAgent();
-    const uint64_t branch = WitnessedSize();
-    server_->Stop();
-    delete server_;
-    const std::string copy = *dir_ + "/server-copy";
-    std::filesystem::copy(*data_, copy, std::filesystem::copy_options::recursive);
-    server_ = new RunningServer(*data_);
-    StartAgent();
-    ApprovedGrant(*login_);
-    EXPECT_TRUE(WaitFor([&] { return WitnessedSize() > branch && AgentCaughtUp(); },
-                        std::chrono::seconds(10)));
+    EXPECT_TRUE(CopyTheServerAndGoOn());
     const uint64_t cosigned = WitnessedSize();
-    StopAgent();
-    server_->Stop();
-    delete server_;
-    std::filesystem::remove_all(*data_);
-    std::filesystem::rename(copy, *data_);
-    server_ = new RunningServer(*data_);
+    ServeTheCopy();
     for (int i = 0; i < requests; ++i) Request("other-account");
     if (requests > 0) {
       EXPECT_TRUE(WaitFor([&] { return LogSize() > cosigned; }, std::chrono::seconds(10)));
@@ -1002,19 +1013,7 @@ TEST_F(AgentRewrittenHistoryTest, RolledBackLogHaltsTheAgent) {
 // it the old agent's real last checkpoint as where to go on from. The new agent's view does not
 // start again from nothing: it refuses to cosign a history that does not extend that checkpoint.
 TEST_F(AgentRewrittenHistoryTest, ANewAgentRefusesAHistoryOtherThanTheOneTheOldAgentCosigned) {
-  ASSERT_TRUE(WaitFor(AgentCaughtUp, std::chrono::seconds(10)));
-  StopAgent();
-  const uint64_t branch = WitnessedSize();
-  server_->Stop();
-  delete server_;
-  const std::string copy = *dir_ + "/server-copy";
-  std::filesystem::copy(*data_, copy, std::filesystem::copy_options::recursive);
-  server_ = new RunningServer(*data_);
-  StartAgent();
-  ApprovedGrant(*login_);
-  ASSERT_TRUE(WaitFor([&] { return WitnessedSize() > branch && AgentCaughtUp(); },
-                      std::chrono::seconds(10)));
-  StopAgent();
+  ASSERT_TRUE(CopyTheServerAndGoOn());
   // The old agent's last cosigned checkpoint on the real branch.
   int64_t size = 0;
   Bytes root;
@@ -1030,11 +1029,7 @@ TEST_F(AgentRewrittenHistoryTest, ANewAgentRefusesAHistoryOtherThanTheOneTheOldA
     root.assign(blob.begin(), blob.end());
     note = std::string((*select)->ColumnText(2));
   }
-  server_->Stop();
-  delete server_;
-  std::filesystem::remove_all(*data_);
-  std::filesystem::rename(copy, *data_);
-  server_ = new RunningServer(*data_);
+  ServeTheCopy();
   for (int i = 0; i < 3; ++i) Request("other-account");
   // The owner replaces her agent on the branch she is shown.
   auto code = Quartet("olivia", {"agent", "invite", "--key", *owner_key_});

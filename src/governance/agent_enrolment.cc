@@ -16,6 +16,32 @@ bool IsPrintableName(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
+// One agent's row in `table`: `agents`, or `agent_replacements` (the same columns).
+Status PutAgentRow(store::Database& db, std::string_view table, const std::string& client,
+                   const std::string& name, const std::string& witness_key,
+                   const std::string& ssh_ca_key, ByteView token_digest, int64_t enrolled_at) {
+  ASSIGN_OR_RETURN(auto insert,
+                   db.Prepare("INSERT OR REPLACE INTO " + std::string(table) +
+                              " (client, name, witness_key, ssh_ca_key, token_digest, enrolled_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?)"));
+  insert->Bind(1, client)
+      .Bind(2, name)
+      .Bind(3, witness_key)
+      .Bind(4, ssh_ca_key)
+      .BindBlob(5, token_digest)
+      .Bind(6, enrolled_at);
+  return insert->Run();
+}
+
+// What the log says of an agent it names: its name, keys and CA fingerprint.
+Json AgentFields(const std::string& name, const std::string& witness_key,
+                 const ssh::PublicKey& ca) {
+  return {{"name", name},
+          {"witness_key", witness_key},
+          {"ssh_ca_key", ssh::FormatPublicKey(ca, "")},
+          {"ssh_ca_fingerprint", ssh::Fingerprint(ca)}};
+}
+
 }  // namespace
 
 StatusOr<std::string> AgentService::CreateEnrolmentCode(const Actor& actor,
@@ -83,41 +109,19 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
     ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
     const std::optional<trust::AgentIdentity>& confirmed = chain.state().agent;
     const std::string ca_line = ssh::FormatPublicKey(ca, "");
-    const Json described = {{"name", name},
-                            {"witness_key", witness_key},
-                            {"ssh_ca_key", ca_line},
-                            {"ssh_ca_fingerprint", ssh::Fingerprint(ca)}};
+    const Json described = AgentFields(name, witness_key, ca);
     if (confirmed.has_value() &&
         (confirmed->witness_key != witness_key || confirmed->ssh_ca_key != ca_line)) {
       replaces = confirmed->name;
-      ASSIGN_OR_RETURN(auto insert,
-                       scope.db.Prepare("INSERT OR REPLACE INTO agent_replacements (client, name, "
-                                        "witness_key, ssh_ca_key, token_digest, enrolled_at) "
-                                        "VALUES (?, ?, ?, ?, ?, ?)"));
-      insert->Bind(1, client)
-          .Bind(2, name)
-          .Bind(3, witness_key)
-          .Bind(4, ca_line)
-          .BindBlob(5, token.digest)
-          .Bind(6, now);
-      RETURN_IF_ERROR(insert->Run());
+      RETURN_IF_ERROR(PutAgentRow(scope.db, "agent_replacements", client, name, witness_key,
+                                  ca_line, token.digest, now));
       Json fields = described;
       fields["replaces"] = replaces;
       scope.events.push_back(Event("agent.replacement_enrolled", client, now, fields));
       return Status::Ok();
     }
-    ASSIGN_OR_RETURN(
-        auto insert,
-        scope.db.Prepare(
-            "INSERT OR REPLACE INTO agents (client, name, witness_key, ssh_ca_key, token_digest, "
-            "enrolled_at) VALUES (?, ?, ?, ?, ?, ?)"));
-    insert->Bind(1, client)
-        .Bind(2, name)
-        .Bind(3, witness_key)
-        .Bind(4, ssh_ca_key)
-        .BindBlob(5, token.digest)
-        .Bind(6, now);
-    RETURN_IF_ERROR(insert->Run());
+    RETURN_IF_ERROR(
+        PutAgentRow(scope.db, "agents", client, name, witness_key, ssh_ca_key, token.digest, now));
     RETURN_IF_ERROR(store::SqliteLogStore::SetWitnessInTransaction(scope.db, client, witness_key));
     scope.events.push_back(Event("agent.enrolled", client, now, described));
     return Status::Ok();
@@ -158,29 +162,16 @@ Status AgentService::PromoteReplacement(ChangeScope& scope, const trust::ChainSt
   if (witness_key != state.agent->witness_key || ssh_ca_key != state.agent->ssh_ca_key)
     return Status::Ok();
   ASSIGN_OR_RETURN(auto ca, ssh::ParsePublicKey(ssh_ca_key));
-  ASSIGN_OR_RETURN(auto insert,
-                   scope.db.Prepare("INSERT OR REPLACE INTO agents (client, name, witness_key, "
-                                    "ssh_ca_key, token_digest, enrolled_at) VALUES (?, ?, ?, ?, "
-                                    "?, ?)"));
-  insert->Bind(1, state.client)
-      .Bind(2, name)
-      .Bind(3, witness_key)
-      .Bind(4, ssh_ca_key)
-      .BindBlob(5, token_digest)
-      .Bind(6, now);
-  RETURN_IF_ERROR(insert->Run());
+  RETURN_IF_ERROR(PutAgentRow(scope.db, "agents", state.client, name, witness_key, ssh_ca_key,
+                              token_digest, now));
   ASSIGN_OR_RETURN(auto drop, scope.db.Prepare("DELETE FROM agent_replacements WHERE client = ?"));
   drop->Bind(1, state.client);
   RETURN_IF_ERROR(drop->Run());
   RETURN_IF_ERROR(
       store::SqliteLogStore::SetWitnessInTransaction(scope.db, state.client, witness_key));
-  scope.events.push_back(
-      Event("agent.enrolled", state.client, now,
-            {{"name", name},
-             {"witness_key", witness_key},
-             {"ssh_ca_key", ssh_ca_key},
-             {"ssh_ca_fingerprint", ssh::Fingerprint(ca)},
-             {"replaces", state.previous_agent.has_value() ? state.previous_agent->name : ""}}));
+  Json fields = AgentFields(name, witness_key, ca);
+  fields["replaces"] = state.previous_agent.has_value() ? state.previous_agent->name : "";
+  scope.events.push_back(Event("agent.enrolled", state.client, now, fields));
   return Status::Ok();
 }
 

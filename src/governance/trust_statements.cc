@@ -310,8 +310,8 @@ StatusOr<std::vector<TrustStatements::Pending>> TrustStatements::ListPending(
   });
 }
 
-StatusOr<TrustStatements::View> TrustStatements::Get(const Actor& actor,
-                                                     const std::string& client) {
+StatusOr<TrustStatements::View> TrustStatements::Get(const Actor& actor, const std::string& client,
+                                                     bool pending) {
   return committer_.Write([&](store::Database& db) -> StatusOr<View> {
     RETURN_IF_ERROR(VisibleTechnicianIn(db, actor, client).status());
     View view;
@@ -319,7 +319,9 @@ StatusOr<TrustStatements::View> TrustStatements::Get(const Actor& actor,
     ASSIGN_OR_RETURN(trust::Chain chain, Replay(client, view.statements));
     view.state = chain.state();
     ASSIGN_OR_RETURN(view.acknowledgements, ReadAcknowledgements(db, client));
-    ASSIGN_OR_RETURN(view.pending, ReadPending(db, chain));
+    if (pending) {
+      ASSIGN_OR_RETURN(view.pending, ReadPending(db, chain));
+    }
     return view;
   });
 }

@@ -73,9 +73,11 @@ class TrustStatements {
     std::vector<std::string> statements;
     trust::ChainState state;
     std::vector<Acknowledgement> acknowledgements;
-    std::vector<Pending> pending;  // statements waiting for signatures (ListPending)
+    std::vector<Pending> pending;  // with Get(…, pending): waiting for signatures (ListPending)
   };
-  StatusOr<View> Get(const Actor& actor, const std::string& client);
+  // With `pending`, also the statements waiting for signatures (each checked: work a reader of
+  // the chain's state alone does not need).
+  StatusOr<View> Get(const Actor& actor, const std::string& client, bool pending = false);
 
   // An owner of the client says they know of the use of the recovery key at `seq` (once; again
   // changes nothing). NotFound unless `actor` may see the client, and for a position that holds no

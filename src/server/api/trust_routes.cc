@@ -42,7 +42,8 @@ Json AcknowledgementJson(const governance::TrustStatements::Acknowledgement& ack
 }  // namespace
 
 StatusOr<HttpResponse> GetTrustChain(ApiContext& api, const Call& call) {
-  ASSIGN_OR_RETURN(auto chain, api.access.trust().Get(call.actor, call.params[0]));
+  ASSIGN_OR_RETURN(auto chain,
+                   api.access.trust().Get(call.actor, call.params[0], /*pending=*/true));
   Json acknowledgements = Json::array();
   for (const auto& acknowledgement : chain.acknowledgements)
     acknowledgements.push_back(AcknowledgementJson(acknowledgement));

@@ -12,6 +12,7 @@
 
 #include "client/http_client.h"
 #include "server/gzip.h"
+#include "tests/raw_http.h"
 #include "tests/test_util.h"
 
 namespace quartet::testing {
@@ -311,6 +312,97 @@ TEST_F(HttpsTest, AKeyThatIsNotTheCertificatesStopsTheServerAtOnce) {
   EXPECT_NE(started.status, 0);
   EXPECT_NE(started.err.find("TLS key"), std::string::npos) << started.err;
   EXPECT_NE(started.err.find("mismatch"), std::string::npos) << started.err;
+}
+
+// Connections from one address beyond its cap are closed at once; others are still served.
+TEST_F(ServerTest, NoAddressHoldsMoreThanItsShareOfConnections) {
+  RunningServer server(data_, {"--max-connections-per-address", "8"});
+  std::vector<RawConnection> held;
+  for (int i = 0; i < 8; ++i) held.push_back(RawConnection::Open("127.0.0.2", server.port()));
+  RawConnection ninth = RawConnection::Open("127.0.0.2", server.port());
+  EXPECT_TRUE(ninth.ClosedWithin(std::chrono::seconds(5)));
+  for (auto& connection : held) EXPECT_FALSE(connection.ClosedWithin(std::chrono::milliseconds(0)));
+  RawConnection other = RawConnection::Open("127.0.0.3", server.port());
+  ASSERT_TRUE(other.Send(HttpRequestText("GET", "/healthz", "", "")));
+  EXPECT_EQ(other.ReadResponse(std::chrono::seconds(5)), 200);
+  // One that goes makes room for another from the same address.
+  held.pop_back();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        RawConnection again = RawConnection::Open("127.0.0.2", server.port());
+        return again.Send(HttpRequestText("GET", "/healthz", "", "")) &&
+               again.ReadResponse(std::chrono::seconds(5)) == 200;
+      },
+      std::chrono::seconds(5)));
+}
+
+// At the overall cap, the connection idle longest makes room; a connection in the middle of a
+// request is never closed for it, and with none idle the newcomer is turned away.
+TEST_F(ServerTest, AtTheCapTheLongestIdleConnectionMakesRoom) {
+  RunningServer server(data_, {"--max-connections", "12"});
+  std::vector<RawConnection> idle;
+  for (int i = 0; i < 6; ++i) idle.push_back(RawConnection::Open("127.0.0.2", server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<RawConnection> busy;  // each in the middle of its header
+  for (int i = 0; i < 6; ++i) {
+    busy.push_back(RawConnection::Open("127.0.0.3", server.port()));
+    ASSERT_TRUE(busy.back().Send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<RawConnection> honest;  // idle in turn once answered, and newer than the rest
+  for (size_t i = 0; i < 6; ++i) {
+    honest.push_back(RawConnection::Open("127.0.0.4", server.port()));
+    ASSERT_TRUE(honest.back().Send(HttpRequestText("GET", "/healthz", "", "")));
+    EXPECT_EQ(honest.back().ReadResponse(std::chrono::seconds(5)), 200) << i;
+    // Each newcomer took the place of the oldest idle connection, in order.
+    EXPECT_TRUE(idle[i].ClosedWithin(std::chrono::seconds(2))) << i;
+    if (i + 1 < idle.size()) {
+      EXPECT_FALSE(idle[i + 1].ClosedWithin(std::chrono::milliseconds(0)));
+    }
+  }
+  // With every connection busy, a newcomer is turned away.
+  for (auto& connection : honest) ASSERT_TRUE(connection.Send("GET /healthz HTTP/1.1\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  RawConnection turned_away = RawConnection::Open("127.0.0.5", server.port());
+  EXPECT_TRUE(turned_away.ClosedWithin(std::chrono::seconds(2)));
+  for (auto& connection : busy) {
+    EXPECT_FALSE(connection.ClosedWithin(std::chrono::milliseconds(0)));
+    ASSERT_TRUE(connection.Send("\r\n"));
+    EXPECT_EQ(connection.ReadResponse(std::chrono::seconds(5)), 200);
+  }
+}
+
+// Out of file descriptors: accepting pauses instead of spinning, the open connections are served,
+// and new ones are taken again once descriptors are free.
+TEST_F(ServerTest, AtTheFileLimitTheServerKeepsServingWhatItHas) {
+  RunningServer server(data_,
+                       {"--max-connections", "1000", "--max-connections-per-address", "1000"},
+                       {"prlimit", "--nofile=64:64", "--"});
+  client::HttpClient honest(server.host(), server.port());
+  ASSERT_EQ(honest.Get("/healthz")->status, 200);
+  std::vector<RawConnection> flood;
+  for (int i = 0; i < 100; ++i) flood.push_back(RawConnection::Open("127.0.0.2", server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double cpu_before = CpuSeconds(server.process().pid());
+  for (int i = 0; i < 20; ++i) {
+    auto answer = honest.Get("/logs/acme/checkpoint");
+    ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+    EXPECT_EQ(answer->status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Two seconds of waiting connections cost next to nothing (a spinning accept loop: 2 s).
+  EXPECT_LT(CpuSeconds(server.process().pid()) - cpu_before, 0.5);
+  flood.clear();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        client::HttpClient fresh(server.host(), server.port());
+        auto answer = fresh.Get("/healthz");
+        return answer.ok() && answer->status == 200;
+      },
+      std::chrono::seconds(10)));
+  server.Stop();
+  EXPECT_NE(server.process().Stderr().find("cannot accept connections"), std::string::npos)
+      << server.process().Stderr();
 }
 
 }  // namespace

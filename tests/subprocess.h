@@ -23,6 +23,7 @@ class Subprocess {
   // Reads one line of stdout, waiting at most `timeout`. nullopt on end of file or time-out.
   std::optional<std::string> ReadLine(std::chrono::milliseconds timeout);
   void Signal(int signal_number);
+  pid_t pid() const { return pid_; }
   // Waits for exit; returns the exit status, or 128 + signal number.
   int Wait();
   // All of stdout not yet read, and all of stderr, once the process has exited.

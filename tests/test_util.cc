@@ -126,17 +126,19 @@ RunResult AppendLines(const std::string& data, const std::string& tenant, const 
 namespace {
 
 std::vector<std::string> ServerArguments(const std::string& data,
-                                         const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {QuartetBinary(), "server",     "--data", data,
-                                   "--listen",      "127.0.0.1:0"};
+                                         const std::vector<std::string>& extra,
+                                         const std::vector<std::string>& launcher) {
+  std::vector<std::string> argv = launcher;
+  argv.insert(argv.end(), {QuartetBinary(), "server", "--data", data, "--listen", "127.0.0.1:0"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
 
 }  // namespace
 
-RunningServer::RunningServer(const std::string& data, const std::vector<std::string>& extra)
-    : process_(Subprocess::Start(ServerArguments(data, extra))) {
+RunningServer::RunningServer(const std::string& data, const std::vector<std::string>& extra,
+                             const std::vector<std::string>& launcher)
+    : process_(Subprocess::Start(ServerArguments(data, extra, launcher))) {
   auto line = process_.ReadLine(std::chrono::seconds(20));
   const std::string prefix = "quartet server listening on ";
   if (!line.has_value() || line->rfind(prefix, 0) != 0) {

@@ -26,7 +26,9 @@ RunResult AppendLines(const std::string& data, const std::string& tenant, const 
 // `quartet server` on 127.0.0.1:0 (with `extra` options), stopped with SIGTERM when destroyed.
 class RunningServer {
  public:
-  explicit RunningServer(const std::string& data, const std::vector<std::string>& extra = {});
+  // `launcher`: a command line that runs the server, e.g. {"prlimit", "--nofile=64", "--"}.
+  explicit RunningServer(const std::string& data, const std::vector<std::string>& extra = {},
+                         const std::vector<std::string>& launcher = {});
   ~RunningServer();
   const std::string& url() const { return url_; }
   std::string host() const { return "127.0.0.1"; }

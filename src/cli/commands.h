@@ -27,11 +27,17 @@ namespace quartet::cli {
 // known (the first line of output is always the address).
 struct MailOptions;
 struct TlsFiles;
-// Without `request_limits`, access requests and proposals are not rate-limited (benchmarks of the
-// server's own throughput only).
+// What one server lets its callers take: without `requests`, access requests and proposals are
+// not rate-limited (benchmarks of the server's own throughput only); connection caps of 0 take the
+// server's defaults (server/http_server.h).
+struct ServerLimits {
+  bool requests = true;
+  size_t connections = 0;
+  size_t connections_per_address = 0;
+};
 int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
           const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready,
-          bool request_limits = true);
+          const ServerLimits& limits = {});
 
 int LogInit(const std::string& data, const std::string& tenant,
             const std::optional<std::string>& origin, bool open);
@@ -48,7 +54,7 @@ struct TlsFiles {
   std::string key;
 };
 int Server(const std::string& data, const std::string& listen, const MailOptions& mail,
-           const TlsFiles& tls, bool request_limits);
+           const TlsFiles& tls, const ServerLimits& limits);
 int Demo(const std::string& data, const std::string& listen);
 // `token`: a read token (or the reader's own), sent as a bearer token; empty for an open log.
 int Verify(const std::string& url, const std::string& key,

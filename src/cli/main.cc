@@ -66,6 +66,7 @@ struct ParsedOptions {
   std::string verify_token;
   bool open_log = false;
   bool no_request_limits = false;
+  ServerLimits limits;
 };
 
 // quartet log init|append|key|proof: a client's log, on a data folder.
@@ -145,7 +146,14 @@ void AddServerCommands(CLI::App& app, ParsedOptions& o, int& result) {
       ->check(CLI::ExistingFile);
   server->add_flag("--no-request-limits", o.no_request_limits,
                    "do not rate-limit access requests and proposals (benchmarks only)");
-  server->callback([&] { result = Server(data, listen, mail, tls, !o.no_request_limits); });
+  server->add_option("--max-connections", o.limits.connections,
+                     "open connections at most (default: 3/4 of the file-descriptor limit)");
+  server->add_option("--max-connections-per-address", o.limits.connections_per_address,
+                     "open connections from one client address at most (default 256)");
+  server->callback([&] {
+    o.limits.requests = !o.no_request_limits;
+    result = Server(data, listen, mail, tls, o.limits);
+  });
 
   auto* demo = app.add_subcommand("demo", "create demo clients and logs, then serve them");
   demo->add_option("--data", data, "data folder")->required();

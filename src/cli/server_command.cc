@@ -1,5 +1,9 @@
+#include <sys/resource.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -36,6 +40,16 @@ StatusOr<server::HttpServerOptions> ParseListen(const std::string& listen) {
   return options;
 }
 
+// Open connections need file descriptors: take all the system lets this process have (the soft
+// limit up to the hard one), as servers commonly do; the connection cap follows from it.
+void RaiseFileLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= files.rlim_max) return;
+  files.rlim_cur = files.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &files) != 0)
+    spdlog::warn("cannot raise the file-descriptor limit: {}", std::strerror(errno));
+}
+
 std::string HostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -44,7 +58,7 @@ std::string HostForUrl(const std::string& host) {
 
 int Serve(store::DataFolder& folder, const std::string& listen, const MailOptions& mail,
           const TlsFiles& tls, const std::function<void(const std::string& base_url)>& on_ready,
-          bool request_limits) {
+          const ServerLimits& limits) {
   auto options = ParseListen(listen);
   if (!options.ok()) return Fail(options.status().message());
   options->tls_certificate_file = tls.certificate;
@@ -72,10 +86,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   logs.SetAuthorizer([&readers](std::string_view credential, const std::string& tenant) {
     return readers.CheckRead(credential, tenant);
   });
-  if (!request_limits)
+  if (!limits.requests)
     spdlog::warn("access requests and proposals are not rate-limited (--no-request-limits)");
   server::ApiService api(**governance, **agents, **events, readers, folder, Clock::System(),
-                         request_limits);
+                         limits.requests);
   const server::WebService web;
   std::optional<notify::SmtpRelay> relay;
   if (!mail.smtp.empty()) {
@@ -106,6 +120,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
   // Handlers block while their change commits with others (group commit), so more threads than
   // cores let commits batch; agents' long polls hold up to 40 more (governance/agent_service.cc).
   options->threads = 56;
+  RaiseFileLimit();
+  options->max_connections = limits.connections;
+  if (limits.connections_per_address > 0)
+    options->max_connections_per_address = limits.connections_per_address;
   options->on_stop = [&] { (*agents)->Shutdown(); };
   auto http = server::HttpServer::Start(*options, [&](const server::HttpRequest& request) {
     if (request.target.starts_with("/logs/")) return logs.Handle(request);
@@ -135,10 +153,10 @@ int Serve(store::DataFolder& folder, const std::string& listen, const MailOption
 }
 
 int Server(const std::string& data, const std::string& listen, const MailOptions& mail,
-           const TlsFiles& tls, bool request_limits) {
+           const TlsFiles& tls, const ServerLimits& limits) {
   auto folder = store::DataFolder::Open(data);
   if (!folder.ok()) return Fail(folder.status().message());
-  return Serve(**folder, listen, mail, tls, nullptr, request_limits);
+  return Serve(**folder, listen, mail, tls, nullptr, limits);
 }
 
 }  // namespace quartet::cli

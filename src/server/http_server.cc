@@ -1,10 +1,17 @@
 // The only server file that includes Boost.Beast (slow to compile: keep it that way).
 #include "server/http_server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <list>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <utility>  // before asio: Boost 1.74 with g++ 12 in C++20 mode needs it
 #include <vector>
 
@@ -15,6 +22,9 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+
 namespace quartet::server {
 namespace {
 
@@ -23,8 +33,53 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+constexpr size_t kFirstRead = 4096;
+
+// Whether an accept failed for want of a file descriptor or kernel memory: it would fail again at
+// once, so accepting pauses.
+bool OutOfResources(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory ||
+         (ec.category() == asio::error::get_system_category() && ec.value() == ENFILE);
+}
+
+// At most one warning a minute about one kind of trouble, with how often it happened meanwhile.
+class OccasionalWarning {
+ public:
+  // Counts one occurrence; true when it is time to warn, with the count since the last warning.
+  bool Count(uint64_t& occurrences) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    const uint64_t seen = ++count_;
+    int64_t last = last_.load();
+    if (last != 0 && now - last < 60) return false;
+    if (!last_.compare_exchange_strong(last, now)) return false;
+    occurrences = seen;
+    count_ -= seen;
+    return true;
+  }
+
+ private:
+  std::atomic<int64_t> last_{0};
+  std::atomic<uint64_t> count_{0};
+};
+
+// One open connection as the caps see it. `socket` and `evicted` belong to the connection's strand;
+// `idle` and `idle_position` to the server's lock.
+struct Connection {
+  Connection(asio::any_io_executor strand, std::string from)
+      : executor(std::move(strand)), address(std::move(from)) {}
+  asio::any_io_executor executor;
+  const std::string address;
+  tcp::socket* socket = nullptr;
+  bool waiting = false;  // for the first byte of a request
+  bool evicted = false;
+  bool idle = false;
+  std::list<std::shared_ptr<Connection>>::iterator idle_position;
+};
 
 class BeastHttpServer final : public HttpServer {
  public:
@@ -47,10 +102,19 @@ class BeastHttpServer final : public HttpServer {
                               ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    max_connections_ = options_.max_connections;
+    if (max_connections_ == 0) {
+      rlimit files{};
+      size_t limit = 1024;
+      if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+        limit = static_cast<size_t>(files.rlim_cur);
+      max_connections_ = std::max<size_t>(16, limit - limit / 4);
+    }
     return Status::Ok();
   }
 
   uint16_t port() const override { return port_; }
+  size_t max_connections() const override { return max_connections_; }
 
   void Run(bool stop_on_signals) override {
     if (stop_on_signals) {
@@ -86,17 +150,94 @@ class BeastHttpServer final : public HttpServer {
 
  private:
   asio::awaitable<void> Accept() {
+    asio::steady_timer pause(io_);
     for (;;) {
       beast::error_code ec;
       tcp::socket socket = co_await acceptor_.async_accept(
           asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_ || ec == asio::error::operation_aborted) co_return;
+        if (OutOfResources(ec)) {
+          // Retrying at once would spin: the connection waits in the backlog until a descriptor
+          // is free, and the open connections are served meanwhile.
+          if (uint64_t times = 0; out_of_files_.Count(times)) {
+            spdlog::warn("cannot accept connections ({}, {} times): pausing {} ms each time",
+                         ec.message(), times, kAcceptPause.count());
+          }
+          pause.expires_after(kAcceptPause);
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
         continue;
       }
+      std::string remote;
+      if (auto endpoint = socket.remote_endpoint(ec); !ec) remote = endpoint.address().to_string();
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+      auto connection = Admit(executor, remote);
+      if (!connection) {
+        if (uint64_t times = 0; refused_.Count(times)) {
+          spdlog::warn("refused {} connections over the caps ({} open at most, {} per address)",
+                       times, max_connections_, options_.max_connections_per_address);
+        }
+        continue;  // closed as `socket` goes
+      }
+      asio::co_spawn(executor, Session(std::move(socket), std::move(connection)), asio::detached);
     }
+  }
+
+  // Counts a new connection from `address` against the caps: nullptr when it must be refused. At
+  // the overall cap the connection idle longest is closed to make room.
+  std::shared_ptr<Connection> Admit(asio::any_io_executor executor, const std::string& address)
+      EXCLUDES(mu_) {
+    std::shared_ptr<Connection> victim;
+    {
+      MutexLock lock(mu_);
+      auto from_address = per_address_.try_emplace(address, 0).first;
+      const bool over = from_address->second >= options_.max_connections_per_address ||
+                        (open_ >= max_connections_ && idle_.empty());
+      if (over) {
+        if (from_address->second == 0) per_address_.erase(from_address);
+        return nullptr;
+      }
+      if (open_ >= max_connections_) {
+        victim = idle_.front();
+        idle_.pop_front();
+        victim->idle = false;
+      }
+      ++from_address->second;
+      ++open_;
+    }
+    if (victim) {
+      asio::post(victim->executor, [victim] {
+        // Unless a request began meanwhile: then it stays, over the cap for a moment.
+        if (!victim->waiting || !victim->socket) return;
+        victim->evicted = true;
+        beast::error_code ignored;
+        victim->socket->cancel(ignored);
+      });
+    }
+    return std::make_shared<Connection>(std::move(executor), address);
+  }
+
+  void Release(const std::shared_ptr<Connection>& connection) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    if (connection->idle) idle_.erase(connection->idle_position);
+    connection->idle = false;
+    auto from_address = per_address_.find(connection->address);
+    if (from_address != per_address_.end() && --from_address->second == 0)
+      per_address_.erase(from_address);
+    --open_;
+  }
+
+  // Idle: waiting for the first byte of its next request, and so the first to go at the cap.
+  void SetIdle(const std::shared_ptr<Connection>& connection, bool idle) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    if (idle == connection->idle) return;
+    if (idle) {
+      connection->idle_position = idle_.insert(idle_.end(), connection);
+    } else {
+      idle_.erase(connection->idle_position);
+    }
+    connection->idle = idle;
   }
 
   Status LoadTls() {
@@ -120,39 +261,68 @@ class BeastHttpServer final : public HttpServer {
     return Status::Ok();
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
+  asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<Connection> connection) {
+    // Counted against the caps until the connection ends, however it ends.
+    struct Counted {
+      BeastHttpServer* server;
+      std::shared_ptr<Connection> connection;
+      ~Counted() {
+        connection->socket = nullptr;
+        server->Release(connection);
+      }
+    } counted{this, connection};
     beast::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
-    std::string remote;
-    if (auto endpoint = socket.remote_endpoint(ec); !ec) remote = endpoint.address().to_string();
     beast::tcp_stream stream(std::move(socket));
+    connection->socket = &stream.socket();
     if (!tls_) {
-      co_await Serve(stream, remote);
+      co_await Serve(stream, connection);
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       co_return;
     }
     beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls_);
+    connection->socket = &beast::get_lowest_layer(secure).socket();
     beast::get_lowest_layer(secure).expires_after(kHandshakeTimeout);
     co_await secure.async_handshake(asio::ssl::stream_base::server,
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;  // not TLS, or a client that does not trust the certificate
-    co_await Serve(secure, remote);
+    co_await Serve(secure, connection);
+    if (connection->evicted) co_return;
     beast::get_lowest_layer(secure).expires_after(kHandshakeTimeout);
     co_await secure.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
   }
 
   // Requests and answers on one connection until it closes, fails or idles out.
   template <typename Stream>
-  asio::awaitable<void> Serve(Stream& stream, const std::string& remote) {
+  asio::awaitable<void> Serve(Stream& stream, const std::shared_ptr<Connection>& connection) {
     beast::error_code ec;
     beast::flat_buffer buffer;
+    auto& lowest = beast::get_lowest_layer(stream);
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(16 * 1024);
       parser.body_limit(options_.max_body_bytes);
-      beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
-      co_await http::async_read(stream, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
+      // Between requests the connection is idle: it waits for a first byte, and may be closed to
+      // make room. Then the header, then the body, each against its own clock.
+      if (buffer.size() == 0) {
+        SetIdle(connection, true);
+        connection->waiting = true;
+        lowest.expires_after(options_.idle_timeout);
+        const size_t got = co_await stream.async_read_some(
+            buffer.prepare(kFirstRead), asio::redirect_error(asio::use_awaitable, ec));
+        connection->waiting = false;
+        SetIdle(connection, false);
+        if (ec) break;
+        buffer.commit(got);
+      }
+      lowest.expires_after(options_.header_timeout);
+      co_await http::async_read_header(stream, buffer, parser,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && !parser.is_done()) {
+        lowest.expires_after(options_.body_timeout);
+        co_await http::async_read(stream, buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      }
       if (ec == http::error::body_limit) {
         co_await Write(stream, HttpResponse::Text(413, "request body too large"),
                        /*keep_alive=*/false, /*head=*/false);
@@ -195,7 +365,7 @@ class BeastHttpServer final : public HttpServer {
         request.headers[name] = std::string(field.value());
       }
       request.body = std::move(message.body());
-      request.remote_address = remote;
+      request.remote_address = connection->address;
       const bool keep_alive = message.keep_alive() && !stopping_;
       HttpResponse response;
       try {
@@ -229,13 +399,21 @@ class BeastHttpServer final : public HttpServer {
     if (!head) out.body() = boost::beast::span<const char>(body.data(), body.size());
     out.content_length(body.size());
     beast::error_code ec;
-    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream).expires_after(options_.idle_timeout);
     co_await http::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
 
   const HttpServerOptions options_;
   const HttpHandler handler_;
+  size_t max_connections_ = 0;
+  // Before io_: a connection still open when the server goes releases itself here as io_ ends.
+  Mutex mu_;
+  size_t open_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, size_t> per_address_ GUARDED_BY(mu_);
+  std::list<std::shared_ptr<Connection>> idle_ GUARDED_BY(mu_);  // idle longest first
+  OccasionalWarning out_of_files_;
+  OccasionalWarning refused_;
   asio::io_context io_;
   std::optional<asio::ssl::context> tls_;
   tcp::acceptor acceptor_;

@@ -92,8 +92,7 @@ int RawConnection::ReadResponse(std::chrono::milliseconds timeout, std::string* 
       }
     }
     if (header_end != std::string::npos && buffer_.size() >= header_end + 4 + length) {
-      const int status =
-          buffer_.starts_with("HTTP/1.1 ") ? std::atoi(buffer_.c_str() + 9) : 0;
+      const int status = buffer_.starts_with("HTTP/1.1 ") ? std::atoi(buffer_.c_str() + 9) : 0;
       if (body) *body = buffer_.substr(header_end + 4, length);
       buffer_.erase(0, header_end + 4 + length);
       return status;
@@ -136,8 +135,9 @@ std::string HttpRequestText(const std::string& method, const std::string& target
   std::string text = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   if (!bearer.empty()) text += "Authorization: Bearer " + bearer + "\r\n";
   if (!json_body.empty()) {
-    text += "Content-Type: application/json\r\nContent-Length: " +
-            std::to_string(json_body.size()) + "\r\n";
+    text +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(json_body.size()) +
+        "\r\n";
   }
   return text + "\r\n" + json_body;
 }

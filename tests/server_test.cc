@@ -372,6 +372,32 @@ TEST_F(ServerTest, AtTheCapTheLongestIdleConnectionMakesRoom) {
   }
 }
 
+// An address whose requests keep being refused (here: a token that does not exist) is answered
+// at once 100 times, then at 20 a second; another address is not slowed.
+TEST_F(ServerTest, RefusalsFromOneAddressArePaced) {
+  RunningServer server(data_);
+  RawConnection forger = RawConnection::Open("127.0.0.6", server.port());
+  const std::string forged = HttpRequestText("GET", "/api/v1/me", "", "qt_forged");
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(forger.Send(forged));
+    ASSERT_EQ(forger.ReadResponse(std::chrono::seconds(5)), 401);
+  }
+  const auto unpaced = std::chrono::steady_clock::now() - start;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(forger.Send(forged));
+    ASSERT_EQ(forger.ReadResponse(std::chrono::seconds(5)), 401);
+  }
+  const auto paced = std::chrono::steady_clock::now() - start - unpaced;
+  EXPECT_GE(paced, std::chrono::milliseconds(1500));
+  EXPECT_LT(unpaced, paced);
+  RawConnection other = RawConnection::Open("127.0.0.7", server.port());
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(other.Send(forged));
+  EXPECT_EQ(other.ReadResponse(std::chrono::seconds(5)), 401);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(500));
+}
+
 // Out of file descriptors: accepting pauses instead of spinning, the open connections are served,
 // and new ones are taken again once descriptors are free.
 TEST_F(ServerTest, AtTheFileLimitTheServerKeepsServingWhatItHas) {

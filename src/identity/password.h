@@ -4,8 +4,9 @@
 // salt and the cost travel with the hash, so raising the cost later only needs PasswordNeedsRehash
 // at the next successful sign-in.
 //
-// Memory: each hash or verification holds the cost's memory (64 MiB or 256 MiB) for its duration,
-// so callers bound how many run at once. Thread-safe. Nothing here logs, and no error message
+// Hashes and verifications run one at a time on a thread of their own at the lowest scheduling
+// priority (callers wait), so the rest of a busy process goes first, and only one holds the cost's
+// memory (64 MiB or 256 MiB) at a time; callers bound how many wait. Thread-safe. Nothing here logs, and no error message
 // contains a password.
 #pragma once
 

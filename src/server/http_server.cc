@@ -36,6 +36,18 @@ using tcp = asio::ip::tcp;
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 constexpr size_t kFirstRead = 4096;
+// Refusals (a malformed request, no credential, too many requests) an address may draw at once,
+// and how many a second are forgiven after. Past them, each of its connections waits before its
+// next request is read: a flood of requests that can only be refused slows to this pace instead
+// of taking the server's time. At most kLongestPause per request; at most kPacedAddresses tracked.
+constexpr double kRefusalBurst = 100;
+constexpr double kRefusalsPerSecond = 20;
+constexpr auto kLongestPause = std::chrono::milliseconds(1000);
+constexpr size_t kPacedAddresses = 65536;
+
+bool IsRefusal(int status) {
+  return status == 400 || status == 401 || status == 413 || status == 429 || status == 431;
+}
 
 // Whether an accept failed for want of a file descriptor or kernel memory: it would fail again at
 // once, so accepting pauses.
@@ -79,6 +91,21 @@ struct Connection {
   bool evicted = false;
   bool idle = false;
   std::list<std::shared_ptr<Connection>>::iterator idle_position;
+};
+
+// An address's refusals as a token bucket that may go into debt (down to -kRefusalBurst).
+struct Refusals {
+  double tokens = kRefusalBurst;
+  std::chrono::steady_clock::time_point at;
+
+  double TokensAt(std::chrono::steady_clock::time_point now) const {
+    const double forgiven = std::chrono::duration<double>(now - at).count() * kRefusalsPerSecond;
+    return std::min(kRefusalBurst, tokens + forgiven);
+  }
+  void Refill(std::chrono::steady_clock::time_point now) {
+    tokens = TokensAt(now);
+    at = now;
+  }
 };
 
 class BeastHttpServer final : public HttpServer {
@@ -228,6 +255,40 @@ class BeastHttpServer final : public HttpServer {
     --open_;
   }
 
+  // Counts a refusal against `address`.
+  void Refused(const std::string& address) EXCLUDES(mu_) {
+    const auto now = std::chrono::steady_clock::now();
+    MutexLock lock(mu_);
+    auto found = refusals_.find(address);
+    if (found == refusals_.end()) {
+      if (refusals_.size() >= kPacedAddresses) {
+        std::erase_if(refusals_, [&](const auto& entry) {
+          return entry.second.TokensAt(now) >= kRefusalBurst;
+        });
+        if (refusals_.size() >= kPacedAddresses) return;
+      }
+      found = refusals_.emplace(address, Refusals{kRefusalBurst, now}).first;
+    }
+    found->second.Refill(now);
+    found->second.tokens = std::max(-kRefusalBurst, found->second.tokens - 1);
+  }
+
+  // How long a connection from `address` waits before its next request is read.
+  std::chrono::milliseconds PauseFor(const std::string& address) EXCLUDES(mu_) {
+    const auto now = std::chrono::steady_clock::now();
+    MutexLock lock(mu_);
+    auto found = refusals_.find(address);
+    if (found == refusals_.end()) return {};
+    found->second.Refill(now);
+    if (found->second.tokens >= kRefusalBurst) {
+      refusals_.erase(found);
+      return {};
+    }
+    if (found->second.tokens >= 1) return {};
+    const double seconds = (1 - found->second.tokens) / kRefusalsPerSecond;
+    return std::min(kLongestPause, std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+  }
+
   // Idle: waiting for the first byte of its next request, and so the first to go at the cap.
   void SetIdle(const std::shared_ptr<Connection>& connection, bool idle) EXCLUDES(mu_) {
     MutexLock lock(mu_);
@@ -302,6 +363,12 @@ class BeastHttpServer final : public HttpServer {
       http::request_parser<http::string_body> parser;
       parser.header_limit(16 * 1024);
       parser.body_limit(options_.max_body_bytes);
+      if (const auto pause = PauseFor(connection->address); pause.count() > 0) {
+        asio::steady_timer timer(stream.get_executor());
+        timer.expires_after(pause);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (stopping_) break;
+      }
       // Between requests the connection is idle: it waits for a first byte, and may be closed to
       // make room. Then the header, then the body, each against its own clock.
       if (buffer.size() == 0) {
@@ -325,12 +392,12 @@ class BeastHttpServer final : public HttpServer {
       }
       if (ec == http::error::body_limit) {
         co_await Write(stream, HttpResponse::Text(413, "request body too large"),
-                       /*keep_alive=*/false, /*head=*/false);
+                       /*keep_alive=*/false, /*head=*/false, connection->address);
         break;
       }
       if (ec == http::error::header_limit) {
         co_await Write(stream, HttpResponse::Text(431, "request header fields too large"),
-                       /*keep_alive=*/false, /*head=*/false);
+                       /*keep_alive=*/false, /*head=*/false, connection->address);
         break;
       }
       // A request the parser refuses gets a 400 before the connection closes; one that stopped
@@ -338,7 +405,7 @@ class BeastHttpServer final : public HttpServer {
       if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
           ec != http::error::end_of_stream && ec != http::error::partial_message) {
         co_await Write(stream, HttpResponse::Text(400, "malformed request: " + ec.message()),
-                       /*keep_alive=*/false, /*head=*/false);
+                       /*keep_alive=*/false, /*head=*/false, connection->address);
         break;
       }
       if (ec) break;
@@ -351,7 +418,7 @@ class BeastHttpServer final : public HttpServer {
         if (coding != "chunked" || message.count(http::field::transfer_encoding) != 1 ||
             message.count(http::field::content_length) > 0) {
           co_await Write(stream, HttpResponse::Text(400, "only Transfer-Encoding: chunked, alone"),
-                         /*keep_alive=*/false, /*head=*/false);
+                         /*keep_alive=*/false, /*head=*/false, connection->address);
           break;
         }
       }
@@ -374,15 +441,18 @@ class BeastHttpServer final : public HttpServer {
         spdlog::error("handler failed on {} {}: {}", request.method, request.target, e.what());
         response = HttpResponse::Text(500, "internal error");
       }
-      const bool ok = co_await Write(stream, response, keep_alive, request.method == "HEAD");
+      const bool ok = co_await Write(stream, response, keep_alive, request.method == "HEAD",
+                                     connection->address);
       --in_flight_;
       if (!ok || !keep_alive) break;
     }
   }
 
   template <typename Stream>
+  // Writes `response`, counting it against `address` if it is a refusal.
   asio::awaitable<bool> Write(Stream& stream, const HttpResponse& response, bool keep_alive,
-                              bool head) {
+                              bool head, const std::string& address) {
+    if (IsRefusal(response.status)) Refused(address);
     http::response<http::span_body<const char>> out;
     out.result(static_cast<unsigned>(response.status));
     out.version(11);
@@ -412,6 +482,7 @@ class BeastHttpServer final : public HttpServer {
   size_t open_ GUARDED_BY(mu_) = 0;
   std::unordered_map<std::string, size_t> per_address_ GUARDED_BY(mu_);
   std::list<std::shared_ptr<Connection>> idle_ GUARDED_BY(mu_);  // idle longest first
+  std::unordered_map<std::string, Refusals> refusals_ GUARDED_BY(mu_);
   OccasionalWarning out_of_files_;
   OccasionalWarning refused_;
   asio::io_context io_;

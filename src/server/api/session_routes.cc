@@ -18,8 +18,8 @@ std::string_view SessionCookie(const HttpRequest& request) {
   return request.Cookie(kSessionCookie);
 }
 
-// Sign-ins hashing a password now: argon2id takes 64 MiB and a core's worth of time each, so only a
-// few run at once, in all and per account or address; the rest are told to come back in a second.
+// Sign-ins hashing a password now, or waiting for the hashing thread (identity/password.h): only a
+// few, in all and per account or address; the rest are told to come back in a second.
 // Each key's failure is thus counted before its next attempt may hash (identity/throttle.h).
 class HashingNow {
  public:

@@ -4,12 +4,13 @@
 // 200 wrong passwords and floods grant requests. Prints honest p50/p95/p99 of each and their ratio.
 // Usage: hostile_load [SECONDS [ATTACKS]]   ATTACKS: a comma-separated choice of idle, slowloris,
 // passwords, flood (default: all). QUARTET_BINARY picks the server; TMPDIR where data goes.
+#include "tests/hostile_load.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
-#include "tests/hostile_load.h"
 #include "tests/raw_http.h"
 
 namespace {
@@ -30,18 +31,19 @@ HostileLoadReport Phase(bool attack, const HostileLoadOptions& base) {
     report = quartet::testing::RunHostileLoad(server, people, options);
   }
   std::filesystem::remove_all(dir);
-  std::printf("%-14s honest requests %6zu  failures %zu  p50 %7.2f ms  p95 %7.2f ms  p99 %7.2f ms"
-              "  server peak %ld MiB\n",
-              attack ? "under attack" : "without attack", report.honest_ms.size(),
-              report.honest_failures, report.HonestPercentileMs(0.50),
-              report.HonestPercentileMs(0.95), report.HonestPercentileMs(0.99),
-              report.server_peak_kib / 1024);
+  std::printf(
+      "%-14s honest requests %6zu  failures %zu  p50 %7.2f ms  p95 %7.2f ms  p99 %7.2f ms"
+      "  server peak %ld MiB\n",
+      attack ? "under attack" : "without attack", report.honest_ms.size(), report.honest_failures,
+      report.HonestPercentileMs(0.50), report.HonestPercentileMs(0.95),
+      report.HonestPercentileMs(0.99), report.server_peak_kib / 1024);
   if (attack) {
-    std::printf("  attacker: %d idle held, %d slowloris cut (longest %.1f s), passwords %d x 401 /"
-                " %d x 429, flood %d x 201 / %d x 429, forged tokens %d x 401\n",
-                report.idle_still_open, report.slowloris_cut, report.slowloris_longest_s,
-                report.password_401, report.password_429, report.flood_201, report.flood_429,
-                report.forged_401);
+    std::printf(
+        "  attacker: %d idle held, %d slowloris cut (longest %.1f s), passwords %d x 401 /"
+        " %d x 429, flood %d x 201 / %d x 429, forged tokens %d x 401\n",
+        report.idle_still_open, report.slowloris_cut, report.slowloris_longest_s,
+        report.password_401, report.password_429, report.flood_201, report.flood_429,
+        report.forged_401);
   }
   return report;
 }

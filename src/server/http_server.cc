@@ -215,7 +215,7 @@ class BeastHttpServer final : public HttpServer {
   // the overall cap the connection idle longest is closed to make room.
   std::shared_ptr<Connection> Admit(asio::any_io_executor executor, const std::string& address)
       EXCLUDES(mu_) {
-    std::shared_ptr<Connection> victim;
+    std::shared_ptr<Connection> victim, connection;
     {
       MutexLock lock(mu_);
       auto from_address = per_address_.try_emplace(address, 0).first;
@@ -232,6 +232,11 @@ class BeastHttpServer final : public HttpServer {
       }
       ++from_address->second;
       ++open_;
+      // Idle from the moment it is accepted, so that connections that send nothing go in the order
+      // they came, whichever thread starts their session first.
+      connection = std::make_shared<Connection>(std::move(executor), address);
+      connection->idle_position = idle_.insert(idle_.end(), connection);
+      connection->idle = true;
     }
     if (victim) {
       asio::post(victim->executor, [victim] {
@@ -242,7 +247,7 @@ class BeastHttpServer final : public HttpServer {
         victim->socket->cancel(ignored);
       });
     }
-    return std::make_shared<Connection>(std::move(executor), address);
+    return connection;
   }
 
   void Release(const std::shared_ptr<Connection>& connection) EXCLUDES(mu_) {

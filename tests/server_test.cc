@@ -314,6 +314,34 @@ TEST_F(HttpsTest, AKeyThatIsNotTheCertificatesStopsTheServerAtOnce) {
   EXPECT_NE(started.err.find("mismatch"), std::string::npos) << started.err;
 }
 
+// On a TLS server a connection that never starts its handshake is as idle as any: at the cap it
+// makes room, oldest first, and the cap holds.
+TEST_F(HttpsTest, AtTheCapAStalledHandshakeMakesRoom) {
+  RunningServer server(
+      data_, {"--tls-cert", certificate_, "--tls-key", key_file_, "--max-connections", "12"});
+  std::vector<RawConnection> stalled;
+  for (int i = 0; i < 12; ++i) {
+    stalled.push_back(RawConnection::Open("127.0.0.2", server.port()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<RawConnection> newcomers;
+  for (size_t i = 0; i < 6; ++i) {
+    newcomers.push_back(RawConnection::Open("127.0.0.3", server.port()));
+    EXPECT_TRUE(stalled[i].ClosedWithin(std::chrono::seconds(2))) << i;
+    EXPECT_FALSE(newcomers.back().ClosedWithin(std::chrono::milliseconds(0))) << i;
+  }
+  for (size_t i = 6; i < stalled.size(); ++i) {
+    EXPECT_FALSE(stalled[i].ClosedWithin(std::chrono::milliseconds(0))) << i;
+  }
+  // An honest client still gets in, in place of the oldest stalled one left.
+  setenv("SSL_CERT_FILE", certificate_.c_str(), 1);
+  auto healthy = Get("https://localhost:" + server.port(), "/healthz");
+  ASSERT_TRUE(healthy.ok()) << healthy.status().ToString();
+  EXPECT_EQ(healthy->status, 200);
+  EXPECT_TRUE(stalled[6].ClosedWithin(std::chrono::seconds(2)));
+}
+
 // Connections from one address beyond its cap are closed at once; others are still served.
 TEST_F(ServerTest, NoAddressHoldsMoreThanItsShareOfConnections) {
   RunningServer server(data_, {"--max-connections-per-address", "8"});

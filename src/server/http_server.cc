@@ -87,7 +87,7 @@ struct Connection {
   asio::any_io_executor executor;
   const std::string address;
   tcp::socket* socket = nullptr;
-  bool waiting = false;  // for the first byte of a request
+  bool waiting = true;  // for the first byte of a request (or of its TLS handshake)
   bool evicted = false;
   bool idle = false;
   std::list<std::shared_ptr<Connection>>::iterator idle_position;
@@ -227,24 +227,23 @@ class BeastHttpServer final : public HttpServer {
       }
       if (open_ >= max_connections_) {
         victim = idle_.front();
-        idle_.pop_front();
-        victim->idle = false;
+        SetIdleLocked(victim, false);
       }
       ++from_address->second;
       ++open_;
       // Idle from the moment it is accepted, so that connections that send nothing go in the order
       // they came, whichever thread starts their session first.
       connection = std::make_shared<Connection>(std::move(executor), address);
-      connection->idle_position = idle_.insert(idle_.end(), connection);
-      connection->idle = true;
+      SetIdleLocked(connection, true);
     }
     if (victim) {
       asio::post(victim->executor, [victim] {
-        // Unless a request began meanwhile: then it stays, over the cap for a moment.
-        if (!victim->waiting || !victim->socket) return;
+        // Unless a request began meanwhile: then it stays, over the cap for a moment. A session
+        // that has not begun yet ends as it begins.
+        if (!victim->waiting) return;
         victim->evicted = true;
         beast::error_code ignored;
-        victim->socket->cancel(ignored);
+        if (victim->socket) victim->socket->cancel(ignored);
       });
     }
     return connection;
@@ -252,8 +251,7 @@ class BeastHttpServer final : public HttpServer {
 
   void Release(const std::shared_ptr<Connection>& connection) EXCLUDES(mu_) {
     MutexLock lock(mu_);
-    if (connection->idle) idle_.erase(connection->idle_position);
-    connection->idle = false;
+    SetIdleLocked(connection, false);
     auto from_address = per_address_.find(connection->address);
     if (from_address != per_address_.end() && --from_address->second == 0)
       per_address_.erase(from_address);
@@ -297,6 +295,9 @@ class BeastHttpServer final : public HttpServer {
   // Idle: waiting for the first byte of its next request, and so the first to go at the cap.
   void SetIdle(const std::shared_ptr<Connection>& connection, bool idle) EXCLUDES(mu_) {
     MutexLock lock(mu_);
+    SetIdleLocked(connection, idle);
+  }
+  void SetIdleLocked(const std::shared_ptr<Connection>& connection, bool idle) REQUIRES(mu_) {
     if (idle == connection->idle) return;
     if (idle) {
       connection->idle_position = idle_.insert(idle_.end(), connection);
@@ -341,6 +342,7 @@ class BeastHttpServer final : public HttpServer {
     socket.set_option(tcp::no_delay(true), ec);
     beast::tcp_stream stream(std::move(socket));
     connection->socket = &stream.socket();
+    if (connection->evicted) co_return;  // made room before it began
     if (!tls_) {
       co_await Serve(stream, connection);
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -374,6 +376,7 @@ class BeastHttpServer final : public HttpServer {
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (stopping_) break;
       }
+      if (connection->evicted) break;  // made room while it paused
       // Between requests the connection is idle: it waits for a first byte, and may be closed to
       // make room. Then the header, then the body, each against its own clock.
       if (buffer.size() == 0) {

@@ -83,6 +83,8 @@ StatusOr<TileId> ParseTilePath(std::string_view path) {
     end -= 1;
   }
   if (end - 2 > 7) return InvalidArgumentError("tile index too long");  // > 2^64
+  // One spelling per tile: a leading x000 would name the same tile as the path without it.
+  if (end - 2 > 1 && parts[2] == "x000") return InvalidArgumentError("tile index not canonical");
   uint64_t index = 0;
   for (size_t i = 2; i < end; ++i) {
     std::string_view element = parts[i];

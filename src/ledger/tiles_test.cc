@@ -24,10 +24,13 @@ TEST(TilesTest, ParsesExactlyTheSpecForm) {
   EXPECT_EQ(*ParseTilePath("tile/entries/000"), (TileId{kEntriesLevel, 0, 256}));
   EXPECT_EQ(*ParseTilePath("tile/63/000"), (TileId{63, 0, 256}));
   for (const char* bad :
-       {"tile/0/1", "tile/0/0001", "tile/00/000", "tile/64/000", "tile/0/001/002", "tile/0/x001",
-        "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/08", "tile/0/000.p/", "tile/0/000.p",
-        "tile/-1/000", "tile/entries/abc", "tiles/0/000", "tile/0/x1/000", "tile/0//000",
-        "tile/0/000/", "tile/0/x999/x999/x999/x999/x999/x999/x999/999"}) {
+       {"tile/0/1",         "tile/0/0001",          "tile/00/000",
+        "tile/64/000",      "tile/0/001/002",       "tile/0/x001",
+        "tile/0/000.p/0",   "tile/0/000.p/256",     "tile/0/000.p/08",
+        "tile/0/000.p/",    "tile/0/000.p",         "tile/-1/000",
+        "tile/entries/abc", "tiles/0/000",          "tile/0/x1/000",
+        "tile/0//000",      "tile/0/000/",          "tile/0/x999/x999/x999/x999/x999/x999/x999/999",
+        "tile/3/x000/000",  "tile/0/x000/x001/234", "tile/entries/x000/001.p/5"}) {
     EXPECT_FALSE(ParseTilePath(bad).ok()) << bad;
   }
 }

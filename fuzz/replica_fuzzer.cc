@@ -96,15 +96,26 @@ const Stored& AfterHistory() {
   return *stored;
 }
 
+// The replica loaded from what it stored after the history, as an agent restarts; each input is
+// applied to a copy of it.
+const agent::Replica& Loaded() {
+  static const agent::Replica* loaded = [] {
+    auto* replica = new agent::Replica("acme");
+    Check(replica->LoadContext(AfterHistory().context).ok(), "the history's context does not load");
+    for (const std::string& grant : AfterHistory().grants)
+      Check(replica->LoadGrant(grant).ok(), "a grant of the history does not load");
+    (void)replica->TakeChangedGrants();
+    return replica;
+  }();
+  return *loaded;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   try {
-    agent::Replica replica("acme");
-    Check(replica.LoadContext(AfterHistory().context).ok(), "the history's context does not load");
-    for (const std::string& grant : AfterHistory().grants)
-      Check(replica.LoadGrant(grant).ok(), "a grant of the history does not load");
+    agent::Replica replica = Loaded();
     uint64_t index = History().size();
     while (!input.empty()) {
       const size_t newline = input.find('\n');

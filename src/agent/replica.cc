@@ -22,7 +22,7 @@ std::set<std::string> Replica::TakeChangedGrants() { return std::exchange(change
 
 const GrantRecord* Replica::FindGrant(const std::string& id) const {
   auto it = grants_.find(id);
-  return it == grants_.end() ? nullptr : it->second.get();
+  return it == grants_.end() ? nullptr : &it->second;
 }
 
 void Replica::Apply(uint64_t index, std::string_view entry) {
@@ -170,7 +170,7 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
                               std::string_view entry, const JsonObject& event) {
   auto it = grants_.find(grant_id);
   if (kind == "grant.requested") {
-    if (it != grants_.end()) return Taint(*it->second, index, "requested twice");
+    if (it != grants_.end()) return Taint(it->second, index, "requested twice");
     StatusOr<std::string> canonical = event.Text("request", Field::kOptional);
     StatusOr<access::GrantRequest> request =
         canonical.ok() ? access::ParseCanonicalRequest(*canonical)
@@ -178,9 +178,12 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
     if (!request.ok() || request->id != grant_id || request->client != client_) {
       return Violation(index, "grant " + grant_id + ": a request that does not parse");
     }
-    auto placeholder = std::make_unique<GrantRecord>(
-        GrantRecord{access::Grant::Restore(*request, {}, std::move(*canonical)), {}, {}});
-    GrantRecord& record = *grants_.emplace(grant_id, std::move(placeholder)).first->second;
+    GrantRecord& record =
+        grants_
+            .emplace(grant_id, GrantRecord{access::Grant::Restore(*request, {}, std::move(*canonical)),
+                                           {},
+                                           {}})
+            .first->second;
     changed_.insert(grant_id);
     if (tracks_technicians_ && !technicians_.contains(request->technician))
       return Taint(record, index, request->technician + " does not serve the client in its log");
@@ -216,7 +219,7 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
   }
   if (it == grants_.end())
     return Violation(index, "an event of grant " + grant_id + ", which was never requested");
-  GrantRecord& record = *it->second;
+  GrantRecord& record = it->second;
   changed_.insert(grant_id);
   if (!record.tainted.empty()) return;
   if (!record.expected.empty()) {
@@ -451,7 +454,7 @@ Status Replica::LoadGrant(std::string_view text) {
     ASSIGN_OR_RETURN(access::GrantRequest request, access::ParseCanonicalRequest(canonical));
     ASSIGN_OR_RETURN(access::GrantProgress progress, access::ProgressFromJson(progress_text));
     const std::string id = request.id;
-    grants_[id] = std::make_unique<GrantRecord>(GrantRecord{
+    grants_.insert_or_assign(id, GrantRecord{
         access::Grant::Restore(std::move(request), std::move(progress), std::move(canonical)),
         std::deque<std::string>(expected.begin(), expected.end()), std::move(tainted)});
     return Status::Ok();

@@ -119,7 +119,7 @@ class Replica {
   trust::Chain chain_{client_};
   std::vector<std::string> trust_statements_;  // the chain's, as logged, for persistence
   bool self_enrolled_ = false;                 // the log showed this agent's own enrolment
-  std::map<std::string, std::unique_ptr<GrantRecord>> grants_;
+  std::map<std::string, GrantRecord> grants_;  // map nodes stay put: FindGrant's pointers hold
   std::set<std::string> changed_;
   std::vector<std::string> violations_;
 };

@@ -180,9 +180,9 @@ void Replica::ApplyGrantEvent(uint64_t index, const std::string& kind, const std
     }
     GrantRecord& record =
         grants_
-            .emplace(grant_id, GrantRecord{access::Grant::Restore(*request, {}, std::move(*canonical)),
-                                           {},
-                                           {}})
+            .emplace(
+                grant_id,
+                GrantRecord{access::Grant::Restore(*request, {}, std::move(*canonical)), {}, {}})
             .first->second;
     changed_.insert(grant_id);
     if (tracks_technicians_ && !technicians_.contains(request->technician))
@@ -454,9 +454,11 @@ Status Replica::LoadGrant(std::string_view text) {
     ASSIGN_OR_RETURN(access::GrantRequest request, access::ParseCanonicalRequest(canonical));
     ASSIGN_OR_RETURN(access::GrantProgress progress, access::ProgressFromJson(progress_text));
     const std::string id = request.id;
-    grants_.insert_or_assign(id, GrantRecord{
-        access::Grant::Restore(std::move(request), std::move(progress), std::move(canonical)),
-        std::deque<std::string>(expected.begin(), expected.end()), std::move(tainted)});
+    grants_.insert_or_assign(
+        id,
+        GrantRecord{
+            access::Grant::Restore(std::move(request), std::move(progress), std::move(canonical)),
+            std::deque<std::string>(expected.begin(), expected.end()), std::move(tainted)});
     return Status::Ok();
   };
   if (Status status = read(); !status.ok())

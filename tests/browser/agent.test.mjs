@@ -5,7 +5,7 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFileSync, spawn} from 'node:child_process';
 import {join} from 'node:path';
-import {cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder} from './harness.mjs';
+import {cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder, untilTimelineShows} from './harness.mjs';
 
 let folder;
 let server;
@@ -67,13 +67,8 @@ test("an owner enrols the client's agent from the page, and the page then checks
   const card = page.locator('article.grant', {hasText: 'reception-mail'});
   await card.getByRole('button', {name: 'Approve'}).click();
   await page.locator('article.grant.active', {hasText: 'reception-mail'}).waitFor();
-  for (let tries = 0; ; ++tries) {
-    await page.goto(`${server.url}/#/c/harbor-dental/timeline`);
-    await page.locator('.tab-body[data-ready="true"]').waitFor();
-    if ((await page.locator('li.event', {hasText: 'olivia approved'}).count()) > 0) break;
-    assert.ok(tries < 60, 'the approval never reached a cosigned checkpoint');
-    await page.waitForTimeout(500);
-  }
+  await untilTimelineShows(page, `${server.url}/#/c/harbor-dental/timeline`,
+    page.locator('li.event', {hasText: 'olivia approved'}));
   assert.match(await status.innerText(), /cosigned by the client's agent/);
 });
 

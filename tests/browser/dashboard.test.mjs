@@ -16,6 +16,7 @@ import {
   screenshot,
   signIn,
   startServer,
+  untilTimelineShows,
   tempFolder,
 } from './harness.mjs';
 
@@ -72,9 +73,8 @@ test('an owner approves a pending request with a key made in the browser, and th
   assert.equal(grant.body.state, 'approved');
   assert.equal(grant.body.live, true);
   // The approval is in the log, signed by the key this browser registered, and the page checked it.
-  await page.goto(`${server.url}/#/c/harbor-dental/timeline`);
   const approved = page.locator('li.event', {hasText: 'olivia approved: “go ahead”'});
-  await approved.waitFor();
+  await untilTimelineShows(page, `${server.url}/#/c/harbor-dental/timeline`, approved);
   assert.match(await approved.innerText(), /✓ entry [\d,]+ checked/);
   const registered = page.locator('li.event', {hasText: 'olivia registered a signing key'}).first();
   const keyId = (await registered.innerText()).match(/signing key \(([0-9a-f]{16})\)/)[1];

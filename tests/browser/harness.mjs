@@ -163,6 +163,21 @@ export async function screenshot(page, name) {
   await page.screenshot({path: join(screenshotDir, `${name}.png`)});
 }
 
+/**
+ * Opens the timeline at `url` until it shows `event`: the timeline reads the log up to the
+ * checkpoint the page verified, and an entry just made is published (and cosigned) within moments.
+ */
+export async function untilTimelineShows(page, url, event, tries = 60) {
+  for (let tried = 0; ; ++tried) {
+    await page.goto(url);
+    if (tried > 0) await page.reload();
+    await page.locator('.tab-body[data-ready="true"]').waitFor();
+    if ((await event.count()) > 0) return;
+    if (tried + 1 >= tries) throw new Error(`the timeline never showed ${event}: ${await page.locator('body').innerText()}`);
+    await page.waitForTimeout(300);
+  }
+}
+
 export function copyFolder(from, to) {
   cpSync(from, to, {recursive: true});
 }

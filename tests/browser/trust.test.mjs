@@ -9,7 +9,7 @@ import {execFileSync} from 'node:child_process';
 import {createPrivateKey, createPublicKey} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {accessibilityViolations, apiFromPage, cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder} from './harness.mjs';
+import {accessibilityViolations, apiFromPage, cleanup, demoSignIns, launchBrowser, quartet, screenshot, signIn, startServer, tempFolder, untilTimelineShows} from './harness.mjs';
 import {TrustChain, deviceJson, keyIdOf, signStatement} from '../../web/js/trust.js';
 
 let folder;
@@ -139,8 +139,8 @@ test('a use of the recovery key is an alarm on every page until an owner acknowl
   await sentence(page).waitFor();
   assert.equal(await alarm.count(), 0);
   // The acknowledgement is in the client's log.
-  await page.goto(`${server.url}/#/c/kestrel-law/timeline`);
-  await page.locator('li.event', {hasText: 'oscar acknowledged the use of the recovery key'}).waitFor();
+  await untilTimelineShows(page, `${server.url}/#/c/kestrel-law/timeline`,
+    page.locator('li.event', {hasText: 'oscar acknowledged the use of the recovery key'}));
 
   // The phone the recovery removed writes another history from before it, well signed by itself,
   // and the server puts it in place of the recovery: this browser checked the recovery, so alarm.

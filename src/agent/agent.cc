@@ -10,6 +10,7 @@
 #include "ledger/tiles.h"
 #include "ledger/witness.h"
 #include "ssh/certificate.h"
+#include "vault/sealing_key.h"
 
 namespace quartet::agent {
 
@@ -19,19 +20,26 @@ StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentStore& store, AgentOptions opt
   ASSIGN_OR_RETURN(ledger::NoteSigner witness_key, store.WitnessKey());
   ASSIGN_OR_RETURN(ssh::KeyPair ca, store.CertificateAuthority());
   ASSIGN_OR_RETURN(std::string token, store.Token());
+  // An agent made before credential custody has none, and holds no credentials.
+  auto sealing = store.SealingKey();
+  if (!sealing.ok() && sealing.status().code() != StatusCode::kNotFound) return sealing.status();
+  const std::string sealing_key =
+      sealing.ok() ? vault::SealingKeyString(sealing->public_key) : std::string();
   ASSIGN_OR_RETURN(
       client::ApiClient api,
       client::ApiClient::Connect(options.server.empty() ? config.server : options.server, token));
   std::unique_ptr<Agent> agent(new Agent(store, std::move(config), std::move(witness_key),
-                                         std::move(ca), std::move(api), options, clock, random));
+                                         std::move(ca), sealing_key, std::move(api), options, clock,
+                                         random));
   ASSIGN_OR_RETURN(agent->state_, store.LoadWitness());
   RETURN_IF_ERROR(store.LoadReplica(agent->replica_));
   return agent;
 }
 
 Replica Agent::FreshReplica() const {
-  return Replica(config_.client, config_.founder_key_id,
-                 {witness_key_.VerifierKeyString(), ssh::FormatPublicKey(ca_.public_key(), "")});
+  return Replica(
+      config_.client, config_.founder_key_id,
+      {witness_key_.VerifierKeyString(), ssh::FormatPublicKey(ca_.public_key(), ""), sealing_key_});
 }
 
 void Agent::Run(const std::atomic<bool>& stop) {

@@ -55,11 +55,13 @@ class Agent {
 
  private:
   Agent(AgentStore& store, AgentConfig config, ledger::NoteSigner witness_key, ssh::KeyPair ca,
-        client::ApiClient api, AgentOptions options, Clock& clock, Random& random)
+        std::string sealing_key, client::ApiClient api, AgentOptions options, Clock& clock,
+        Random& random)
       : store_(store),
         config_(std::move(config)),
         witness_key_(std::move(witness_key)),
         ca_(std::move(ca)),
+        sealing_key_(std::move(sealing_key)),
         api_(std::move(api)),
         options_(options),
         clock_(clock),
@@ -87,6 +89,7 @@ class Agent {
   const AgentConfig config_;
   const ledger::NoteSigner witness_key_;
   const ssh::KeyPair ca_;
+  const std::string sealing_key_;  // its public half (vault/sealing_key.h); empty if it has none
   client::ApiClient api_;
   const AgentOptions options_;
   Clock& clock_;

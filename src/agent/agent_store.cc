@@ -1,10 +1,13 @@
 #include "agent/agent_store.h"
 
+#include <sodium.h>
+
 #include <array>
 #include <cstring>
 
 #include "ledger/merkle.h"
 #include "store/schema.h"
+#include "vault/sealing_key.h"
 
 namespace quartet::agent {
 namespace {
@@ -89,6 +92,18 @@ StatusOr<ssh::KeyPair> ReadCertificateAuthority(FileSystem& fs, const std::strin
   return ssh::KeyPair::ParsePrivateKeyFile(text);
 }
 
+StatusOr<vault::HpkeKeyPair> ReadSealingKey(FileSystem& fs, const std::string& directory) {
+  const std::string path = KeyPath(directory, "sealing.key");
+  if (!fs.FileExists(path))
+    return NotFoundError(
+        "this agent has no sealing key (" + path +
+        "): it was made before credential custody; replace it to hold credentials");
+  ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
+  auto pair = vault::ParseSealingKeyFile(text);
+  sodium_memzero(text.data(), text.size());
+  return pair;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<AgentStore>> AgentStore::OpenDatabase(const std::string& directory,
@@ -121,9 +136,18 @@ StatusOr<std::unique_ptr<AgentStore>> AgentStore::Create(const std::string& dire
     RETURN_IF_ERROR(WriteSecretFile(fs, KeyPath(directory, "ssh-ca"),
                                     ca.PrivateKeyFile("quartet-client-ca", random)));
   }
-  // Both keys must read back before agent.db says that an agent lives here.
+  if (!fs.FileExists(KeyPath(directory, "sealing.key"))) {
+    vault::HpkeKeyPair sealing = vault::GenerateHpkeKeyPair(random);
+    std::string file = vault::SealingKeyFile(sealing);
+    Status written = WriteSecretFile(fs, KeyPath(directory, "sealing.key"), file);
+    sodium_memzero(file.data(), file.size());
+    sodium_memzero(sealing.private_key.data(), sealing.private_key.size());
+    RETURN_IF_ERROR(written);
+  }
+  // The keys must read back before agent.db says that an agent lives here.
   RETURN_IF_ERROR(ReadWitnessKey(fs, directory).status());
   RETURN_IF_ERROR(ReadCertificateAuthority(fs, directory).status());
+  RETURN_IF_ERROR(ReadSealingKey(fs, directory).status());
   return OpenDatabase(directory, fs);
 }
 
@@ -137,6 +161,10 @@ StatusOr<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& direct
 
 StatusOr<ledger::NoteSigner> AgentStore::WitnessKey() const {
   return ReadWitnessKey(fs_, directory_);
+}
+
+StatusOr<vault::HpkeKeyPair> AgentStore::SealingKey() const {
+  return ReadSealingKey(fs_, directory_);
 }
 
 StatusOr<ssh::KeyPair> AgentStore::CertificateAuthority() const {

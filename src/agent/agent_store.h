@@ -5,6 +5,7 @@
 //                           the certificates it issued, and its alarms
 //   DIR/keys/witness.key    its C2SP tlog-cosignature/v1 signer key      (mode 0600)
 //   DIR/keys/ssh-ca         the client's SSH user CA, OpenSSH format      (mode 0600)
+//   DIR/keys/sealing.key    its X25519 key that credentials are sealed to (mode 0600)
 //   DIR/keys/agent.token    its bearer token for the server               (mode 0600)
 //
 // The folder is 0750: sshd's AuthorizedPrincipalsCommand may run as a user of the agent's group
@@ -30,6 +31,7 @@
 #include "ledger/note.h"
 #include "ssh/key.h"
 #include "store/sqlite.h"
+#include "vault/hpke.h"
 
 namespace quartet::agent {
 
@@ -84,6 +86,8 @@ class AgentStore {
   const std::string& directory() const { return directory_; }
   StatusOr<ledger::NoteSigner> WitnessKey() const;
   StatusOr<ssh::KeyPair> CertificateAuthority() const;
+  // NotFound for an agent made before credential custody.
+  StatusOr<vault::HpkeKeyPair> SealingKey() const;
   StatusOr<std::string> Token() const;
   // Writes the token, then the configuration. A token without a configuration (a crash between
   // the two) is replaced; once enrolled, AlreadyExists.

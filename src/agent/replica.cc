@@ -87,6 +87,16 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
       Violation(index, "the client's owners confirmed another agent (" + agent->name +
                            "): this one opens no door from now on");
     }
+    // Confirmed with a sealing key that is not this agent's: credentials would be sealed to a key
+    // someone else holds.
+    if (agent.has_value() && !self_.witness_key.empty() && agent->seq + 1 == chain_.state().size &&
+        IsSelf(agent->witness_key, agent->ssh_ca_key) && !agent->sealing_key.empty() &&
+        agent->sealing_key != self_.sealing_key) {
+      Violation(index,
+                "the client's owners confirmed this agent with a sealing key that is not its own "
+                "(" +
+                    agent->sealing_key + "): do not store credentials until they confirm it again");
+    }
     if (!chain_.state().policy.empty()) {
       ASSIGN_OR_RETURN(policy_, access::PolicyFromJson(chain_.state().policy));
       have_policy_ = true;

@@ -37,6 +37,7 @@ struct GrantRecord {
 struct AgentKeys {
   std::string witness_key;  // C2SP verifier key string
   std::string ssh_ca_key;   // authorized_keys form
+  std::string sealing_key;  // vault/sealing_key.h; empty for an agent without one
 };
 
 class Replica {

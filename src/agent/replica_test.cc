@@ -79,7 +79,7 @@ class ReplicaTest : public ::testing::Test {
   FakeRandom random_{7};
   access::OwnerSigner owner_ = access::OwnerSigner::Generate(random_);
   access::Policy policy_;
-  Replica replica_{"acme", "", {kWitnessKey, kCaKey}};
+  Replica replica_{"acme", "", {kWitnessKey, kCaKey, ""}};
   std::vector<std::string> logged_;  // every entry Log gave the replica
   uint64_t index_ = 0;
 };
@@ -409,7 +409,7 @@ TEST_F(ChainedReplicaTest, APinnedAgentTakesOnlyTheGenesisOfTheKeyItWasGiven) {
         std::vector{device});
     return Event("trust.statement", 5, {{"seq", 0}, {"statement", statement}, {"by", "olivia"}});
   };
-  Replica pinned("acme", device_.key().Id(), {kWitnessKey, kCaKey});
+  Replica pinned("acme", device_.key().Id(), {kWitnessKey, kCaKey, ""});
   pinned.Apply(0, genesis(server_key));
   // The server's chain opens no door: the key the code named is not in it.
   EXPECT_NE(pinned.MayIssue().message().find("not confirmed"), std::string::npos)
@@ -430,7 +430,7 @@ TEST_F(ChainedReplicaTest, AnAgentPinnedToALaterDeviceIsConfirmedByIt) {
   // The replacement agent's code names olivia's second device, which joined the chain after its
   // genesis; the agent takes the chain, and opens doors once that device confirms it.
   const access::OwnerSigner phone = access::OwnerSigner::Generate(random_);
-  Replica pinned("acme", phone.key().Id(), {kWitnessKey, kCaKey});
+  Replica pinned("acme", phone.key().Id(), {kWitnessKey, kCaKey, ""});
   uint64_t index = 0;
   for (const std::string& entry : logged_) pinned.Apply(index++, entry);
   auto log = [&](const std::string& statement) {
@@ -507,11 +507,21 @@ TEST_F(ChainedReplicaTest, TheAgentOpensNoDoorUntilTheOwnersConfirmIt) {
   EXPECT_NE(replica_.MayIssue().message().find("another agent"), std::string::npos);
 }
 
+TEST_F(ChainedReplicaTest, AConfirmationWithASealingKeyNotTheAgentsOwnIsABreach) {
+  Log(Event("agent.enrolled", 6,
+            {{"name", "agent"}, {"witness_key", kWitnessKey}, {"ssh_ca_key", kCaKey}}));
+  Sign("agent.confirmed", {{"name", "agent"},
+                           {"witness_key", kWitnessKey},
+                           {"ssh_ca_key", kCaKey},
+                           {"sealing_key", "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}});
+  EXPECT_NE(Violations().find("sealing key that is not its own"), std::string::npos);
+}
+
 TEST_F(ChainedReplicaTest, APinnedAgentNeedsItsOwnersChainAndConfirmation) {
-  Replica unchained("acme", device_.key().Id(), {kWitnessKey, kCaKey});
+  Replica unchained("acme", device_.key().Id(), {kWitnessKey, kCaKey, ""});
   EXPECT_NE(unchained.MayIssue().message().find("trust init"), std::string::npos);
   // An agent whose code named no owner key keeps the earlier rules until a chain starts.
-  EXPECT_TRUE(Replica("acme", "", {kWitnessKey, kCaKey}).MayIssue().ok());
+  EXPECT_TRUE(Replica("acme", "", {kWitnessKey, kCaKey, ""}).MayIssue().ok());
   // The confirmation must carry the named key's signature: a second owner's alone is not enough.
   const access::OwnerSigner other = access::OwnerSigner::Generate(random_);
   const std::string added = trust::SignStatement(
@@ -526,7 +536,7 @@ TEST_F(ChainedReplicaTest, APinnedAgentNeedsItsOwnersChainAndConfirmation) {
                       kMondayTen),
       std::vector{other});
   ASSERT_TRUE(chain_.Apply(confirmed).ok());
-  Replica pinned("acme", device_.key().Id(), {kWitnessKey, kCaKey});
+  Replica pinned("acme", device_.key().Id(), {kWitnessKey, kCaKey, ""});
   uint64_t index = 0;
   ASSERT_TRUE(pinned.LoadContext(replica_.ContextJson()).ok());
   for (const std::string& statement : {added, confirmed})
@@ -547,6 +557,12 @@ TEST(SafetyCodeTest, TwelveDigitsThatChangeWithEveryKey) {
   EXPECT_NE(code, trust::SafetyCode("0123456789abcdee", kWitnessKey, kCaKey));
   EXPECT_NE(code, trust::SafetyCode("0123456789abcdef", "acme-agent+0a0b0c0d+other", kCaKey));
   EXPECT_NE(code, trust::SafetyCode("0123456789abcdef", kWitnessKey, "ssh-ed25519 AAAAother"));
+  // An agent with a sealing key: the code covers it too, so a server cannot swap it.
+  const std::string sealing = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+  const std::string sealed = trust::SafetyCode("0123456789abcdef", kWitnessKey, kCaKey, sealing);
+  EXPECT_EQ(sealed, "1007-6458-0138");
+  EXPECT_NE(sealed, trust::SafetyCode("0123456789abcdef", kWitnessKey, kCaKey,
+                                      "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyE="));
 }
 
 TEST_F(ChainedReplicaTest, TheChainIsKeptWithTheContext) {

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "client/api_client.h"
 #include "ssh/krl.h"
+#include "vault/sealing_key.h"
 
 namespace quartet::cli {
 namespace {
@@ -76,8 +77,10 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
   if ((*store)->Config().ok()) return Fail(data + " holds an enrolled agent already");
   auto witness = (*store)->WitnessKey();
   auto ca = (*store)->CertificateAuthority();
-  if (!witness.ok() || !ca.ok())
+  auto sealing = (*store)->SealingKey();
+  if (!witness.ok() || !ca.ok() || !sealing.ok())
     return Fail("the agent's keys in " + data + "/keys cannot be read");
+  const std::string sealing_key = vault::SealingKeyString(sealing->public_key);
   // "CODE.KEYID": the server's one-time code, and the owner key that must found the trust chain.
   const size_t dot = code.find('.');
   const std::string server_code = code.substr(0, dot);
@@ -93,7 +96,8 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
                             {{"code", server_code},
                              {"name", name},
                              {"witness_key", witness->VerifierKeyString()},
-                             {"ssh_ca_key", ssh::FormatPublicKey(ca->public_key(), "")}});
+                             {"ssh_ca_key", ssh::FormatPublicKey(ca->public_key(), "")},
+                             {"sealing_key", sealing_key}});
   if (!enrolled.ok()) return Fail("enrolment refused: " + enrolled.status().message());
   auto reply = ReplyObject(*enrolled);
   if (!reply.ok()) return Fail(reply.status().message());
@@ -113,6 +117,7 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
             << "witness key: " << witness->VerifierKeyString() << "\n"
             << "SSH CA:      " << ssh::FormatPublicKey(ca->public_key(), "quartet-" + config.client)
             << "\n"
+            << "sealing key: " << sealing_key << "\n"
             << (founder.empty() ? "trust chain: any founder (the code named no owner key)\n"
                                 : "trust chain: confirmed by owner key " + founder + " only\n")
             << (replaces->empty() ? ""
@@ -123,7 +128,7 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
                "or the dashboard); until then it opens no door.\n"
             << "safety code: "
             << trust::SafetyCode(founder, witness->VerifierKeyString(),
-                                 ssh::FormatPublicKey(ca->public_key(), ""))
+                                 ssh::FormatPublicKey(ca->public_key(), ""), sealing_key)
             << "\n";
   return 0;
 }
@@ -157,13 +162,14 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
   if (const Json& replacement = agent->json()["replacement"]; replacement.is_object())
     candidates.insert(candidates.begin(), *JsonObject::Of(replacement, "the replacement"));
   const std::string typed = Digits(safety_code);
-  std::optional<std::string> name, witness_key, ca_key;
+  std::optional<std::string> name, witness_key, ca_key, sealing_key;
   for (const JsonObject& candidate : candidates) {
     auto candidate_name = candidate.Text("name", Field::kRequired);
     auto candidate_witness = candidate.Text("witness_key", Field::kRequired);
     auto ca_line = candidate.Text("ssh_ca_key", Field::kRequired);
-    for (const Status& field :
-         {candidate_name.status(), candidate_witness.status(), ca_line.status()})
+    auto candidate_sealing = candidate.Text("sealing_key", Field::kOptional);
+    for (const Status& field : {candidate_name.status(), candidate_witness.status(),
+                                ca_line.status(), candidate_sealing.status()})
       if (!field.ok()) return Fail(field.message());
     if (candidate_witness->empty()) continue;
     auto ca = ssh::ParsePublicKey(*ca_line);
@@ -172,11 +178,16 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
     // The code is made of the keys the server names: if the server swapped the agent's keys, it
     // differs from the one the agent printed. An agent enrolled with a code naming no owner key
     // made its code without one.
-    if (typed == Digits(trust::SafetyCode(key_id, *candidate_witness, candidate_ca)) ||
-        typed == Digits(trust::SafetyCode("", *candidate_witness, candidate_ca))) {
+    // The sealing key counts in the code too: a server that swapped it would read the credentials
+    // sealed to the agent.
+    if (typed == Digits(trust::SafetyCode(key_id, *candidate_witness, candidate_ca,
+                                          *candidate_sealing)) ||
+        typed ==
+            Digits(trust::SafetyCode("", *candidate_witness, candidate_ca, *candidate_sealing))) {
       name = *candidate_name;
       witness_key = *candidate_witness;
       ca_key = candidate_ca;
+      sealing_key = *candidate_sealing;
       break;
     }
   }
@@ -193,14 +204,15 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
         "the one on your premises. Nothing was signed.");
   }
   if (state.agent.has_value() && state.agent->witness_key == *witness_key &&
-      state.agent->ssh_ca_key == ca_key &&
+      state.agent->ssh_ca_key == ca_key && state.agent->sealing_key == sealing_key &&
       std::find(state.agent->confirmed_by.begin(), state.agent->confirmed_by.end(), key_id) !=
           state.agent->confirmed_by.end()) {
     std::cout << "Agent " << *name << " is confirmed already.\n";
     return 0;
   }
-  auto waiting = session->SignAndSubmit(
-      "agent.confirmed", {{"name", *name}, {"witness_key", *witness_key}, {"ssh_ca_key", *ca_key}});
+  Json identity = {{"name", *name}, {"witness_key", *witness_key}, {"ssh_ca_key", *ca_key}};
+  if (!sealing_key->empty()) identity["sealing_key"] = *sealing_key;
+  auto waiting = session->SignAndSubmit("agent.confirmed", std::move(identity));
   if (!waiting.ok()) return Fail(waiting.status().message());
   if (*waiting) return 0;
   std::cout << "Agent " << *name << " confirmed: it opens doors for approved grants from now on.\n";

@@ -23,6 +23,7 @@
 #include "ssh/key.h"
 #include "store/data_folder.h"
 #include "trust/chain.h"
+#include "vault/sealing_key.h"
 
 namespace quartet::cli {
 namespace {
@@ -234,19 +235,22 @@ StatusOr<std::string> ChainAndConfirmAgent(store::DataFolder& folder,
   ASSIGN_OR_RETURN(auto store, agent::AgentStore::Create(AgentFolder(folder), random));
   ASSIGN_OR_RETURN(const ledger::NoteSigner witness, store->WitnessKey());
   ASSIGN_OR_RETURN(const ssh::KeyPair ca, store->CertificateAuthority());
+  ASSIGN_OR_RETURN(const vault::HpkeKeyPair sealing, store->SealingKey());
   const std::string ca_key = ssh::FormatPublicKey(ca.public_key(), "");
+  const std::string sealing_key = vault::SealingKeyString(sealing.public_key);
   const std::string name = std::string(client.tenant) + "-agent";
   ASSIGN_OR_RETURN(const governance::AgentService::Enrolment enrolment,
-                   agents->Enrol(code, name, witness.VerifierKeyString(), ca_key));
+                   agents->Enrol(code, name, {witness.VerifierKeyString(), ca_key, sealing_key}));
   RETURN_IF_ERROR(store->SaveEnrolment(
       {"", enrolment.client, name, enrolment.log_key, enrolment.origin, owner_key.key().Id()},
       enrolment.token));
   // The owner compares the code the agent printed with the one her computer works out, and signs.
   const std::string safety_code =
-      trust::SafetyCode(owner_key.key().Id(), witness.VerifierKeyString(), ca_key);
-  RETURN_IF_ERROR(
-      sign("agent.confirmed",
-           {{"name", name}, {"witness_key", witness.VerifierKeyString()}, {"ssh_ca_key", ca_key}}));
+      trust::SafetyCode(owner_key.key().Id(), witness.VerifierKeyString(), ca_key, sealing_key);
+  RETURN_IF_ERROR(sign("agent.confirmed", {{"name", name},
+                                           {"witness_key", witness.VerifierKeyString()},
+                                           {"ssh_ca_key", ca_key},
+                                           {"sealing_key", sealing_key}}));
   RETURN_IF_ERROR(WriteFileAtomically(FileSystem::Posix(), AgentFolder(folder) + "/safety-code",
                                       safety_code + "\n"));
   return safety_code;

@@ -6,6 +6,7 @@
 #include "ledger/note.h"
 #include "ssh/key.h"
 #include "store/sqlite_log_store.h"
+#include "vault/sealing_key.h"
 
 namespace quartet::governance {
 
@@ -18,28 +19,35 @@ bool IsPrintableName(std::string_view name) {
 
 // One agent's row in `table`: `agents`, or `agent_replacements` (the same columns).
 Status PutAgentRow(store::Database& db, std::string_view table, const std::string& client,
-                   const std::string& name, const std::string& witness_key,
-                   const std::string& ssh_ca_key, ByteView token_digest, int64_t enrolled_at) {
+                   const std::string& name, const AgentKeyTexts& keys, ByteView token_digest,
+                   int64_t enrolled_at) {
   ASSIGN_OR_RETURN(auto insert,
                    db.Prepare("INSERT OR REPLACE INTO " + std::string(table) +
-                              " (client, name, witness_key, ssh_ca_key, token_digest, enrolled_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?)"));
+                              " (client, name, witness_key, ssh_ca_key, sealing_key, "
+                              "token_digest, enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
   insert->Bind(1, client)
       .Bind(2, name)
-      .Bind(3, witness_key)
-      .Bind(4, ssh_ca_key)
-      .BindBlob(5, token_digest)
-      .Bind(6, enrolled_at);
+      .Bind(3, keys.witness_key)
+      .Bind(4, keys.ssh_ca_key)
+      .Bind(5, keys.sealing_key)
+      .BindBlob(6, token_digest)
+      .Bind(7, enrolled_at);
   return insert->Run();
 }
 
 // What the log says of an agent it names: its name, keys and CA fingerprint.
-Json AgentFields(const std::string& name, const std::string& witness_key,
-                 const ssh::PublicKey& ca) {
-  return {{"name", name},
-          {"witness_key", witness_key},
-          {"ssh_ca_key", ssh::FormatPublicKey(ca, "")},
-          {"ssh_ca_fingerprint", ssh::Fingerprint(ca)}};
+Json AgentFields(const std::string& name, const AgentKeyTexts& keys, const ssh::PublicKey& ca) {
+  Json fields = {{"name", name},
+                 {"witness_key", keys.witness_key},
+                 {"ssh_ca_key", ssh::FormatPublicKey(ca, "")},
+                 {"ssh_ca_fingerprint", ssh::Fingerprint(ca)}};
+  if (!keys.sealing_key.empty()) fields["sealing_key"] = keys.sealing_key;
+  return fields;
+}
+
+bool SameAgent(const trust::AgentIdentity& confirmed, const AgentKeyTexts& keys) {
+  return confirmed.witness_key == keys.witness_key && confirmed.ssh_ca_key == keys.ssh_ca_key &&
+         confirmed.sealing_key == keys.sealing_key;
 }
 
 }  // namespace
@@ -69,15 +77,17 @@ StatusOr<std::string> AgentService::CreateEnrolmentCode(const Actor& actor,
 
 StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
                                                       const std::string& name,
-                                                      const std::string& witness_key,
-                                                      const std::string& ssh_ca_key) {
+                                                      const AgentKeyTexts& offered) {
   if (!IsPrintableName(name))
     return InvalidArgumentError("an agent needs a name of 1 to 64 printable characters");
-  ASSIGN_OR_RETURN(ledger::NoteVerifier witness, ledger::NoteVerifier::Parse(witness_key));
+  ASSIGN_OR_RETURN(ledger::NoteVerifier witness, ledger::NoteVerifier::Parse(offered.witness_key));
   if (witness.type() != ledger::SignatureType::kCosignatureV1) {
     return InvalidArgumentError("the witness key must be a tlog-cosignature/v1 key");
   }
-  ASSIGN_OR_RETURN(ssh::PublicKey ca, ssh::ParsePublicKey(ssh_ca_key));
+  ASSIGN_OR_RETURN(ssh::PublicKey ca, ssh::ParsePublicKey(offered.ssh_ca_key));
+  if (!offered.sealing_key.empty())
+    RETURN_IF_ERROR(vault::ParseSealingKey(offered.sealing_key).status());
+  const AgentKeyTexts keys{offered.witness_key, ssh::FormatPublicKey(ca, ""), offered.sealing_key};
   const Hash digest = identity::TokenDigest(code);
   const int64_t now = clock_.NowUnixSeconds();
   std::string client;
@@ -108,21 +118,21 @@ StatusOr<AgentService::Enrolment> AgentService::Enrol(std::string_view code,
     // waits for the owners to confirm it.
     ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
     const std::optional<trust::AgentIdentity>& confirmed = chain.state().agent;
-    const std::string ca_line = ssh::FormatPublicKey(ca, "");
-    const Json described = AgentFields(name, witness_key, ca);
-    if (confirmed.has_value() &&
-        (confirmed->witness_key != witness_key || confirmed->ssh_ca_key != ca_line)) {
+    const Json described = AgentFields(name, keys, ca);
+    if (confirmed.has_value() && !SameAgent(*confirmed, keys)) {
       replaces = confirmed->name;
-      RETURN_IF_ERROR(PutAgentRow(scope.db, "agent_replacements", client, name, witness_key,
-                                  ca_line, token.digest, now));
+      RETURN_IF_ERROR(
+          PutAgentRow(scope.db, "agent_replacements", client, name, keys, token.digest, now));
       Json fields = described;
       fields["replaces"] = replaces;
       scope.events.push_back(Event("agent.replacement_enrolled", client, now, fields));
       return Status::Ok();
     }
+    RETURN_IF_ERROR(PutAgentRow(scope.db, "agents", client, name,
+                                {keys.witness_key, offered.ssh_ca_key, keys.sealing_key},
+                                token.digest, now));
     RETURN_IF_ERROR(
-        PutAgentRow(scope.db, "agents", client, name, witness_key, ssh_ca_key, token.digest, now));
-    RETURN_IF_ERROR(store::SqliteLogStore::SetWitnessInTransaction(scope.db, client, witness_key));
+        store::SqliteLogStore::SetWitnessInTransaction(scope.db, client, keys.witness_key));
     scope.events.push_back(Event("agent.enrolled", client, now, described));
     return Status::Ok();
   }));
@@ -148,28 +158,27 @@ Status AgentService::PromoteReplacement(ChangeScope& scope, const trust::ChainSt
                                         int64_t now) {
   if (!state.agent.has_value()) return Status::Ok();
   ASSIGN_OR_RETURN(auto select,
-                   scope.db.Prepare("SELECT name, witness_key, ssh_ca_key, token_digest FROM "
-                                    "agent_replacements WHERE client = ?"));
+                   scope.db.Prepare("SELECT name, witness_key, ssh_ca_key, sealing_key, "
+                                    "token_digest FROM agent_replacements WHERE client = ?"));
   select->Bind(1, state.client);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return Status::Ok();
   const std::string name(select->ColumnText(0));
-  const std::string witness_key(select->ColumnText(1));
-  const std::string ssh_ca_key(select->ColumnText(2));
-  const ByteView blob = select->ColumnBlob(3);
+  const AgentKeyTexts keys{std::string(select->ColumnText(1)), std::string(select->ColumnText(2)),
+                           std::string(select->ColumnText(3))};
+  const ByteView blob = select->ColumnBlob(4);
   const Bytes token_digest(blob.begin(), blob.end());
   select.Release();
-  if (witness_key != state.agent->witness_key || ssh_ca_key != state.agent->ssh_ca_key)
-    return Status::Ok();
-  ASSIGN_OR_RETURN(auto ca, ssh::ParsePublicKey(ssh_ca_key));
-  RETURN_IF_ERROR(PutAgentRow(scope.db, "agents", state.client, name, witness_key, ssh_ca_key,
-                              token_digest, now));
+  if (!SameAgent(*state.agent, keys)) return Status::Ok();
+  const std::string& witness_key = keys.witness_key;
+  ASSIGN_OR_RETURN(auto ca, ssh::ParsePublicKey(keys.ssh_ca_key));
+  RETURN_IF_ERROR(PutAgentRow(scope.db, "agents", state.client, name, keys, token_digest, now));
   ASSIGN_OR_RETURN(auto drop, scope.db.Prepare("DELETE FROM agent_replacements WHERE client = ?"));
   drop->Bind(1, state.client);
   RETURN_IF_ERROR(drop->Run());
   RETURN_IF_ERROR(
       store::SqliteLogStore::SetWitnessInTransaction(scope.db, state.client, witness_key));
-  Json fields = AgentFields(name, witness_key, ca);
+  Json fields = AgentFields(name, keys, ca);
   fields["replaces"] = state.previous_agent.has_value() ? state.previous_agent->name : "";
   scope.events.push_back(Event("agent.enrolled", state.client, now, fields));
   return Status::Ok();

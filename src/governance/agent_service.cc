@@ -27,8 +27,8 @@ void AgentService::Shutdown() { poll_.Shutdown(); }
 StatusOr<AgentView> AgentService::LoadAgent(const std::string& client) {
   ASSIGN_OR_RETURN(
       auto select,
-      db_->Prepare("SELECT name, witness_key, ssh_ca_key, enrolled_at, last_seen, witnessed_size "
-                   "FROM agents WHERE client = ?"));
+      db_->Prepare("SELECT name, witness_key, ssh_ca_key, enrolled_at, last_seen, witnessed_size, "
+                   "sealing_key FROM agents WHERE client = ?"));
   select->Bind(1, client);
   ASSIGN_OR_RETURN(bool row, select->Step());
   AgentView view;
@@ -40,17 +40,19 @@ StatusOr<AgentView> AgentService::LoadAgent(const std::string& client) {
     view.enrolled_at = select->ColumnInt(3);
     view.last_seen = select->ColumnInt(4);
     view.witnessed_size = static_cast<uint64_t>(select->ColumnInt(5));
+    view.sealing_key = std::string(select->ColumnText(6));
   }
   select.Release();
   ASSIGN_OR_RETURN(auto waiting,
-                   db_->Prepare("SELECT name, witness_key, ssh_ca_key, enrolled_at FROM "
-                                "agent_replacements WHERE client = ?"));
+                   db_->Prepare("SELECT name, witness_key, ssh_ca_key, sealing_key, enrolled_at "
+                                "FROM agent_replacements WHERE client = ?"));
   waiting->Bind(1, client);
   ASSIGN_OR_RETURN(bool replacement, waiting->Step());
   if (replacement) {
     view.replacement = AgentView::Replacement{
         std::string(waiting->ColumnText(0)), std::string(waiting->ColumnText(1)),
-        std::string(waiting->ColumnText(2)), waiting->ColumnInt(3)};
+        std::string(waiting->ColumnText(2)), std::string(waiting->ColumnText(3)),
+        waiting->ColumnInt(4)};
   }
   return view;
 }

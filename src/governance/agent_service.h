@@ -52,11 +52,19 @@ struct CertificateRequest {
   int64_t created_at = 0;
 };
 
+// An agent's public keys as text: what it offers when it enrols and what the server shows of it.
+struct AgentKeyTexts {
+  std::string witness_key;  // C2SP verifier key string (tlog-cosignature/v1)
+  std::string ssh_ca_key;   // ssh-ed25519 authorized_keys line
+  std::string sealing_key;  // vault/sealing_key.h; empty for an agent made before custody
+};
+
 struct AgentView {
   bool enrolled = false;
   std::string name;
   std::string witness_key;  // C2SP verifier key string
   std::string ssh_ca_key;   // authorized_keys line
+  std::string sealing_key;  // base64 X25519 key; empty if it has none
   int64_t enrolled_at = 0;
   int64_t last_seen = 0;
   uint64_t witnessed_size = 0;  // the largest checkpoint it cosigned
@@ -73,6 +81,7 @@ struct AgentView {
     std::string name;
     std::string witness_key;
     std::string ssh_ca_key;
+    std::string sealing_key;
     int64_t enrolled_at = 0;
   };
   std::optional<Replacement> replacement;
@@ -105,14 +114,14 @@ class AgentService {
     // this one replaces once the owners confirm it (docs/agent.md, "Replacing the agent").
     std::string replaces;
   };
-  // Redeems a code (once). `witness_key` is a C2SP verifier key string (Ed25519), `ssh_ca_key` an
-  // ssh-ed25519 authorized_keys line. Replaces an earlier agent of the same client, unless the
+  // Redeems a code (once) for an agent with `keys` (a sealing key is optional, and checked).
+  // Replaces an earlier agent of the same client, unless the
   // client's trust chain confirms that one: then the new agent waits, with a token that gets it
   // no work, until the owners confirm it in the chain (`agent.confirmed` with its keys), and only
   // then takes the place of the one before (PromoteReplacement). A later such enrolment replaces
   // the one waiting. Unauthenticated for an unknown, used or expired code.
   StatusOr<Enrolment> Enrol(std::string_view code, const std::string& name,
-                            const std::string& witness_key, const std::string& ssh_ca_key);
+                            const AgentKeyTexts& keys);
   // Whose agent holds `token`: the client's, or one waiting for the owners to confirm it as the
   // replacement of that agent. Unauthenticated otherwise.
   struct Caller {

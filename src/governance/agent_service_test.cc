@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "base/temp_directory_testing.h"
 #include "governance/access_service.h"
@@ -13,6 +14,7 @@
 #include "ledger/witness.h"
 #include "ssh/certificate.h"
 #include "ssh/key.h"
+#include "vault/sealing_key.h"
 
 namespace quartet::governance {
 namespace {
@@ -54,8 +56,9 @@ class AgentServiceTest : public ::testing::Test {
   std::string Enrol() {
     auto code = agents_->CreateEnrolmentCode(olivia_, "acme");
     EXPECT_TRUE(code.ok()) << code.status().ToString();
-    auto enrolment = agents_->Enrol(*code, "acme-agent", witness_.VerifierKeyString(),
-                                    ssh::FormatPublicKey(ca_.public_key(), "ca"));
+    auto enrolment = agents_->Enrol(
+        *code, "acme-agent",
+        {witness_.VerifierKeyString(), ssh::FormatPublicKey(ca_.public_key(), "ca"), sealing_});
     EXPECT_TRUE(enrolment.ok()) << enrolment.status().ToString();
     return enrolment.ok() ? enrolment->token : "";
   }
@@ -103,6 +106,7 @@ class AgentServiceTest : public ::testing::Test {
   ledger::NoteSigner witness_ =
       *ledger::NoteSigner::Generate("acme-agent", ledger::SignatureType::kCosignatureV1, random_);
   ssh::KeyPair ca_ = ssh::KeyPair::Generate(random_);
+  std::string sealing_ = vault::SealingKeyString(vault::GenerateHpkeKeyPair(random_).public_key);
 };
 
 TEST_F(AgentServiceTest, OnlyTheClientsOwnerMakesAnEnrolmentCode) {
@@ -120,24 +124,47 @@ TEST_F(AgentServiceTest, ACodeEnrolsOnceAndExpires) {
   const std::string witness = witness_.VerifierKeyString();
   const std::string ca = ssh::FormatPublicKey(ca_.public_key(), "ca");
   // Bad keys are refused before the code is spent.
-  EXPECT_EQ(agents_->Enrol(*code, "agent", "not a key", ca).status().code(),
+  EXPECT_EQ(agents_->Enrol(*code, "agent", {"not a key", ca, ""}).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(agents_->Enrol(*code, "agent", witness, "ssh-ed25519 AAAA").status().code(),
+  EXPECT_EQ(agents_->Enrol(*code, "agent", {witness, "ssh-ed25519 AAAA", ""}).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(agents_->Enrol(*code, "", witness, ca).status().code(), StatusCode::kInvalidArgument);
-  auto enrolment = agents_->Enrol(*code, "agent", witness, ca);
+  EXPECT_EQ(agents_->Enrol(*code, "", {witness, ca, ""}).status().code(),
+            StatusCode::kInvalidArgument);
+  for (const char* sealing :
+       {"not base64", "AAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}) {
+    EXPECT_EQ(agents_->Enrol(*code, "agent", {witness, ca, sealing}).status().code(),
+              StatusCode::kInvalidArgument)
+        << sealing;
+  }
+  auto enrolment = agents_->Enrol(*code, "agent", {witness, ca, ""});
   ASSERT_TRUE(enrolment.ok()) << enrolment.status().ToString();
   EXPECT_EQ(enrolment->client, "acme");
   EXPECT_EQ(agents_->AuthenticateAgent(enrolment->token)->client, "acme");
   EXPECT_EQ(agents_->AuthenticateAgent("qa_wrong").status().code(), StatusCode::kUnauthenticated);
   // Spent.
-  EXPECT_EQ(agents_->Enrol(*code, "agent", witness, ca).status().code(),
+  EXPECT_EQ(agents_->Enrol(*code, "agent", {witness, ca, ""}).status().code(),
             StatusCode::kUnauthenticated);
   // A day later a fresh code has lapsed.
   auto late = agents_->CreateEnrolmentCode(olivia_, "acme");
   clock_.Advance(std::chrono::seconds(kEnrolmentCodeSeconds + 1));
-  EXPECT_EQ(agents_->Enrol(*late, "agent", witness, ca).status().code(),
+  EXPECT_EQ(agents_->Enrol(*late, "agent", {witness, ca, ""}).status().code(),
             StatusCode::kUnauthenticated);
+}
+
+TEST_F(AgentServiceTest, TheSealingKeyIsShownAndLoggedAsTheAgentEnrolledWithIt) {
+  Enrol();
+  auto view = agents_->View(olivia_, "acme");
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->sealing_key, sealing_);
+  std::vector<std::string> entries;
+  const uint64_t size = *folder_->logs().EntryCount("acme");
+  ASSERT_TRUE(folder_->logs().ReadEntries("acme", 0, size, entries).ok());
+  bool logged = false;
+  for (const std::string& entry : entries) {
+    const auto event = nlohmann::json::parse(entry);
+    if (event["kind"] == "agent.enrolled") logged = event["sealing_key"] == sealing_;
+  }
+  EXPECT_TRUE(logged);
 }
 
 TEST_F(AgentServiceTest, TheAgentIsOfferedEachNewCheckpointAndItsCosignatureIsChecked) {

@@ -286,8 +286,15 @@ CREATE TABLE public_logs (
 );
 )sql";
 
-constexpr std::array<std::string_view, 7> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,
-                                                    kVersion5, kVersion6, kVersion7};
+// Version 8: credential custody. The agent's sealing key, as it enrolled with it (empty for agents
+// enrolled before).
+constexpr std::string_view kVersion8 = R"sql(
+ALTER TABLE agents ADD COLUMN sealing_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE agent_replacements ADD COLUMN sealing_key TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 8> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,
+                                                    kVersion5, kVersion6, kVersion7, kVersion8};
 
 }  // namespace
 

@@ -442,11 +442,14 @@ Json SummaryJson(const ChainState& state) {
 }
 
 std::string SafetyCode(std::string_view owner_key_id, std::string_view witness_key,
-                       std::string_view ssh_ca_key) {
+                       std::string_view ssh_ca_key, std::string_view sealing_key) {
   Sha256 hash;
-  hash.Update(std::string_view("quartet-safety-code/v1\n"));
+  // v1 for an agent without a sealing key (as agents enrolled before credential custody), v2 with.
+  hash.Update(std::string_view(sealing_key.empty() ? "quartet-safety-code/v1\n"
+                                                   : "quartet-safety-code/v2\n"));
   for (std::string_view part : {owner_key_id, witness_key, ssh_ca_key})
     hash.Update(part).Update(static_cast<uint8_t>('\n'));
+  if (!sealing_key.empty()) hash.Update(sealing_key).Update(static_cast<uint8_t>('\n'));
   const Hash digest = hash.Finish();
   const uint64_t value = ReadBigEndian64(digest.data()) % 1'000'000'000'000ULL;
   char text[16];

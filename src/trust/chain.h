@@ -194,11 +194,11 @@ Json SummaryJson(const ChainState& state);
 
 // The short code that an agent prints when it enrols and its owner types to confirm it: twelve
 // digits ("4821-0937-1152") derived from the owner key named in the enrolment code and the agent's
-// witness and SSH CA keys (docs/trust-chain.md). Both sides compute it from the keys they hold; a
-// server that swapped the agent's keys shows the owner other keys, and so another code.
-// `ssh_ca_key` is the authorized_keys form without a comment.
+// witness and SSH CA keys, and its sealing key if it has one (docs/agent.md). Both sides compute it
+// from the keys they hold; a server that swapped the agent's keys shows the owner other keys, and
+// so another code. `ssh_ca_key` is the authorized_keys form without a comment.
 std::string SafetyCode(std::string_view owner_key_id, std::string_view witness_key,
-                       std::string_view ssh_ca_key);
+                       std::string_view ssh_ca_key, std::string_view sealing_key = {});
 
 // The device, as a statement names it.
 Json DeviceJson(const access::OwnerKey& key, std::string_view name);

@@ -1,13 +1,14 @@
 #include "vault/hpke.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <sodium.h>
 
 #include <cstring>
 #include <memory>
 #include <string_view>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
 
 namespace quartet::vault {
 namespace {
@@ -51,8 +52,7 @@ Status Hkdf(int mode, ByteView key, ByteView salt_or_info, std::span<uint8_t> ou
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-      octets(OSSL_KDF_PARAM_KEY, key),
+      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode), octets(OSSL_KDF_PARAM_KEY, key),
       octets(mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY ? OSSL_KDF_PARAM_SALT : OSSL_KDF_PARAM_INFO,
              salt_or_info),
       OSSL_PARAM_construct_end()};
@@ -72,8 +72,8 @@ Status LabeledExtract(std::string_view suite_id, ByteView salt, std::string_view
 }
 
 // LabeledExpand(prk, label, info, L).
-Status LabeledExpand(std::string_view suite_id, ByteView prk, std::string_view label,
-                     ByteView info, std::span<uint8_t> out) {
+Status LabeledExpand(std::string_view suite_id, ByteView prk, std::string_view label, ByteView info,
+                     std::span<uint8_t> out) {
   if (out.size() > 255 * kHashSize) return InvalidArgumentError("HPKE: too many bytes asked for");
   std::string labeled;
   AppendBigEndian16(labeled, static_cast<uint16_t>(out.size()));
@@ -125,7 +125,8 @@ HpkeKeyPair GenerateHpkeKeyPair(Random& random) {
 }
 
 StatusOr<HpkeKeyPair> DeriveHpkeKeyPair(ByteView ikm) {
-  if (ikm.size() < kHpkeKeySize) return InvalidArgumentError("DeriveKeyPair needs 32 bytes or more");
+  if (ikm.size() < kHpkeKeySize)
+    return InvalidArgumentError("DeriveKeyPair needs 32 bytes or more");
   const std::string suite = KemSuiteId();
   std::array<uint8_t, kHashSize> prk;
   RETURN_IF_ERROR(LabeledExtract(suite, {}, "dkp_prk", ikm, prk));

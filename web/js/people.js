@@ -40,14 +40,17 @@ function confirmation(agent, context, me) {
     try {
       const typed = digitsOf(input.value);
       // Worked out here from the keys the server names: if it swapped them, the codes differ.
-      const mine = await safetyCode(me.key.keyId, agent.witness_key, candidateCa);
-      const unpinned = await safetyCode('', agent.witness_key, candidateCa);
+      // The sealing key counts too: a server that swapped it would read the credentials sealed to it.
+      const sealingKey = agent.sealing_key ?? '';
+      const mine = await safetyCode(me.key.keyId, agent.witness_key, candidateCa, sealingKey);
+      const unpinned = await safetyCode('', agent.witness_key, candidateCa, sealingKey);
       if (typed.length !== 12 || (typed !== digitsOf(mine) && typed !== digitsOf(unpinned))) {
         error.textContent = 'The safety code does not match the agent the server names. Compare it again with the code the agent printed on your machine; if it still differs, the agent shown here is not yours. Nothing was signed.';
         return;
       }
-      const body = context.trust.chain.nextBody('agent.confirmed',
-        {name: agent.name, witness_key: agent.witness_key, ssh_ca_key: candidateCa}, Math.floor(Date.now() / 1000));
+      const identity = {name: agent.name, witness_key: agent.witness_key, ssh_ca_key: candidateCa};
+      if (sealingKey) identity.sealing_key = sealingKey;
+      const body = context.trust.chain.nextBody('agent.confirmed', identity, Math.floor(Date.now() / 1000));
       const result = await submit(context, await signStatement(body, [me.key]));
       announce(result.waiting ? `Signed: agent ${agent.name} waits for the other owners.` : `Agent ${agent.name} confirmed.`);
       context.refresh();

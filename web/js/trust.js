@@ -1142,10 +1142,13 @@ export async function addSignature(text, signer) {
 
 /**
  * The safety code of an agent (docs/agent.md, "Confirming the agent"): twelve digits of SHA-256
- * over the owner key's ID and the agent's two keys, as the agent prints it when it enrols.
+ * over the owner key's ID and the agent's keys (its sealing key too, if it has one), as the agent
+ * prints it when it enrols.
  */
-export async function safetyCode(ownerKeyId, witnessKey, sshCaKey) {
-  const text = `quartet-safety-code/v1\n${ownerKeyId}\n${witnessKey}\n${sshCaKey}\n`;
+export async function safetyCode(ownerKeyId, witnessKey, sshCaKey, sealingKey = '') {
+  const text = sealingKey
+    ? `quartet-safety-code/v2\n${ownerKeyId}\n${witnessKey}\n${sshCaKey}\n${sealingKey}\n`
+    : `quartet-safety-code/v1\n${ownerKeyId}\n${witnessKey}\n${sshCaKey}\n`;
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
   let value = 0n;
   for (let i = 0; i < 8; ++i) value = (value << 8n) | BigInt(digest[i]);

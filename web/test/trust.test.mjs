@@ -85,6 +85,8 @@ test('the safety code is the one the agent prints (the vector of src/agent/repli
   const ca = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAGENTSOWNCAKEY';
   assert.equal(await safetyCode('0123456789abcdef', witness, ca), '5090-6332-8640');
   assert.notEqual(await safetyCode('0123456789abcdee', witness, ca), '5090-6332-8640');
+  const sealing = 'AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=';
+  assert.equal(await safetyCode('0123456789abcdef', witness, ca, sealing), '1007-6458-0138');
 });
 
 test('the vectors cover every kind and every code', () => {

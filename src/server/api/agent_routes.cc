@@ -1,6 +1,7 @@
 // The client's agent (docs/agent.md).
 //   by the agent itself (Authorization: Bearer qa_..., from enrolment)
-//     POST /api/v1/agent/enrolment                     {code, name, witness_key, ssh_ca_key}
+//     POST /api/v1/agent/enrolment                     {code, name, witness_key, ssh_ca_key,
+//                                                       sealing_key?}
 //                                                      (the code authorises; throttled)
 //     GET  /api/v1/agent/work?witnessed=N&wait=S       long poll: a tlog-witness add-checkpoint
 //                                                      body and pending certificate requests
@@ -62,9 +63,11 @@ StatusOr<HttpResponse> EnrolAgent(ApiContext& api, const Call& call) {
     return JsonResponse(429, {{"error", allowed.message()}});
   ASSIGN_OR_RETURN(std::string code, call.body.Text("code", Field::kRequired));
   ASSIGN_OR_RETURN(std::string name, call.body.Text("name", Field::kRequired));
-  ASSIGN_OR_RETURN(std::string witness_key, call.body.Text("witness_key", Field::kRequired));
-  ASSIGN_OR_RETURN(std::string ssh_ca_key, call.body.Text("ssh_ca_key", Field::kRequired));
-  auto enrolment = api.agents.Enrol(code, name, witness_key, ssh_ca_key);
+  governance::AgentKeyTexts keys;
+  ASSIGN_OR_RETURN(keys.witness_key, call.body.Text("witness_key", Field::kRequired));
+  ASSIGN_OR_RETURN(keys.ssh_ca_key, call.body.Text("ssh_ca_key", Field::kRequired));
+  ASSIGN_OR_RETURN(keys.sealing_key, call.body.Text("sealing_key", Field::kOptional));
+  auto enrolment = api.agents.Enrol(code, name, keys);
   if (!enrolment.ok()) {
     if (enrolment.status().code() == StatusCode::kUnauthenticated)
       api.throttle.RecordFailure(address);
@@ -136,6 +139,7 @@ StatusOr<HttpResponse> AgentHealth(ApiContext& api, const Call& call) {
     replacement = {{"name", view.replacement->name},
                    {"witness_key", view.replacement->witness_key},
                    {"ssh_ca_key", view.replacement->ssh_ca_key},
+                   {"sealing_key", view.replacement->sealing_key},
                    {"enrolled_at", view.replacement->enrolled_at}};
   }
   return JsonResponse(200, {{"enrolled", view.enrolled},
@@ -143,6 +147,7 @@ StatusOr<HttpResponse> AgentHealth(ApiContext& api, const Call& call) {
                             {"name", view.name},
                             {"witness_key", view.witness_key},
                             {"ssh_ca_key", view.ssh_ca_key},
+                            {"sealing_key", view.sealing_key},
                             {"enrolled_at", view.enrolled_at},
                             {"last_seen", view.last_seen},
                             {"witnessed_size", view.witnessed_size},

@@ -40,8 +40,7 @@ std::string SealingKeyFile(const HpkeKeyPair& pair) {
 
 StatusOr<HpkeKeyPair> ParseSealingKeyFile(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  if (!text.starts_with(kFilePrefix))
-    return InvalidArgumentError("not a quartet sealing key file");
+  if (!text.starts_with(kFilePrefix)) return InvalidArgumentError("not a quartet sealing key file");
   text.remove_prefix(kFilePrefix.size());
   HpkeKeyPair pair;
   ASSIGN_OR_RETURN(pair.private_key, KeyOf(text, "the sealing key file"));

@@ -206,6 +206,16 @@ int AgentPrincipals(const std::string& data, const std::string& user, const std:
 int AgentKrl(const std::string& data, const std::string& out);
 int AgentStatus(const std::string& data, bool json);
 
+// The client's credentials, sealed to its agent (vault_commands.cc).
+struct VaultArguments {
+  std::string client, resource, name, username, rotate, key_file;
+  bool exclusive = false;
+};
+// Reads the secret from `in` (one final line ending dropped) and stores it as the credential's
+// next version, sealed here to the sealing key of the agent in the client's trust chain.
+int VaultPut(const ServerOptions& options, const VaultArguments& args, std::istream& in);
+int VaultList(const ServerOptions& options, const std::string& client);
+
 // SSH certificates for a technician's live grant (ssh_commands.cc).
 struct SshArguments {
   std::string client, resource, host, key_file;

@@ -63,6 +63,7 @@ struct ParsedOptions {
   SshArguments ssh_args;
   TrustArguments trust;
   LogTokenArguments log_token;
+  VaultArguments vault;
   std::string verify_token;
   bool open_log = false;
   bool no_request_limits = false;
@@ -486,6 +487,33 @@ void AddSshCommands(CLI::App& app, ParsedOptions& o, int& result) {
   ssh->callback([&] { result = Ssh(server_options, ssh_args); });
 }
 
+// quartet vault put|list: the client's credentials, sealed to its agent.
+void AddVaultCommands(CLI::App& app, ParsedOptions& o, int& result) {
+  auto& server_options = o.server_options;
+  auto& vault = o.vault;
+  auto* group = app.add_subcommand("vault", "the client's credentials, sealed to its agent")
+                    ->require_subcommand(1);
+  auto* put = group->add_subcommand(
+      "put", "an owner or provider admin: store a credential's next version (the secret on stdin)");
+  put->add_option("--client", vault.client, "client slug (your own by default)");
+  put->add_option("--resource", vault.resource, "the resource it opens")->required();
+  put->add_option("--name", vault.name, "its name, e.g. admin")->required();
+  put->add_option("--username", vault.username, "the account it is the password of");
+  put->add_flag("--exclusive", vault.exclusive, "one holder at a time; rotated after each");
+  put->add_option("--rotate", vault.rotate,
+                  "how the agent changes it after a reveal: postgresql://ROLE@HOST:PORT, "
+                  "ssh://USER@HOST:PORT or ldap://HOST:PORT/DN (default: by hand)");
+  put->add_option("--key", vault.key_file,
+                  "an owner's device key: checks that the chain is the owners' own");
+  put->add_flag("--json", server_options.json, "JSON output");
+  put->callback([&] { result = VaultPut(server_options, vault, std::cin); });
+  auto* list = group->add_subcommand(
+      "list", "names, versions, reveals and rotation of the client's credentials (never values)");
+  list->add_option("--client", vault.client, "client slug (your own by default)");
+  list->add_flag("--json", server_options.json, "JSON output");
+  list->callback([&] { result = VaultList(server_options, vault.client); });
+}
+
 // quartet trust: the client's trust chain, made and checked on the owner's side.
 void AddTrustCommands(CLI::App& app, ParsedOptions& o, int& result) {
   auto& server_options = o.server_options;
@@ -636,6 +664,7 @@ int main(int argc, char** argv) {
   AddSshCommands(app, o, result);
   AddTrustCommands(app, o, result);
   AddPolicyCommands(app, o, result);
+  AddVaultCommands(app, o, result);
 
   try {
     app.parse(argc, argv);

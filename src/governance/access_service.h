@@ -9,6 +9,7 @@
 //   outbox.h       e-mail and webhook notices, queued with the changes that cause them
 //   trust_statements.h  each client's trust chain, signed by its owners, checked and kept
 //   trust_links.h  new devices offered for an owner's existing device to sign into the chain
+//   credentials.h  the client's credentials, sealed to its agent
 // Callers authenticate people first (sessions); each part checks what each may do.
 //
 // Thread safety: share one per process; every part may be used from any thread.
@@ -19,6 +20,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "governance/committer.h"
+#include "governance/credentials.h"
 #include "governance/directory.h"
 #include "governance/grants.h"
 #include "governance/outbox.h"
@@ -45,6 +47,7 @@ class AccessService {
   Grants& grants() { return grants_; }
   Outbox& outbox() { return outbox_; }
   TrustStatements& trust() { return trust_; }
+  Credentials& credentials() { return credentials_; }
   TrustLinks& trust_links() { return trust_links_; }
 
  private:
@@ -57,6 +60,7 @@ class AccessService {
         trust_links_(*committer_, trust_),
         policies_(*committer_, trust_),
         grants_(*committer_, policies_, trust_),
+        credentials_(*committer_, trust_),
         outbox_(*committer_) {}
 
   std::unique_ptr<Committer> committer_;
@@ -67,6 +71,7 @@ class AccessService {
   TrustLinks trust_links_;
   Policies policies_;
   Grants grants_;
+  Credentials credentials_;
   Outbox outbox_;
 };
 

@@ -286,11 +286,33 @@ CREATE TABLE public_logs (
 );
 )sql";
 
-// Version 8: credential custody. The agent's sealing key, as it enrolled with it (empty for agents
-// enrolled before).
+// Version 8: credential custody (governance/credentials.h). The agent's sealing key, as it enrolled
+// with it (empty for agents enrolled before), and each credential's latest version, sealed to it,
+// with its last reveal and rotation.
 constexpr std::string_view kVersion8 = R"sql(
 ALTER TABLE agents ADD COLUMN sealing_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE agent_replacements ADD COLUMN sealing_key TEXT NOT NULL DEFAULT '';
+CREATE TABLE credentials (
+  client TEXT NOT NULL REFERENCES clients (tenant),
+  resource TEXT NOT NULL,
+  name TEXT NOT NULL,
+  username TEXT NOT NULL,
+  exclusive INTEGER NOT NULL,
+  rotate TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  enc BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  sealed_to TEXT NOT NULL,
+  commitment TEXT NOT NULL,
+  stored_by TEXT NOT NULL,
+  stored_at INTEGER NOT NULL,
+  revealed_version INTEGER NOT NULL DEFAULT 0,
+  revealed_to TEXT NOT NULL DEFAULT '',
+  revealed_grant TEXT NOT NULL DEFAULT '',
+  revealed_at INTEGER NOT NULL DEFAULT 0,
+  rotated_at INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (client, resource, name)
+) WITHOUT ROWID;
 )sql";
 
 constexpr std::array<std::string_view, 8> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,

@@ -59,9 +59,8 @@ StatusOr<OpenedCredential> OpenCredential(const CredentialName& credential,
   if (sealed.sealed_to != SealingKeyString(agent.public_key))
     return DataLossError("the credential was sealed to another key than this agent's");
   const std::string aad = CredentialAad(credential);
-  ASSIGN_OR_RETURN(std::string opened,
-                   HpkeOpen(agent, sealed.enc, AsBytes(kCredentialInfo), AsBytes(aad),
-                            AsBytes(sealed.ciphertext)));
+  ASSIGN_OR_RETURN(std::string opened, HpkeOpen(agent, sealed.enc, AsBytes(kCredentialInfo),
+                                                AsBytes(aad), AsBytes(sealed.ciphertext)));
   Wiped plaintext{std::move(opened)};
   auto document = JsonDocument::Parse(plaintext.text, "a sealed credential");
   if (!document.ok()) return DataLossError("a sealed credential does not hold JSON");

@@ -35,12 +35,10 @@ TEST_F(CredentialTest, OpensForTheAgentAndTheCommitmentMatches) {
 TEST_F(CredentialTest, ASealedSecretMovedElsewhereDoesNotOpen) {
   auto sealed = SealCredential(name_, sealing_key_, "s3cret", random_);
   ASSERT_TRUE(sealed.ok());
-  for (CredentialName other : {CredentialName{"beta", "mail", "admin", 3},
-                               CredentialName{"acme", "books", "admin", 3},
-                               CredentialName{"acme", "mail", "root", 3},
-                               CredentialName{"acme", "mail", "admin", 4}}) {
-    EXPECT_EQ(OpenCredential(other, agent_, sealed->sealed).status().code(),
-              StatusCode::kDataLoss)
+  for (CredentialName other :
+       {CredentialName{"beta", "mail", "admin", 3}, CredentialName{"acme", "books", "admin", 3},
+        CredentialName{"acme", "mail", "root", 3}, CredentialName{"acme", "mail", "admin", 4}}) {
+    EXPECT_EQ(OpenCredential(other, agent_, sealed->sealed).status().code(), StatusCode::kDataLoss)
         << CredentialAad(other);
   }
   // Another agent's key, or a claim to be sealed to it, opens nothing.
@@ -85,7 +83,8 @@ TEST(SealingKeyTest, TextAndFileRoundTripAndBadKeysAreRefused) {
   EXPECT_FALSE(ParseSealingKey("AAAA").ok());
   EXPECT_FALSE(ParseSealingKey(SealingKeyString(HpkeKey{})).ok()) << "small order";
   HpkeKey order_eight{};  // a point of order 8 on Curve25519 (RFC 7748 section 5's list)
-  const Bytes point = *HexDecode("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800");
+  const Bytes point =
+      *HexDecode("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800");
   std::copy(point.begin(), point.end(), order_eight.begin());
   EXPECT_FALSE(ParseSealingKey(SealingKeyString(order_eight)).ok());
 }

@@ -50,6 +50,9 @@ const std::vector<Route>& AllRoutes() {
       {"DELETE", "/api/v1/clients/{client}/log/tokens/{id}", Caller::kPerson, RevokeLogToken},
       {"GET", "/api/v1/clients/{client}/log/visibility", Caller::kPerson, GetLogVisibility},
       {"PUT", "/api/v1/clients/{client}/log/visibility", Caller::kPerson, SetLogVisibility},
+      // The client's credentials, sealed to its agent.
+      {"POST", "/api/v1/clients/{client}/credentials", Caller::kPerson, StoreCredential},
+      {"GET", "/api/v1/clients/{client}/credentials", Caller::kPerson, ListCredentials},
       // The client's trust chain.
       {"GET", "/api/v1/clients/{client}/trust", Caller::kPerson, GetTrustChain},
       {"POST", "/api/v1/clients/{client}/trust", Caller::kPerson, AddTrustStatement},

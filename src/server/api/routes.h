@@ -54,6 +54,8 @@ StatusOr<HttpResponse> RevokeGrant(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ReviewGrant(ApiContext& api, const Call& call);
 
 // log_routes.cc: who reads the client's published log.
+StatusOr<HttpResponse> StoreCredential(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> ListCredentials(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> CreateLogToken(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ListLogTokens(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> RevokeLogToken(ApiContext& api, const Call& call);

@@ -1,0 +1,154 @@
+// `quartet vault put | list`: the client's credentials, sealed on this machine to the client's agent
+// (governance/credentials.h, docs/credentials.md). The agent's sealing key comes from the client's
+// trust chain, replayed and checked here, never from the server's word alone.
+#include <iostream>
+#include <iterator>
+#include <optional>
+
+#include <sodium.h>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "cli/commands.h"
+#include "governance/credentials.h"
+#include "vault/credential.h"
+
+namespace quartet::cli {
+namespace {
+
+// The secret as given on stdin, without the one line ending that `echo` or an editor adds.
+std::string ReadSecret(std::istream& in) {
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (secret.ends_with("\r\n")) {
+    secret.resize(secret.size() - 2);
+  } else if (secret.ends_with('\n')) {
+    secret.pop_back();
+  }
+  return secret;
+}
+
+// The version stored now of `resource`/`name` (0: none).
+StatusOr<uint64_t> StoredVersion(client::ApiClient& api, const std::string& client,
+                                 const std::string& resource, const std::string& name) {
+  ASSIGN_OR_RETURN(Json listed, api.Call("GET", "/clients/" + client + "/credentials"));
+  ASSIGN_OR_RETURN(JsonObject reply, ReplyObject(listed));
+  ASSIGN_OR_RETURN(std::vector<JsonObject> credentials,
+                   reply.Objects("credentials", Field::kRequired));
+  for (const JsonObject& credential : credentials) {
+    ASSIGN_OR_RETURN(std::string stored_resource, credential.Text("resource", Field::kRequired));
+    ASSIGN_OR_RETURN(std::string stored_name, credential.Text("name", Field::kRequired));
+    if (stored_resource == resource && stored_name == name)
+      return credential.Unsigned("version", Field::kRequired);
+  }
+  return 0;
+}
+
+std::string Rotation(const Json& credential) {
+  const std::string rotate = credential["rotate"].get<std::string>();
+  return rotate.empty() ? "by hand" : rotate;
+}
+
+std::string LastReveal(const Json& credential) {
+  const int64_t at = credential["revealed_at"].get<int64_t>();
+  if (at == 0) return "never revealed";
+  return "v" + std::to_string(credential["revealed_version"].get<uint64_t>()) + " revealed to " +
+         credential["revealed_to"].get<std::string>() + " " + FormatUtc(at, "%Y-%m-%d %H:%M") +
+         " UTC (grant " + credential["revealed_grant"].get<std::string>() + ")";
+}
+
+}  // namespace
+
+int VaultPut(const ServerOptions& options, const VaultArguments& args, std::istream& in) {
+  if (Status target = governance::CheckRotationTarget(args.rotate); !target.ok())
+    return Fail("--rotate: " + target.message());
+  std::string secret = ReadSecret(in);
+  struct Wipe {
+    std::string& text;
+    ~Wipe() { sodium_memzero(text.data(), text.size()); }
+  } wipe{secret};
+  if (secret.empty()) return Fail("no secret on stdin: quartet vault put ... < secret-file");
+  // An owner's device key, if given, shows that the chain replayed here is the owners' own.
+  std::optional<OwnerSigning> owner;
+  std::optional<ChainContext> plain;
+  if (!args.key_file.empty()) {
+    auto signing = OpenOwnerSigning(options, args.client, args.key_file);
+    if (!signing.ok()) return Fail(signing.status().message());
+    owner.emplace(std::move(*signing));
+  } else {
+    auto opened = OpenChain(options, args.client);
+    if (!opened.ok()) return Fail(opened.status().message());
+    plain.emplace(std::move(*opened));
+  }
+  ChainContext& chain = owner.has_value() ? static_cast<ChainContext&>(*owner) : *plain;
+  const auto& agent = chain.chain.state().agent;
+  if (!agent.has_value() || agent->sealing_key.empty())
+    return Fail(chain.client +
+                "'s owners have not confirmed an agent with a sealing key in its trust chain "
+                "(quartet agent confirm): no credential can be sealed to it yet");
+  for (int attempt = 0;; ++attempt) {
+    auto stored = StoredVersion(chain.api, chain.client, args.resource, args.name);
+    if (!stored.ok()) return Fail(stored.status().message());
+    const vault::CredentialName credential{chain.client, args.resource, args.name, *stored + 1};
+    auto sealed = vault::SealCredential(credential, agent->sealing_key, secret, Random::System());
+    if (!sealed.ok()) return Fail(sealed.status().message());
+    auto reply = chain.api.Call(
+        "POST", "/clients/" + chain.client + "/credentials",
+        {{"resource", args.resource},
+         {"name", args.name},
+         {"username", args.username},
+         {"exclusive", args.exclusive},
+         {"rotate", args.rotate},
+         {"version", credential.version},
+         {"commitment", sealed->commitment},
+         {"sealed",
+          {{"enc", Base64Encode(sealed->sealed.enc)},
+           {"ciphertext", Base64Encode(AsBytes(sealed->sealed.ciphertext))},
+           {"sealed_to", sealed->sealed.sealed_to}}}});
+    // Someone stored a version in between: seal again for the next one.
+    if (!reply.ok() && attempt < 2 &&
+        reply.status().message().find("seal the secret for version") != std::string::npos)
+      continue;
+    if (!reply.ok()) return Fail(reply.status().message());
+    if (options.json) {
+      std::cout << CanonicalJsonOf(*reply) << "\n";
+      return 0;
+    }
+    std::cout << "Stored " << chain.client << " " << args.resource << "/" << args.name
+              << " version " << credential.version << ", sealed to the agent " << agent->name
+              << " (sealing key " << agent->sealing_key
+              << "). The server holds only the sealed bytes; the agent opens them for a grant it "
+                 "has seen approved.\n";
+    return 0;
+  }
+}
+
+int VaultList(const ServerOptions& options, const std::string& client_option) {
+  auto api = ConnectApi(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto client = ResolveClient(*api, client_option);
+  if (!client.ok()) return Fail(client.status().message());
+  auto listed = api->Call("GET", "/clients/" + *client + "/credentials");
+  if (!listed.ok()) return Fail(listed.status().message());
+  if (options.json) {
+    std::cout << CanonicalJsonOf(*listed) << "\n";
+    return 0;
+  }
+  const Json& credentials = (*listed)["credentials"];
+  if (credentials.empty()) {
+    std::cout << "No credentials stored for " << *client << ".\n";
+    return 0;
+  }
+  for (const Json& credential : credentials) {
+    const std::string username = credential["username"].get<std::string>();
+    std::cout << credential["resource"].get<std::string>() << "/"
+              << credential["name"].get<std::string>()
+              << (username.empty() ? "" : " (" + username + ")") << "  version "
+              << credential["version"].get<uint64_t>()
+              << (credential["exclusive"].get<bool>() ? "  exclusive" : "") << "  rotates "
+              << Rotation(credential) << "  " << LastReveal(credential) << "  "
+              << credential["state"].get<std::string>() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace quartet::cli

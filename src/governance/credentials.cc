@@ -1,0 +1,213 @@
+#include "governance/credentials.h"
+
+#include <algorithm>
+
+#include "base/utf8.h"
+#include "governance/event.h"
+
+namespace quartet::governance {
+namespace {
+
+constexpr size_t kMaxCiphertext = vault::kMaxSecretSize * 2 + 256;  // base64 and JSON around it
+
+bool IsOneLine(std::string_view text, size_t longest) {
+  return text.size() <= longest && IsValidUtf8(text) &&
+         std::none_of(text.begin(), text.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+bool IsAccountName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-';
+  });
+}
+
+// HOST:PORT, with HOST a name, an IPv4 address or a bracketed IPv6 one.
+bool IsHostPort(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view host = text.substr(0, colon);
+  auto port = ParseDecimal(text.substr(colon + 1));
+  if (!port.ok() || *port == 0 || *port > 65535) return false;
+  if (host.front() == '[') return host.back() == ']' && host.size() > 2;
+  return host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '-';
+         });
+}
+
+std::string StateOf(const CredentialInfo& info) {
+  if (info.revealed_version != info.version || info.revealed_at == 0) return "current";
+  return info.rotate.empty() ? "rotate by hand" : "rotation due";
+}
+
+CredentialInfo InfoFromRow(store::Statement& select) {
+  CredentialInfo info;
+  info.resource = std::string(select.ColumnText(0));
+  info.name = std::string(select.ColumnText(1));
+  info.username = std::string(select.ColumnText(2));
+  info.exclusive = select.ColumnInt(3) != 0;
+  info.rotate = std::string(select.ColumnText(4));
+  info.version = static_cast<uint64_t>(select.ColumnInt(5));
+  info.commitment = std::string(select.ColumnText(6));
+  info.sealed_to = std::string(select.ColumnText(7));
+  info.stored_by = std::string(select.ColumnText(8));
+  info.stored_at = select.ColumnInt(9);
+  info.revealed_version = static_cast<uint64_t>(select.ColumnInt(10));
+  info.revealed_to = std::string(select.ColumnText(11));
+  info.revealed_grant = std::string(select.ColumnText(12));
+  info.revealed_at = select.ColumnInt(13);
+  info.rotated_at = select.ColumnInt(14);
+  info.state = StateOf(info);
+  return info;
+}
+
+constexpr std::string_view kInfoColumns =
+    "resource, name, username, exclusive, rotate, version, commitment, sealed_to, stored_by, "
+    "stored_at, revealed_version, revealed_to, revealed_grant, revealed_at, rotated_at";
+
+}  // namespace
+
+Status CheckRotationTarget(std::string_view target) {
+  if (target.empty()) return Status::Ok();
+  const Status bad = InvalidArgumentError(
+      "a rotation target is postgresql://ROLE@HOST:PORT, ssh://USER@HOST:PORT or "
+      "ldap://HOST:PORT/DN");
+  if (!IsOneLine(target, 512)) return bad;
+  for (std::string_view scheme : {"postgresql://", "ssh://"}) {
+    if (!target.starts_with(scheme)) continue;
+    const std::string_view rest = target.substr(scheme.size());
+    const size_t at = rest.find('@');
+    if (at == std::string_view::npos || !IsAccountName(rest.substr(0, at)) ||
+        !IsHostPort(rest.substr(at + 1)))
+      return bad;
+    return Status::Ok();
+  }
+  if (target.starts_with("ldap://")) {
+    const std::string_view rest = target.substr(7);
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos || !IsHostPort(rest.substr(0, slash)) ||
+        rest.size() == slash + 1 || rest.substr(slash + 1).find('=') == std::string_view::npos)
+      return bad;
+    return Status::Ok();
+  }
+  return bad;
+}
+
+StatusOr<CredentialInfo> Credentials::Store(const Actor& actor, const std::string& client,
+                                            const CredentialVersion& version) {
+  const int64_t now = committer_.clock().NowUnixSeconds();
+  CredentialInfo stored;
+  RETURN_IF_ERROR(committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    // Who asks comes first: one who may not learns nothing of what a good request would be.
+    RETURN_IF_ERROR(VisibleTechnicianIn(scope.db, actor, client).status());
+    if (!(actor.role == Role::kOwner && actor.client == client) &&
+        actor.role != Role::kProviderAdmin)
+      return Forbidden("only the client's owners and the provider's admins store its credentials");
+    if (!IsOneLine(version.name, 64) || version.name.empty())
+      return InvalidArgumentError("a credential needs a name of 1 to 64 characters on one line");
+    if (!IsOneLine(version.username, 256))
+      return InvalidArgumentError("a username is at most 256 characters on one line");
+    RETURN_IF_ERROR(CheckRotationTarget(version.rotate));
+    if (version.commitment.size() != 64 || !HexDecode(version.commitment).ok())
+      return InvalidArgumentError("a credential's commitment is 64 hex digits");
+    if (version.sealed.ciphertext.size() < vault::kHpkeTagSize + 1 ||
+        version.sealed.ciphertext.size() > kMaxCiphertext)
+      return InvalidArgumentError("the sealed credential has an impossible length");
+    ASSIGN_OR_RETURN(auto resource,
+                     scope.db.Prepare("SELECT 1 FROM resources WHERE client = ? AND name = ?"));
+    resource->Bind(1, client).Bind(2, version.resource);
+    ASSIGN_OR_RETURN(bool known, resource->Step());
+    if (!known) return NotFoundError("no resource " + version.resource + " at " + client);
+    resource.Release();
+    // Sealed to the agent the owners signed into the chain: anything else, the agent could not open
+    // (and whoever holds that other key could).
+    ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
+    const auto& agent = chain.state().agent;
+    if (!agent.has_value() || agent->sealing_key.empty())
+      return FailedPreconditionError(
+          "the client's owners have not confirmed an agent with a sealing key in its trust chain: "
+          "no credential can be stored for it yet");
+    if (version.sealed.sealed_to != agent->sealing_key)
+      return FailedPreconditionError(
+          "the credential is sealed to another key than the agent the client's trust chain "
+          "confirms (" +
+          agent->sealing_key + ")");
+    ASSIGN_OR_RETURN(auto current,
+                     scope.db.Prepare("SELECT version FROM credentials WHERE client = ? AND "
+                                      "resource = ? AND name = ?"));
+    current->Bind(1, client).Bind(2, version.resource).Bind(3, version.name);
+    ASSIGN_OR_RETURN(bool exists, current->Step());
+    const uint64_t stored_version = exists ? static_cast<uint64_t>(current->ColumnInt(0)) : 0;
+    current.Release();
+    if (version.version != stored_version + 1)
+      return FailedPreconditionError("credential " + version.resource + "/" + version.name +
+                                     " is at version " + std::to_string(stored_version) +
+                                     ": seal the secret for version " +
+                                     std::to_string(stored_version + 1));
+    ASSIGN_OR_RETURN(
+        auto upsert,
+        scope.db.Prepare(
+            "INSERT INTO credentials (client, resource, name, username, exclusive, rotate, "
+            "version, enc, ciphertext, sealed_to, commitment, stored_by, stored_at) VALUES (?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client, resource, name) DO UPDATE SET "
+            "username = excluded.username, exclusive = excluded.exclusive, rotate = "
+            "excluded.rotate, version = excluded.version, enc = excluded.enc, ciphertext = "
+            "excluded.ciphertext, sealed_to = excluded.sealed_to, commitment = "
+            "excluded.commitment, stored_by = excluded.stored_by, stored_at = excluded.stored_at"));
+    upsert->Bind(1, client)
+        .Bind(2, version.resource)
+        .Bind(3, version.name)
+        .Bind(4, version.username)
+        .Bind(5, int64_t{version.exclusive})
+        .Bind(6, version.rotate)
+        .Bind(7, static_cast<int64_t>(version.version))
+        .BindBlob(8, version.sealed.enc)
+        .BindBlob(9, AsBytes(version.sealed.ciphertext))
+        .Bind(10, version.sealed.sealed_to)
+        .Bind(11, version.commitment)
+        .Bind(12, actor.user)
+        .Bind(13, now);
+    RETURN_IF_ERROR(upsert->Run());
+    scope.events.push_back(Event("credential.stored", client, now,
+                                 {{"resource", version.resource},
+                                  {"name", version.name},
+                                  {"version", version.version},
+                                  {"username", version.username},
+                                  {"exclusive", version.exclusive},
+                                  {"rotate", version.rotate},
+                                  {"commitment", version.commitment},
+                                  {"sealed_to", version.sealed.sealed_to},
+                                  {"by", actor.user}}));
+    ASSIGN_OR_RETURN(auto select, scope.db.Prepare("SELECT " + std::string(kInfoColumns) +
+                                                   " FROM credentials WHERE client = ? AND "
+                                                   "resource = ? AND name = ?"));
+    select->Bind(1, client).Bind(2, version.resource).Bind(3, version.name);
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) return InternalError("the credential just stored is gone");
+    stored = InfoFromRow(*select);
+    return Status::Ok();
+  }));
+  return stored;
+}
+
+StatusOr<std::vector<CredentialInfo>> Credentials::List(const Actor& actor,
+                                                        const std::string& client) {
+  return committer_.Read([&](store::Database& db) -> StatusOr<std::vector<CredentialInfo>> {
+    RETURN_IF_ERROR(VisibleTechnicianIn(db, actor, client).status());
+    ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT " + std::string(kInfoColumns) +
+                                             " FROM credentials WHERE client = ? ORDER BY "
+                                             "resource, name"));
+    select->Bind(1, client);
+    std::vector<CredentialInfo> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      out.push_back(InfoFromRow(*select));
+    }
+    return out;
+  });
+}
+
+}  // namespace quartet::governance

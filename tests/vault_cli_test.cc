@@ -1,0 +1,246 @@
+// Credentials stored for a client through a real `quartet server` with `quartet vault`, sealed to
+// the client's agent as its owners confirmed it: what the owners and the provider's admins store,
+// what everyone may list, and what the provider's side cannot do — store one sealed to a key of its
+// own, sign for the owners with a key the chain does not hold, or open what it keeps.
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "base/json.h"
+#include "base/random.h"
+#include "client/api_client.h"
+#include "store/sqlite.h"
+#include "tests/test_util.h"
+#include "vault/credential.h"
+#include "vault/sealing_key.h"
+
+namespace quartet::testing {
+namespace {
+
+constexpr std::string_view kSecret = "Tr0ub4dor&3 of the reception mailbox";
+
+class VaultCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshDirectory(std::string("vault-") +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    data_ = dir_ + "/server";
+    agent_ = dir_ + "/agent";
+    auto admin = [&](std::vector<std::string> args) {
+      std::vector<std::string> argv = {QuartetBinary(), "admin", "--data", data_};
+      argv.insert(argv.end(), args.begin(), args.end());
+      auto result = RunProcess(argv);
+      ASSERT_EQ(result.status, 0) << result.err;
+    };
+    admin({"user", "add", "--name", "pat", "--role", "provider-admin"});
+    admin({"client", "add", "--tenant", "acme", "--name", "Acme Ltd"});
+    admin({"client", "add", "--tenant", "beta", "--name", "Beta Ltd"});
+    admin({"resource", "add", "--client", "acme", "--name", "mail", "--kind", "mailbox"});
+    admin({"user", "add", "--name", "olivia", "--role", "owner", "--client", "acme"});
+    admin({"user", "add", "--name", "oscar", "--role", "owner", "--client", "beta"});
+    admin({"user", "add", "--name", "tom", "--role", "technician"});
+    admin({"relate", "--client", "acme", "--technician", "tom"});
+    // The provider's admin makes an "owner" of the client for itself.
+    admin({"user", "add", "--name", "mallory", "--role", "owner", "--client", "acme"});
+    for (const char* user : {"pat", "olivia", "oscar", "tom", "mallory"}) {
+      auto token = RunProcess(
+          {QuartetBinary(), "admin", "--data", data_, "token", "create", "--user", user});
+      ASSERT_EQ(token.status, 0) << token.err;
+      tokens_[user] = token.out.substr(0, token.out.find('\n'));
+    }
+    server_ = std::make_unique<RunningServer>(data_);
+    for (const char* key : {"olivia", "mallory"})
+      ASSERT_EQ(RunProcess({QuartetBinary(), "owner-key", "create", "--out", Key(key)}).status, 0);
+    auto init = Quartet("olivia", {"trust", "init", "--key", Key("olivia"), "--recovery-out",
+                                   dir_ + "/olivia.recovery"});
+    ASSERT_EQ(init.status, 0) << init.err;
+    WriteTextFile(dir_ + "/secret", std::string(kSecret) + "\n");
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string Key(const std::string& name) const { return dir_ + "/" + name + ".key"; }
+  RunResult Quartet(const std::string& user, std::vector<std::string> args,
+                    const std::string& stdin_path = "") {
+    std::vector<std::string> argv = {QuartetBinary(), "--server", server_->url(), "--token",
+                                     tokens_.at(user)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv, stdin_path);
+  }
+  RunResult Put(const std::string& user, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"vault", "put",    "--client", "acme", "--resource",
+                                     "mail",  "--name", "admin",    "--username",
+                                     "admin@acme.example"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Quartet(user, args, dir_ + "/secret");
+  }
+  // The owner enrols the agent and confirms it by the safety code it printed.
+  void EnrolAndConfirmAgent() {
+    auto code = Quartet("olivia", {"agent", "invite", "--key", Key("olivia")});
+    ASSERT_EQ(code.status, 0) << code.err;
+    auto enrol =
+        RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
+                    code.out.substr(0, code.out.find('\n')), "--data", agent_});
+    ASSERT_EQ(enrol.status, 0) << enrol.err;
+    ASSERT_NE(enrol.out.find("sealing key: "), std::string::npos) << enrol.out;
+    const std::string safety_code = enrol.out.substr(enrol.out.rfind("safety code: ") + 13, 14);
+    auto confirm = Quartet(
+        "olivia", {"agent", "confirm", "--key", Key("olivia"), "--safety-code", safety_code});
+    ASSERT_EQ(confirm.status, 0) << confirm.err;
+  }
+  Json List(const std::string& user) {
+    auto listed = Quartet(user, {"vault", "list", "--client", "acme", "--json"});
+    EXPECT_EQ(listed.status, 0) << listed.err;
+    auto parsed = ParseJson(listed.out, "vault list");
+    return parsed.ok() ? (*parsed)["credentials"] : Json::array();
+  }
+  vault::HpkeKeyPair AgentSealingKey() const {
+    return *vault::ParseSealingKeyFile(ReadTextFile(agent_ + "/keys/sealing.key"));
+  }
+
+  std::string dir_, data_, agent_;
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<RunningServer> server_;
+};
+
+TEST_F(VaultCommandsTest, NothingIsStoredUntilTheOwnersConfirmAnAgentWithASealingKey) {
+  auto refused = Put("olivia", {"--key", Key("olivia")});
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.err.find("not confirmed an agent with a sealing key"), std::string::npos)
+      << refused.err;
+  EXPECT_TRUE(List("olivia").empty());
+}
+
+TEST_F(VaultCommandsTest, OwnersAndAdminsStoreVersionsThatEveryoneListsButNobodyReads) {
+  EnrolAndConfirmAgent();
+  auto stored = Put("olivia", {"--key", Key("olivia"), "--exclusive", "--rotate",
+                               "postgresql://books@127.0.0.1:5432"});
+  ASSERT_EQ(stored.status, 0) << stored.err;
+  EXPECT_NE(stored.out.find("version 1"), std::string::npos) << stored.out;
+  // The provider's admin stores the next version (the secret it set up for the client).
+  auto again = Put("pat");
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.out.find("version 2"), std::string::npos) << again.out;
+
+  for (const char* user : {"olivia", "pat", "tom"}) {
+    const Json listed = List(user);
+    ASSERT_EQ(listed.size(), 1u) << user;
+    EXPECT_EQ(listed[0]["version"], 2);
+    EXPECT_EQ(listed[0]["username"], "admin@acme.example");
+    EXPECT_EQ(listed[0]["stored_by"], "pat");
+    EXPECT_EQ(listed[0]["state"], "current");
+    EXPECT_EQ(listed[0]["sealed_to"], vault::SealingKeyString(AgentSealingKey().public_key));
+    EXPECT_EQ(listed[0].dump().find("Tr0ub4dor"), std::string::npos);
+  }
+  auto text = Quartet("olivia", {"vault", "list", "--client", "acme"});
+  EXPECT_NE(text.out.find("mail/admin (admin@acme.example)  version 2"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("never revealed"), std::string::npos) << text.out;
+  // Another client's owner sees nothing of acme's.
+  EXPECT_NE(Quartet("oscar", {"vault", "list", "--client", "acme"}).status, 0);
+  // Technicians store nothing.
+  EXPECT_NE(Put("tom").status, 0);
+
+  // The agent opens the version it was given; the commitment in the log is of that secret.
+  auto db = store::Database::Open(data_ + "/quartet.db");
+  ASSERT_TRUE(db.ok());
+  auto select = (*db)->Prepare(
+      "SELECT enc, ciphertext, sealed_to, commitment, version FROM credentials WHERE client = "
+      "'acme'");
+  ASSERT_TRUE(select.ok());
+  ASSERT_TRUE(*(*select)->Step());
+  vault::SealedCredential sealed;
+  const ByteView enc = (*select)->ColumnBlob(0);
+  std::copy(enc.begin(), enc.end(), sealed.enc.begin());
+  const ByteView ciphertext = (*select)->ColumnBlob(1);
+  sealed.ciphertext.assign(ciphertext.begin(), ciphertext.end());
+  sealed.sealed_to = std::string((*select)->ColumnText(2));
+  const std::string commitment((*select)->ColumnText(3));
+  const vault::CredentialName name{"acme", "mail", "admin", 2};
+  auto opened = vault::OpenCredential(name, AgentSealingKey(), sealed);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EXPECT_EQ(opened->secret, kSecret);
+  EXPECT_EQ(opened->commitment, commitment);
+  select->Release();
+  db->reset();
+
+  // The provider's side holds its data folder and every key in it, and opens nothing: no file
+  // there holds the secret, and no key there opens the sealed bytes. The log holds each version's
+  // commitment.
+  const std::string needle(kSecret);
+  bool committed = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data_)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string contents = ReadTextFile(entry.path().string());
+    committed |= contents.find("\"commitment\":\"" + commitment + "\"") != std::string::npos;
+    EXPECT_EQ(contents.find(needle), std::string::npos) << entry.path();
+    EXPECT_EQ(contents.find(Base64Encode(AsBytes(needle))), std::string::npos) << entry.path();
+    // Every 32 bytes a key file could hold, taken as an X25519 private key.
+    for (size_t at = 0; at + 44 <= contents.size(); ++at) {
+      auto bytes = Base64Decode(contents.substr(at, 44));
+      if (!bytes.ok() || bytes->size() != 32) continue;
+      vault::HpkeKeyPair guess;
+      std::copy(bytes->begin(), bytes->end(), guess.private_key.begin());
+      guess.public_key = vault::HpkePublicKey(guess.private_key);
+      sealed.sealed_to = vault::SealingKeyString(guess.public_key);
+      EXPECT_FALSE(vault::OpenCredential(name, guess, sealed).ok()) << entry.path();
+    }
+  }
+  EXPECT_TRUE(committed);
+}
+
+TEST_F(VaultCommandsTest, TheProviderCannotHaveASecretSealedToItsOwnKey) {
+  EnrolAndConfirmAgent();
+  // The provider's server takes a version sealed to a key it holds: refused, whoever sends it.
+  const vault::HpkeKeyPair provider = vault::GenerateHpkeKeyPair(Random::System());
+  auto sealed = vault::SealCredential({"acme", "mail", "admin", 1},
+                                      vault::SealingKeyString(provider.public_key), kSecret,
+                                      Random::System());
+  ASSERT_TRUE(sealed.ok());
+  const Json body = {{"resource", "mail"},
+                     {"name", "admin"},
+                     {"version", 1},
+                     {"commitment", sealed->commitment},
+                     {"sealed",
+                      {{"enc", Base64Encode(sealed->sealed.enc)},
+                       {"ciphertext", Base64Encode(AsBytes(sealed->sealed.ciphertext))},
+                       {"sealed_to", sealed->sealed.sealed_to}}}};
+  auto api = client::ApiClient::Connect(server_->url(), tokens_.at("pat"));
+  ASSERT_TRUE(api.ok());
+  auto posted = api->Call("POST", "/clients/acme/credentials", body);
+  ASSERT_FALSE(posted.ok());
+  EXPECT_NE(posted.status().message().find("another key than the agent"), std::string::npos)
+      << posted.status().message();
+  // The "owner" the provider made signs with a key of its own: not an owner's device in the
+  // chain, so the CLI will not take the chain it is shown as the owners'.
+  auto mallory = Put("mallory", {"--key", Key("mallory")});
+  EXPECT_NE(mallory.status, 0);
+  EXPECT_NE(mallory.err.find("is not an owner's device"), std::string::npos) << mallory.err;
+  EXPECT_TRUE(List("olivia").empty());
+}
+
+TEST_F(VaultCommandsTest, BadInputIsRefusedAndChangesNothing) {
+  EnrolAndConfirmAgent();
+  WriteTextFile(dir_ + "/empty", "");
+  auto empty = Quartet("olivia", {"vault", "put", "--resource", "mail", "--name", "admin"},
+                       dir_ + "/empty");
+  EXPECT_NE(empty.status, 0);
+  EXPECT_NE(empty.err.find("no secret on stdin"), std::string::npos) << empty.err;
+  for (const char* target : {"ftp://x@h:1", "postgresql://books@h", "ssh://@h:22",
+                             "ldap://h:389/", "postgresql://bo oks@h:5432"}) {
+    auto bad = Put("olivia", {"--rotate", target});
+    EXPECT_NE(bad.status, 0) << target;
+    EXPECT_NE(bad.err.find("rotation target"), std::string::npos) << bad.err;
+  }
+  auto unknown = Quartet("olivia", {"vault", "put", "--resource", "nas", "--name", "admin"},
+                         dir_ + "/secret");
+  EXPECT_NE(unknown.status, 0);
+  EXPECT_NE(unknown.err.find("no resource nas"), std::string::npos) << unknown.err;
+  EXPECT_TRUE(List("olivia").empty());
+}
+
+}  // namespace
+}  // namespace quartet::testing

@@ -2,6 +2,7 @@
 // the client's agent as its owners confirmed it: what the owners and the provider's admins store,
 // what everyone may list, and what the provider's side cannot do — store one sealed to a key of its
 // own, sign for the owners with a key the chain does not hold, or open what it keeps.
+#include <csignal>
 #include <filesystem>
 #include <map>
 
@@ -58,6 +59,7 @@ class VaultCommandsTest : public ::testing::Test {
     WriteTextFile(dir_ + "/secret", std::string(kSecret) + "\n");
   }
   void TearDown() override {
+    AgentLog();
     server_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -71,9 +73,9 @@ class VaultCommandsTest : public ::testing::Test {
     return RunProcess(argv, stdin_path);
   }
   RunResult Put(const std::string& user, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"vault", "put",    "--client", "acme", "--resource",
-                                     "mail",  "--name", "admin",    "--username",
-                                     "admin@acme.example"};
+    std::vector<std::string> args = {
+        "vault", "put",    "--client", "acme",       "--resource",
+        "mail",  "--name", "admin",    "--username", "admin@acme.example"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Quartet(user, args, dir_ + "/secret");
   }
@@ -81,9 +83,8 @@ class VaultCommandsTest : public ::testing::Test {
   void EnrolAndConfirmAgent() {
     auto code = Quartet("olivia", {"agent", "invite", "--key", Key("olivia")});
     ASSERT_EQ(code.status, 0) << code.err;
-    auto enrol =
-        RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(), "--code",
-                    code.out.substr(0, code.out.find('\n')), "--data", agent_});
+    auto enrol = RunProcess({QuartetBinary(), "agent", "enrol", "--server", server_->url(),
+                             "--code", code.out.substr(0, code.out.find('\n')), "--data", agent_});
     ASSERT_EQ(enrol.status, 0) << enrol.err;
     ASSERT_NE(enrol.out.find("sealing key: "), std::string::npos) << enrol.out;
     const std::string safety_code = enrol.out.substr(enrol.out.rfind("safety code: ") + 13, 14);
@@ -101,6 +102,32 @@ class VaultCommandsTest : public ::testing::Test {
     return *vault::ParseSealingKeyFile(ReadTextFile(agent_ + "/keys/sealing.key"));
   }
 
+  void StartAgent() {
+    agent_process_ = std::make_unique<Subprocess>(
+        Subprocess::Start({QuartetBinary(), "--server", server_->url(), "agent", "run", "--data",
+                           agent_, "--unknown-grant-wait", "2"}));
+  }
+  std::string AgentLog() {
+    if (agent_process_ == nullptr) return "";
+    agent_process_->Signal(SIGTERM);
+    agent_process_->Wait();
+    const std::string log = agent_process_->Stderr();
+    agent_process_.reset();
+    return log;
+  }
+  // tom asks to reveal a credential of `resource`; the grant's ID.
+  std::string RequestReveal(const std::string& resource = "mail") {
+    auto result = Quartet("tom", {"--json", "request", "--client", "acme", "--resource", resource,
+                                  "--action", "reveal-credential", "--for", "30m", "--reason",
+                                  "reset the reception mailbox rules"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    return result.status == 0 ? Json::parse(result.out)["id"].get<std::string>() : "";
+  }
+  RunResult Reveal(const std::string& grant) {
+    return Quartet("tom", {"reveal", "--client", "acme", "--grant", grant, "--wait", "30"});
+  }
+
+  std::unique_ptr<Subprocess> agent_process_;
   std::string dir_, data_, agent_;
   std::map<std::string, std::string> tokens_;
   std::unique_ptr<RunningServer> server_;
@@ -225,21 +252,61 @@ TEST_F(VaultCommandsTest, TheProviderCannotHaveASecretSealedToItsOwnKey) {
 TEST_F(VaultCommandsTest, BadInputIsRefusedAndChangesNothing) {
   EnrolAndConfirmAgent();
   WriteTextFile(dir_ + "/empty", "");
-  auto empty = Quartet("olivia", {"vault", "put", "--resource", "mail", "--name", "admin"},
-                       dir_ + "/empty");
+  auto empty =
+      Quartet("olivia", {"vault", "put", "--resource", "mail", "--name", "admin"}, dir_ + "/empty");
   EXPECT_NE(empty.status, 0);
   EXPECT_NE(empty.err.find("no secret on stdin"), std::string::npos) << empty.err;
-  for (const char* target : {"ftp://x@h:1", "postgresql://books@h", "ssh://@h:22",
-                             "ldap://h:389/", "postgresql://bo oks@h:5432"}) {
+  for (const char* target : {"ftp://x@h:1", "postgresql://books@h", "ssh://@h:22", "ldap://h:389/",
+                             "postgresql://bo oks@h:5432"}) {
     auto bad = Put("olivia", {"--rotate", target});
     EXPECT_NE(bad.status, 0) << target;
     EXPECT_NE(bad.err.find("rotation target"), std::string::npos) << bad.err;
   }
-  auto unknown = Quartet("olivia", {"vault", "put", "--resource", "nas", "--name", "admin"},
-                         dir_ + "/secret");
+  auto unknown =
+      Quartet("olivia", {"vault", "put", "--resource", "nas", "--name", "admin"}, dir_ + "/secret");
   EXPECT_NE(unknown.status, 0);
   EXPECT_NE(unknown.err.find("no resource nas"), std::string::npos) << unknown.err;
   EXPECT_TRUE(List("olivia").empty());
+}
+
+TEST_F(VaultCommandsTest, TheAgentRevealsOnlyUnderALiveApprovedGrant) {
+  EnrolAndConfirmAgent();
+  ASSERT_EQ(Put("olivia", {"--key", Key("olivia")}).status, 0);
+  StartAgent();
+  // Pending: revealing a credential needs an owner under the safe default policy.
+  const std::string grant = RequestReveal();
+  auto pending = Reveal(grant);
+  EXPECT_NE(pending.status, 0);
+  EXPECT_NE(pending.err.find("not live"), std::string::npos) << pending.err;
+  ASSERT_EQ(Quartet("olivia", {"approve", grant, "--key", Key("olivia")}).status, 0);
+  auto revealed = Reveal(grant);
+  ASSERT_EQ(revealed.status, 0) << revealed.err << AgentLog();
+  EXPECT_EQ(revealed.out, std::string(kSecret) + "\n");
+  EXPECT_NE(revealed.err.find("version 1"), std::string::npos) << revealed.err;
+  // The reveal shows on the credential, and in the log, which never holds the secret.
+  const Json listed = List("olivia");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["revealed_to"], "tom");
+  EXPECT_EQ(listed[0]["revealed_grant"], grant);
+  EXPECT_EQ(listed[0]["state"], "rotate by hand");
+  bool logged = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data_)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string contents = ReadTextFile(entry.path().string());
+    EXPECT_EQ(contents.find(std::string(kSecret)), std::string::npos) << entry.path();
+    logged |= contents.find("\"kind\":\"credential.revealed\"") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+  // Another technician's, a denied and an ended grant reveal nothing.
+  auto denied_grant = RequestReveal();
+  ASSERT_EQ(Quartet("olivia", {"deny", denied_grant, "--key", Key("olivia")}).status, 0);
+  auto denied = Reveal(denied_grant);
+  EXPECT_NE(denied.status, 0);
+  EXPECT_TRUE(denied.out.empty());
+  ASSERT_EQ(Quartet("tom", {"end", grant, "--client", "acme"}).status, 0);
+  auto ended = Reveal(grant);
+  EXPECT_NE(ended.status, 0);
+  EXPECT_TRUE(ended.out.empty());
 }
 
 }  // namespace

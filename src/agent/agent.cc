@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <sodium.h>
+
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -10,6 +12,7 @@
 #include "ledger/tiles.h"
 #include "ledger/witness.h"
 #include "ssh/certificate.h"
+#include "vault/credential.h"
 #include "vault/sealing_key.h"
 
 namespace quartet::agent {
@@ -73,11 +76,14 @@ Status Agent::RunOnce(std::chrono::seconds wait) {
   ASSIGN_OR_RETURN(const std::string cosigned, reply.Text("cosigned_checkpoint", Field::kOptional));
   ASSIGN_OR_RETURN(const std::vector<JsonObject> certificate_requests,
                    reply.Objects("certificate_requests", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::vector<JsonObject> reveal_requests,
+                   reply.Objects("reveal_requests", Field::kOptional));
   if (!add_checkpoint.empty() && state_.halted.empty())
     RETURN_IF_ERROR(Witness(add_checkpoint, cosigned));
-  const size_t requests = certificate_requests.size();
+  const size_t requests = certificate_requests.size() + reveal_requests.size();
   for (const JsonObject& request : certificate_requests)
     RETURN_IF_ERROR(AnswerCertificateRequest(request));
+  for (const JsonObject& request : reveal_requests) RETURN_IF_ERROR(AnswerRevealRequest(request));
   // The server answers at once while there is something the agent will not act on (a refused
   // log, requests it waits on): pace the polls then instead of spinning.
   const bool progressed =
@@ -227,6 +233,41 @@ Status Agent::DeliverAlarms() {
   return Status::Ok();
 }
 
+namespace {
+
+std::string NotLiveReason(const access::Grant& grant) {
+  return grant.state() == access::GrantState::kApproved
+             ? "the grant is outside its window"
+             : "the grant is " + std::string(access::GrantStateName(grant.state()));
+}
+
+}  // namespace
+
+Agent::GrantCheck Agent::CheckGrantFor(const std::string& id, const std::string& grant_id,
+                                       const std::string& technician, int64_t now) {
+  if (!state_.halted.empty())
+    return {nullptr, "the agent refuses all access since the log was refused: " + state_.halted};
+  // A grant the log does not show yet, or not as live yet, may be waiting in a checkpoint not
+  // cosigned yet (an approval made a moment ago): the request waits a little for it.
+  const GrantRecord* record = replica_.FindGrant(grant_id);
+  const bool settled =
+      record != nullptr && (!record->tainted.empty() || record->grant.IsLive(now) ||
+                            (record->grant.state() != access::GrantState::kPending &&
+                             record->grant.state() != access::GrantState::kApproved));
+  if (!settled) {
+    const int64_t first = first_seen_.emplace(id, now).first->second;
+    if (now - first < options_.unknown_grant_patience.count()) return {};
+    if (record == nullptr) return {nullptr, "the grant is not in the log"};
+  }
+  first_seen_.erase(id);
+  if (!record->tainted.empty())
+    return {nullptr, "the grant's log entries break the rules: " + record->tainted};
+  if (Status may = replica_.MayIssue(); !may.ok()) return {nullptr, may.message()};
+  if (record->grant.request().technician != technician)
+    return {nullptr, "the grant is another technician's"};
+  return {record, ""};
+}
+
 Status Agent::AnswerCertificateRequest(const JsonObject& request) {
   ASSIGN_OR_RETURN(const std::string id, request.Text("id", Field::kRequired));
   ASSIGN_OR_RETURN(const std::string grant_id, request.Text("grant", Field::kRequired));
@@ -238,36 +279,17 @@ Status Agent::AnswerCertificateRequest(const JsonObject& request) {
     first_seen_.erase(id);
     return api_.Call("POST", "/agent/certificates/" + id, {{"refused", reason}}).status();
   };
-  if (!state_.halted.empty())
-    return refuse("the agent refuses all access since the log was refused: " + state_.halted);
-  // A grant the log does not show yet, or not as live yet, may be waiting in a checkpoint not
-  // cosigned yet (an approval made a moment ago): the request waits a little for it.
-  const GrantRecord* record = replica_.FindGrant(grant_id);
-  const bool settled =
-      record != nullptr && (!record->tainted.empty() || record->grant.IsLive(now) ||
-                            (record->grant.state() != access::GrantState::kPending &&
-                             record->grant.state() != access::GrantState::kApproved));
-  if (!settled) {
-    const int64_t first = first_seen_.emplace(id, now).first->second;
-    if (now - first < options_.unknown_grant_patience.count()) return Status::Ok();
-    if (record == nullptr) return refuse("the grant is not in the log");
-  }
-  first_seen_.erase(id);
-  if (!record->tainted.empty())
-    return refuse("the grant's log entries break the rules: " + record->tainted);
-  if (Status may = replica_.MayIssue(); !may.ok()) return refuse(may.message());
+  const GrantCheck check = CheckGrantFor(id, grant_id, technician, now);
+  if (!check.refusal.empty()) return refuse(check.refusal);
+  if (check.record == nullptr) return Status::Ok();
+  const GrantRecord* record = check.record;
   const access::Grant& grant = record->grant;
   const access::GrantRequest& r = grant.request();
-  if (r.technician != technician) return refuse("the grant is another technician's");
   if (r.kind != access::ResourceKind::kSshHost || r.action != access::Action::kLogin ||
       r.login.empty()) {
     return refuse("the grant is not an SSH login");
   }
-  if (!grant.IsLive(now)) {
-    return refuse(grant.state() == access::GrantState::kApproved
-                      ? "the grant is outside its window"
-                      : "the grant is " + std::string(access::GrantStateName(grant.state())));
-  }
+  if (!grant.IsLive(now)) return refuse(NotLiveReason(grant));
   auto subject = ssh::ParsePublicKey(public_key);
   if (!subject.ok()) return refuse("the public key is not valid: " + subject.status().message());
   // The owners approved a request that names the technician's key: that key and no other gets in.
@@ -293,6 +315,70 @@ Status Agent::AnswerCertificateRequest(const JsonObject& request) {
   spdlog::info("agent: certificate {} issued for grant {} ({} as {})", serial, grant_id, technician,
                r.login);
   return api_.Call("POST", "/agent/certificates/" + id, {{"certificate", certificate}}).status();
+}
+
+Status Agent::AnswerRevealRequest(const JsonObject& request) {
+  ASSIGN_OR_RETURN(const std::string id, request.Text("id", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string grant_id, request.Text("grant", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string technician, request.Text("technician", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string resource, request.Text("resource", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string name, request.Text("name", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string public_key, request.Text("public_key", Field::kRequired));
+  ASSIGN_OR_RETURN(const uint64_t version, request.Unsigned("version", Field::kRequired));
+  ASSIGN_OR_RETURN(const JsonObject credential, request.Object("credential", Field::kRequired));
+  const int64_t now = clock_.NowUnixSeconds();
+  auto refuse = [&](const std::string& reason) {
+    spdlog::info("agent: reveal of {}/{} for grant {} refused: {}", resource, name, grant_id,
+                 reason);
+    first_seen_.erase(id);
+    return api_.Call("POST", "/agent/reveals/" + id, {{"refused", reason}}).status();
+  };
+  const GrantCheck check = CheckGrantFor(id, grant_id, technician, now);
+  if (!check.refusal.empty()) return refuse(check.refusal);
+  if (check.record == nullptr) return Status::Ok();
+  const access::Grant& grant = check.record->grant;
+  const access::GrantRequest& r = grant.request();
+  if (r.action != access::Action::kRevealCredential)
+    return refuse("the grant is not for revealing a credential");
+  if (r.resource != resource)
+    return refuse("the grant is for another resource (" + r.resource + ")");
+  if (!grant.IsLive(now)) return refuse(NotLiveReason(grant));
+  auto sealing = store_.SealingKey();
+  if (!sealing.ok()) return refuse(sealing.status().message());
+  // The credential as the server keeps it: sealed to this agent, for this name and version, or it
+  // does not open.
+  vault::SealedCredential sealed;
+  ASSIGN_OR_RETURN(const std::string enc_text, credential.Text("enc", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string ciphertext, credential.Text("ciphertext", Field::kRequired));
+  ASSIGN_OR_RETURN(sealed.sealed_to, credential.Text("sealed_to", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string commitment, credential.Text("commitment", Field::kRequired));
+  auto enc = Base64Decode(enc_text);
+  auto bytes = Base64Decode(ciphertext);
+  if (!enc.ok() || enc->size() != sealed.enc.size() || !bytes.ok())
+    return refuse("the stored credential is malformed");
+  std::copy(enc->begin(), enc->end(), sealed.enc.begin());
+  sealed.ciphertext.assign(bytes->begin(), bytes->end());
+  const vault::CredentialName stored{config_.client, resource, name, version};
+  auto opened = vault::OpenCredential(stored, *sealing, sealed);
+  if (!opened.ok())
+    return refuse("the stored credential does not open: " + opened.status().message());
+  struct Wipe {
+    std::string& text;
+    ~Wipe() { sodium_memzero(text.data(), text.size()); }
+  } wipe{opened->secret};
+  if (opened->commitment != commitment)
+    return refuse("the stored credential is not the version its log entry commits to");
+  auto revealed = vault::SealReveal({stored, id}, public_key, opened->secret, random_);
+  if (!revealed.ok()) return refuse(revealed.status().message());
+  spdlog::info("agent: {}/{} version {} revealed to {} under grant {}", resource, name, version,
+               technician, grant_id);
+  return api_
+      .Call("POST", "/agent/reveals/" + id,
+            {{"version", version},
+             {"sealed",
+              {{"enc", Base64Encode(revealed->enc)},
+               {"ciphertext", Base64Encode(AsBytes(revealed->ciphertext))}}}})
+      .status();
 }
 
 }  // namespace quartet::agent

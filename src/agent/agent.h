@@ -84,6 +84,15 @@ class Agent {
   Status SendCosignature();
   Status DeliverAlarms();
   Status AnswerCertificateRequest(const JsonObject& request);
+  Status AnswerRevealRequest(const JsonObject& request);
+  // What the replica says of `grant_id` for request `id` of `technician`: the grant's record, or
+  // why the request is refused, or neither while the request waits for the log to show the grant.
+  struct GrantCheck {
+    const GrantRecord* record = nullptr;
+    std::string refusal;
+  };
+  GrantCheck CheckGrantFor(const std::string& id, const std::string& grant_id,
+                           const std::string& technician, int64_t now);
 
   AgentStore& store_;
   const AgentConfig config_;
@@ -98,7 +107,7 @@ class Agent {
   WitnessState state_;
   Replica replica_;
   std::string cosignature_;                    // the last cosignature line, until the server has it
-  std::map<std::string, int64_t> first_seen_;  // certificate requests for grants not yet in the log
+  std::map<std::string, int64_t> first_seen_;  // requests for grants not yet in the log, by ID
 };
 
 }  // namespace quartet::agent

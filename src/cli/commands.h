@@ -215,6 +215,13 @@ struct VaultArguments {
 // next version, sealed here to the sealing key of the agent in the client's trust chain.
 int VaultPut(const ServerOptions& options, const VaultArguments& args, std::istream& in);
 int VaultList(const ServerOptions& options, const std::string& client);
+// A technician reveals a credential under their live reveal-credential grant: the secret, sealed by
+// the client's agent to a key made for this reveal alone, goes to stdout and nowhere else.
+struct RevealArguments {
+  std::string client, grant, name;
+  int wait_seconds = 60;
+};
+int Reveal(const ServerOptions& options, const RevealArguments& args);
 
 // SSH certificates for a technician's live grant (ssh_commands.cc).
 struct SshArguments {

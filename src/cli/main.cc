@@ -64,6 +64,7 @@ struct ParsedOptions {
   TrustArguments trust;
   LogTokenArguments log_token;
   VaultArguments vault;
+  RevealArguments reveal;
   std::string verify_token;
   bool open_log = false;
   bool no_request_limits = false;
@@ -512,6 +513,14 @@ void AddVaultCommands(CLI::App& app, ParsedOptions& o, int& result) {
   list->add_option("--client", vault.client, "client slug (your own by default)");
   list->add_flag("--json", server_options.json, "JSON output");
   list->callback([&] { result = VaultList(server_options, vault.client); });
+  auto& reveal = o.reveal;
+  auto* show = app.add_subcommand(
+      "reveal", "a technician: a credential's secret to stdout, under your live grant");
+  show->add_option("--client", reveal.client, "client slug")->required();
+  show->add_option("--grant", reveal.grant, "your reveal-credential grant")->required();
+  show->add_option("--name", reveal.name, "which credential (if the resource has several)");
+  show->add_option("--wait", reveal.wait_seconds, "seconds to wait for the client's agent");
+  show->callback([&] { result = Reveal(server_options, reveal); });
 }
 
 // quartet trust: the client's trust chain, made and checked on the owner's side.

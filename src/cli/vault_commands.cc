@@ -1,17 +1,20 @@
 // `quartet vault put | list`: the client's credentials, sealed on this machine to the client's agent
 // (governance/credentials.h, docs/credentials.md). The agent's sealing key comes from the client's
 // trust chain, replayed and checked here, never from the server's word alone.
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <iterator>
 #include <optional>
-
-#include <sodium.h>
 
 #include "base/clock.h"
 #include "base/random.h"
 #include "cli/commands.h"
 #include "governance/credentials.h"
 #include "vault/credential.h"
+#include "vault/sealing_key.h"
 
 namespace quartet::cli {
 namespace {
@@ -91,19 +94,18 @@ int VaultPut(const ServerOptions& options, const VaultArguments& args, std::istr
     const vault::CredentialName credential{chain.client, args.resource, args.name, *stored + 1};
     auto sealed = vault::SealCredential(credential, agent->sealing_key, secret, Random::System());
     if (!sealed.ok()) return Fail(sealed.status().message());
-    auto reply = chain.api.Call(
-        "POST", "/clients/" + chain.client + "/credentials",
-        {{"resource", args.resource},
-         {"name", args.name},
-         {"username", args.username},
-         {"exclusive", args.exclusive},
-         {"rotate", args.rotate},
-         {"version", credential.version},
-         {"commitment", sealed->commitment},
-         {"sealed",
-          {{"enc", Base64Encode(sealed->sealed.enc)},
-           {"ciphertext", Base64Encode(AsBytes(sealed->sealed.ciphertext))},
-           {"sealed_to", sealed->sealed.sealed_to}}}});
+    auto reply = chain.api.Call("POST", "/clients/" + chain.client + "/credentials",
+                                {{"resource", args.resource},
+                                 {"name", args.name},
+                                 {"username", args.username},
+                                 {"exclusive", args.exclusive},
+                                 {"rotate", args.rotate},
+                                 {"version", credential.version},
+                                 {"commitment", sealed->commitment},
+                                 {"sealed",
+                                  {{"enc", Base64Encode(sealed->sealed.enc)},
+                                   {"ciphertext", Base64Encode(AsBytes(sealed->sealed.ciphertext))},
+                                   {"sealed_to", sealed->sealed.sealed_to}}}});
     // Someone stored a version in between: seal again for the next one.
     if (!reply.ok() && attempt < 2 &&
         reply.status().message().find("seal the secret for version") != std::string::npos)
@@ -119,6 +121,66 @@ int VaultPut(const ServerOptions& options, const VaultArguments& args, std::istr
               << "). The server holds only the sealed bytes; the agent opens them for a grant it "
                  "has seen approved.\n";
     return 0;
+  }
+}
+
+int Reveal(const ServerOptions& options, const RevealArguments& args) {
+  auto api = ConnectApi(options);
+  if (!api.ok()) return Fail(api.status().message());
+  auto client = ResolveClient(*api, args.client);
+  if (!client.ok()) return Fail(client.status().message());
+  // The key the agent seals the secret to lives in this process alone, for this one reveal.
+  vault::HpkeKeyPair one_time = vault::GenerateHpkeKeyPair(Random::System());
+  struct Wipe {
+    vault::HpkeKeyPair& pair;
+    ~Wipe() { sodium_memzero(pair.private_key.data(), pair.private_key.size()); }
+  } wipe{one_time};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.wait_seconds);
+  auto reply = api->Call("POST", "/clients/" + *client + "/grants/" + args.grant + "/reveals",
+                         {{"public_key", vault::SealingKeyString(one_time.public_key)},
+                          {"name", args.name},
+                          {"wait_seconds", std::min(args.wait_seconds, 20)}});
+  for (;;) {
+    if (!reply.ok()) return Fail(reply.status().message());
+    auto answer = ReplyObject(*reply);
+    if (!answer.ok()) return Fail(answer.status().message());
+    auto state = answer->Text("state", Field::kRequired);
+    auto id = answer->Text("id", Field::kRequired);
+    if (!state.ok() || !id.ok()) return Fail("the server's reply names no request and state");
+    if (*state == "revealed") {
+      auto resource = answer->Text("resource", Field::kRequired);
+      auto name = answer->Text("name", Field::kRequired);
+      auto version = answer->Unsigned("version", Field::kRequired);
+      auto sealed = answer->Object("sealed", Field::kRequired);
+      if (!resource.ok() || !name.ok() || !version.ok() || !sealed.ok())
+        return Fail("the server's reply is malformed");
+      auto enc_text = sealed->Text("enc", Field::kRequired);
+      auto ciphertext_text = sealed->Text("ciphertext", Field::kRequired);
+      if (!enc_text.ok() || !ciphertext_text.ok()) return Fail("the sealed secret is malformed");
+      auto enc = Base64Decode(*enc_text);
+      auto ciphertext = Base64Decode(*ciphertext_text);
+      if (!enc.ok() || !ciphertext.ok()) return Fail("the sealed secret is malformed");
+      auto secret = vault::OpenReveal({{*client, *resource, *name, *version}, *id}, one_time, *enc,
+                                      *ciphertext);
+      if (!secret.ok())
+        return Fail("the secret the server passed on does not open with this reveal's key: " +
+                    secret.status().message());
+      std::cout << *secret << "\n" << std::flush;
+      sodium_memzero(secret->data(), secret->size());
+      std::cerr << *resource << "/" << *name << " version " << *version
+                << ": revealed by the client's agent under grant " << args.grant
+                << "; the reveal is in the client's log.\n";
+      return 0;
+    }
+    if (*state != "pending") {
+      auto reason = answer->Text("reason", Field::kOptional);
+      return Fail("the client's agent refused: " +
+                  (reason.ok() && !reason->empty() ? *reason : std::string("no reason")));
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Fail("the client's agent has not answered (request " + *id +
+                  " waits; is the agent running?)");
+    reply = api->Call("GET", "/clients/" + *client + "/reveals/" + *id + "?wait=20");
   }
 }
 

@@ -35,6 +35,7 @@
 #include "governance/long_poll.h"
 #include "governance/permissions.h"
 #include "store/data_folder.h"
+#include "vault/credential.h"
 
 namespace quartet::governance {
 
@@ -50,6 +51,26 @@ struct CertificateRequest {
   std::string certificate;  // when issued: the certificate line
   std::string reason;       // when refused
   int64_t created_at = 0;
+};
+
+// A technician's request to reveal a credential under a live grant (governance/reveal_relay.cc),
+// and, for the agent, the credential's stored version as sealed to it.
+struct RevealRequest {
+  std::string id;
+  std::string client;
+  std::string grant;
+  std::string technician;
+  std::string resource;
+  std::string name;
+  std::string public_key;  // the technician's one-time X25519 key (vault/sealing_key.h)
+  std::string state;       // "pending", "revealed" or "refused"
+  uint64_t version = 0;    // revealed: the version the secret is of
+  std::string sealed;      // revealed: {"enc","ciphertext"} of the secret sealed to public_key
+  std::string reason;      // refused: why
+  int64_t created_at = 0;
+  // Pending, for the agent: the version stored now.
+  vault::SealedCredential credential;
+  std::string commitment;
 };
 
 // An agent's public keys as text: what it offers when it enrols and what the server shows of it.
@@ -138,6 +159,7 @@ class AgentService {
   struct Work {
     std::string add_checkpoint;  // a tlog-witness add-checkpoint body, or empty
     std::vector<CertificateRequest> certificate_requests;
+    std::vector<RevealRequest> reveal_requests;
     // For an agent that has cosigned nothing yet: the latest checkpoint the log published with a
     // cosignature (that of the agent it replaces, if any), which its first checkpoint must extend.
     std::string cosigned_checkpoint;
@@ -167,6 +189,23 @@ class AgentService {
   Status Fulfil(const std::string& client, const std::string& id, const std::string& certificate);
   Status Refuse(const std::string& client, const std::string& id, const std::string& reason);
 
+  // A technician asks the agent to reveal the credential `name` of the resource of their live
+  // `reveal-credential` grant (empty `name`: the resource's only credential) to `public_key`, a
+  // one-time key their machine made. Waits up to `wait` for the agent's answer.
+  StatusOr<RevealRequest> RequestReveal(const Actor& actor, const std::string& client,
+                                        const std::string& grant, const std::string& name,
+                                        const std::string& public_key,
+                                        std::chrono::milliseconds wait);
+  // The request, waiting up to `wait` while it is pending. Only the technician who asked sees it.
+  StatusOr<RevealRequest> GetRevealRequest(const Actor& actor, const std::string& client,
+                                           const std::string& id, std::chrono::milliseconds wait);
+  // The agent's answer: the secret of `version` (the stored one) sealed to the request's key, with
+  // `credential.revealed` logged in the same transaction; or a refusal. FailedPrecondition unless
+  // the request is pending and `version` is the one stored.
+  Status FulfilReveal(const std::string& client, const std::string& id, uint64_t version,
+                      const std::string& sealed);
+  Status RefuseReveal(const std::string& client, const std::string& id, const std::string& reason);
+
   // Ends every wait at once (the server is stopping); later waits return at once too.
   void Shutdown();
   // How many callers wait now (for tests and health).
@@ -192,6 +231,11 @@ class AgentService {
       REQUIRES(mu_);
   StatusOr<CertificateRequest> LoadRequest(const std::string& client, const std::string& id)
       REQUIRES(mu_);
+  StatusOr<std::vector<RevealRequest>> PendingReveals(const std::string& client) REQUIRES(mu_);
+  StatusOr<RevealRequest> LoadReveal(const std::string& client, const std::string& id)
+      REQUIRES(mu_);
+  Status AnswerReveal(const RevealRequest& request, const std::string& state,
+                      const std::string& text, uint64_t version, const std::string& event);
   StatusOr<std::string> AddCheckpointBody(const std::string& client, uint64_t witnessed_size,
                                           const ledger::StoredCheckpoint& latest);
   void Touch(const std::string& client, uint64_t witnessed_size);

@@ -47,7 +47,9 @@ StatusOr<AgentService::Work> AgentService::NextWork(const std::string& client,
     }
     MutexLock lock(mu_);
     ASSIGN_OR_RETURN(work.certificate_requests, PendingRequests(client));
-    return !work.add_checkpoint.empty() || !work.certificate_requests.empty();
+    ASSIGN_OR_RETURN(work.reveal_requests, PendingReveals(client));
+    return !work.add_checkpoint.empty() || !work.certificate_requests.empty() ||
+           !work.reveal_requests.empty();
   }));
   if (witnessed_size == 0 && !work.add_checkpoint.empty()) {
     ASSIGN_OR_RETURN(auto cosigned, folder_.logs().LatestCosignedCheckpoint(client));

@@ -60,7 +60,8 @@ Status CheckRotationTarget(std::string_view target);
 
 class Credentials {
  public:
-  Credentials(Committer& committer, TrustStatements& trust) : committer_(committer), trust_(trust) {}
+  Credentials(Committer& committer, TrustStatements& trust)
+      : committer_(committer), trust_(trust) {}
 
   // An owner of the client or a provider admin stores the next version of a credential of one of
   // the client's resources. The version must follow the stored one (FailedPrecondition

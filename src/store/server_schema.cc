@@ -313,6 +313,22 @@ CREATE TABLE credentials (
   rotated_at INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (client, resource, name)
 ) WITHOUT ROWID;
+CREATE TABLE reveal_requests (
+  client TEXT NOT NULL,
+  id TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  technician TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  name TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  version INTEGER NOT NULL DEFAULT 0,
+  sealed TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (client, id)
+) WITHOUT ROWID;
+CREATE INDEX reveal_requests_pending ON reveal_requests (client, state);
 )sql";
 
 constexpr std::array<std::string_view, 8> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,

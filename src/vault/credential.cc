@@ -33,6 +33,31 @@ std::string CredentialAad(const CredentialName& credential) {
                           {"version", credential.version}});
 }
 
+namespace {
+
+std::string RevealAad(const RevealName& reveal) {
+  return CanonicalJsonOf({{"client", reveal.credential.client},
+                          {"resource", reveal.credential.resource},
+                          {"name", reveal.credential.name},
+                          {"version", reveal.credential.version},
+                          {"request", reveal.request}});
+}
+
+}  // namespace
+
+StatusOr<HpkeSealed> SealReveal(const RevealName& reveal, std::string_view one_time_key,
+                                std::string_view secret, Random& random) {
+  ASSIGN_OR_RETURN(const HpkeKey recipient, ParseSealingKey(one_time_key));
+  const std::string aad = RevealAad(reveal);
+  return HpkeSeal(recipient, AsBytes(kRevealInfo), AsBytes(aad), AsBytes(secret), random);
+}
+
+StatusOr<std::string> OpenReveal(const RevealName& reveal, const HpkeKeyPair& one_time,
+                                 ByteView enc, ByteView ciphertext) {
+  const std::string aad = RevealAad(reveal);
+  return HpkeOpen(one_time, enc, AsBytes(kRevealInfo), AsBytes(aad), ciphertext);
+}
+
 StatusOr<SealedVersion> SealCredential(const CredentialName& credential,
                                        std::string_view sealing_key, std::string_view secret,
                                        Random& random) {

@@ -56,6 +56,19 @@ StatusOr<OpenedCredential> OpenCredential(const CredentialName& credential,
 // salt || secret).
 std::string CredentialCommitment(ByteView salt, std::string_view secret);
 
+// A reveal: the secret of one version, sealed by the agent to the one-time key (sealing key text) of
+// the technician who asked, bound to the version and to the request. Only the technician's
+// machine, which made the key and keeps it in memory, opens it.
+struct RevealName {
+  CredentialName credential;
+  std::string request;  // the reveal request's ID
+};
+inline constexpr std::string_view kRevealInfo = "quartet-reveal/v1";
+StatusOr<HpkeSealed> SealReveal(const RevealName& reveal, std::string_view one_time_key,
+                                std::string_view secret, Random& random);
+StatusOr<std::string> OpenReveal(const RevealName& reveal, const HpkeKeyPair& one_time,
+                                 ByteView enc, ByteView ciphertext);
+
 // HPKE's info and the AAD of one version (canonical JSON of the name and version).
 inline constexpr std::string_view kCredentialInfo = "quartet-credential/v1";
 std::string CredentialAad(const CredentialName& credential);

@@ -27,14 +27,6 @@
 namespace quartet::server::api {
 namespace {
 
-constexpr int64_t kMaxWaitSeconds = 25;
-
-StatusOr<std::chrono::milliseconds> WaitParameter(std::string_view text) {
-  if (text.empty()) return std::chrono::milliseconds(0);
-  ASSIGN_OR_RETURN(uint64_t seconds, ParseDecimal(text));
-  return std::chrono::milliseconds(std::min<uint64_t>(seconds, kMaxWaitSeconds) * 1000);
-}
-
 Json RequestJson(const governance::CertificateRequest& request) {
   Json out = {{"id", request.id},
               {"client", request.client},
@@ -89,15 +81,19 @@ StatusOr<HttpResponse> AgentWork(ApiContext& api, const Call& call) {
     return JsonResponse(200, {{"client", call.agent_client},
                               {"waiting", "the owners have not confirmed this agent yet"},
                               {"add_checkpoint", ""},
-                              {"certificate_requests", Json::array()}});
+                              {"certificate_requests", Json::array()},
+                              {"reveal_requests", Json::array()}});
   }
   ASSIGN_OR_RETURN(auto work, api.agents.NextWork(call.agent_client, witnessed, wait));
   Json requests = Json::array();
   for (const auto& pending : work.certificate_requests) requests.push_back(RequestJson(pending));
+  Json reveals = Json::array();
+  for (const auto& pending : work.reveal_requests) reveals.push_back(RevealJson(pending));
   return JsonResponse(200, {{"client", call.agent_client},
                             {"add_checkpoint", work.add_checkpoint},
                             {"cosigned_checkpoint", work.cosigned_checkpoint},
-                            {"certificate_requests", requests}});
+                            {"certificate_requests", requests},
+                            {"reveal_requests", reveals}});
 }
 
 StatusOr<HttpResponse> AddCosignature(ApiContext& api, const Call& call) {

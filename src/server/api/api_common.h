@@ -2,6 +2,7 @@
 // Bodies are read with base/json.h (JsonObject), like all JSON from outside.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -114,6 +115,15 @@ Status ForEachQueryParameter(std::string_view target, Visit&& visit) {
 }
 
 // The value of `key` in the query string of `target` ("" when absent).
+// The longest a long poll waits (agents for work, technicians for their agent's answer).
+inline constexpr int64_t kMaxWaitSeconds = 25;
+// A `wait` query parameter in seconds (none: 0), capped at kMaxWaitSeconds.
+inline StatusOr<std::chrono::milliseconds> WaitParameter(std::string_view text) {
+  if (text.empty()) return std::chrono::milliseconds(0);
+  ASSIGN_OR_RETURN(uint64_t seconds, ParseDecimal(text));
+  return std::chrono::milliseconds(std::min<uint64_t>(seconds, kMaxWaitSeconds) * 1000);
+}
+
 inline std::string_view QueryParameter(std::string_view target, std::string_view key) {
   std::string_view found;
   (void)ForEachQueryParameter(target, [&](std::string_view name, std::string_view value) {

@@ -41,8 +41,8 @@ StatusOr<vault::HpkeKey> EncOf(std::string_view text) {
 }  // namespace
 
 StatusOr<HttpResponse> StoreCredential(ApiContext& api, const Call& call) {
-  RETURN_IF_ERROR(call.body.OnlyFields({"resource", "name", "username", "exclusive", "rotate",
-                                        "version", "sealed", "commitment"}));
+  RETURN_IF_ERROR(call.body.OnlyFields(
+      {"resource", "name", "username", "exclusive", "rotate", "version", "sealed", "commitment"}));
   governance::CredentialVersion version;
   ASSIGN_OR_RETURN(version.resource, call.body.Text("resource", Field::kRequired));
   ASSIGN_OR_RETURN(version.name, call.body.Text("name", Field::kRequired));

@@ -17,6 +17,7 @@ const std::vector<Route>& AllRoutes() {
       {"POST", "/api/v1/agent/cosignatures", Caller::kAgent, AddCosignature},
       {"POST", "/api/v1/agent/alarms", Caller::kAgent, RaiseAlarm},
       {"POST", "/api/v1/agent/certificates/{id}", Caller::kAgent, AnswerCertificate},
+      {"POST", "/api/v1/agent/reveals/{id}", Caller::kAgent, AnswerReveal},
 
       // People.
       {"GET", "/api/v1/me", Caller::kPerson, Me},
@@ -53,6 +54,8 @@ const std::vector<Route>& AllRoutes() {
       // The client's credentials, sealed to its agent.
       {"POST", "/api/v1/clients/{client}/credentials", Caller::kPerson, StoreCredential},
       {"GET", "/api/v1/clients/{client}/credentials", Caller::kPerson, ListCredentials},
+      {"POST", "/api/v1/clients/{client}/grants/{grant}/reveals", Caller::kPerson, RequestReveal},
+      {"GET", "/api/v1/clients/{client}/reveals/{id}", Caller::kPerson, GetReveal},
       // The client's trust chain.
       {"GET", "/api/v1/clients/{client}/trust", Caller::kPerson, GetTrustChain},
       {"POST", "/api/v1/clients/{client}/trust", Caller::kPerson, AddTrustStatement},

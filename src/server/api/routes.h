@@ -55,6 +55,11 @@ StatusOr<HttpResponse> ReviewGrant(ApiContext& api, const Call& call);
 
 // log_routes.cc: who reads the client's published log.
 StatusOr<HttpResponse> StoreCredential(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> RequestReveal(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> GetReveal(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> AnswerReveal(ApiContext& api, const Call& call);
+// A reveal request as the technician and the agent see it (reveal_routes.cc).
+Json RevealJson(const governance::RevealRequest& request);
 StatusOr<HttpResponse> ListCredentials(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> CreateLogToken(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ListLogTokens(ApiContext& api, const Call& call);

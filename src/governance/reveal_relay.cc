@@ -59,11 +59,9 @@ StatusOr<std::vector<RevealRequest>> AgentService::PendingReveals(const std::str
   return out;
 }
 
-StatusOr<RevealRequest> AgentService::LoadReveal(const std::string& client,
-                                                 const std::string& id) {
-  ASSIGN_OR_RETURN(auto select,
-                   db_->Prepare("SELECT " + std::string(kRevealColumns) +
-                                " FROM reveal_requests WHERE client = ? AND id = ?"));
+StatusOr<RevealRequest> AgentService::LoadReveal(const std::string& client, const std::string& id) {
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT " + std::string(kRevealColumns) +
+                                             " FROM reveal_requests WHERE client = ? AND id = ?"));
   select->Bind(1, client).Bind(2, id);
   ASSIGN_OR_RETURN(bool row, select->Step());
   if (!row) return NotFoundError("no such reveal request");

@@ -45,8 +45,8 @@ StatusOr<HttpResponse> RequestReveal(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(std::string name, call.body.Text("name", Field::kOptional));
   ASSIGN_OR_RETURN(int64_t wait_seconds, call.body.Integer("wait_seconds", Field::kOptional));
   const auto wait = std::chrono::seconds(std::clamp<int64_t>(wait_seconds, 0, kMaxWaitSeconds));
-  ASSIGN_OR_RETURN(auto answer, api.agents.RequestReveal(call.actor, call.params[0],
-                                                         call.params[1], name, public_key, wait));
+  ASSIGN_OR_RETURN(auto answer, api.agents.RequestReveal(call.actor, call.params[0], call.params[1],
+                                                         name, public_key, wait));
   return JsonResponse(answer.state == "pending" ? 202 : 201, RevealJson(answer));
 }
 

@@ -1,7 +1,5 @@
 #include "agent/agent.h"
 
-#include <sodium.h>
-
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -362,10 +360,7 @@ Status Agent::AnswerRevealRequest(const JsonObject& request) {
   auto opened = vault::OpenCredential(stored, *sealing, sealed);
   if (!opened.ok())
     return refuse("the stored credential does not open: " + opened.status().message());
-  struct Wipe {
-    std::string& text;
-    ~Wipe() { sodium_memzero(text.data(), text.size()); }
-  } wipe{opened->secret};
+  vault::WipeOnExit wipe{opened->secret};
   if (opened->commitment != commitment)
     return refuse("the stored credential is not the version its log entry commits to");
   auto revealed = vault::SealReveal({stored, id}, public_key, opened->secret, random_);

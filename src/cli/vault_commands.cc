@@ -65,10 +65,7 @@ int VaultPut(const ServerOptions& options, const VaultArguments& args, std::istr
   if (Status target = governance::CheckRotationTarget(args.rotate); !target.ok())
     return Fail("--rotate: " + target.message());
   std::string secret = ReadSecret(in);
-  struct Wipe {
-    std::string& text;
-    ~Wipe() { sodium_memzero(text.data(), text.size()); }
-  } wipe{secret};
+  vault::WipeOnExit wipe{secret};
   if (secret.empty()) return Fail("no secret on stdin: quartet vault put ... < secret-file");
   // An owner's device key, if given, shows that the chain replayed here is the owners' own.
   std::optional<OwnerSigning> owner;

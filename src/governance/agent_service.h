@@ -231,6 +231,11 @@ class AgentService {
       REQUIRES(mu_);
   StatusOr<CertificateRequest> LoadRequest(const std::string& client, const std::string& id)
       REQUIRES(mu_);
+  // The grant `grant` of `client` if `actor` is the technician who holds it (PermissionDenied
+  // naming what only that technician does), and whether it is approved and inside its window.
+  StatusOr<GrantView> TechniciansGrant(const Actor& actor, const std::string& client,
+                                       const std::string& grant, std::string_view what);
+  Status CheckLive(const GrantView& view);
   StatusOr<std::vector<RevealRequest>> PendingReveals(const std::string& client) REQUIRES(mu_);
   StatusOr<RevealRequest> LoadReveal(const std::string& client, const std::string& id)
       REQUIRES(mu_);

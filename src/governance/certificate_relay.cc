@@ -53,24 +53,36 @@ StatusOr<CertificateRequest> AgentService::LoadRequest(const std::string& client
   return request;
 }
 
+StatusOr<GrantView> AgentService::TechniciansGrant(const Actor& actor, const std::string& client,
+                                                   const std::string& grant,
+                                                   std::string_view what) {
+  ASSIGN_OR_RETURN(GrantView view, grants_.GetGrant(actor, client, grant));
+  if (view.request.technician != actor.user)
+    return PermissionDeniedError("only the technician who holds the grant " + std::string(what));
+  return view;
+}
+
+Status AgentService::CheckLive(const GrantView& view) {
+  const int64_t now = clock_.NowUnixSeconds();
+  const access::GrantProgress& p = view.progress;
+  if (p.state != access::GrantState::kApproved || now < p.window_start || now >= p.window_end)
+    return FailedPreconditionError("the grant is not live");
+  return Status::Ok();
+}
+
 StatusOr<CertificateRequest> AgentService::RequestCertificate(const Actor& actor,
                                                               const std::string& client,
                                                               const std::string& grant,
                                                               const std::string& public_key,
                                                               std::chrono::milliseconds wait) {
-  ASSIGN_OR_RETURN(GrantView view, grants_.GetGrant(actor, client, grant));
+  ASSIGN_OR_RETURN(GrantView view, TechniciansGrant(actor, client, grant, "gets its certificate"));
   const access::GrantRequest& r = view.request;
-  if (r.technician != actor.user)
-    return PermissionDeniedError("only the technician who holds the grant gets its certificate");
   if (r.kind != access::ResourceKind::kSshHost || r.action != access::Action::kLogin ||
       r.login.empty()) {
     return FailedPreconditionError("the grant is not an SSH login");
   }
+  RETURN_IF_ERROR(CheckLive(view));
   const int64_t now = clock_.NowUnixSeconds();
-  const access::GrantProgress& p = view.progress;
-  if (p.state != access::GrantState::kApproved || now < p.window_start || now >= p.window_end) {
-    return FailedPreconditionError("the grant is not live");
-  }
   ASSIGN_OR_RETURN(ssh::PublicKey key, ssh::ParsePublicKey(public_key));
   if (!r.ssh_key.empty() && ssh::Fingerprint(key) != r.ssh_key) {
     return PermissionDeniedError("the request the owners decided on names another SSH key (" +

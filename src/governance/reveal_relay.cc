@@ -73,16 +73,12 @@ StatusOr<RevealRequest> AgentService::RequestReveal(const Actor& actor, const st
                                                     const std::string& name,
                                                     const std::string& public_key,
                                                     std::chrono::milliseconds wait) {
-  ASSIGN_OR_RETURN(GrantView view, grants_.GetGrant(actor, client, grant));
+  ASSIGN_OR_RETURN(GrantView view, TechniciansGrant(actor, client, grant, "reveals under it"));
   const access::GrantRequest& r = view.request;
-  if (r.technician != actor.user)
-    return PermissionDeniedError("only the technician who holds the grant reveals under it");
   if (r.action != access::Action::kRevealCredential)
     return FailedPreconditionError("the grant is not for revealing a credential");
+  RETURN_IF_ERROR(CheckLive(view));
   const int64_t now = clock_.NowUnixSeconds();
-  const access::GrantProgress& p = view.progress;
-  if (p.state != access::GrantState::kApproved || now < p.window_start || now >= p.window_end)
-    return FailedPreconditionError("the grant is not live");
   RETURN_IF_ERROR(vault::ParseSealingKey(public_key).status());
   std::string credential = name;
   {

@@ -11,13 +11,9 @@ namespace {
 
 constexpr size_t kSaltSize = 32;
 
-// A string that wipes itself: the secret passes through a few of them.
-struct Wiped {
-  std::string text;
-  ~Wiped() { sodium_memzero(text.data(), text.size()); }
-};
-
 }  // namespace
+
+WipeOnExit::~WipeOnExit() { sodium_memzero(text_.data(), text_.size()); }
 
 std::string CredentialCommitment(ByteView salt, std::string_view secret) {
   Sha256 hash;
@@ -66,14 +62,16 @@ StatusOr<SealedVersion> SealCredential(const CredentialName& credential,
   ASSIGN_OR_RETURN(const HpkeKey recipient, ParseSealingKey(sealing_key));
   std::array<uint8_t, kSaltSize> salt;
   random.Fill(salt);
-  Wiped encoded{Base64Encode(AsBytes(secret))};
-  Wiped plaintext{CanonicalJsonOf({{"salt", Base64Encode(salt)}, {"secret", encoded.text}})};
+  std::string encoded = Base64Encode(AsBytes(secret));
+  WipeOnExit wipe_encoded{encoded};
+  std::string plaintext = CanonicalJsonOf({{"salt", Base64Encode(salt)}, {"secret", encoded}});
+  WipeOnExit wipe_plaintext{plaintext};
   const std::string aad = CredentialAad(credential);
   SealedVersion out;
   out.commitment = CredentialCommitment(salt, secret);
   sodium_memzero(salt.data(), salt.size());
   ASSIGN_OR_RETURN(HpkeSealed sealed, HpkeSeal(recipient, AsBytes(kCredentialInfo), AsBytes(aad),
-                                               AsBytes(plaintext.text), random));
+                                               AsBytes(plaintext), random));
   out.sealed = {sealed.enc, std::move(sealed.ciphertext), std::string(sealing_key)};
   return out;
 }
@@ -86,8 +84,8 @@ StatusOr<OpenedCredential> OpenCredential(const CredentialName& credential,
   const std::string aad = CredentialAad(credential);
   ASSIGN_OR_RETURN(std::string opened, HpkeOpen(agent, sealed.enc, AsBytes(kCredentialInfo),
                                                 AsBytes(aad), AsBytes(sealed.ciphertext)));
-  Wiped plaintext{std::move(opened)};
-  auto document = JsonDocument::Parse(plaintext.text, "a sealed credential");
+  WipeOnExit wipe_opened{opened};
+  auto document = JsonDocument::Parse(opened, "a sealed credential");
   if (!document.ok()) return DataLossError("a sealed credential does not hold JSON");
   auto salt_text = document->root().Text("salt", Field::kRequired);
   auto secret_text = document->root().Text("secret", Field::kRequired);

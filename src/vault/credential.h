@@ -15,6 +15,18 @@
 
 namespace quartet::vault {
 
+// Overwrites `text` with zeros when it goes out of scope: for strings that held a secret.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& text) : text_(text) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit();
+
+ private:
+  std::string& text_;
+};
+
 // The secrets the vault holds are at most this long (passwords, keys, recovery codes).
 inline constexpr size_t kMaxSecretSize = 8192;
 

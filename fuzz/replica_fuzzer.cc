@@ -1,6 +1,7 @@
 // libFuzzer harness for the agent's replay of log entries (agent/replica.h). Entries come from the
 // server, which the agent does not trust: each line of the input is applied as one entry, after a
-// history that gives the replica a policy, an owner and their key, resources and grants to act on.
+// history that gives the replica a policy, an owner and their key, resources, grants and a held
+// credential to act on.
 // Replay never fails: whatever the bytes, Apply returns having recorded a violation or ignored them
 // (it must not crash, throw or abort), and what the replica stores of itself loads back.
 #include <cstddef>
@@ -61,6 +62,20 @@ const std::vector<std::string>& History() {
     for (const access::GrantRequest& request : {access::TestRequest("g1", "web-1", 0), mail}) {
       if (!access::Grant::Open(request, policy, *local, *out).ok()) std::abort();
     }
+    // web-1's root password, revealed under g1: held, and due for rotation once g1 is over.
+    out->push_back(Event("credential.stored", 5,
+                         {{"resource", "web-1"},
+                          {"name", "root"},
+                          {"version", 1},
+                          {"exclusive", true},
+                          {"rotate", "ssh://root@127.0.0.1:22"},
+                          {"commitment", std::string(64, 'a')}}));
+    out->push_back(Event("credential.revealed", kMondayTen + 5,
+                         {{"grant", "g1"},
+                          {"technician", "tom"},
+                          {"resource", "web-1"},
+                          {"name", "root"},
+                          {"version", 1}}));
     return out;
   }();
   return *history;
@@ -123,6 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       input.remove_prefix(newline == std::string_view::npos ? input.size() : newline + 1);
     }
     (void)replica.TakeViolations();
+    (void)replica.RotationsDue(kMondayTen + 7200);
     // What the agent stores of its replica loads back, whatever the entries did to it.
     agent::Replica restored("acme");
     const std::string context = replica.ContextJson();

@@ -69,7 +69,26 @@ constexpr std::string_view kVersion2 = R"sql(
 ALTER TABLE config ADD COLUMN founder_key_id TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 2> kSteps = {kVersion1, kVersion2};
+// Version 3: rotations of credentials the agent has begun and not yet seen through (agent.h). The
+// new secret, sealed to the agent itself, is kept before the target changes: a crash never loses
+// the password that now opens it.
+constexpr std::string_view kVersion3 = R"sql(
+CREATE TABLE rotations (
+  resource TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  grant_id TEXT NOT NULL,
+  sealed TEXT NOT NULL,
+  commitment TEXT NOT NULL,
+  applied INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (resource, name)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> kSteps = {kVersion1, kVersion2, kVersion3};
 const store::Schema kAgentSchema{"the agent's database (agent.db)", kSteps};
 
 std::string KeyPath(const std::string& directory, const char* name) {
@@ -374,6 +393,53 @@ StatusOr<std::vector<IssuedCertificate>> AgentStore::Certificates() {
                    std::string(select->ColumnText(4)), select->ColumnInt(5), select->ColumnInt(6)});
   }
   return out;
+}
+
+Status AgentStore::SaveRotation(const PendingRotation& rotation) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(
+      auto upsert,
+      db_->Prepare("INSERT OR REPLACE INTO rotations (resource, name, version, grant_id, sealed, "
+                   "commitment, applied, attempts, next_attempt, error) VALUES (?, ?, ?, ?, ?, ?, "
+                   "?, ?, ?, ?)"));
+  upsert->Bind(1, rotation.resource)
+      .Bind(2, rotation.name)
+      .Bind(3, static_cast<int64_t>(rotation.version))
+      .Bind(4, rotation.grant)
+      .Bind(5, rotation.sealed)
+      .Bind(6, rotation.commitment)
+      .Bind(7, int64_t{rotation.applied})
+      .Bind(8, rotation.attempts)
+      .Bind(9, rotation.next_attempt)
+      .Bind(10, rotation.error);
+  return upsert->Run();
+}
+
+StatusOr<std::vector<PendingRotation>> AgentStore::Rotations() {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(auto select,
+                   db_->Prepare("SELECT resource, name, version, grant_id, sealed, commitment, "
+                                "applied, attempts, next_attempt, error FROM rotations ORDER BY "
+                                "resource, name"));
+  std::vector<PendingRotation> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    out.push_back({std::string(select->ColumnText(0)), std::string(select->ColumnText(1)),
+                   static_cast<uint64_t>(select->ColumnInt(2)), std::string(select->ColumnText(3)),
+                   std::string(select->ColumnText(4)), std::string(select->ColumnText(5)),
+                   select->ColumnInt(6) != 0, select->ColumnInt(7), select->ColumnInt(8),
+                   std::string(select->ColumnText(9))});
+  }
+  return out;
+}
+
+Status AgentStore::ForgetRotation(const std::string& resource, const std::string& name) {
+  MutexLock lock(mu_);
+  ASSIGN_OR_RETURN(auto remove,
+                   db_->Prepare("DELETE FROM rotations WHERE resource = ? AND name = ?"));
+  remove->Bind(1, resource).Bind(2, name);
+  return remove->Run();
 }
 
 StatusOr<std::vector<Alarm>> AgentStore::Alarms() {

@@ -2,7 +2,7 @@
 //
 //   DIR/agent.db            SQLite: what the agent has witnessed (the size, root and right edge of
 //                           the last checkpoint it cosigned), its replica of the log (replica.h),
-//                           the certificates it issued, and its alarms
+//                           the certificates it issued, rotations under way, and its alarms
 //   DIR/keys/witness.key    its C2SP tlog-cosignature/v1 signer key      (mode 0600)
 //   DIR/keys/ssh-ca         the client's SSH user CA, OpenSSH format      (mode 0600)
 //   DIR/keys/sealing.key    its X25519 key that credentials are sealed to (mode 0600)
@@ -72,6 +72,21 @@ struct Alarm {
   bool delivered = false;
 };
 
+// A rotation of a credential that the agent has begun (agent.h): the new version, sealed to the
+// agent itself, kept from before the target changes until the log records it.
+struct PendingRotation {
+  std::string resource;
+  std::string name;
+  uint64_t version = 0;  // the new version
+  std::string grant;     // the grant whose reveal it ends
+  std::string sealed;    // the new secret sealed to the agent: {"enc", "ciphertext"} in base64
+  std::string commitment;
+  bool applied = false;  // the target has the new secret
+  int64_t attempts = 0;
+  int64_t next_attempt = 0;  // Unix seconds; 0: at once
+  std::string error;         // why the last attempt failed
+};
+
 class AgentStore {
  public:
   // Creates the folder, its keys (fresh, from `random`) and its configuration. AlreadyExists if the
@@ -107,6 +122,11 @@ class AgentStore {
   StatusOr<uint64_t> NextSerial();
   Status RecordCertificate(const IssuedCertificate& certificate);
   StatusOr<std::vector<IssuedCertificate>> Certificates();
+
+  // Rotations begun and not yet recorded in the log, one per credential.
+  Status SaveRotation(const PendingRotation& rotation);
+  StatusOr<std::vector<PendingRotation>> Rotations();
+  Status ForgetRotation(const std::string& resource, const std::string& name);
 
   StatusOr<std::vector<Alarm>> Alarms();
   Status MarkAlarmDelivered(int64_t id);

@@ -43,6 +43,7 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
     ApplyGrantEvent(index, kind, grant, entry, event);
     return Status::Ok();
   }
+  if (kind.starts_with("credential.")) return ApplyCredentialEvent(kind, event);
   if (kind == "trust.statement") {
     ASSIGN_OR_RETURN(const std::string statement, event.Text("statement", Field::kOptional));
     // Who founds the chain is the one thing its signatures cannot say: the owner told the agent
@@ -173,6 +174,94 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
   }
   // Other events (people, teams, relationships, certificates, the agent's own) change nothing the
   // agent decides on.
+  return Status::Ok();
+}
+
+const CredentialRecord* Replica::FindCredential(const std::string& resource,
+                                                const std::string& name) const {
+  auto it = credentials_.find({resource, name});
+  return it == credentials_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> Replica::RotationsDue(int64_t now) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, record] : credentials_) {
+    if (record.held_by.empty() || record.rotate.empty()) continue;
+    const GrantRecord* grant = FindGrant(record.held_by);
+    if (grant == nullptr || !grant->tainted.empty() || !grant->grant.IsLive(now))
+      out.push_back(key);
+  }
+  return out;
+}
+
+namespace {
+std::string RotationKey(const std::string& resource, const std::string& name, uint64_t version,
+                        const std::string& commitment) {
+  return resource + "\n" + name + "\n" + std::to_string(version) + "\n" + commitment;
+}
+}  // namespace
+
+void Replica::NoteReveal(const std::string& resource, const std::string& name,
+                         const std::string& grant, const std::string& technician,
+                         uint64_t version) {
+  auto found = credentials_.find({resource, name});
+  if (found == credentials_.end() || found->second.version != version) return;
+  found->second.held_by = grant;
+  found->second.holder = technician;
+  found->second.held_version = version;
+}
+
+void Replica::ExpectRotation(const std::string& resource, const std::string& name, uint64_t version,
+                             const std::string& commitment) {
+  expected_rotations_.insert(RotationKey(resource, name, version, commitment));
+}
+
+Status Replica::ApplyCredentialEvent(const std::string& kind, const JsonObject& event) {
+  ASSIGN_OR_RETURN(const std::string resource, event.Text("resource", Field::kOptional));
+  ASSIGN_OR_RETURN(const std::string name, event.Text("name", Field::kOptional));
+  ASSIGN_OR_RETURN(const uint64_t version, event.Unsigned("version", Field::kOptional));
+  auto found = credentials_.find({resource, name});
+  const uint64_t current = found == credentials_.end() ? 0 : found->second.version;
+  const std::string what = "credential " + resource + "/" + name;
+  if (kind == "credential.stored" || kind == "credential.rotated") {
+    if (version != current + 1)
+      return InvalidArgumentError(what + ": version " + std::to_string(version) +
+                                  " does not follow version " + std::to_string(current));
+    ASSIGN_OR_RETURN(const std::string commitment, event.Text("commitment", Field::kOptional));
+    if (kind == "credential.rotated") {
+      if (found == credentials_.end())
+        return InvalidArgumentError(what + ": rotated, never stored");
+      // Only the agent rotates: one it did not make would free a secret it revealed.
+      if (expected_rotations_.erase(RotationKey(resource, name, version, commitment)) == 0)
+        return PermissionDeniedError(what + ": a rotation to version " + std::to_string(version) +
+                                     " that the agent did not make is ignored");
+      CredentialRecord& record = found->second;
+      record.version = version;
+      record.commitment = commitment;
+      record.held_by.clear();
+      record.holder.clear();
+      record.held_version = 0;
+      return Status::Ok();
+    }
+    // A version stored by people replaces the one revealed: they changed the secret by hand.
+    CredentialRecord record;
+    record.version = version;
+    record.commitment = commitment;
+    ASSIGN_OR_RETURN(record.exclusive, event.Boolean("exclusive", Field::kOptional));
+    ASSIGN_OR_RETURN(record.rotate, event.Text("rotate", Field::kOptional));
+    credentials_[{resource, name}] = std::move(record);
+    return Status::Ok();
+  }
+  if (kind == "credential.revealed") {
+    if (found == credentials_.end() || version != current)
+      return InvalidArgumentError(what + ": a reveal of version " + std::to_string(version) +
+                                  ", which the log does not hold");
+    CredentialRecord& record = found->second;
+    ASSIGN_OR_RETURN(record.held_by, event.Text("grant", Field::kOptional));
+    ASSIGN_OR_RETURN(record.holder, event.Text("technician", Field::kOptional));
+    record.held_version = version;
+  }
+  // Refusals and failed rotations change nothing the agent decides on.
   return Status::Ok();
 }
 
@@ -393,6 +482,22 @@ std::string Replica::ContextJson() const {
   if (have_policy_) out["policy"] = access::ToJson(policy_);
   if (!trust_statements_.empty()) out["trust"] = trust_statements_;
   if (self_enrolled_) out["self_enrolled"] = true;
+  if (!credentials_.empty()) {
+    Json credentials = Json::array();
+    for (const auto& [key, record] : credentials_) {
+      credentials.push_back({{"resource", key.first},
+                             {"name", key.second},
+                             {"version", record.version},
+                             {"commitment", record.commitment},
+                             {"exclusive", record.exclusive},
+                             {"rotate", record.rotate},
+                             {"held_by", record.held_by},
+                             {"holder", record.holder},
+                             {"held_version", record.held_version}});
+    }
+    out["credentials"] = std::move(credentials);
+  }
+  if (!expected_rotations_.empty()) out["expected_rotations"] = expected_rotations_;
   return CanonicalJsonOf(out);
 }
 
@@ -429,6 +534,25 @@ Status Replica::ReadContext(const JsonObject& value) {
   ASSIGN_OR_RETURN(trust_statements_, value.Texts("trust", Field::kOptional));
   ASSIGN_OR_RETURN(self_enrolled_, value.Boolean("self_enrolled", Field::kOptional));
   ASSIGN_OR_RETURN(chain_, trust::Chain::Replay(client_, trust_statements_));
+  credentials_.clear();
+  ASSIGN_OR_RETURN(const std::vector<JsonObject> credentials,
+                   value.Objects("credentials", Field::kOptional));
+  for (const JsonObject& credential : credentials) {
+    ASSIGN_OR_RETURN(const std::string resource, credential.Text("resource", Field::kRequired));
+    ASSIGN_OR_RETURN(const std::string name, credential.Text("name", Field::kRequired));
+    CredentialRecord record;
+    ASSIGN_OR_RETURN(record.version, credential.Unsigned("version", Field::kRequired));
+    ASSIGN_OR_RETURN(record.commitment, credential.Text("commitment", Field::kRequired));
+    ASSIGN_OR_RETURN(record.exclusive, credential.Boolean("exclusive", Field::kRequired));
+    ASSIGN_OR_RETURN(record.rotate, credential.Text("rotate", Field::kRequired));
+    ASSIGN_OR_RETURN(record.held_by, credential.Text("held_by", Field::kRequired));
+    ASSIGN_OR_RETURN(record.holder, credential.Text("holder", Field::kRequired));
+    ASSIGN_OR_RETURN(record.held_version, credential.Unsigned("held_version", Field::kRequired));
+    credentials_[{resource, name}] = std::move(record);
+  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> expected,
+                   value.Texts("expected_rotations", Field::kOptional));
+  expected_rotations_ = std::set<std::string>(expected.begin(), expected.end());
   have_policy_ = value.Has("policy");
   if (have_policy_) {
     ASSIGN_OR_RETURN(const std::string policy, value.Text("policy", Field::kRequired));

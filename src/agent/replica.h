@@ -33,6 +33,18 @@ struct GrantRecord {
   std::string tainted;  // why the grant broke the rules; empty if it did not
 };
 
+// A credential as the client's log records it (governance/credentials.h): the version stored last
+// and its commitment, and who holds the version revealed last until a new version replaces it.
+struct CredentialRecord {
+  uint64_t version = 0;
+  std::string commitment;
+  bool exclusive = false;
+  std::string rotate;   // where the agent rotates it; empty: by hand
+  std::string held_by;  // the grant the last reveal was under, until the next version
+  std::string holder;   // its technician
+  uint64_t held_version = 0;
+};
+
 // The agent's own public keys, as the client's trust chain names the agent it confirmed.
 struct AgentKeys {
   std::string witness_key;  // C2SP verifier key string
@@ -60,6 +72,21 @@ class Replica {
   std::vector<std::string> TakeViolations();
 
   const GrantRecord* FindGrant(const std::string& id) const;
+  const CredentialRecord* FindCredential(const std::string& resource,
+                                         const std::string& name) const;
+  // Credentials (resource, name) revealed under a grant that is no longer live at `now` and that
+  // the agent rotates (a target is set), by resource and name.
+  std::vector<std::pair<std::string, std::string>> RotationsDue(int64_t now) const;
+  // The agent is about to record the rotation of a credential to `version` with `commitment`:
+  // only a `credential.rotated` entry it expected this way replaces a revealed version. Any other
+  // is a breach (the server would be telling the agent that a revealed secret no longer works).
+  // The agent revealed `version` under `grant`: the credential is held from now on, before the log
+  // shows the reveal (an exclusive one has one holder even while the log lags or the server would
+  // drop the entry).
+  void NoteReveal(const std::string& resource, const std::string& name, const std::string& grant,
+                  const std::string& technician, uint64_t version);
+  void ExpectRotation(const std::string& resource, const std::string& name, uint64_t version,
+                      const std::string& commitment);
   const std::string& client() const { return client_; }
   const trust::ChainState& chain() const { return chain_.state(); }
 
@@ -87,6 +114,7 @@ class Replica {
   Status ChangeGrant(const std::string& kind, const JsonObject& event, access::Grant& grant,
                      std::vector<std::string>& produced) const;
   Status ReadContext(const JsonObject& value);
+  Status ApplyCredentialEvent(const std::string& kind, const JsonObject& event);
   // Once the client has a trust chain (trust/chain.h), who is an owner and which keys are theirs
   // come from the chain alone; before, from the log's person and key events.
   bool Chained() const { return chain_.state().size > 0; }
@@ -121,6 +149,8 @@ class Replica {
   std::vector<std::string> trust_statements_;  // the chain's, as logged, for persistence
   bool self_enrolled_ = false;                 // the log showed this agent's own enrolment
   std::map<std::string, GrantRecord> grants_;  // map nodes stay put: FindGrant's pointers hold
+  std::map<std::pair<std::string, std::string>, CredentialRecord> credentials_;  // resource, name
+  std::set<std::string> expected_rotations_;  // "resource\nname\nversion\ncommitment"
   std::set<std::string> changed_;
   std::vector<std::string> violations_;
 };

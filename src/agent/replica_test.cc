@@ -274,6 +274,111 @@ TEST_F(ReplicaTest, OnlyStaffWhoServeTheClientAndWereNotOffboardedGetGrants) {
   EXPECT_EQ(reloaded.ContextJson(), replica_.ContextJson());
 }
 
+std::string Stored(uint64_t version, const std::string& commitment, bool exclusive = false,
+                   const std::string& rotate = "") {
+  return Event("credential.stored", 20,
+               {{"resource", "web-1"},
+                {"name", "root"},
+                {"version", version},
+                {"username", "root"},
+                {"exclusive", exclusive},
+                {"rotate", rotate},
+                {"commitment", commitment},
+                {"sealed_to", "x25519:..."},
+                {"by", "olivia"}});
+}
+
+std::string Revealed(const std::string& grant, uint64_t version) {
+  return Event("credential.revealed", kMondayTen + 30,
+               {{"grant", grant},
+                {"request", "r1"},
+                {"technician", "tom"},
+                {"resource", "web-1"},
+                {"name", "root"},
+                {"version", version}});
+}
+
+std::string Rotated(uint64_t version, const std::string& commitment) {
+  return Event("credential.rotated", kMondayTen + 4000,
+               {{"resource", "web-1"},
+                {"name", "root"},
+                {"version", version},
+                {"commitment", commitment},
+                {"grant", "g20"}});
+}
+
+TEST_F(ReplicaTest, CredentialsFollowTheirVersionsAndTheirHolders) {
+  Log(Stored(1, "c1", true, "ssh://root@127.0.0.1:22"));
+  Log(Stored(3, "c3"));  // skips a version: not taken
+  EXPECT_NE(Violations(), "");
+  const CredentialRecord* record = replica_.FindCredential("web-1", "root");
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(record->version, 1u);
+  EXPECT_EQ(record->commitment, "c1");
+  EXPECT_TRUE(record->exclusive);
+  EXPECT_TRUE(record->held_by.empty());
+
+  access::Grant grant = Open(access::TestRequest("g20", "web-1", 0));
+  Log(Revealed("g20", 1));
+  EXPECT_EQ(record->held_by, "g20");
+  EXPECT_EQ(record->holder, "tom");
+  // Live: nothing to rotate yet. Once the grant is over, the credential is due.
+  EXPECT_TRUE(replica_.RotationsDue(kMondayTen + 60).empty());
+  std::vector<std::string> events;
+  ASSERT_TRUE(grant.End("tom", kMondayTen + 100, events).ok());
+  Log(events);
+  ASSERT_EQ(replica_.RotationsDue(kMondayTen + 101).size(), 1u);
+  EXPECT_EQ(replica_.RotationsDue(kMondayTen + 101)[0],
+            (std::pair<std::string, std::string>("web-1", "root")));
+
+  // A reveal of a version the log does not hold is a breach and holds nothing.
+  Log(Revealed("g21", 2));
+  EXPECT_NE(Violations(), "");
+  EXPECT_EQ(record->held_by, "g20");
+
+  // The server says it was rotated: the agent did not make that rotation, so it is still due.
+  Log(Rotated(2, "c2-forged"));
+  EXPECT_NE(Violations().find("did not make"), std::string::npos);
+  EXPECT_EQ(record->version, 1u);
+  EXPECT_EQ(replica_.RotationsDue(kMondayTen + 101).size(), 1u);
+
+  // The agent's own rotation frees it, and survives a restart in between.
+  replica_.ExpectRotation("web-1", "root", 2, "c2");
+  Replica restored("acme", "", {kWitnessKey, kCaKey, ""});
+  ASSERT_TRUE(restored.LoadContext(replica_.ContextJson()).ok());
+  ASSERT_TRUE(restored.LoadGrant(Replica::GrantJson(*replica_.FindGrant("g20"))).ok());
+  EXPECT_EQ(restored.RotationsDue(kMondayTen + 101).size(), 1u);
+  restored.Apply(100, Rotated(2, "c2"));
+  EXPECT_EQ(restored.TakeViolations(), std::vector<std::string>{});
+  const CredentialRecord* rotated = restored.FindCredential("web-1", "root");
+  ASSERT_NE(rotated, nullptr);
+  EXPECT_EQ(rotated->version, 2u);
+  EXPECT_EQ(rotated->commitment, "c2");
+  EXPECT_TRUE(rotated->held_by.empty());
+  EXPECT_TRUE(restored.RotationsDue(kMondayTen + 101).empty());
+  EXPECT_EQ(restored.ContextJson().find("expected_rotations"), std::string::npos);
+}
+
+TEST_F(ReplicaTest, ACredentialStoredAgainByPeopleIsNoLongerHeld) {
+  Log(Stored(1, "c1", true));
+  Open(access::TestRequest("g22", "web-1", 0));
+  Log(Revealed("g22", 1));
+  // Without a target nothing rotates it: it stays held until someone stores a new version.
+  EXPECT_TRUE(replica_.RotationsDue(kMondayTen + 100000).empty());
+  EXPECT_EQ(replica_.FindCredential("web-1", "root")->held_by, "g22");
+  Log(Stored(2, "c2", true));
+  EXPECT_EQ(Violations(), "");
+  EXPECT_TRUE(replica_.FindCredential("web-1", "root")->held_by.empty());
+}
+
+TEST_F(ReplicaTest, AnAgentsOwnRevealHoldsBeforeTheLogShowsIt) {
+  Log(Stored(1, "c1", true));
+  replica_.NoteReveal("web-1", "root", "g23", "tom", 1);
+  EXPECT_EQ(replica_.FindCredential("web-1", "root")->held_by, "g23");
+  replica_.NoteReveal("web-1", "root", "g24", "tom", 7);  // not the version held: ignored
+  EXPECT_EQ(replica_.FindCredential("web-1", "root")->held_by, "g23");
+}
+
 TEST_F(ReplicaTest, MalformedStoredStateIsDataLoss) {
   Replica restored("acme");
   for (const char* context :

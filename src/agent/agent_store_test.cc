@@ -99,13 +99,14 @@ TEST_F(AgentStoreTest, AnAgentFolderFromBeforeVersionsMigratesAndKeepsItsSerials
   }
   // As an agent made before versions were kept left it.
   Edit("ALTER TABLE config DROP COLUMN founder_key_id");
+  Edit("DROP TABLE rotations");
   Edit("PRAGMA user_version = 0");
   auto store = AgentStore::Open(directory_.string());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   // Serials never repeat across the migration.
   EXPECT_EQ(*(*store)->NextSerial(), 2u);
   auto db = store::Database::Open((directory_ / "agent.db").string());
-  EXPECT_EQ(*store::SchemaVersion(**db), 2);
+  EXPECT_EQ(*store::SchemaVersion(**db), 3);
 }
 
 TEST_F(AgentStoreTest, AnAgentFolderFromANewerQuartetIsRefused) {

@@ -33,18 +33,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 size_t CountOf(const std::string& text, const std::string& needle) {
   size_t count = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
@@ -681,7 +669,7 @@ TEST_F(AgentSshTest, ASecondAgentCannotTakeTheConfirmedAgentsPlace) {
   ASSERT_TRUE(cosign.ok());
   EXPECT_EQ(cosign->status, 409) << cosign->body;
   // ...and the "owner" the provider made cannot confirm it: her key is not in the chain.
-  const std::string key = Key("mallory.key");
+  const std::string key = Key("mallory-2.key");
   ASSERT_EQ(Quartet("mallory", {"owner-key", "create", "--out", key}).status, 0);
   auto confirm =
       Quartet("mallory", {"agent", "confirm", "--key", key, "--safety-code", "0000-0000-0000"});

@@ -16,6 +16,8 @@ std::string ReadTextFile(const std::string& path);
 // `quartet log init` of `tenant` (origin example.test/logs/<tenant>) in `data`: the verifier key.
 // Whether `condition` holds within `timeout`, asked every 100 ms.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout);
+// A TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts.
+int FreePort();
 
 // With `open`, anyone may read the log once it is served (`quartet log init --open`).
 std::string InitLog(const std::string& data, const std::string& tenant, bool open = true);

@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +12,7 @@
 #include "ledger/witness.h"
 #include "ssh/certificate.h"
 #include "vault/credential.h"
+#include "vault/rotation_target.h"
 #include "vault/sealing_key.h"
 
 namespace quartet::agent {
@@ -34,6 +36,21 @@ StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentStore& store, AgentOptions opt
                                          random));
   ASSIGN_OR_RETURN(agent->state_, store.LoadWitness());
   RETURN_IF_ERROR(store.LoadReplica(agent->replica_));
+  agent->rotators_ =
+      options.rotators != nullptr ? options.rotators : std::make_shared<rotation::Rotators>();
+  rotation::Rotators& rotators = *agent->rotators_;
+  if (rotators.postgresql == nullptr) rotators.postgresql = rotation::PostgresqlRotator();
+  if (rotators.ldap == nullptr) rotators.ldap = rotation::LdapRotator();
+  if (rotators.ssh == nullptr) {
+    Agent* self = agent.get();
+    rotators.ssh =
+        rotation::SshRotator({[self](const ssh::PublicKey& key, const std::string& user) {
+                                return self->CertifyForRotation(key, user);
+                              },
+                              store.directory() + "/rotation", store.directory() + "/known_hosts",
+                              std::chrono::seconds(20)},
+                             random);
+  }
   return agent;
 }
 
@@ -82,6 +99,7 @@ Status Agent::RunOnce(std::chrono::seconds wait) {
   for (const JsonObject& request : certificate_requests)
     RETURN_IF_ERROR(AnswerCertificateRequest(request));
   for (const JsonObject& request : reveal_requests) RETURN_IF_ERROR(AnswerRevealRequest(request));
+  if (state_.halted.empty()) RETURN_IF_ERROR(Rotate());
   // The server answers at once while there is something the agent will not act on (a refused
   // log, requests it waits on): pace the polls then instead of spinning.
   const bool progressed =
@@ -341,6 +359,22 @@ Status Agent::AnswerRevealRequest(const JsonObject& request) {
   if (r.resource != resource)
     return refuse("the grant is for another resource (" + r.resource + ")");
   if (!grant.IsLive(now)) return refuse(NotLiveReason(grant));
+  // The credential as the log records it, which the agent checked itself: the version stored last
+  // and its commitment. One the log does not show yet waits, as a grant does.
+  const CredentialRecord* record = replica_.FindCredential(resource, name);
+  if (record == nullptr || record->version < version) {
+    const int64_t first = first_seen_.emplace(id, now).first->second;
+    if (now - first < options_.unknown_grant_patience.count()) return Status::Ok();
+    return refuse("the log does not show version " + std::to_string(version) + " of " + resource +
+                  "/" + name);
+  }
+  first_seen_.erase(id);
+  if (record->version != version)
+    return refuse("version " + std::to_string(version) + " is not the one the log holds (" +
+                  std::to_string(record->version) + ")");
+  if (record->exclusive && !record->held_by.empty() && record->held_by != grant_id)
+    return refuse("the credential is exclusive and " + record->holder + " holds it (grant " +
+                  record->held_by + ") until it is rotated");
   auto sealing = store_.SealingKey();
   if (!sealing.ok()) return refuse(sealing.status().message());
   // The credential as the server keeps it: sealed to this agent, for this name and version, or it
@@ -349,7 +383,6 @@ Status Agent::AnswerRevealRequest(const JsonObject& request) {
   ASSIGN_OR_RETURN(const std::string enc_text, credential.Text("enc", Field::kRequired));
   ASSIGN_OR_RETURN(const std::string ciphertext, credential.Text("ciphertext", Field::kRequired));
   ASSIGN_OR_RETURN(sealed.sealed_to, credential.Text("sealed_to", Field::kRequired));
-  ASSIGN_OR_RETURN(const std::string commitment, credential.Text("commitment", Field::kRequired));
   auto enc = Base64Decode(enc_text);
   auto bytes = Base64Decode(ciphertext);
   if (!enc.ok() || enc->size() != sealed.enc.size() || !bytes.ok())
@@ -361,10 +394,13 @@ Status Agent::AnswerRevealRequest(const JsonObject& request) {
   if (!opened.ok())
     return refuse("the stored credential does not open: " + opened.status().message());
   vault::WipeOnExit wipe{opened->secret};
-  if (opened->commitment != commitment)
+  if (opened->commitment != record->commitment)
     return refuse("the stored credential is not the version its log entry commits to");
   auto revealed = vault::SealReveal({stored, id}, public_key, opened->secret, random_);
   if (!revealed.ok()) return refuse(revealed.status().message());
+  // Held from now on, whatever the server does with the answer.
+  replica_.NoteReveal(resource, name, grant_id, technician, version);
+  RETURN_IF_ERROR(SaveReplica());
   spdlog::info("agent: {}/{} version {} revealed to {} under grant {}", resource, name, version,
                technician, grant_id);
   return api_
@@ -374,6 +410,176 @@ Status Agent::AnswerRevealRequest(const JsonObject& request) {
               {{"enc", Base64Encode(revealed->enc)},
                {"ciphertext", Base64Encode(AsBytes(revealed->ciphertext))}}}})
       .status();
+}
+
+namespace {
+
+Json SealedJson(const vault::SealedCredential& sealed) {
+  return {{"enc", Base64Encode(sealed.enc)},
+          {"ciphertext", Base64Encode(AsBytes(sealed.ciphertext))},
+          {"sealed_to", sealed.sealed_to}};
+}
+
+StatusOr<vault::SealedCredential> SealedFromJson(const JsonObject& object) {
+  vault::SealedCredential sealed;
+  ASSIGN_OR_RETURN(const std::string enc_text, object.Text("enc", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string ciphertext, object.Text("ciphertext", Field::kRequired));
+  ASSIGN_OR_RETURN(sealed.sealed_to, object.Text("sealed_to", Field::kRequired));
+  auto enc = Base64Decode(enc_text);
+  auto bytes = Base64Decode(ciphertext);
+  if (!enc.ok() || enc->size() != sealed.enc.size() || !bytes.ok())
+    return DataLossError("a sealed credential is malformed");
+  std::copy(enc->begin(), enc->end(), sealed.enc.begin());
+  sealed.ciphertext.assign(bytes->begin(), bytes->end());
+  return sealed;
+}
+
+}  // namespace
+
+StatusOr<std::string> Agent::CertifyForRotation(const ssh::PublicKey& key,
+                                                const std::string& user) {
+  const int64_t now = clock_.NowUnixSeconds();
+  ASSIGN_OR_RETURN(uint64_t serial, store_.NextSerial());
+  ssh::CertificateTemplate tmpl;
+  tmpl.subject = key;
+  tmpl.serial = serial;
+  tmpl.key_id = "rotation:" + config_.client + ":" + user;
+  tmpl.principals = {user};
+  // A minute's leeway for the host's clock; a login takes seconds.
+  tmpl.valid_after = static_cast<uint64_t>(now - 60);
+  tmpl.valid_before = static_cast<uint64_t>(now + 180);
+  ASSIGN_OR_RETURN(std::string certificate,
+                   ssh::SignUserCertificate(tmpl, ca_, random_, tmpl.key_id));
+  rotation_certificate_ = {
+      serial, "", tmpl.key_id, user, ssh::Fingerprint(key), static_cast<int64_t>(tmpl.valid_before),
+      now};
+  RETURN_IF_ERROR(store_.RecordCertificate(rotation_certificate_));
+  return certificate;
+}
+
+Status Agent::Rotate() {
+  if (sealing_key_.empty()) return Status::Ok();
+  const int64_t now = clock_.NowUnixSeconds();
+  ASSIGN_OR_RETURN(std::vector<PendingRotation> pending, store_.Rotations());
+  std::set<std::pair<std::string, std::string>> begun;
+  for (const PendingRotation& rotation : pending) begun.insert({rotation.resource, rotation.name});
+  for (const auto& [resource, name] : replica_.RotationsDue(now)) {
+    if (begun.count({resource, name}) > 0) continue;
+    const CredentialRecord* record = replica_.FindCredential(resource, name);
+    if (record == nullptr || !vault::ParseRotationTarget(record->rotate).ok()) continue;
+    // The next version exists, sealed to the agent, before anything changes on the target.
+    std::string secret = rotation::NewSecret(random_);
+    vault::WipeOnExit wipe{secret};
+    ASSIGN_OR_RETURN(vault::SealedVersion sealed,
+                     vault::SealCredential({config_.client, resource, name, record->version + 1},
+                                           sealing_key_, secret, random_));
+    PendingRotation rotation{resource,
+                             name,
+                             record->version + 1,
+                             record->held_by,
+                             CanonicalJsonOf(SealedJson(sealed.sealed)),
+                             sealed.commitment,
+                             false,
+                             0,
+                             0,
+                             ""};
+    RETURN_IF_ERROR(store_.SaveRotation(rotation));
+    spdlog::info("agent: rotating {}/{} (version {} was revealed to {} under grant {})", resource,
+                 name, record->version, record->holder, record->held_by);
+    pending.push_back(std::move(rotation));
+  }
+  std::optional<Json> stored;  // the server's sealed copies, fetched once
+  for (PendingRotation& rotation : pending) {
+    if (rotation.next_attempt > now) continue;
+    RETURN_IF_ERROR(AdvanceRotation(rotation, stored, now));
+  }
+  return Status::Ok();
+}
+
+Status Agent::AdvanceRotation(PendingRotation& rotation, std::optional<Json>& stored, int64_t now) {
+  const CredentialRecord* record = replica_.FindCredential(rotation.resource, rotation.name);
+  // The log holds this version (or a later one people stored): nothing is left to do.
+  if (record == nullptr || record->version >= rotation.version)
+    return store_.ForgetRotation(rotation.resource, rotation.name);
+  const std::string what = rotation.resource + "/" + rotation.name;
+  auto fail = [&](const std::string& why) -> Status {
+    rotation.attempts += 1;
+    const int64_t wait = std::min<int64_t>(
+        options_.rotation_retry.count() << std::min<int64_t>(rotation.attempts - 1, 16), 3600);
+    rotation.next_attempt = now + wait;
+    rotation.error = why;
+    spdlog::warn("agent: rotating {} failed (trying again in {} s): {}", what, wait, why);
+    RETURN_IF_ERROR(store_.SaveRotation(rotation));
+    return api_
+        .Call("POST", "/agent/rotations",
+              {{"resource", rotation.resource},
+               {"name", rotation.name},
+               {"version", rotation.version},
+               {"grant", rotation.grant},
+               {"failed", why}})
+        .status();
+  };
+  auto target = vault::ParseRotationTarget(record->rotate);
+  if (!target.ok()) return fail(target.status().message());
+  ASSIGN_OR_RETURN(vault::HpkeKeyPair sealing, store_.SealingKey());
+  rotation_certificate_ = {};
+  if (!rotation.applied) {
+    if (!stored.has_value()) {
+      ASSIGN_OR_RETURN(stored, api_.Call("GET", "/agent/credentials"));
+    }
+    ASSIGN_OR_RETURN(const JsonObject reply, JsonObject::Of(*stored, "the stored credentials"));
+    ASSIGN_OR_RETURN(const std::vector<JsonObject> credentials,
+                     reply.Objects("credentials", Field::kRequired));
+    // The version the log holds, as the server keeps it sealed to the agent.
+    std::optional<vault::SealedCredential> current_sealed;
+    for (const JsonObject& credential : credentials) {
+      ASSIGN_OR_RETURN(const std::string resource, credential.Text("resource", Field::kRequired));
+      ASSIGN_OR_RETURN(const std::string name, credential.Text("name", Field::kRequired));
+      ASSIGN_OR_RETURN(const uint64_t version, credential.Unsigned("version", Field::kRequired));
+      if (resource != rotation.resource || name != rotation.name || version != record->version)
+        continue;
+      ASSIGN_OR_RETURN(const JsonObject sealed, credential.Object("credential", Field::kRequired));
+      auto parsed = SealedFromJson(sealed);
+      if (parsed.ok()) current_sealed = std::move(*parsed);
+    }
+    if (!current_sealed.has_value())
+      return fail("the server does not hold version " + std::to_string(record->version));
+    auto current =
+        vault::OpenCredential({config_.client, rotation.resource, rotation.name, record->version},
+                              sealing, *current_sealed);
+    if (!current.ok() || current->commitment != record->commitment)
+      return fail("the server's copy of version " + std::to_string(record->version) +
+                  " is not the one the log commits to");
+    vault::WipeOnExit wipe_current{current->secret};
+    ASSIGN_OR_RETURN(const JsonDocument next_document,
+                     JsonDocument::Parse(rotation.sealed, "the next version"));
+    ASSIGN_OR_RETURN(const vault::SealedCredential next_sealed,
+                     SealedFromJson(next_document.root()));
+    ASSIGN_OR_RETURN(
+        vault::OpenedCredential next,
+        vault::OpenCredential({config_.client, rotation.resource, rotation.name, rotation.version},
+                              sealing, next_sealed));
+    vault::WipeOnExit wipe_next{next.secret};
+    if (Status rotated = rotators_->Rotate(*target, current->secret, next.secret); !rotated.ok())
+      return fail(rotated.message());
+    rotation.applied = true;
+    rotation.error.clear();
+    RETURN_IF_ERROR(store_.SaveRotation(rotation));
+  }
+  // Only a rotation the agent expects frees the revealed version in its replica.
+  replica_.ExpectRotation(rotation.resource, rotation.name, rotation.version, rotation.commitment);
+  RETURN_IF_ERROR(SaveReplica());
+  ASSIGN_OR_RETURN(const JsonDocument sealed_document,
+                   JsonDocument::Parse(rotation.sealed, "the next version"));
+  Json body = {{"resource", rotation.resource},    {"name", rotation.name},
+               {"version", rotation.version},      {"grant", rotation.grant},
+               {"sealed", sealed_document.json()}, {"commitment", rotation.commitment}};
+  if (rotation_certificate_.serial != 0)
+    body["certificate"] = {{"key_id", rotation_certificate_.key_id},
+                           {"serial", rotation_certificate_.serial}};
+  RETURN_IF_ERROR(api_.Call("POST", "/agent/rotations", body).status());
+  spdlog::info("agent: {} rotated to version {}", what, rotation.version);
+  return store_.ForgetRotation(rotation.resource, rotation.name);
 }
 
 }  // namespace quartet::agent

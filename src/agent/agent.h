@@ -12,6 +12,14 @@
 //      live, untainted and an SSH login — everything it knows was checked against checkpoints it
 //      cosigned. A grant the log has not shown yet waits; one still unknown after a while is
 //      refused.
+//   4. Reveals: open a credential sealed to it only for a live `reveal-credential` grant, checked
+//      in the same way, and only the version whose commitment the log holds; an exclusive one has
+//      one holder until it is rotated. The secret goes back sealed to the technician's one-time
+//      key.
+//   5. Rotations: once the grant a credential was revealed under is over, change it on its target
+//      (rotation/rotator.h) and record the new version, sealed to itself. The new secret is stored
+//      (agent.db, sealed) before the target changes, so that a crash loses nothing; a failed
+//      attempt is recorded and retried, the wait doubling from `rotation_retry` to an hour.
 //
 // Errors of the network or the server are retried with exponential backoff (1 s doubling to 30 s).
 #pragma once
@@ -20,6 +28,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/agent_store.h"
@@ -29,6 +38,7 @@
 #include "base/json.h"
 #include "base/random.h"
 #include "client/api_client.h"
+#include "rotation/rotator.h"
 
 namespace quartet::agent {
 
@@ -37,6 +47,11 @@ struct AgentOptions {
   std::chrono::seconds poll_wait{20};
   // How long a certificate request for a grant the log does not show waits before it is refused.
   std::chrono::seconds unknown_grant_patience{30};
+  // The first wait after a failed rotation; it doubles up to an hour.
+  std::chrono::seconds rotation_retry{60};
+  // How the agent changes credentials on their targets; empty members are filled with the real
+  // ones (rotation/rotator.h).
+  std::shared_ptr<rotation::Rotators> rotators;
 };
 
 class Agent {
@@ -85,6 +100,15 @@ class Agent {
   Status DeliverAlarms();
   Status AnswerCertificateRequest(const JsonObject& request);
   Status AnswerRevealRequest(const JsonObject& request);
+  // Begins the rotations the replica says are due, and takes each one under way a step further.
+  Status Rotate();
+  // `stored`: the server's sealed copies of the client's credentials, fetched once a round.
+  Status AdvanceRotation(PendingRotation& rotation, std::optional<Json>& stored, int64_t now);
+  // A short certificate of the agent's own, for logging in to rotate a credential (recorded in
+  // agent.db; its key ID and serial go into the rotation's log entry).
+  StatusOr<std::string> CertifyForRotation(const ssh::PublicKey& key, const std::string& user);
+  // The replica's context, saved between witnessed checkpoints.
+  Status SaveReplica() { return store_.CommitWitnessed(state_, replica_, {}); }
   // What the replica says of `grant_id` for request `id` of `technician`: the grant's record, or
   // why the request is refused, or neither while the request waits for the log to show the grant.
   struct GrantCheck {
@@ -108,6 +132,8 @@ class Agent {
   Replica replica_;
   std::string cosignature_;                    // the last cosignature line, until the server has it
   std::map<std::string, int64_t> first_seen_;  // requests for grants not yet in the log, by ID
+  std::shared_ptr<rotation::Rotators> rotators_;
+  IssuedCertificate rotation_certificate_;  // the last one CertifyForRotation issued
 };
 
 }  // namespace quartet::agent

@@ -469,13 +469,15 @@ StatusOr<std::optional<std::string>> AgentStore::PrincipalFor(const std::string&
   MutexLock lock(mu_);
   // Everything must hold: a certificate this agent issued with that serial and key ID, its grant
   // live now in the agent's own reading of the log, untainted, for this login, and the agent not
-  // halted by a rewritten log.
+  // halted by a rewritten log. The agent's own certificates for rotating a credential have no
+  // grant: they hold for their few minutes.
   ASSIGN_OR_RETURN(
       auto select,
-      db_->Prepare("SELECT g.login FROM certificates c JOIN grants g ON g.id = c.grant_id "
-                   "WHERE c.serial = ?1 AND c.key_id = ?2 AND c.login = ?3 AND g.login = ?3 "
-                   "AND g.tainted = '' AND g.live_from <= ?4 AND ?4 < g.live_until "
-                   "AND NOT EXISTS (SELECT 1 FROM witness WHERE halted != '')"));
+      db_->Prepare("SELECT c.login FROM certificates c LEFT JOIN grants g ON g.id = c.grant_id "
+                   "WHERE c.serial = ?1 AND c.key_id = ?2 AND c.login = ?3 "
+                   "AND NOT EXISTS (SELECT 1 FROM witness WHERE halted != '') AND ("
+                   "(g.login = ?3 AND g.tainted = '' AND g.live_from <= ?4 AND ?4 < g.live_until) "
+                   "OR (c.grant_id = '' AND c.key_id LIKE 'rotation:%' AND ?4 < c.valid_before))"));
   select->Bind(1, static_cast<int64_t>(serial)).Bind(2, key_id).Bind(3, user).Bind(4, now);
   ASSIGN_OR_RETURN(bool row, select->Step());
   std::optional<std::string> principal;
@@ -488,7 +490,8 @@ StatusOr<std::vector<uint64_t>> AgentStore::RevokedSerials(int64_t now) {
   ASSIGN_OR_RETURN(
       auto select,
       db_->Prepare("SELECT c.serial FROM certificates c LEFT JOIN grants g ON g.id = c.grant_id "
-                   "WHERE c.valid_before > ?1 AND (g.id IS NULL OR g.tainted != '' OR "
+                   "WHERE c.valid_before > ?1 AND NOT (c.grant_id = '' AND c.key_id LIKE "
+                   "'rotation:%') AND (g.id IS NULL OR g.tainted != '' OR "
                    "NOT (g.live_from <= ?1 AND ?1 < g.live_until) OR "
                    "EXISTS (SELECT 1 FROM witness WHERE halted != '')) ORDER BY c.serial"));
   select->Bind(1, now);

@@ -187,6 +187,10 @@ std::vector<std::pair<std::string, std::string>> Replica::RotationsDue(int64_t n
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, record] : credentials_) {
     if (record.held_by.empty() || record.rotate.empty()) continue;
+    // Rotated already, as far as the agent knows: the log has yet to show it.
+    const std::string prefix = key.first + "\n" + key.second + "\n";
+    auto expected = expected_rotations_.lower_bound(prefix);
+    if (expected != expected_rotations_.end() && expected->starts_with(prefix)) continue;
     const GrantRecord* grant = FindGrant(record.held_by);
     if (grant == nullptr || !grant->tainted.empty() || !grant->grant.IsLive(now))
       out.push_back(key);

@@ -219,13 +219,15 @@ int AgentConfirm(const ServerOptions& options, const std::string& client,
   return 0;
 }
 
-int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds) {
+int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds,
+             int rotation_retry_seconds) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("quartet-agent"));
   auto store = agent::AgentStore::Open(data);
   if (!store.ok()) return Fail(store.status().message());
   agent::AgentOptions options;
   options.server = server;
   options.unknown_grant_patience = std::chrono::seconds(unknown_grant_seconds);
+  options.rotation_retry = std::chrono::seconds(rotation_retry_seconds);
   auto running = agent::Agent::Open(**store, options, Clock::System(), Random::System());
   if (!running.ok()) return Fail(running.status().message());
   std::signal(SIGTERM, OnSignal);

@@ -199,7 +199,8 @@ int AgentEnrol(const std::string& server, const std::string& code, const std::st
 // keys into the client's trust chain.
 int AgentConfirm(const ServerOptions& options, const std::string& client,
                  const std::string& key_file, const std::string& safety_code);
-int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds);
+int AgentRun(const std::string& data, const std::string& server, int unknown_grant_seconds,
+             int rotation_retry_seconds);
 int AgentCa(const std::string& data);
 int AgentPrincipals(const std::string& data, const std::string& user, const std::string& key_id,
                     const std::string& serial);

@@ -426,13 +426,22 @@ void AddAgentCommands(CLI::App& app, ParsedOptions& o, int& result) {
     result = AgentEnrol(server_options.server, code, agent_data, agent_name);
   });
   auto* agent_run =
-      agent->add_subcommand("run", "follow and cosign the log; sign certificates for live grants");
+      agent->add_subcommand("run",
+                            "follow and cosign the log; sign certificates and reveal credentials "
+                            "for live grants; rotate credentials once their grant is over");
   agent_run->add_option("--data", agent_data, "the agent's data folder")->required();
   agent_run->add_option(
       "--unknown-grant-wait", unknown_grant_seconds,
       "seconds a certificate request for a grant not in the log waits before it is refused");
-  agent_run->callback(
-      [&] { result = AgentRun(agent_data, server_options.server, unknown_grant_seconds); });
+  int rotation_retry_seconds = 60;
+  agent_run
+      ->add_option("--rotation-retry", rotation_retry_seconds,
+                   "seconds before a failed rotation is tried again (doubling up to an hour)")
+      ->check(CLI::Range(1, 3600));
+  agent_run->callback([&] {
+    result =
+        AgentRun(agent_data, server_options.server, unknown_grant_seconds, rotation_retry_seconds);
+  });
   auto* agent_ca =
       agent->add_subcommand("ca", "print the client's SSH CA public key (for TrustedUserCAKeys)");
   agent_ca->add_option("--data", agent_data, "the agent's data folder")->required();

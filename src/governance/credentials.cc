@@ -4,6 +4,7 @@
 
 #include "base/utf8.h"
 #include "governance/event.h"
+#include "vault/rotation_target.h"
 
 namespace quartet::governance {
 namespace {
@@ -16,30 +17,10 @@ bool IsOneLine(std::string_view text, size_t longest) {
                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-bool IsAccountName(std::string_view name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-}
-
-// HOST:PORT, with HOST a name, an IPv4 address or a bracketed IPv6 one.
-bool IsHostPort(std::string_view text) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  const std::string_view host = text.substr(0, colon);
-  auto port = ParseDecimal(text.substr(colon + 1));
-  if (!port.ok() || *port == 0 || *port > 65535) return false;
-  if (host.front() == '[') return host.back() == ']' && host.size() > 2;
-  return host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '-';
-         });
-}
-
 std::string StateOf(const CredentialInfo& info) {
   if (info.revealed_version != info.version || info.revealed_at == 0) return "current";
-  return info.rotate.empty() ? "rotate by hand" : "rotation due";
+  if (info.rotate.empty()) return "rotate by hand";
+  return info.rotation_error.empty() ? "rotation due" : "rotation failed";
 }
 
 CredentialInfo InfoFromRow(store::Statement& select) {
@@ -59,40 +40,22 @@ CredentialInfo InfoFromRow(store::Statement& select) {
   info.revealed_grant = std::string(select.ColumnText(12));
   info.revealed_at = select.ColumnInt(13);
   info.rotated_at = select.ColumnInt(14);
+  info.rotation_error = std::string(select.ColumnText(15));
+  info.rotation_failed_at = select.ColumnInt(16);
   info.state = StateOf(info);
   return info;
 }
 
 constexpr std::string_view kInfoColumns =
     "resource, name, username, exclusive, rotate, version, commitment, sealed_to, stored_by, "
-    "stored_at, revealed_version, revealed_to, revealed_grant, revealed_at, rotated_at";
+    "stored_at, revealed_version, revealed_to, revealed_grant, revealed_at, rotated_at, "
+    "rotation_error, rotation_failed_at";
 
 }  // namespace
 
 Status CheckRotationTarget(std::string_view target) {
   if (target.empty()) return Status::Ok();
-  const Status bad = InvalidArgumentError(
-      "a rotation target is postgresql://ROLE@HOST:PORT, ssh://USER@HOST:PORT or "
-      "ldap://HOST:PORT/DN");
-  if (!IsOneLine(target, 512)) return bad;
-  for (std::string_view scheme : {"postgresql://", "ssh://"}) {
-    if (!target.starts_with(scheme)) continue;
-    const std::string_view rest = target.substr(scheme.size());
-    const size_t at = rest.find('@');
-    if (at == std::string_view::npos || !IsAccountName(rest.substr(0, at)) ||
-        !IsHostPort(rest.substr(at + 1)))
-      return bad;
-    return Status::Ok();
-  }
-  if (target.starts_with("ldap://")) {
-    const std::string_view rest = target.substr(7);
-    const size_t slash = rest.find('/');
-    if (slash == std::string_view::npos || !IsHostPort(rest.substr(0, slash)) ||
-        rest.size() == slash + 1 || rest.substr(slash + 1).find('=') == std::string_view::npos)
-      return bad;
-    return Status::Ok();
-  }
-  return bad;
+  return vault::ParseRotationTarget(target).status();
 }
 
 StatusOr<CredentialInfo> Credentials::Store(const Actor& actor, const std::string& client,
@@ -155,7 +118,8 @@ StatusOr<CredentialInfo> Credentials::Store(const Actor& actor, const std::strin
             "username = excluded.username, exclusive = excluded.exclusive, rotate = "
             "excluded.rotate, version = excluded.version, enc = excluded.enc, ciphertext = "
             "excluded.ciphertext, sealed_to = excluded.sealed_to, commitment = "
-            "excluded.commitment, stored_by = excluded.stored_by, stored_at = excluded.stored_at"));
+            "excluded.commitment, stored_by = excluded.stored_by, stored_at = excluded.stored_at, "
+            "rotation_error = '', rotation_failed_at = 0"));
     upsert->Bind(1, client)
         .Bind(2, version.resource)
         .Bind(3, version.name)
@@ -207,6 +171,118 @@ StatusOr<std::vector<CredentialInfo>> Credentials::List(const Actor& actor,
       out.push_back(InfoFromRow(*select));
     }
     return out;
+  });
+}
+
+StatusOr<std::vector<SealedCredentialVersion>> Credentials::SealedVersions(
+    const std::string& client) {
+  return committer_.Read(
+      [&](store::Database& db) -> StatusOr<std::vector<SealedCredentialVersion>> {
+        ASSIGN_OR_RETURN(
+            auto select,
+            db.Prepare("SELECT resource, name, version, enc, ciphertext, sealed_to, "
+                       "commitment FROM credentials WHERE client = ? ORDER BY resource, "
+                       "name"));
+        select->Bind(1, client);
+        std::vector<SealedCredentialVersion> out;
+        for (;;) {
+          ASSIGN_OR_RETURN(bool row, select->Step());
+          if (!row) break;
+          SealedCredentialVersion version;
+          version.resource = std::string(select->ColumnText(0));
+          version.name = std::string(select->ColumnText(1));
+          version.version = static_cast<uint64_t>(select->ColumnInt(2));
+          const ByteView enc = select->ColumnBlob(3);
+          if (enc.size() == version.sealed.enc.size())
+            std::copy(enc.begin(), enc.end(), version.sealed.enc.begin());
+          const ByteView ciphertext = select->ColumnBlob(4);
+          version.sealed.ciphertext.assign(ciphertext.begin(), ciphertext.end());
+          version.sealed.sealed_to = std::string(select->ColumnText(5));
+          version.commitment = std::string(select->ColumnText(6));
+          out.push_back(std::move(version));
+        }
+        return out;
+      });
+}
+
+Status Credentials::RecordRotation(const std::string& client, const CredentialRotation& rotation) {
+  const int64_t now = committer_.clock().NowUnixSeconds();
+  return committer_.Commit(client, [&](ChangeScope& scope) -> Status {
+    ASSIGN_OR_RETURN(
+        auto current,
+        scope.db.Prepare("SELECT version, commitment, rotation_error FROM "
+                         "credentials WHERE client = ? AND resource = ? AND name = ?"));
+    current->Bind(1, client).Bind(2, rotation.resource).Bind(3, rotation.name);
+    ASSIGN_OR_RETURN(bool exists, current->Step());
+    if (!exists) return NotFoundError("no credential " + rotation.resource + "/" + rotation.name);
+    const uint64_t stored_version = static_cast<uint64_t>(current->ColumnInt(0));
+    const std::string stored_commitment(current->ColumnText(1));
+    const std::string stored_error(current->ColumnText(2));
+    current.Release();
+    const std::string what = rotation.resource + "/" + rotation.name;
+    if (!rotation.failure.empty()) {
+      const std::string reason = rotation.failure.substr(0, 500);
+      if (rotation.version != stored_version + 1)
+        return FailedPreconditionError(what + " is at version " + std::to_string(stored_version));
+      if (reason == stored_error) return Status::Ok();  // logged already
+      ASSIGN_OR_RETURN(auto failed,
+                       scope.db.Prepare("UPDATE credentials SET rotation_error = ?, "
+                                        "rotation_failed_at = ? WHERE client = ? AND resource = ? "
+                                        "AND name = ?"));
+      failed->Bind(1, reason)
+          .Bind(2, now)
+          .Bind(3, client)
+          .Bind(4, rotation.resource)
+          .Bind(5, rotation.name);
+      RETURN_IF_ERROR(failed->Run());
+      scope.events.push_back(Event("credential.rotation_failed", client, now,
+                                   {{"resource", rotation.resource},
+                                    {"name", rotation.name},
+                                    {"version", stored_version},
+                                    {"grant", rotation.grant},
+                                    {"reason", reason}}));
+      return Status::Ok();
+    }
+    if (rotation.version == stored_version && rotation.commitment == stored_commitment)
+      return Status::Ok();  // recorded already: the agent did not hear the answer
+    if (rotation.version != stored_version + 1)
+      return FailedPreconditionError(what + " is at version " + std::to_string(stored_version) +
+                                     ", not " + std::to_string(rotation.version - 1));
+    if (rotation.commitment.size() != 64 || !HexDecode(rotation.commitment).ok())
+      return InvalidArgumentError("a credential's commitment is 64 hex digits");
+    if (rotation.sealed.ciphertext.size() < vault::kHpkeTagSize + 1 ||
+        rotation.sealed.ciphertext.size() > kMaxCiphertext)
+      return InvalidArgumentError("the sealed credential has an impossible length");
+    ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
+    const auto& agent = chain.state().agent;
+    if (!agent.has_value() || agent->sealing_key != rotation.sealed.sealed_to)
+      return FailedPreconditionError(
+          "the rotated credential is not sealed to the agent the client's trust chain confirms");
+    ASSIGN_OR_RETURN(
+        auto update,
+        scope.db.Prepare("UPDATE credentials SET version = ?, enc = ?, ciphertext = ?, sealed_to "
+                         "= ?, commitment = ?, stored_by = 'agent', stored_at = ?, rotated_at = ?, "
+                         "rotation_error = '', rotation_failed_at = 0 WHERE client = ? AND "
+                         "resource = ? AND name = ?"));
+    update->Bind(1, static_cast<int64_t>(rotation.version))
+        .BindBlob(2, rotation.sealed.enc)
+        .BindBlob(3, AsBytes(rotation.sealed.ciphertext))
+        .Bind(4, rotation.sealed.sealed_to)
+        .Bind(5, rotation.commitment)
+        .Bind(6, now)
+        .Bind(7, now)
+        .Bind(8, client)
+        .Bind(9, rotation.resource)
+        .Bind(10, rotation.name);
+    RETURN_IF_ERROR(update->Run());
+    Json event = {{"resource", rotation.resource},     {"name", rotation.name},
+                  {"version", rotation.version},       {"grant", rotation.grant},
+                  {"commitment", rotation.commitment}, {"sealed_to", rotation.sealed.sealed_to}};
+    if (!rotation.certificate_key_id.empty())
+      event["certificate"] = {{"key_id", rotation.certificate_key_id},
+                              {"serial", rotation.certificate_serial}};
+    scope.events.push_back(Event("credential.rotated", client, now, std::move(event)));
+    return Status::Ok();
   });
 }
 

@@ -50,9 +50,37 @@ struct CredentialInfo {
   std::string revealed_grant;
   int64_t revealed_at = 0;
   int64_t rotated_at = 0;
-  // "current", "rotation due" (revealed, the agent rotates it when the grant ends) or "rotate by
-  // hand" (revealed, and nothing rotates it).
+  // Why the agent's last attempt to rotate it failed, and when (empty and 0 since it succeeded).
+  std::string rotation_error;
+  int64_t rotation_failed_at = 0;
+  // "current", "rotation due" (revealed, the agent rotates it when the grant ends), "rotation
+  // failed" (the agent tried and could not: it tries again) or "rotate by hand" (revealed, and
+  // nothing rotates it).
   std::string state;
+};
+
+// A rotation by the client's agent (agent/agent.h): the secret revealed under `grant` changed on
+// its target to `version`, sealed to the agent itself; or, with `failure`, why it could not.
+struct CredentialRotation {
+  std::string resource;
+  std::string name;
+  uint64_t version = 0;
+  std::string grant;
+  vault::SealedCredential sealed;
+  std::string commitment;
+  // The short SSH certificate the agent logged in to the target with, if it used one.
+  std::string certificate_key_id;
+  uint64_t certificate_serial = 0;
+  std::string failure;
+};
+
+// A credential's current version as its agent opens it.
+struct SealedCredentialVersion {
+  std::string resource;
+  std::string name;
+  uint64_t version = 0;
+  vault::SealedCredential sealed;
+  std::string commitment;
 };
 
 // Checks a rotation target's form; InvalidArgument naming what is wrong.
@@ -72,6 +100,14 @@ class Credentials {
                                  const CredentialVersion& version);
   // The client's credentials, by resource and name. Anyone who may see the client.
   StatusOr<std::vector<CredentialInfo>> List(const Actor& actor, const std::string& client);
+
+  // For the client's agent: every credential's current version, sealed to it.
+  StatusOr<std::vector<SealedCredentialVersion>> SealedVersions(const std::string& client);
+  // The client's agent records a rotation: `version` must follow the stored one and be sealed to
+  // the agent the chain confirms; the same version with the same commitment again is OK (an
+  // answer the agent did not receive). Logged as `credential.rotated`. With `failure`, logged as
+  // `credential.rotation_failed` (once for each new reason) and the version stays.
+  Status RecordRotation(const std::string& client, const CredentialRotation& rotation);
 
  private:
   Committer& committer_;

@@ -331,8 +331,16 @@ CREATE TABLE reveal_requests (
 CREATE INDEX reveal_requests_pending ON reveal_requests (client, state);
 )sql";
 
-constexpr std::array<std::string_view, 8> kSteps = {kVersion1, kVersion2, kVersion3, kVersion4,
-                                                    kVersion5, kVersion6, kVersion7, kVersion8};
+// Version 9: why the agent's last attempt to rotate a credential failed, and when (empty and 0
+// once it succeeds).
+constexpr std::string_view kVersion9 = R"sql(
+ALTER TABLE credentials ADD COLUMN rotation_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE credentials ADD COLUMN rotation_failed_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 9> kSteps = {kVersion1, kVersion2, kVersion3,
+                                                    kVersion4, kVersion5, kVersion6,
+                                                    kVersion7, kVersion8, kVersion9};
 
 }  // namespace
 

@@ -4,6 +4,12 @@
 //                                           owner or a provider admin stores the next version
 //   GET  /api/v1/clients/{c}/credentials   anyone who may see the client lists them (never the
 //                                           sealed bytes)
+//   GET  /api/v1/agent/credentials         the client's agent: each current version, sealed to it
+//   POST /api/v1/agent/rotations           the agent: {resource, name, version, grant, sealed:
+//                                           {enc, ciphertext, sealed_to}, commitment,
+//                                           certificate?: {key_id, serial}} once it changed the
+//                                           secret on its target, or {resource, name, version,
+//                                           grant, failed: reason}
 #include "server/api/api_common.h"
 #include "server/api/routes.h"
 
@@ -26,6 +32,8 @@ Json CredentialJson(const governance::CredentialInfo& info) {
           {"revealed_grant", info.revealed_grant},
           {"revealed_at", info.revealed_at},
           {"rotated_at", info.rotated_at},
+          {"rotation_error", info.rotation_error},
+          {"rotation_failed_at", info.rotation_failed_at},
           {"state", info.state}};
 }
 
@@ -70,6 +78,57 @@ StatusOr<HttpResponse> ListCredentials(ApiContext& api, const Call& call) {
   Json credentials = Json::array();
   for (const auto& info : listed) credentials.push_back(CredentialJson(info));
   return JsonResponse(200, {{"credentials", credentials}});
+}
+
+StatusOr<HttpResponse> AgentCredentials(ApiContext& api, const Call& call) {
+  if (call.agent_waiting)
+    return FailedPreconditionError("the client's owners have not confirmed this agent yet");
+  ASSIGN_OR_RETURN(auto versions, api.access.credentials().SealedVersions(call.agent_client));
+  Json credentials = Json::array();
+  for (const auto& version : versions) {
+    credentials.push_back({{"resource", version.resource},
+                           {"name", version.name},
+                           {"version", version.version},
+                           {"credential",
+                            {{"enc", Base64Encode(version.sealed.enc)},
+                             {"ciphertext", Base64Encode(AsBytes(version.sealed.ciphertext))},
+                             {"sealed_to", version.sealed.sealed_to},
+                             {"commitment", version.commitment}}}});
+  }
+  return JsonResponse(200, {{"credentials", credentials}});
+}
+
+StatusOr<HttpResponse> RecordRotation(ApiContext& api, const Call& call) {
+  if (call.agent_waiting)
+    return FailedPreconditionError("the client's owners have not confirmed this agent yet");
+  RETURN_IF_ERROR(call.body.OnlyFields(
+      {"resource", "name", "version", "grant", "sealed", "commitment", "certificate", "failed"}));
+  governance::CredentialRotation rotation;
+  ASSIGN_OR_RETURN(rotation.resource, call.body.Text("resource", Field::kRequired));
+  ASSIGN_OR_RETURN(rotation.name, call.body.Text("name", Field::kRequired));
+  ASSIGN_OR_RETURN(rotation.version, call.body.Unsigned("version", Field::kRequired));
+  ASSIGN_OR_RETURN(rotation.grant, call.body.Text("grant", Field::kRequired));
+  ASSIGN_OR_RETURN(rotation.failure, call.body.Text("failed", Field::kOptional));
+  if (rotation.failure.empty()) {
+    ASSIGN_OR_RETURN(rotation.commitment, call.body.Text("commitment", Field::kRequired));
+    ASSIGN_OR_RETURN(JsonObject sealed, call.body.Object("sealed", Field::kRequired));
+    RETURN_IF_ERROR(sealed.OnlyFields({"enc", "ciphertext", "sealed_to"}));
+    ASSIGN_OR_RETURN(std::string enc, sealed.Text("enc", Field::kRequired));
+    ASSIGN_OR_RETURN(std::string ciphertext, sealed.Text("ciphertext", Field::kRequired));
+    ASSIGN_OR_RETURN(rotation.sealed.sealed_to, sealed.Text("sealed_to", Field::kRequired));
+    ASSIGN_OR_RETURN(rotation.sealed.enc, EncOf(enc));
+    auto bytes = Base64Decode(ciphertext);
+    if (!bytes.ok()) return InvalidArgumentError("sealed.ciphertext is not base64");
+    rotation.sealed.ciphertext.assign(bytes->begin(), bytes->end());
+    ASSIGN_OR_RETURN(JsonObject certificate, call.body.Object("certificate", Field::kOptional));
+    ASSIGN_OR_RETURN(rotation.certificate_key_id, certificate.Text("key_id", Field::kOptional));
+    ASSIGN_OR_RETURN(rotation.certificate_serial, certificate.Unsigned("serial", Field::kOptional));
+  }
+  RETURN_IF_ERROR(api.access.credentials().RecordRotation(call.agent_client, rotation));
+  return JsonResponse(201, {{"resource", rotation.resource},
+                            {"name", rotation.name},
+                            {"version", rotation.version},
+                            {"state", rotation.failure.empty() ? "rotated" : "failed"}});
 }
 
 }  // namespace quartet::server::api

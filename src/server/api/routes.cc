@@ -18,6 +18,8 @@ const std::vector<Route>& AllRoutes() {
       {"POST", "/api/v1/agent/alarms", Caller::kAgent, RaiseAlarm},
       {"POST", "/api/v1/agent/certificates/{id}", Caller::kAgent, AnswerCertificate},
       {"POST", "/api/v1/agent/reveals/{id}", Caller::kAgent, AnswerReveal},
+      {"GET", "/api/v1/agent/credentials", Caller::kAgent, AgentCredentials},
+      {"POST", "/api/v1/agent/rotations", Caller::kAgent, RecordRotation},
 
       // People.
       {"GET", "/api/v1/me", Caller::kPerson, Me},

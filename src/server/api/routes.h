@@ -53,14 +53,20 @@ StatusOr<HttpResponse> EndGrant(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> RevokeGrant(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ReviewGrant(ApiContext& api, const Call& call);
 
-// log_routes.cc: who reads the client's published log.
+// credential_routes.cc: the client's credentials, sealed to its agent, and their rotations.
 StatusOr<HttpResponse> StoreCredential(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> ListCredentials(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> AgentCredentials(ApiContext& api, const Call& call);
+StatusOr<HttpResponse> RecordRotation(ApiContext& api, const Call& call);
+
+// reveal_routes.cc: reveals, relayed between the technician and the agent.
 StatusOr<HttpResponse> RequestReveal(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> GetReveal(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> AnswerReveal(ApiContext& api, const Call& call);
-// A reveal request as the technician and the agent see it (reveal_routes.cc).
+// A reveal request as the technician and the agent see it.
 Json RevealJson(const governance::RevealRequest& request);
-StatusOr<HttpResponse> ListCredentials(ApiContext& api, const Call& call);
+
+// log_routes.cc: who reads the client's published log.
 StatusOr<HttpResponse> CreateLogToken(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> ListLogTokens(ApiContext& api, const Call& call);
 StatusOr<HttpResponse> RevokeLogToken(ApiContext& api, const Call& call);

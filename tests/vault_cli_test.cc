@@ -198,5 +198,54 @@ TEST_F(VaultCommandsTest, TheAgentRevealsOnlyUnderALiveApprovedGrant) {
   EXPECT_TRUE(ended.out.empty());
 }
 
+TEST_F(VaultCommandsTest, OffboardingListsWhatTheLeaverSawAndStartsItsRotation) {
+  EnrolAndConfirmAgent();
+  ASSERT_EQ(Put("olivia", {"--key", Key("olivia")}).status, 0);
+  WriteTextFile(dir_ + "/books.secret", "books-password\n");
+  auto added = RunProcess({QuartetBinary(), "admin", "--data", data_, "resource", "add", "--client",
+                           "acme", "--name", "books", "--kind", "finance-system"});
+  ASSERT_EQ(added.status, 0) << added.err;
+  auto stored = Quartet("olivia",
+                        {"vault", "put", "--resource", "books", "--name", "admin", "--rotate",
+                         "postgresql://books@127.0.0.1:1", "--key", Key("olivia")},
+                        dir_ + "/books.secret");
+  ASSERT_EQ(stored.status, 0) << stored.err;
+  StartAgent();
+  for (const char* resource : {"mail", "books"}) {
+    const std::string grant = RequestReveal(resource);
+    ASSERT_EQ(Quartet("olivia", {"approve", grant, "--key", Key("olivia")}).status, 0);
+    ASSERT_EQ(Reveal(grant).status, 0);
+  }
+  // tom leaves while both grants are live: both credentials are at risk, in the response and in
+  // the log; the agent starts rotating the one it can (here its target does not answer, so the
+  // attempt is recorded as failed and retried).
+  auto api = client::ApiClient::Connect(server_->url(), tokens_.at("pat"));
+  ASSERT_TRUE(api.ok());
+  auto offboarded = api->Call("POST", "/people/tom/offboard", Json::object());
+  ASSERT_TRUE(offboarded.ok()) << offboarded.status().ToString();
+  const Json& at_risk = (*offboarded)["credentials_at_risk"];
+  ASSERT_EQ(at_risk.size(), 2u) << offboarded->dump();
+  EXPECT_EQ(at_risk[0]["resource"], "books");
+  EXPECT_EQ(at_risk[0]["rotates"], true);
+  EXPECT_EQ(at_risk[1]["resource"], "mail");
+  EXPECT_EQ(at_risk[1]["rotates"], false);
+  EXPECT_EQ((*offboarded)["grants_revoked"], 2);
+  bool logged = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data_)) {
+    if (entry.is_regular_file())
+      logged |= ReadTextFile(entry.path().string()).find("\"credentials_at_risk\":[{") !=
+                std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (const Json& credential : List("olivia"))
+          if (credential["resource"] == "books") return credential["state"] == "rotation failed";
+        return false;
+      },
+      std::chrono::seconds(30)))
+      << List("olivia").dump();
+}
+
 }  // namespace
 }  // namespace quartet::testing

@@ -191,8 +191,10 @@ std::vector<std::pair<std::string, std::string>> Replica::RotationsDue(int64_t n
     const std::string prefix = key.first + "\n" + key.second + "\n";
     auto expected = expected_rotations_.lower_bound(prefix);
     if (expected != expected_rotations_.end() && expected->starts_with(prefix)) continue;
+    // A leaver's reveal is due at once, whatever the server did with their grants.
     const GrantRecord* grant = FindGrant(record.held_by);
-    if (grant == nullptr || !grant->tainted.empty() || !grant->grant.IsLive(now))
+    if (grant == nullptr || !grant->tainted.empty() || !grant->grant.IsLive(now) ||
+        offboarded_.count(record.holder) > 0)
       out.push_back(key);
   }
   return out;

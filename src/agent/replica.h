@@ -74,9 +74,9 @@ class Replica {
   const GrantRecord* FindGrant(const std::string& id) const;
   const CredentialRecord* FindCredential(const std::string& resource,
                                          const std::string& name) const;
-  // Credentials (resource, name) revealed under a grant that is no longer live at `now` and that
-  // the agent rotates (a target is set), by resource and name; not those whose rotation the agent
-  // expects the log to show.
+  // Credentials (resource, name) revealed under a grant that is no longer live at `now`, or to a
+  // technician since offboarded, and that the agent rotates (a target is set), by resource and
+  // name; not those whose rotation the agent expects the log to show.
   std::vector<std::pair<std::string, std::string>> RotationsDue(int64_t now) const;
   // The agent is about to record the rotation of a credential to `version` with `commitment`:
   // only a `credential.rotated` entry it expected this way replaces a revealed version. Any other

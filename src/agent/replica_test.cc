@@ -373,6 +373,16 @@ TEST_F(ReplicaTest, ACredentialStoredAgainByPeopleIsNoLongerHeld) {
   EXPECT_TRUE(replica_.FindCredential("web-1", "root")->held_by.empty());
 }
 
+TEST_F(ReplicaTest, ALeaversRevealIsDueAtOnce) {
+  Log(Stored(1, "c1", false, "ldap://127.0.0.1:389/uid=root,dc=acme"));
+  Open(access::TestRequest("g25", "web-1", 0));
+  Log(Revealed("g25", 1));
+  EXPECT_TRUE(replica_.RotationsDue(kMondayTen + 60).empty());
+  // Offboarded while the grant is live (a server that did not revoke it changes nothing).
+  Log(Event("staff.offboarded", kMondayTen + 61, {{"user", "tom"}, {"by", "admin"}}));
+  EXPECT_EQ(replica_.RotationsDue(kMondayTen + 62).size(), 1u);
+}
+
 TEST_F(ReplicaTest, AnAgentsOwnRevealHoldsBeforeTheLogShowsIt) {
   Log(Stored(1, "c1", true));
   replica_.NoteReveal("web-1", "root", "g23", "tom", 1);

@@ -106,8 +106,18 @@ int AdminRelateTeam(const std::string& data, const std::string& client, const st
 
 int AdminOffboard(const std::string& data, const std::string& user) {
   return Run(data, [&](governance::AccessService& service) -> Status {
-    ASSIGN_OR_RETURN(int revoked, service.directory().Offboard(kLocalAdmin, user));
-    std::cout << "offboarded " << user << ": " << revoked << " grants revoked, every token ended\n";
+    ASSIGN_OR_RETURN(auto offboarded, service.directory().Offboard(kLocalAdmin, user));
+    std::cout << "offboarded " << user << ": " << offboarded.revoked
+              << " grants revoked, every token ended\n";
+    if (!offboarded.at_risk.empty())
+      std::cout << "credentials " << user << " revealed and nobody has changed since:\n";
+    for (const auto& credential : offboarded.at_risk) {
+      std::cout << "  " << credential.client << ": " << credential.resource << "/"
+                << credential.name << " version " << credential.version << " — "
+                << (credential.rotates ? "the client's agent rotates it now"
+                                       : "change it by hand, then store the new one")
+                << "\n";
+    }
     return Status::Ok();
   });
 }

@@ -279,7 +279,8 @@ TEST_F(AccessServiceTest, OffboardingRevokesEverythingAtOnce) {
             StatusCode::kPermissionDenied);
   auto revoked = service_->directory().Offboard(admin_, "ana");
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
-  EXPECT_EQ(*revoked, 2);
+  EXPECT_EQ(revoked->revoked, 2);
+  EXPECT_TRUE(revoked->at_risk.empty());
   EXPECT_EQ(service_->grants().GetGrant(olivia_, "acme", open->request.id)->progress.state,
             access::GrantState::kRevoked);
   EXPECT_EQ(Kinds("acme").back(), "staff.offboarded");

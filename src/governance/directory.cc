@@ -241,7 +241,7 @@ StatusOr<std::string> Directory::RegisterOwnerKey(const Actor& actor, ByteView p
   return key.Id();
 }
 
-StatusOr<int> Directory::Offboard(const Actor& actor, const std::string& user) {
+StatusOr<Directory::Offboarded> Directory::Offboard(const Actor& actor, const std::string& user) {
   if (actor.role != Role::kProviderAdmin) return Forbidden("only a provider admin offboards staff");
   ASSIGN_OR_RETURN(Actor target, sessions_.FindActor(user));
   if (!IsProviderRole(target.role))
@@ -249,7 +249,7 @@ StatusOr<int> Directory::Offboard(const Actor& actor, const std::string& user) {
   const int64_t now = committer_.clock().NowUnixSeconds();
   // One transaction over every client the person served: each client's revocations and the
   // offboarding in its own log.
-  return committer_.Write([&](store::Database& db) -> StatusOr<int> {
+  return committer_.Write([&](store::Database& db) -> StatusOr<Offboarded> {
     std::vector<std::pair<std::string, std::string>> open;
     {
       ASSIGN_OR_RETURN(auto select,
@@ -290,14 +290,42 @@ StatusOr<int> Directory::Offboard(const Actor& actor, const std::string& user) {
     ASSIGN_OR_RETURN(auto sign_out, db.Prepare("DELETE FROM tokens WHERE user = ?"));
     sign_out->Bind(1, user);
     RETURN_IF_ERROR(sign_out->Run());
+    // What the leaver saw and nobody has changed since: the last reveal was theirs, of the version
+    // still stored.
+    Offboarded out;
+    out.revoked = revoked;
+    ASSIGN_OR_RETURN(auto revealed,
+                     db.Prepare("SELECT client, resource, name, version, revealed_at, rotate FROM "
+                                "credentials WHERE revealed_to = ? AND revealed_at > 0 AND "
+                                "revealed_version = version ORDER BY client, resource, name"));
+    revealed->Bind(1, user);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, revealed->Step());
+      if (!row) break;
+      out.at_risk.push_back(
+          {std::string(revealed->ColumnText(0)), std::string(revealed->ColumnText(1)),
+           std::string(revealed->ColumnText(2)), static_cast<uint64_t>(revealed->ColumnInt(3)),
+           revealed->ColumnInt(4), !revealed->ColumnText(5).empty()});
+      events_by_client[out.at_risk.back().client];
+    }
+    revealed.Release();
     for (auto& [client, events] : events_by_client) {
-      events.push_back(
-          Event("staff.offboarded", client, now, {{"user", user}, {"by", actor.user}}));
+      Json at_risk = Json::array();
+      for (const AtRisk& credential : out.at_risk) {
+        if (credential.client != client) continue;
+        at_risk.push_back({{"resource", credential.resource},
+                           {"name", credential.name},
+                           {"version", credential.version},
+                           {"rotates", credential.rotates}});
+      }
+      Json fields = {{"user", user}, {"by", actor.user}};
+      if (!at_risk.empty()) fields["credentials_at_risk"] = std::move(at_risk);
+      events.push_back(Event("staff.offboarded", client, now, std::move(fields)));
       RETURN_IF_ERROR(
           store::SqliteLogStore::AppendInTransaction(*transaction, client, events).status());
     }
     RETURN_IF_ERROR(transaction->Commit());
-    return revoked;
+    return out;
   });
 }
 

@@ -33,8 +33,22 @@ class Directory {
   Status AddTeamMember(const Actor& actor, const std::string& team, const std::string& technician);
   Status RelateTeam(const Actor& actor, const std::string& client, const std::string& team);
   // Deactivates a provider user and revokes every open grant they hold, logged in each client's log.
-  // Returns how many grants were revoked.
-  StatusOr<int> Offboard(const Actor& actor, const std::string& user);
+  // Each client's `staff.offboarded` entry lists the credentials the leaver revealed that were not
+  // rotated since: at risk until they are (the client's agent rotates those it can once the grants
+  // are revoked; the others wait for someone to change them by hand).
+  struct AtRisk {
+    std::string client;
+    std::string resource;
+    std::string name;
+    uint64_t version = 0;
+    int64_t revealed_at = 0;
+    bool rotates = false;  // the agent rotates it (a target is set)
+  };
+  struct Offboarded {
+    int revoked = 0;  // grants
+    std::vector<AtRisk> at_risk;
+  };
+  StatusOr<Offboarded> Offboard(const Actor& actor, const std::string& user);
   // Adds a person in one step. Provider staff get a first password and a TOTP second factor (the
   // otpauth:// URI to hand to them, once). The people of a client get no password from anyone: an
   // invitation with which they choose their own (Sessions::AcceptInvitation); `password` must be

@@ -79,8 +79,19 @@ StatusOr<HttpResponse> ReenrolOwnTotp(ApiContext& api, const Call& call) {
 
 StatusOr<HttpResponse> Offboard(ApiContext& api, const Call& call) {
   const std::string& user = call.params[0];
-  ASSIGN_OR_RETURN(int revoked, api.access.directory().Offboard(call.actor, user));
-  return JsonResponse(200, {{"user", user}, {"grants_revoked", revoked}});
+  ASSIGN_OR_RETURN(auto offboarded, api.access.directory().Offboard(call.actor, user));
+  Json at_risk = Json::array();
+  for (const auto& credential : offboarded.at_risk) {
+    at_risk.push_back({{"client", credential.client},
+                       {"resource", credential.resource},
+                       {"name", credential.name},
+                       {"version", credential.version},
+                       {"revealed_at", credential.revealed_at},
+                       {"rotates", credential.rotates}});
+  }
+  return JsonResponse(
+      200,
+      {{"user", user}, {"grants_revoked", offboarded.revoked}, {"credentials_at_risk", at_risk}});
 }
 
 }  // namespace quartet::server::api

@@ -12,6 +12,7 @@ import {renderTimeline} from './timeline.js';
 import {renderInsights} from './insights.js';
 import {renderPolicy} from './policy.js';
 import {renderPeople} from './people.js';
+import {renderCredentials} from './credentials.js';
 import {showAlarm, showTrustAlarm} from './alarm.js';
 import {TrustAlarm, checkTrust} from './trust-check.js';
 import {raiseRecoveryAlarm, trustStatus} from './trust-view.js';
@@ -21,6 +22,7 @@ const tabs = [
   ['timeline', 'Timeline'],
   ['insights', 'Insights'],
   ['policy', 'Policy'],
+  ['credentials', 'Passwords'],
   ['people', 'People & agent'],
 ];
 
@@ -132,6 +134,8 @@ export async function renderClient(container, session, tenant, tab) {
       return renderPolicy(body, context);
     case 'people':
       return renderPeople(body, context);
+    case 'credentials':
+      return renderCredentials(body, context);
     default:
       return renderApprovals(body, context);
   }

@@ -1,11 +1,12 @@
 /**
  * A technician's page: ask for access to a client's resource, follow the decision, see what is
- * open, copy the command that logs in, end access early.
+ * open, copy the command that logs in, see a password the grant lets them reveal, end access early.
  */
 import * as api from './api.js';
 import {announce, formatDuration, formatRelative, formatTime, h, replace} from './dom.js';
 import {actionLabel, actionNames, kindLabel, stateText} from './vocab.js';
 import {labelChips} from './owner.js';
+import {revealSecret, showSecret} from './reveal.js';
 
 const durations = [900, 1800, 3600, 7200, 14400, 28800];
 let poller = null;
@@ -20,7 +21,37 @@ function copyButton(text) {
   return button;
 }
 
-function grantCard(grant, client, refresh) {
+// Where a revealed password shows: outside the list, which the poller redraws.
+const revealPanel = h('div', {class: 'reveal-panel', 'aria-live': 'polite'});
+
+function revealButtons(grant, client, credentials) {
+  const stored = credentials.filter((c) => c.resource === grant.resource);
+  if (stored.length === 0) return h('p', {class: 'muted small'}, `No password is stored for ${grant.resource}.`);
+  const error = h('p', {class: 'error', role: 'alert'});
+  return h(
+    'div',
+    {class: 'reveal'},
+    stored.map(({name, rotate}) => {
+      const button = h('button', {type: 'button', class: 'primary'}, `Show the password for ${name}`);
+      button.addEventListener('click', async () => {
+        button.disabled = true;
+        error.textContent = '';
+        try {
+          const revealed = await revealSecret(client.tenant, grant.id, grant.resource, name);
+          showSecret(revealPanel, client.name, grant.resource, name, {...revealed, rotates: rotate !== ''});
+        } catch (failure) {
+          error.textContent = failure.message;
+        } finally {
+          button.disabled = false;
+        }
+      });
+      return button;
+    }),
+    error,
+  );
+}
+
+function grantCard(grant, client, refresh, credentials) {
   const now = Date.now() / 1000;
   const live = grant.state === 'approved' && grant.window_start <= now && now < grant.window_end;
   const resource = client.resources.find((r) => r.name === grant.resource);
@@ -40,9 +71,10 @@ function grantCard(grant, client, refresh) {
     h('p', {class: 'muted small'}, `Asked ${formatRelative(grant.requested_at)} for ${formatDuration(grant.duration_seconds)}` +
       (grant.approvals_required > 1 ? `; ${grant.approvals.length} of ${grant.approvals_required} owners approved` : '')),
     live ? h('p', {}, `Open until ${formatTime(grant.window_end, client.time_zone)}.`) : null,
-    live && resource?.kind === 'ssh-host'
+    live && resource?.kind === 'ssh-host' && grant.action === 'login'
       ? h('div', {class: 'command'}, h('code', {}, command), copyButton(command))
       : null,
+    live && grant.action === 'reveal-credential' ? revealButtons(grant, client, credentials) : null,
     live ? h('button', {type: 'button', class: 'danger', onclick: end}, 'End now') : null,
   );
 }
@@ -104,6 +136,7 @@ function requestForm(client, refresh) {
 
 export async function renderTechnician(container, session, tenant) {
   clearInterval(poller);
+  replace(revealPanel); // a password shown once is gone when the page is left
   const {clients} = await api.get('/clients');
   if (clients.length === 0) {
     replace(container, h('h1', {}, 'My access'), h('p', {class: 'muted'}, 'You serve no client yet.'));
@@ -113,8 +146,11 @@ export async function renderTechnician(container, session, tenant) {
   const client = await api.get(`/clients/${api.enc(chosen.tenant)}`);
   const list = h('div', {class: 'grants', 'aria-live': 'polite'});
   const refresh = async () => {
-    const {grants} = await api.get(`/clients/${api.enc(client.tenant)}/grants?limit=50`);
-    replace(list, grants.length ? grants.map((g) => grantCard(g, client, refresh)) : h('p', {class: 'muted'}, 'No requests yet.'));
+    const [{grants}, {credentials}] = await Promise.all([
+      api.get(`/clients/${api.enc(client.tenant)}/grants?limit=50`),
+      api.get(`/clients/${api.enc(client.tenant)}/credentials`),
+    ]);
+    replace(list, grants.length ? grants.map((g) => grantCard(g, client, refresh, credentials)) : h('p', {class: 'muted'}, 'No requests yet.'));
   };
   replace(
     container,
@@ -123,7 +159,7 @@ export async function renderTechnician(container, session, tenant) {
       clients.map((c) => h('a', {href: `#/work/${c.tenant}`, 'aria-current': c.tenant === client.tenant ? 'page' : null}, c.name))),
     h('div', {class: 'columns'},
       requestForm(client, refresh),
-      h('section', {'aria-labelledby': 'mine-title'}, h('h2', {id: 'mine-title'}, 'My requests'), list)),
+      h('section', {'aria-labelledby': 'mine-title'}, h('h2', {id: 'mine-title'}, 'My requests'), revealPanel, list)),
     h('p', {}, h('a', {href: `#/c/${client.tenant}/policy`}, `${client.name}'s access policy`)),
   );
   await refresh();

@@ -26,6 +26,7 @@
 #include "ssh/key.h"
 #include "store/sqlite.h"
 #include "store/sqlite_log_store.h"
+#include "tests/forgery.h"
 #include "tests/test_util.h"
 
 namespace quartet::testing {
@@ -441,60 +442,7 @@ TEST_F(AgentSshTest, EndingOrRevokingAGrantClosesTheDoorAtOnce) {
 // refuses.
 TEST_F(AgentSshTest, ForgedOwnerApprovalInTheLogGetsNoCertificate) {
   const std::string grant = Request(*login_);
-  // Another key signs as if it were olivia's registered key.
-  FakeRandom random(3);
-  const access::OwnerSigner forger = access::OwnerSigner::Generate(random);
-  auto db = store::Database::Open(*data_ + "/quartet.db");
-  ASSERT_TRUE(db.ok());
-  auto select = (*db)->Prepare("SELECT request FROM grants WHERE client = 'acme' AND id = ?");
-  ASSERT_TRUE(select.ok());
-  (*select)->Bind(1, grant);
-  ASSERT_TRUE(*(*select)->Step());
-  const std::string request((*select)->ColumnText(0));
-  (*select)->Reset();
-  // The log entries the server writes for an approval, with the forged signature.
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  const Bytes signature = forger.Sign(access::OwnerDecision::kApprove, request);
-  std::string olivia_key_id;
-  {
-    auto keys_select = (*db)->Prepare("SELECT key_id FROM owner_keys WHERE owner = 'olivia'");
-    ASSERT_TRUE(keys_select.ok());
-    ASSERT_TRUE(*(*keys_select)->Step());
-    olivia_key_id = std::string((*keys_select)->ColumnText(0));
-    (*keys_select)->Reset();
-  }
-  const Json approved = {{"kind", "grant.approved"},
-                         {"client", "acme"},
-                         {"at", now},
-                         {"grant", grant},
-                         {"owner", "olivia"},
-                         {"key_id", olivia_key_id},
-                         {"signature", Base64Encode(signature)},
-                         {"comment", ""}};
-  const Json activated = {{"kind", "grant.activated"},
-                          {"client", "acme"},
-                          {"at", now},
-                          {"grant", grant},
-                          {"window_start", now},
-                          {"window_end", now + 1800},
-                          {"breakglass", false}};
-  auto appended = AppendLines(*data_, "acme", approved.dump() + "\n" + activated.dump() + "\n",
-                              Key("forged.jsonl"));
-  ASSERT_EQ(appended.status, 0) << appended.err;
-  // ...and the server's own table says approved.
-  access::GrantProgress progress;
-  progress.state = access::GrantState::kApproved;
-  progress.approvals_required = 1;
-  progress.window_start = now;
-  progress.window_end = now + 1800;
-  auto update = (*db)->Prepare(
-      "UPDATE grants SET state = 'approved', progress = ? WHERE client = 'acme' AND id = ?");
-  ASSERT_TRUE(update.ok());
-  (*update)->Bind(1, access::ProgressToJson(progress)).Bind(2, grant);
-  ASSERT_TRUE((*update)->Run().ok());
-
+  ForgeApproval(*data_, "acme", grant, "olivia", Key("forged.jsonl"));
   auto cert = Certificate(grant, Key("forged"));
   EXPECT_NE(cert.status, 0);
   EXPECT_NE(cert.err.find("refused"), std::string::npos) << cert.err;

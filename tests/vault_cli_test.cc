@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "base/random.h"
 #include "client/api_client.h"
 #include "store/sqlite.h"
+#include "tests/forgery.h"
 #include "tests/test_util.h"
 #include "tests/vault_fixture.h"
 #include "vault/credential.h"
@@ -245,6 +247,33 @@ TEST_F(VaultCommandsTest, OffboardingListsWhatTheLeaverSawAndStartsItsRotation) 
       },
       std::chrono::seconds(30)))
       << List("olivia").dump();
+}
+
+TEST_F(VaultCommandsTest, AnExpiredOrForgedGrantRevealsNothing) {
+  EnrolAndConfirmAgent();
+  ASSERT_EQ(Put("olivia", {"--key", Key("olivia")}).status, 0);
+  ASSERT_EQ(Quartet("olivia", {"owner-key", "register", "--key", Key("olivia")}).status, 0);
+  StartAgent();
+  // A grant whose window has passed.
+  auto requested =
+      Quartet("tom", {"--json", "request", "--client", "acme", "--resource", "mail", "--action",
+                      "reveal-credential", "--for", "5s", "--reason", "a quick look"});
+  ASSERT_EQ(requested.status, 0) << requested.err;
+  const std::string brief = Json::parse(requested.out)["id"].get<std::string>();
+  ASSERT_EQ(Quartet("olivia", {"approve", brief, "--key", Key("olivia")}).status, 0);
+  ASSERT_EQ(Reveal(brief).status, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  auto expired = Reveal(brief);
+  EXPECT_NE(expired.status, 0);
+  EXPECT_TRUE(expired.out.empty());
+  // The provider writes an approval into the log that the owner never signed: the agent's replay
+  // taints the grant and reveals nothing, whatever the server's tables say.
+  const std::string forged = RequestReveal();
+  ForgeApproval(data_, "acme", forged, "olivia", dir_ + "/forged.jsonl");
+  auto refused = Reveal(forged);
+  EXPECT_NE(refused.status, 0);
+  EXPECT_TRUE(refused.out.empty());
+  EXPECT_NE(refused.err.find("break the rules"), std::string::npos) << refused.err;
 }
 
 }  // namespace

@@ -186,7 +186,7 @@ TEST_F(RotationTest, APostgresqlRoleIsRotatedWhenTheGrantEnds) {
   };
   ASSERT_TRUE(takes("books-first-password"));
 
-  // Exclusive: while ana's... tom's first grant holds it, a second grant reveals nothing.
+  // Exclusive: while tom's first grant holds it, a second grant reveals nothing.
   const std::string first = ApprovedReveal("books");
   EXPECT_EQ(Revealed(first), "books-first-password");
   const std::string second = ApprovedReveal("books");
@@ -202,6 +202,11 @@ TEST_F(RotationTest, APostgresqlRoleIsRotatedWhenTheGrantEnds) {
   EXPECT_FALSE(takes("books-first-password"));
   const Json rotated = Credential("books");
   EXPECT_EQ(rotated["stored_by"], "agent");
+  auto listed = Quartet("olivia", {"vault", "list", "--client", "acme"});
+  EXPECT_NE(listed.out.find("books/admin  version 2  exclusive  rotates postgresql://books@"),
+            std::string::npos)
+      << listed.out;
+  EXPECT_NE(listed.out.find(" UTC  current"), std::string::npos) << listed.out;
   EXPECT_GT(rotated["rotated_at"].get<int64_t>(), 0);
   // Free again, and the new version opens the role.
   const std::string next = Revealed(ApprovedReveal("books"));
@@ -357,6 +362,10 @@ TEST_F(RotationTest, ARevealWaitsForAnOfflineAgentAndLosesNothing) {
       << Credential("books").dump();
   EXPECT_EQ(Credential("books")["version"], 1);
   EXPECT_TRUE(LogHolds("\"kind\":\"credential.rotation_failed\""));
+  auto listed = Quartet("olivia", {"vault", "list", "--client", "acme"});
+  EXPECT_NE(listed.out.find("rotation failed: PostgreSQL at 127.0.0.1:1 refused books"),
+            std::string::npos)
+      << listed.out;
 }
 
 }  // namespace

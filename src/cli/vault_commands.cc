@@ -59,6 +59,18 @@ std::string LastReveal(const Json& credential) {
          " UTC (grant " + credential["revealed_grant"].get<std::string>() + ")";
 }
 
+// "rotated …" after a rotation; the state, and why the last rotation failed.
+std::string RotationState(const Json& credential) {
+  const int64_t rotated_at = credential["rotated_at"].get<int64_t>();
+  std::string out = rotated_at == 0
+                        ? std::string()
+                        : "rotated " + FormatUtc(rotated_at, "%Y-%m-%d %H:%M") + " UTC  ";
+  out += credential["state"].get<std::string>();
+  const std::string error = credential.value("rotation_error", std::string());
+  if (!error.empty()) out += ": " + error;
+  return out;
+}
+
 }  // namespace
 
 int VaultPut(const ServerOptions& options, const VaultArguments& args, std::istream& in) {
@@ -205,7 +217,7 @@ int VaultList(const ServerOptions& options, const std::string& client_option) {
               << credential["version"].get<uint64_t>()
               << (credential["exclusive"].get<bool>() ? "  exclusive" : "") << "  rotates "
               << Rotation(credential) << "  " << LastReveal(credential) << "  "
-              << credential["state"].get<std::string>() << "\n";
+              << RotationState(credential) << "\n";
   }
   return 0;
 }

@@ -17,6 +17,30 @@
 
 namespace quartet::agent {
 
+namespace {
+
+Json SealedJson(const vault::SealedCredential& sealed) {
+  return {{"enc", Base64Encode(sealed.enc)},
+          {"ciphertext", Base64Encode(AsBytes(sealed.ciphertext))},
+          {"sealed_to", sealed.sealed_to}};
+}
+
+StatusOr<vault::SealedCredential> SealedFromJson(const JsonObject& object) {
+  vault::SealedCredential sealed;
+  ASSIGN_OR_RETURN(const std::string enc_text, object.Text("enc", Field::kRequired));
+  ASSIGN_OR_RETURN(const std::string ciphertext, object.Text("ciphertext", Field::kRequired));
+  ASSIGN_OR_RETURN(sealed.sealed_to, object.Text("sealed_to", Field::kRequired));
+  auto enc = Base64Decode(enc_text);
+  auto bytes = Base64Decode(ciphertext);
+  if (!enc.ok() || enc->size() != sealed.enc.size() || !bytes.ok())
+    return DataLossError("a sealed credential is malformed");
+  std::copy(enc->begin(), enc->end(), sealed.enc.begin());
+  sealed.ciphertext.assign(bytes->begin(), bytes->end());
+  return sealed;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentStore& store, AgentOptions options, Clock& clock,
                                              Random& random) {
   ASSIGN_OR_RETURN(AgentConfig config, store.Config());
@@ -379,18 +403,10 @@ Status Agent::AnswerRevealRequest(const JsonObject& request) {
   if (!sealing.ok()) return refuse(sealing.status().message());
   // The credential as the server keeps it: sealed to this agent, for this name and version, or it
   // does not open.
-  vault::SealedCredential sealed;
-  ASSIGN_OR_RETURN(const std::string enc_text, credential.Text("enc", Field::kRequired));
-  ASSIGN_OR_RETURN(const std::string ciphertext, credential.Text("ciphertext", Field::kRequired));
-  ASSIGN_OR_RETURN(sealed.sealed_to, credential.Text("sealed_to", Field::kRequired));
-  auto enc = Base64Decode(enc_text);
-  auto bytes = Base64Decode(ciphertext);
-  if (!enc.ok() || enc->size() != sealed.enc.size() || !bytes.ok())
-    return refuse("the stored credential is malformed");
-  std::copy(enc->begin(), enc->end(), sealed.enc.begin());
-  sealed.ciphertext.assign(bytes->begin(), bytes->end());
+  auto sealed = SealedFromJson(credential);
+  if (!sealed.ok()) return refuse("the stored credential is malformed");
   const vault::CredentialName stored{config_.client, resource, name, version};
-  auto opened = vault::OpenCredential(stored, *sealing, sealed);
+  auto opened = vault::OpenCredential(stored, *sealing, *sealed);
   if (!opened.ok())
     return refuse("the stored credential does not open: " + opened.status().message());
   vault::WipeOnExit wipe{opened->secret};
@@ -411,30 +427,6 @@ Status Agent::AnswerRevealRequest(const JsonObject& request) {
                {"ciphertext", Base64Encode(AsBytes(revealed->ciphertext))}}}})
       .status();
 }
-
-namespace {
-
-Json SealedJson(const vault::SealedCredential& sealed) {
-  return {{"enc", Base64Encode(sealed.enc)},
-          {"ciphertext", Base64Encode(AsBytes(sealed.ciphertext))},
-          {"sealed_to", sealed.sealed_to}};
-}
-
-StatusOr<vault::SealedCredential> SealedFromJson(const JsonObject& object) {
-  vault::SealedCredential sealed;
-  ASSIGN_OR_RETURN(const std::string enc_text, object.Text("enc", Field::kRequired));
-  ASSIGN_OR_RETURN(const std::string ciphertext, object.Text("ciphertext", Field::kRequired));
-  ASSIGN_OR_RETURN(sealed.sealed_to, object.Text("sealed_to", Field::kRequired));
-  auto enc = Base64Decode(enc_text);
-  auto bytes = Base64Decode(ciphertext);
-  if (!enc.ok() || enc->size() != sealed.enc.size() || !bytes.ok())
-    return DataLossError("a sealed credential is malformed");
-  std::copy(enc->begin(), enc->end(), sealed.enc.begin());
-  sealed.ciphertext.assign(bytes->begin(), bytes->end());
-  return sealed;
-}
-
-}  // namespace
 
 StatusOr<std::string> Agent::CertifyForRotation(const ssh::PublicKey& key,
                                                 const std::string& user) {

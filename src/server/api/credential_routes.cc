@@ -46,6 +46,21 @@ StatusOr<vault::HpkeKey> EncOf(std::string_view text) {
   return enc;
 }
 
+// The body's `sealed` object: {enc, ciphertext, sealed_to}.
+StatusOr<vault::SealedCredential> SealedOf(const JsonObject& body) {
+  ASSIGN_OR_RETURN(JsonObject sealed, body.Object("sealed", Field::kRequired));
+  RETURN_IF_ERROR(sealed.OnlyFields({"enc", "ciphertext", "sealed_to"}));
+  vault::SealedCredential out;
+  ASSIGN_OR_RETURN(std::string enc, sealed.Text("enc", Field::kRequired));
+  ASSIGN_OR_RETURN(std::string ciphertext, sealed.Text("ciphertext", Field::kRequired));
+  ASSIGN_OR_RETURN(out.sealed_to, sealed.Text("sealed_to", Field::kRequired));
+  ASSIGN_OR_RETURN(out.enc, EncOf(enc));
+  auto bytes = Base64Decode(ciphertext);
+  if (!bytes.ok()) return InvalidArgumentError("sealed.ciphertext is not base64");
+  out.ciphertext.assign(bytes->begin(), bytes->end());
+  return out;
+}
+
 }  // namespace
 
 StatusOr<HttpResponse> StoreCredential(ApiContext& api, const Call& call) {
@@ -59,15 +74,7 @@ StatusOr<HttpResponse> StoreCredential(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(version.rotate, call.body.Text("rotate", Field::kOptional));
   ASSIGN_OR_RETURN(version.version, call.body.Unsigned("version", Field::kRequired));
   ASSIGN_OR_RETURN(version.commitment, call.body.Text("commitment", Field::kRequired));
-  ASSIGN_OR_RETURN(JsonObject sealed, call.body.Object("sealed", Field::kRequired));
-  RETURN_IF_ERROR(sealed.OnlyFields({"enc", "ciphertext", "sealed_to"}));
-  ASSIGN_OR_RETURN(std::string enc, sealed.Text("enc", Field::kRequired));
-  ASSIGN_OR_RETURN(std::string ciphertext, sealed.Text("ciphertext", Field::kRequired));
-  ASSIGN_OR_RETURN(version.sealed.sealed_to, sealed.Text("sealed_to", Field::kRequired));
-  ASSIGN_OR_RETURN(version.sealed.enc, EncOf(enc));
-  auto bytes = Base64Decode(ciphertext);
-  if (!bytes.ok()) return InvalidArgumentError("sealed.ciphertext is not base64");
-  version.sealed.ciphertext.assign(bytes->begin(), bytes->end());
+  ASSIGN_OR_RETURN(version.sealed, SealedOf(call.body));
   ASSIGN_OR_RETURN(governance::CredentialInfo stored,
                    api.access.credentials().Store(call.actor, call.params[0], version));
   return JsonResponse(201, CredentialJson(stored));
@@ -111,15 +118,7 @@ StatusOr<HttpResponse> RecordRotation(ApiContext& api, const Call& call) {
   ASSIGN_OR_RETURN(rotation.failure, call.body.Text("failed", Field::kOptional));
   if (rotation.failure.empty()) {
     ASSIGN_OR_RETURN(rotation.commitment, call.body.Text("commitment", Field::kRequired));
-    ASSIGN_OR_RETURN(JsonObject sealed, call.body.Object("sealed", Field::kRequired));
-    RETURN_IF_ERROR(sealed.OnlyFields({"enc", "ciphertext", "sealed_to"}));
-    ASSIGN_OR_RETURN(std::string enc, sealed.Text("enc", Field::kRequired));
-    ASSIGN_OR_RETURN(std::string ciphertext, sealed.Text("ciphertext", Field::kRequired));
-    ASSIGN_OR_RETURN(rotation.sealed.sealed_to, sealed.Text("sealed_to", Field::kRequired));
-    ASSIGN_OR_RETURN(rotation.sealed.enc, EncOf(enc));
-    auto bytes = Base64Decode(ciphertext);
-    if (!bytes.ok()) return InvalidArgumentError("sealed.ciphertext is not base64");
-    rotation.sealed.ciphertext.assign(bytes->begin(), bytes->end());
+    ASSIGN_OR_RETURN(rotation.sealed, SealedOf(call.body));
     ASSIGN_OR_RETURN(JsonObject certificate, call.body.Object("certificate", Field::kOptional));
     ASSIGN_OR_RETURN(rotation.certificate_key_id, certificate.Text("key_id", Field::kOptional));
     ASSIGN_OR_RETURN(rotation.certificate_serial, certificate.Unsigned("serial", Field::kOptional));

@@ -1,5 +1,8 @@
 #include "vault/rotation_target.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 
 #include "base/bytes.h"
@@ -26,10 +29,9 @@ bool ParseHostPort(std::string_view text, RotationTarget& target) {
   if (host.front() == '[') {
     if (host.back() != ']' || host.size() <= 2) return false;
     host = host.substr(1, host.size() - 2);
-    if (!std::all_of(host.begin(), host.end(), [](char c) {
-          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                 c == ':' || c == '.';
-        }))
+    // Brackets hold an IPv6 address and nothing else.
+    in6_addr address{};
+    if (host.size() > 45 || ::inet_pton(AF_INET6, std::string(host).c_str(), &address) != 1)
       return false;
   } else if (host.size() > 253 || !std::all_of(host.begin(), host.end(), [](char c) {
                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

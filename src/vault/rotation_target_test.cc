@@ -32,8 +32,9 @@ TEST(RotationTargetTest, AnythingElseIsRefused) {
   for (const char* bad :
        {"", "postgresql://db:5432", "postgresql://a b@db:5432", "postgresql://role@db",
         "postgresql://role@db:0", "postgresql://role@db:70000", "ssh://root@[zz]:22",
-        "ssh://root@:22", "ssh://root@host;rm:22", "ldap://host:389", "ldap://host:389/",
-        "ldap://host:389/nodn", "http://host:80", "ssh://root@host:22\n"}) {
+        "ssh://root@[bbbb]:22", "ssh://root@[1.2.3.4]:22", "ssh://root@:22",
+        "ssh://root@host;rm:22", "ldap://host:389", "ldap://host:389/", "ldap://host:389/nodn",
+        "http://host:80", "ssh://root@host:22\n"}) {
     auto parsed = ParseRotationTarget(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) {

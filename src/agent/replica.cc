@@ -43,6 +43,8 @@ Status Replica::ApplyEvent(uint64_t index, std::string_view entry) {
     ApplyGrantEvent(index, kind, grant, entry, event);
     return Status::Ok();
   }
+  // Grant events read the context; every other event of this client may change it.
+  ++context_revision_;
   if (kind.starts_with("credential.")) return ApplyCredentialEvent(kind, event);
   if (kind == "trust.statement") {
     ASSIGN_OR_RETURN(const std::string statement, event.Text("statement", Field::kOptional));
@@ -212,6 +214,7 @@ void Replica::NoteReveal(const std::string& resource, const std::string& name,
                          uint64_t version) {
   auto found = credentials_.find({resource, name});
   if (found == credentials_.end() || found->second.version != version) return;
+  ++context_revision_;
   found->second.held_by = grant;
   found->second.holder = technician;
   found->second.held_version = version;
@@ -219,6 +222,7 @@ void Replica::NoteReveal(const std::string& resource, const std::string& name,
 
 void Replica::ExpectRotation(const std::string& resource, const std::string& name, uint64_t version,
                              const std::string& commitment) {
+  ++context_revision_;
   expected_rotations_.insert(RotationKey(resource, name, version, commitment));
 }
 
@@ -508,6 +512,7 @@ std::string Replica::ContextJson() const {
 }
 
 Status Replica::ReadContext(const JsonObject& value) {
+  ++context_revision_;
   ASSIGN_OR_RETURN(const std::vector<std::string> owners, value.Texts("owners", Field::kRequired));
   ASSIGN_OR_RETURN(const JsonObject keys, value.Object("owner_keys", Field::kRequired));
   ASSIGN_OR_RETURN(const JsonObject resources, value.Object("resources", Field::kRequired));

@@ -100,6 +100,9 @@ class Replica {
   // Persistence: the small shared context (policy, owners, keys, resources) as one JSON text, and
   // each grant as its own; the names of grants changed since the last TakeChangedGrants.
   std::string ContextJson() const;
+  // Moves whenever the context may have changed (never less often than it does): a context whose
+  // revision stayed need not be serialised again.
+  uint64_t context_revision() const { return context_revision_; }
   Status LoadContext(std::string_view json);
   static std::string GrantJson(const GrantRecord& record);
   Status LoadGrant(std::string_view json);
@@ -153,6 +156,7 @@ class Replica {
   std::map<std::pair<std::string, std::string>, CredentialRecord> credentials_;  // resource, name
   std::set<std::string> expected_rotations_;  // "resource\nname\nversion\ncommitment"
   std::set<std::string> changed_;
+  uint64_t context_revision_ = 0;
   std::vector<std::string> violations_;
 };
 

@@ -383,6 +383,15 @@ TEST_F(ReplicaTest, ALeaversRevealIsDueAtOnce) {
   EXPECT_EQ(replica_.RotationsDue(kMondayTen + 62).size(), 1u);
 }
 
+TEST_F(ReplicaTest, TheContextRevisionMovesWithTheContextAndNotWithGrants) {
+  const uint64_t before = replica_.context_revision();
+  Open(access::TestRequest("g26", "web-1", 0));
+  Log("not json");
+  EXPECT_EQ(replica_.context_revision(), before);
+  Log(Event("relationship.added", 7, {{"technician", "tim"}, {"by", "admin"}}));
+  EXPECT_GT(replica_.context_revision(), before);
+}
+
 TEST_F(ReplicaTest, AnAgentsOwnRevealHoldsBeforeTheLogShowsIt) {
   Log(Stored(1, "c1", true));
   replica_.NoteReveal("web-1", "root", "g23", "tom", 1);

@@ -53,6 +53,37 @@ constexpr std::string_view kInfoColumns =
 
 }  // namespace
 
+namespace {
+
+Status CheckSealedForm(const vault::SealedCredential& sealed, const std::string& commitment) {
+  if (commitment.size() != 64 || !HexDecode(commitment).ok())
+    return InvalidArgumentError("a credential's commitment is 64 hex digits");
+  if (sealed.ciphertext.size() < vault::kHpkeTagSize + 1 ||
+      sealed.ciphertext.size() > kMaxCiphertext)
+    return InvalidArgumentError("the sealed credential has an impossible length");
+  return Status::Ok();
+}
+
+}  // namespace
+
+// Sealed to the agent the owners signed into the chain: anything else, the agent could not open
+// (and whoever holds that other key could).
+Status Credentials::CheckSealedToTheChainsAgent(ChangeScope& scope, const std::string& client,
+                                                const vault::SealedCredential& sealed) {
+  ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
+  const auto& agent = chain.state().agent;
+  if (!agent.has_value() || agent->sealing_key.empty())
+    return FailedPreconditionError(
+        "the client's owners have not confirmed an agent with a sealing key in its trust chain: "
+        "no credential can be stored for it yet");
+  if (sealed.sealed_to != agent->sealing_key)
+    return FailedPreconditionError(
+        "the credential is sealed to another key than the agent the client's trust chain "
+        "confirms (" +
+        agent->sealing_key + ")");
+  return Status::Ok();
+}
+
 Status CheckRotationTarget(std::string_view target) {
   if (target.empty()) return Status::Ok();
   return vault::ParseRotationTarget(target).status();
@@ -73,30 +104,14 @@ StatusOr<CredentialInfo> Credentials::Store(const Actor& actor, const std::strin
     if (!IsOneLine(version.username, 256))
       return InvalidArgumentError("a username is at most 256 characters on one line");
     RETURN_IF_ERROR(CheckRotationTarget(version.rotate));
-    if (version.commitment.size() != 64 || !HexDecode(version.commitment).ok())
-      return InvalidArgumentError("a credential's commitment is 64 hex digits");
-    if (version.sealed.ciphertext.size() < vault::kHpkeTagSize + 1 ||
-        version.sealed.ciphertext.size() > kMaxCiphertext)
-      return InvalidArgumentError("the sealed credential has an impossible length");
+    RETURN_IF_ERROR(CheckSealedForm(version.sealed, version.commitment));
     ASSIGN_OR_RETURN(auto resource,
                      scope.db.Prepare("SELECT 1 FROM resources WHERE client = ? AND name = ?"));
     resource->Bind(1, client).Bind(2, version.resource);
     ASSIGN_OR_RETURN(bool known, resource->Step());
     if (!known) return NotFoundError("no resource " + version.resource + " at " + client);
     resource.Release();
-    // Sealed to the agent the owners signed into the chain: anything else, the agent could not open
-    // (and whoever holds that other key could).
-    ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
-    const auto& agent = chain.state().agent;
-    if (!agent.has_value() || agent->sealing_key.empty())
-      return FailedPreconditionError(
-          "the client's owners have not confirmed an agent with a sealing key in its trust chain: "
-          "no credential can be stored for it yet");
-    if (version.sealed.sealed_to != agent->sealing_key)
-      return FailedPreconditionError(
-          "the credential is sealed to another key than the agent the client's trust chain "
-          "confirms (" +
-          agent->sealing_key + ")");
+    RETURN_IF_ERROR(CheckSealedToTheChainsAgent(scope, client, version.sealed));
     ASSIGN_OR_RETURN(auto current,
                      scope.db.Prepare("SELECT version FROM credentials WHERE client = ? AND "
                                       "resource = ? AND name = ?"));
@@ -248,16 +263,8 @@ Status Credentials::RecordRotation(const std::string& client, const CredentialRo
     if (rotation.version != stored_version + 1)
       return FailedPreconditionError(what + " is at version " + std::to_string(stored_version) +
                                      ", not " + std::to_string(rotation.version - 1));
-    if (rotation.commitment.size() != 64 || !HexDecode(rotation.commitment).ok())
-      return InvalidArgumentError("a credential's commitment is 64 hex digits");
-    if (rotation.sealed.ciphertext.size() < vault::kHpkeTagSize + 1 ||
-        rotation.sealed.ciphertext.size() > kMaxCiphertext)
-      return InvalidArgumentError("the sealed credential has an impossible length");
-    ASSIGN_OR_RETURN(const trust::Chain chain, trust_.Load(scope.db, client));
-    const auto& agent = chain.state().agent;
-    if (!agent.has_value() || agent->sealing_key != rotation.sealed.sealed_to)
-      return FailedPreconditionError(
-          "the rotated credential is not sealed to the agent the client's trust chain confirms");
+    RETURN_IF_ERROR(CheckSealedForm(rotation.sealed, rotation.commitment));
+    RETURN_IF_ERROR(CheckSealedToTheChainsAgent(scope, client, rotation.sealed));
     ASSIGN_OR_RETURN(
         auto update,
         scope.db.Prepare("UPDATE credentials SET version = ?, enc = ?, ciphertext = ?, sealed_to "

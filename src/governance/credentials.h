@@ -110,6 +110,9 @@ class Credentials {
   Status RecordRotation(const std::string& client, const CredentialRotation& rotation);
 
  private:
+  Status CheckSealedToTheChainsAgent(ChangeScope& scope, const std::string& client,
+                                     const vault::SealedCredential& sealed);
+
   Committer& committer_;
   TrustStatements& trust_;
 };
